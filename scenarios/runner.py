@@ -1,0 +1,234 @@
+"""The runner: replications of a scenario, in parallel, with reproducible seeds.
+
+Each replication gets its own ``numpy.random.Generator`` from the scenario seed through
+``SeedSequence.spawn`` — replication *r* of every sweep point uses the same child seed (common
+random numbers) — and its own SimPy environment. Replications run inline or on a local process
+pool; results are put back in replication order, so the same seed gives the same
+``summary.json``, byte for byte, whatever the number of workers.
+
+The results folder holds ``summary.json`` (every KPI with mean, 95 % CI, p50, p95 and unit),
+``records/<table>.parquet`` (the model's per-entity records with ``point`` and ``replication``
+columns) and ``report.html`` (written by the viewer; the runner does not draw).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import simpy
+from pydantic import BaseModel
+
+from models import ModelContext, ReplicationResult, get_model
+from models.stats import summarise
+from scenarios.spec import LoadedScenario
+from twin.spec import Building
+
+__all__ = ["RunCancelled", "RunResult", "run_scenario", "replication_seeds", "write_results", "build_summary"]
+
+ProgressFn = Callable[[int, int], None]
+
+
+class RunCancelled(RuntimeError):
+    """The run was cancelled before all replications finished."""
+
+
+@dataclass
+class RunResult:
+    """A finished run: its summary and its record tables (one DataFrame per table)."""
+
+    summary: dict
+    records: dict[str, pd.DataFrame] = field(default_factory=dict)
+    out: Path | None = None
+
+
+def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """One child seed sequence per replication, the same for every sweep point."""
+    return np.random.SeedSequence(seed).spawn(replications)
+
+
+# Worker-process state: the building and its graph are sent once per worker, not once per task.
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(building: Building, graph: nx.MultiGraph) -> None:
+    _WORKER["building"] = building
+    _WORKER["graph"] = graph
+
+
+def _run_replication(model_name: str, params: BaseModel, horizon_s: float, replication: int,
+                     seed: np.random.SeedSequence, snapshot: Any = None,
+                     building: Building | None = None, graph: nx.MultiGraph | None = None) -> ReplicationResult:
+    spec = get_model(model_name)
+    ctx = ModelContext(
+        env=simpy.Environment(),
+        rng=np.random.default_rng(seed),
+        building=building if building is not None else _WORKER["building"],
+        graph=graph if graph is not None else _WORKER["graph"],
+        params=params,
+        horizon_s=horizon_s,
+        replication=replication,
+        snapshot=snapshot,
+    )
+    return spec.run(ctx)
+
+
+def _tasks(loaded: LoadedScenario, seeds: list[np.random.SeedSequence]) -> Iterator[tuple[int, int]]:
+    for point in loaded.points:
+        for rep in range(len(seeds)):
+            yield point.index, rep
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.floating, np.integer)):
+        return _json_safe(value.item())
+    return value
+
+
+def build_summary(loaded: LoadedScenario, seed: int, replications: int,
+                  results: dict[tuple[int, int], ReplicationResult]) -> dict:
+    """The summary of a run: scenario, model, seed, parameters and every KPI across replications."""
+    spec = loaded.model
+    points = []
+    for point in loaded.points:
+        kpis = {}
+        for kpi in spec.kpis:
+            values = [float(results[(point.index, r)].kpis.get(kpi.name, math.nan)) for r in range(replications)]
+            kpis[kpi.name] = {"unit": kpi.unit, "description": kpi.description, "better": kpi.better,
+                              **summarise(values).as_dict()}
+        points.append({"point": point.index, "set": point.assignments,
+                       "parameters": point.params.model_dump(mode="json"), "kpis": kpis})
+    sc = loaded.scenario
+    summary = {
+        "scenario": {"name": sc.name, "description": sc.description, "file": loaded.file, "building": sc.building},
+        "model": spec.name,
+        "model_title": spec.title,
+        "building": {"id": loaded.building.id, "name": loaded.building.name},
+        "seed": seed,
+        "replications": replications,
+        "horizon_s": sc.horizon_s,
+        "parameters": points[0]["parameters"],
+        "sweep": sc.sweep,
+        "points": points,
+    }
+    if len(points) == 1:
+        summary["kpis"] = points[0]["kpis"]
+    return _json_safe(summary)
+
+
+def _record_tables(results: dict[tuple[int, int], ReplicationResult]) -> dict[str, pd.DataFrame]:
+    rows: dict[str, list[dict]] = {}
+    for (point, rep) in sorted(results):
+        for table, records in results[(point, rep)].records.items():
+            bucket = rows.setdefault(table, [])
+            for rec in records:
+                bucket.append({"point": point, "replication": rep, **rec})
+    return {table: pd.DataFrame.from_records(r) for table, r in rows.items()}
+
+
+def write_results(result: RunResult, out: Path) -> Path:
+    """Write ``summary.json`` and ``records/*.parquet`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(result.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    rec_dir = out / "records"
+    rec_dir.mkdir(exist_ok=True)
+    for old in rec_dir.glob("*.parquet"):
+        old.unlink()
+    for table, frame in result.records.items():
+        frame.to_parquet(rec_dir / f"{table}.parquet", index=False)
+    result.out = out
+    return out
+
+
+def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, seed: int | None = None,
+                 workers: int = 1, out: Path | None = None, progress: bool = False,
+                 on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+                 snapshot: Any = None) -> RunResult:
+    """Run every replication of every sweep point and summarise; write the results folder if ``out``.
+
+    ``progress`` shows a progress bar on the terminal; ``on_progress(done, total)`` is called after
+    each replication; setting ``cancel`` stops the run (pending replications are dropped) and
+    raises :class:`RunCancelled`.
+    """
+    n = replications or loaded.scenario.replications
+    s = loaded.scenario.seed if seed is None else seed
+    seeds = replication_seeds(s, n)
+    params = {p.index: p.params for p in loaded.points}
+    tasks = list(_tasks(loaded, seeds))
+    total = len(tasks)
+    results: dict[tuple[int, int], ReplicationResult] = {}
+    bar = _ProgressBar(f"{loaded.scenario.name} ({loaded.model.name})", total) if progress else None
+
+    def done(key: tuple[int, int], res: ReplicationResult) -> None:
+        results[key] = res
+        if bar:
+            bar.advance()
+        if on_progress:
+            on_progress(len(results), total)
+
+    try:
+        if workers <= 1:
+            for point, rep in tasks:
+                if cancel is not None and cancel.is_set():
+                    raise RunCancelled(loaded.scenario.name)
+                done((point, rep), _run_replication(loaded.model.name, params[point], loaded.scenario.horizon_s,
+                                                    rep, seeds[rep], snapshot, loaded.building, loaded.graph))
+        else:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                     initargs=(loaded.building, loaded.graph)) as pool:
+                pending: dict[Future, tuple[int, int]] = {
+                    pool.submit(_run_replication, loaded.model.name, params[point], loaded.scenario.horizon_s,
+                                rep, seeds[rep], snapshot): (point, rep)
+                    for point, rep in tasks
+                }
+                while pending:
+                    finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                    if cancel is not None and cancel.is_set():
+                        for fut in pending:
+                            fut.cancel()
+                        raise RunCancelled(loaded.scenario.name)
+                    for fut in finished:
+                        done(pending.pop(fut), fut.result())
+    finally:
+        if bar:
+            bar.close()
+
+    result = RunResult(summary=build_summary(loaded, s, n, results), records=_record_tables(results))
+    if out is not None:
+        write_results(result, Path(out))
+    return result
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr (replications done / total, elapsed, remaining)."""
+
+    def __init__(self, label: str, total: int):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+        self._progress = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                                  transient=False)
+        self._progress.start()
+        self._task = self._progress.add_task(label, total=total)
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
+
+    def close(self) -> None:
+        self._progress.stop()

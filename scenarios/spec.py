@@ -1,0 +1,210 @@
+"""Scenario files: one what-if, written down so it can be run again.
+
+A scenario names its model, the building it runs against (a shipped sample's name or a path
+relative to the scenario file), the seed and number of replications, the horizon, the model's
+parameters and, optionally, a sweep: a list of values for one or more parameters, run as the
+cartesian product of those values (each point with the same seeds: common random numbers, so
+differences between points are the parameters' doing, not chance's).
+
+Loading a scenario checks everything before any simulation runs: the file's own fields, the
+model's parameters (its pydantic class), the building, the parameters against the building (an
+event naming a space that does not exist) and every sweep point. Each problem names the file, the
+field path and the offending value.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import networkx as nx
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from models import ModelSpec, UnknownModelError, get_model
+from twin.errors import SpecError, SpecIssue, format_path, format_value, issues_from_validation_error
+from twin.graph import build_graph
+from twin.loader import load_building, read_yaml, sample_names
+from twin.spec import Building, Id
+
+__all__ = ["Scenario", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
+           "load_scenario", "parse_scenario", "apply_overrides"]
+
+LIBRARY_DIR = Path(__file__).parent / "library"
+MAX_REPLICATIONS = 10_000
+MAX_SWEEP_POINTS = 1_000
+
+
+class Scenario(BaseModel):
+    """The fields of a scenario file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Id
+    description: str = ""
+    model: str = Field(min_length=1)
+    building: str = Field(min_length=1)
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
+    horizon_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3600.0
+    params: dict[str, Any] = Field(default_factory=dict)
+    sweep: dict[str, list[Any]] | None = None
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One combination of swept values and the model parameters it gives."""
+
+    index: int
+    assignments: dict[str, Any]
+    params: BaseModel
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A scenario checked and resolved: its model, building, floor graph and sweep points."""
+
+    scenario: Scenario
+    file: str
+    model: ModelSpec
+    building: Building
+    building_ref: str
+    graph: nx.MultiGraph
+    points: tuple[SweepPoint, ...]
+    raw: dict
+
+    @property
+    def params(self) -> BaseModel:
+        return self.points[0].params
+
+
+def library_scenarios() -> list[Path]:
+    """Scenario files of the shipped library."""
+    return sorted(LIBRARY_DIR.glob("*.yaml"))
+
+
+def resolve_scenario_path(ref: str | Path) -> Path:
+    """A path as given, or the library scenario of that name."""
+    path = Path(ref)
+    if path.exists():
+        return path
+    candidate = LIBRARY_DIR / f"{ref}.yaml"
+    if candidate.is_file():
+        return candidate
+    names = ", ".join(p.stem for p in library_scenarios())
+    raise SpecError.single(str(ref), "(file)", f"no such file, and no library scenario of that name (library: {names})")
+
+
+def _set_path(doc: dict, dotted: str, value: Any, file: str) -> None:
+    keys = dotted.split(".")
+    node = doc
+    for key in keys[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {} if node.get(key) is None else node[key]
+            if not isinstance(node[key], dict):
+                raise SpecError.single(file, dotted, f"cannot set inside {format_value(node[key])}: not a mapping")
+        node = node[key]
+    node[keys[-1]] = value
+
+
+def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...], file: str = "--set") -> dict:
+    """Apply ``path=value`` overrides (values read as YAML scalars) to a copy of a scenario document."""
+    doc = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise SpecError.single("--set", item, "expected PATH=VALUE, e.g. params.alarm_delay_s=120")
+        path, text = item.split("=", 1)
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            value = text
+        _set_path(doc, path.strip(), value, file)
+    return doc
+
+
+def _validate_params(model: ModelSpec, params: dict, file: str, data: dict, prefix: tuple) -> BaseModel:
+    try:
+        return model.params.model_validate(params)
+    except ValidationError as exc:
+        issues = issues_from_validation_error(exc, file, data.get("params"))
+        raise SpecError([SpecIssue(i.file, _prefixed(prefix, i.path), i.message) for i in issues]) from None
+
+
+def _prefixed(prefix: tuple, path: str) -> str:
+    head = format_path(prefix)
+    if path == "(top level)":
+        return head
+    return f"{head}{path}" if path.startswith("[") else f"{head}.{path}"
+
+
+def _building_ref(ref: str, base_dir: Path | None) -> str:
+    """A building path relative to the scenario's folder, else the reference as given (a sample)."""
+    if base_dir is not None and not Path(ref).is_absolute() and (base_dir / ref).is_file():
+        return str(base_dir / ref)
+    return ref
+
+
+def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = None) -> LoadedScenario:
+    """Check a parsed scenario document completely; raise :class:`SpecError` with every problem."""
+    if not isinstance(data, dict):
+        raise SpecError.single(file, "(top level)", f"a scenario file is a mapping of fields, got {type(data).__name__}")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(issues_from_validation_error(exc, file, data)) from None
+    try:
+        model = get_model(scenario.model)
+    except UnknownModelError as exc:
+        raise SpecError.single(file, "model", str(exc)) from None
+
+    ref = _building_ref(scenario.building, base_dir)
+    try:
+        building = load_building(ref)
+    except SpecError as exc:
+        if exc.issues[0].path == "(file)" and len(exc.issues) == 1:
+            raise SpecError.single(file, "building", f"no building file or sample {scenario.building!r} "
+                                   f"(samples: {', '.join(sample_names())})") from None
+        raise
+    graph = build_graph(building)
+
+    points: list[SweepPoint] = []
+    sweep = scenario.sweep or {}
+    for key, values in sweep.items():
+        if not key.startswith("params.") or len(key) <= len("params."):
+            raise SpecError.single(file, f"sweep.{key}", "a swept field is a model parameter: write params.NAME")
+        if not values:
+            raise SpecError.single(file, f"sweep.{key}", "give at least one value")
+    combos = list(itertools.product(*sweep.values())) if sweep else [()]
+    if len(combos) > MAX_SWEEP_POINTS:
+        raise SpecError.single(file, "sweep", f"{len(combos)} points is more than the limit of {MAX_SWEEP_POINTS}")
+    for index, combo in enumerate(combos):
+        assignments = dict(zip(sweep.keys(), combo))
+        doc = {"params": copy.deepcopy(scenario.params)}
+        for key, value in assignments.items():
+            _set_path(doc, key, value, file)
+        try:
+            params = _validate_params(model, doc["params"], file, doc, ("params",))
+            problems = list(model.check(params, building, graph)) if model.check is not None else []
+            if problems:
+                raise SpecError([SpecIssue(file, _prefixed(("params",), format_path(loc, doc["params"])), msg)
+                                 for loc, msg in problems])
+        except SpecError as exc:
+            if not assignments:
+                raise
+            where = ", ".join(f"{k}={v!r}" for k, v in assignments.items())
+            raise SpecError([SpecIssue(i.file, i.path, f"{i.message} (in sweep point {where})")
+                             for i in exc.issues]) from None
+        points.append(SweepPoint(index, assignments, params))
+    return LoadedScenario(scenario, file, model, building, scenario.building, graph, tuple(points), data)
+
+
+def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadedScenario:
+    """Load and check a scenario file (or library scenario name), with optional ``--set`` overrides."""
+    path = resolve_scenario_path(ref)
+    data = read_yaml(path)
+    if overrides and isinstance(data, dict):
+        data = apply_overrides(data, overrides, path.name)
+    return parse_scenario(data, path.name, path.parent)

@@ -1,0 +1,296 @@
+"""Loading building files: YAML in, a checked :class:`~twin.spec.Building` out, or a clear error.
+
+One loader for one kind of input (as JuPedSim normalises its geometry in one place): read the
+YAML, check each field's type and range with pydantic, then check what needs the whole document —
+ids are unique, every id referred to exists, doors join spaces on one floor, stairs climb through
+stair landings, and every space reaches a final exit on foot. All problems found are reported
+together, each naming the file, the field path and the offending value or id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from twin.graph import build_graph, unreachable_spaces
+from twin.errors import SpecError, SpecIssue, format_path, format_value, issues_from_validation_error
+from twin.spec import Building
+
+__all__ = ["read_yaml", "parse_building", "check_building", "load_building", "sample_names", "sample_path", "SAMPLES_DIR"]
+
+SAMPLES_DIR = Path(__file__).parent / "samples"
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+def sample_names() -> list[str]:
+    """Names of the sample buildings shipped with the package."""
+    return sorted(p.stem for p in SAMPLES_DIR.glob("*.yaml"))
+
+
+def sample_path(name: str) -> Path | None:
+    path = SAMPLES_DIR / f"{name}.yaml"
+    return path if path.is_file() else None
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file, raising :class:`SpecError` (file, line, column) for unreadable input."""
+    path = Path(path)
+    name = path.name
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise SpecError.single(name, "(file)", f"file is larger than {MAX_FILE_BYTES // 2**20} MiB")
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SpecError.single(str(path), "(file)", "no such file") from None
+    except IsADirectoryError:
+        raise SpecError.single(str(path), "(file)", "is a directory, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise SpecError.single(name, "(file)", f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise SpecError.single(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise SpecError.single(name, f"line {line}, column {column}", f"YAML cannot hold character {char}: {exc.reason}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        problem = ", ".join(_one_line(p) for p in (exc.context, exc.problem) if p) or "unreadable YAML"
+        kind = "YAML error" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error"
+        raise SpecError.single(name, where, f"{kind}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise SpecError.single(name, "(file)", f"YAML error: {_one_line(exc)}") from None
+    except RecursionError:
+        raise SpecError.single(name, "(file)", "YAML nesting too deep") from None
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stricter where a person's mistake would otherwise pass or crash: a key
+    given twice in one mapping (YAML forbids it; PyYAML silently keeps the last) and a scalar it
+    cannot convert (``2020-13-45``, ``!!int x``, an integer of 5000 digits) are YAML errors at
+    their line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+            if isinstance(exc, yaml.YAMLError):
+                raise
+            value = format_value(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {value} as {node.tag.rsplit(':', 1)[-1]} ({exc})", node.start_mark
+            ) from None
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, yaml.Node] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # keys written after a merge ``<<: *base`` override it, as YAML allows
+                try:
+                    key = self.construct_object(key_node, deep=True)
+                    hash(key)
+                except TypeError:
+                    continue  # the base class reports an unhashable key
+                if key in first:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"key {format_value(key)} is given twice in one mapping (first at line {first[key].start_mark.line + 1})",
+                        key_node.start_mark)
+                first[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_building(data: Any, file: str = "<building>") -> Building:
+    """Validate a parsed document as a building: field checks, then whole-document checks."""
+    if data is None:
+        raise SpecError.single(file, "(top level)", "the file is empty; a building file is a mapping of fields")
+    if not isinstance(data, dict):
+        raise SpecError.single(file, "(top level)", f"a building file is a mapping of fields, got {type(data).__name__}")
+    try:
+        building = Building.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(issues_from_validation_error(exc, file, data)) from None
+    issues = check_building(building, data, file)
+    if issues:
+        raise SpecError(issues)
+    return building
+
+
+def load_building(ref: str | Path) -> Building:
+    """Load a building from a file path or from the name of a shipped sample (``tower``)."""
+    path = Path(ref)
+    if not path.exists() and isinstance(ref, str) and sample_path(ref) is not None:
+        path = sample_path(ref)  # type: ignore[assignment]
+    elif not path.exists():
+        known = ", ".join(sample_names())
+        raise SpecError.single(str(ref), "(file)", f"no such file, and no sample of that name (samples: {known})")
+    return parse_building(read_yaml(path), path.name)
+
+
+class _Checker:
+    """Whole-document checks, collecting issues with their field paths."""
+
+    def __init__(self, building: Building, data: dict, file: str):
+        self.b = building
+        self.data = data
+        self.file = file
+        self.issues: list[SpecIssue] = []
+
+    def add(self, loc: tuple, message: str) -> None:
+        self.issues.append(SpecIssue(self.file, format_path(loc, self.data), message))
+
+    def ids(self) -> Iterator[tuple[tuple, str]]:
+        b = self.b
+        for name in ("floors", "spaces", "doors", "stairs", "equipment", "exits"):
+            for i, item in enumerate(getattr(b, name)):
+                yield (name, i, "id"), item.id
+        for i, group in enumerate(b.elevators):
+            yield ("elevators", i, "id"), group.id
+            for j, car in enumerate(group.cars):
+                yield ("elevators", i, "cars", j, "id"), car.id
+        for i, eq in enumerate(b.equipment):
+            for j, zone in enumerate(eq.zones):
+                yield ("equipment", i, "zones", j, "id"), zone.id
+
+    def unique_ids(self) -> None:
+        first: dict[str, tuple] = {}
+        for loc, ident in self.ids():
+            if ident in first:
+                self.add(loc, f"duplicate id {ident!r}: already used at {format_path(first[ident], self.data)}")
+            else:
+                first[ident] = loc
+
+    def floors(self) -> None:
+        b = self.b
+        for i, space in enumerate(b.spaces):
+            if space.floor not in b.floor_by_id:
+                self.add(("spaces", i, "floor"), f"unknown floor {space.floor!r}")
+        for i, ex in enumerate(b.exits):
+            if ex.floor not in b.floor_by_id:
+                self.add(("exits", i, "floor"), f"unknown floor {ex.floor!r}")
+        elevations: dict[float, str] = {}
+        for i, fl in enumerate(b.floors):
+            if fl.elevation_m in elevations:
+                self.add(("floors", i, "elevation_m"),
+                         f"elevation {fl.elevation_m} m is also floor {elevations[fl.elevation_m]!r}'s")
+            elevations[fl.elevation_m] = fl.id
+
+    def _floor_of(self, ident: str) -> str | None:
+        b = self.b
+        if ident in b.space_by_id:
+            return b.space_by_id[ident].floor
+        if ident in b.exit_by_id:
+            return b.exit_by_id[ident].floor
+        return None
+
+    def doors(self) -> None:
+        b = self.b
+        for i, door in enumerate(b.doors):
+            sides = []
+            for j, ident in enumerate(door.between):
+                if ident not in b.space_by_id and ident not in b.exit_by_id:
+                    self.add(("doors", i, "between"), f"unknown space {ident!r}")
+                else:
+                    sides.append(ident)
+            if len(sides) == 2:
+                fa, fb = self._floor_of(sides[0]), self._floor_of(sides[1])
+                if all(s in b.exit_by_id for s in sides):
+                    self.add(("doors", i, "between"), f"joins two exits {sides[0]!r} and {sides[1]!r}")
+                elif fa != fb and fa in b.floor_by_id and fb in b.floor_by_id:
+                    self.add(("doors", i, "between"),
+                             f"joins spaces on different floors: {sides[0]!r} on {fa!r}, {sides[1]!r} on {fb!r}")
+
+    def stairs(self) -> None:
+        b = self.b
+        for i, stair in enumerate(b.stairs):
+            last_elevation = None
+            floors_seen: set[str] = set()
+            for j, ident in enumerate(stair.landings):
+                space = b.space_by_id.get(ident)
+                if space is None:
+                    self.add(("stairs", i, "landings", j), f"unknown space {ident!r}")
+                    continue
+                if space.kind != "stair":
+                    self.add(("stairs", i, "landings", j), f"space {ident!r} is a {space.kind!r}, not a 'stair' landing")
+                floor = b.floor_by_id.get(space.floor)
+                if floor is None:
+                    continue
+                if space.floor in floors_seen:
+                    self.add(("stairs", i, "landings", j), f"two landings on floor {space.floor!r}")
+                elif last_elevation is not None and floor.elevation_m <= last_elevation:
+                    self.add(("stairs", i, "landings", j),
+                             f"landing {ident!r} on {space.floor!r} is not above the previous one; list landings bottom to top")
+                floors_seen.add(space.floor)
+                last_elevation = floor.elevation_m
+
+    def elevators(self) -> None:
+        b = self.b
+        for i, group in enumerate(b.elevators):
+            lobby_floors: set[str] = set()
+            for j, ident in enumerate(group.lobbies):
+                space = b.space_by_id.get(ident)
+                if space is None:
+                    self.add(("elevators", i, "lobbies", j), f"unknown space {ident!r}")
+                elif space.floor in lobby_floors:
+                    self.add(("elevators", i, "lobbies", j), f"two lobbies on floor {space.floor!r}")
+                else:
+                    lobby_floors.add(space.floor)
+            for j, car in enumerate(group.cars):
+                for k, fl in enumerate(car.floors_served):
+                    if fl not in b.floor_by_id:
+                        self.add(("elevators", i, "cars", j, "floors_served", k), f"unknown floor {fl!r}")
+                    elif fl not in lobby_floors:
+                        self.add(("elevators", i, "cars", j, "floors_served", k),
+                                 f"floor {fl!r} has no lobby in group {group.id!r}")
+                if car.home_floor is not None and car.home_floor not in car.floors_served:
+                    self.add(("elevators", i, "cars", j, "home_floor"), f"floor {car.home_floor!r} is not served by this car")
+
+    def equipment(self) -> None:
+        b = self.b
+        equipment_ids = set(b.equipment_by_id) | set(b.car_by_id)
+        for i, eq in enumerate(b.equipment):
+            if eq.location not in b.space_by_id:
+                self.add(("equipment", i, "location"), f"unknown space {eq.location!r}")
+            for j, ident in enumerate(eq.feeds):
+                if ident not in equipment_ids:
+                    self.add(("equipment", i, "feeds", j), f"unknown equipment {ident!r}")
+            for j, ident in enumerate(eq.serves):
+                if ident not in b.space_by_id and ident not in b.floor_by_id:
+                    self.add(("equipment", i, "serves", j), f"unknown space or floor {ident!r}")
+            for j, zone in enumerate(eq.zones):
+                if zone.floor not in b.floor_by_id:
+                    self.add(("equipment", i, "zones", j, "floor"), f"unknown floor {zone.floor!r}")
+                for k, ident in enumerate(zone.spaces):
+                    if ident not in b.space_by_id:
+                        self.add(("equipment", i, "zones", j, "spaces", k), f"unknown space {ident!r}")
+
+    def reachability(self) -> None:
+        # Only meaningful once every reference resolves.
+        graph = build_graph(self.b)
+        index = {s.id: i for i, s in enumerate(self.b.spaces)}
+        for ident in unreachable_spaces(graph):
+            self.add(("spaces", index[ident]), "no final exit can be reached from this space through doors and stairs")
+
+    def run(self) -> list[SpecIssue]:
+        for check in (self.unique_ids, self.floors, self.doors, self.stairs, self.elevators, self.equipment):
+            check()
+        if not self.issues:
+            self.reachability()
+        return self.issues
+
+
+def check_building(building: Building, data: dict | None = None, file: str = "<building>") -> list[SpecIssue]:
+    """Whole-document checks of a field-valid building; an empty list means it is usable."""
+    return _Checker(building, data or building.model_dump(), file).run()

@@ -1,0 +1,360 @@
+"""The building specification: what a managed building *is*.
+
+A building is described once, in a YAML file, by the people who run it: its floors; the spaces on
+each floor (apartments, offices, shops, corridors, lobbies, stair landings, lift lobbies, plant
+rooms, the car park…) with their footprints and occupants; the doors and openings between spaces;
+the stairs that join landings floor to floor; the elevator groups and their cars; the equipment
+(pumps, transformers and switchgear, the fire alarm panel, AHUs, lighting circuits, meters) and
+what each feeds or serves; and the final exits to the outside.
+
+These pydantic models check each field's type and range. What needs the whole document (that an
+id a door refers to exists, that a door joins spaces on one floor, that every space reaches an exit)
+is checked by :mod:`twin.loader`, which turns every problem into a message naming the file, the
+field path and the offending value.
+
+Units are in the field names (``width_m``, ``power_kw``); lengths are metres, times seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+__all__ = [
+    "Id",
+    "SPACE_KINDS",
+    "SYSTEMS",
+    "Site",
+    "Floor",
+    "Rect",
+    "Space",
+    "Door",
+    "Stair",
+    "ElevatorCar",
+    "ElevatorGroup",
+    "FireZone",
+    "Equipment",
+    "Exit",
+    "Building",
+]
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", min_length=1, max_length=64)]
+
+SPACE_KINDS = (
+    "apartment",
+    "office",
+    "shop",
+    "restaurant",
+    "corridor",
+    "lobby",
+    "atrium",
+    "stair",
+    "lift_lobby",
+    "plant_room",
+    "car_park",
+    "management_office",
+    "toilet",
+    "storage",
+    "room",
+)
+SpaceKind = Literal[
+    "apartment",
+    "office",
+    "shop",
+    "restaurant",
+    "corridor",
+    "lobby",
+    "atrium",
+    "stair",
+    "lift_lobby",
+    "plant_room",
+    "car_park",
+    "management_office",
+    "toilet",
+    "storage",
+    "room",
+]
+
+SYSTEMS = ("elevator", "pump", "power", "fire", "hvac", "lighting", "meter", "water", "access", "security")
+System = Literal["elevator", "pump", "power", "fire", "hvac", "lighting", "meter", "water", "access", "security"]
+
+# A rated figure's key must say its unit, e.g. ``power_kw`` or ``flow_m3h``.
+UNIT_SUFFIXES = (
+    "_kw", "_kva", "_kwh", "_w", "_v", "_kv", "_a", "_hz", "_m", "_mm", "_m2", "_m3", "_m3h", "_ls",
+    "_kpa", "_bar", "_mps", "_mps2", "_s", "_h", "_kg", "_persons", "_c", "_pct", "_rpm", "_lm",
+    "_count", "_cny", "_pf",
+)
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Site(_Spec):
+    """Where the building stands and who runs it."""
+
+    name: str = "Unnamed site"
+    address: str | None = None
+    city: str | None = None
+    country: str | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    timezone: str = "Asia/Shanghai"
+    operator: str | None = None
+
+
+class Floor(_Spec):
+    """A storey: its finished-floor elevation and its floor-to-floor height."""
+
+    id: Id
+    name: str | None = None
+    elevation_m: Coordinate
+    height_m: PositiveFloat = 3.0
+
+
+class Rect(_Spec):
+    """An axis-aligned rectangle on the floor plan, corner (x, y), in metres."""
+
+    x_m: Coordinate
+    y_m: Coordinate
+    width_m: PositiveFloat
+    depth_m: PositiveFloat
+
+
+class Space(_Spec):
+    """A space on one floor: a room, an apartment, a corridor, a stair landing, a lift lobby…
+
+    The footprint is a ``rect`` or a ``polygon`` (at least three (x, y) points in metres). Occupants
+    are given as a count (``occupants``) or as a design load (``m2_per_person``, floor area per
+    person); a space with neither is empty.
+    """
+
+    id: Id
+    floor: Id
+    kind: SpaceKind
+    name: str | None = None
+    rect: Rect | None = None
+    polygon: list[tuple[Coordinate, Coordinate]] | None = Field(default=None, min_length=3)
+    area_m2: PositiveFloat | None = None
+    occupants: Annotated[int, Field(ge=0)] | None = None
+    m2_per_person: PositiveFloat | None = None
+    aset_s: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _one_footprint(self) -> "Space":
+        if self.rect is None and self.polygon is None:
+            raise ValueError("a space needs a footprint: give 'rect' or 'polygon'")
+        if self.rect is not None and self.polygon is not None:
+            raise ValueError("give either 'rect' or 'polygon', not both")
+        if self.occupants is not None and self.m2_per_person is not None:
+            raise ValueError("give either 'occupants' or 'm2_per_person', not both")
+        if self.polygon is not None and _polygon_area(self.polygon) <= 0:
+            raise ValueError(f"polygon {self.polygon!r} has no area")
+        # Huge coordinates overflow to inf/nan, and the occupant count of such an area is no number.
+        if not math.isfinite(self.floor_area_m2):
+            raise ValueError("the footprint is too large: its area is not a finite number")
+        if self.m2_per_person is not None and not math.isfinite(self.floor_area_m2 / self.m2_per_person):
+            raise ValueError(f"m2_per_person {self.m2_per_person!r} gives no finite number of occupants")
+        return self
+
+    @property
+    def outline(self) -> list[tuple[float, float]]:
+        """The footprint as a closed-free list of (x, y) points."""
+        if self.rect is not None:
+            r = self.rect
+            return [(r.x_m, r.y_m), (r.x_m + r.width_m, r.y_m),
+                    (r.x_m + r.width_m, r.y_m + r.depth_m), (r.x_m, r.y_m + r.depth_m)]
+        return list(self.polygon or [])
+
+    @property
+    def floor_area_m2(self) -> float:
+        """The given area, or the footprint's area when none is given."""
+        if self.area_m2 is not None:
+            return self.area_m2
+        return _polygon_area(self.outline)
+
+    @property
+    def centroid(self) -> tuple[float, float]:
+        pts = self.outline
+        return (sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts))
+
+    @property
+    def occupant_count(self) -> int:
+        if self.occupants is not None:
+            return self.occupants
+        if self.m2_per_person is not None:
+            return int(math.floor(self.floor_area_m2 / self.m2_per_person))
+        return 0
+
+
+def _polygon_area(points: list[tuple[float, float]]) -> float:
+    """Shoelace area of a simple polygon (absolute value)."""
+    n = len(points)
+    twice = sum(points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1] for i in range(n))
+    return abs(twice) / 2.0
+
+
+class Door(_Spec):
+    """A door or opening between two spaces on one floor, or between a space and a final exit."""
+
+    id: Id
+    between: tuple[Id, Id]
+    width_m: PositiveFloat
+    kind: Literal["door", "opening"] = "door"
+    fire_door: bool = False
+    length_m: NonNegativeFloat = 0.3
+
+    @model_validator(mode="after")
+    def _two_sides(self) -> "Door":
+        if self.between[0] == self.between[1]:
+            raise ValueError(f"a door joins two different spaces, got {list(self.between)!r}")
+        return self
+
+
+class Stair(_Spec):
+    """A stair: its landings (spaces of kind ``stair``), bottom to top, one per floor it serves.
+
+    Each flight joins two consecutive landings. ``flight_length_m`` is the walking length along
+    the slope from one floor to the next (both half-flights and the intermediate landing); when
+    it is missing it is derived from the floor height and riser/tread.
+    """
+
+    id: Id
+    name: str | None = None
+    landings: list[Id] = Field(min_length=2)
+    width_m: PositiveFloat
+    riser_m: Annotated[float, Field(gt=0.1, lt=0.25)] = 0.175
+    tread_m: Annotated[float, Field(gt=0.2, lt=0.4)] = 0.28
+    flight_length_m: PositiveFloat | None = None
+    handrails: Annotated[int, Field(ge=0, le=4)] = 2
+    pressurised: bool = False
+
+
+class ElevatorCar(_Spec):
+    """One elevator car in its shaft, with the figures its kinematics need."""
+
+    id: Id
+    shaft: Rect
+    floors_served: list[Id] = Field(min_length=2)
+    capacity_persons: Annotated[int, Field(gt=0)]
+    capacity_kg: PositiveFloat
+    rated_speed_mps: PositiveFloat
+    acceleration_mps2: PositiveFloat = 1.0
+    jerk_mps3: PositiveFloat = 1.5
+    door_open_s: PositiveFloat = 2.5
+    door_close_s: PositiveFloat = 3.0
+    fire_service: bool = False
+    home_floor: Id | None = None
+
+
+class ElevatorGroup(_Spec):
+    """Cars dispatched together, and the lobby on each floor where people wait for them."""
+
+    id: Id
+    name: str | None = None
+    lobbies: list[Id] = Field(min_length=2)
+    cars: list[ElevatorCar] = Field(min_length=1)
+
+
+class FireZone(_Spec):
+    """A detection zone of the fire alarm panel."""
+
+    id: Id
+    floor: Id
+    spaces: list[Id] = Field(default_factory=list)
+
+
+class Equipment(_Spec):
+    """A piece of equipment the twin mirrors and the models reason about.
+
+    ``rated`` holds nameplate figures whose keys carry their unit (``power_kw``, ``flow_m3h``,
+    ``head_m``, ``voltage_kv``). ``feeds`` lists equipment this one supplies (a transformer feeds a
+    switchboard, a switchboard feeds a pump); ``serves`` lists spaces or floors it serves. The
+    ``interval_s`` is how often it is expected to report live state.
+    """
+
+    id: Id
+    system: System
+    kind: str = Field(min_length=1, max_length=64)
+    name: str | None = None
+    location: Id
+    position: tuple[Coordinate, Coordinate, Coordinate] | None = None
+    rated: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(default_factory=dict)
+    feeds: list[Id] = Field(default_factory=list)
+    serves: list[Id] = Field(default_factory=list)
+    zones: list[FireZone] = Field(default_factory=list)
+    interval_s: PositiveFloat = 10.0
+
+    @model_validator(mode="after")
+    def _units_in_names(self) -> "Equipment":
+        for key in self.rated:
+            if not key.endswith(UNIT_SUFFIXES):
+                raise ValueError(
+                    f"rated figure {key!r} does not name its unit; use a suffix such as _kw, _m3h, _m, _kv"
+                )
+        return self
+
+
+class Exit(_Spec):
+    """A final exit: a door to the outside (or to a place of safety) at ground level."""
+
+    id: Id
+    floor: Id
+    name: str | None = None
+    x_m: Coordinate
+    y_m: Coordinate
+    width_m: PositiveFloat | None = None
+
+
+class Building(_Spec):
+    """A whole building, as its operators describe it."""
+
+    schema_version: Literal[1] = 1
+    id: Id
+    name: str
+    use: Literal["residential", "office", "retail", "mixed", "other"] = "residential"
+    site: Site = Field(default_factory=Site)
+    year_built: Annotated[int, Field(ge=1800, le=2100)] | None = None
+    floors: list[Floor] = Field(min_length=1)
+    spaces: list[Space] = Field(min_length=1)
+    doors: list[Door] = Field(default_factory=list)
+    stairs: list[Stair] = Field(default_factory=list)
+    elevators: list[ElevatorGroup] = Field(default_factory=list)
+    equipment: list[Equipment] = Field(default_factory=list)
+    exits: list[Exit] = Field(min_length=1)
+
+    # Look-ups by id; the model is frozen so these never go stale.
+    @cached_property
+    def floor_by_id(self) -> dict[str, Floor]:
+        return {f.id: f for f in self.floors}
+
+    @cached_property
+    def space_by_id(self) -> dict[str, Space]:
+        return {s.id: s for s in self.spaces}
+
+    @cached_property
+    def exit_by_id(self) -> dict[str, Exit]:
+        return {e.id: e for e in self.exits}
+
+    @cached_property
+    def equipment_by_id(self) -> dict[str, Equipment]:
+        return {e.id: e for e in self.equipment}
+
+    @cached_property
+    def car_by_id(self) -> dict[str, ElevatorCar]:
+        return {c.id: c for g in self.elevators for c in g.cars}
+
+    @property
+    def total_occupants(self) -> int:
+        return sum(s.occupant_count for s in self.spaces)
+
+    def floor_index(self, floor_id: str) -> int:
+        """Position of a floor in elevation order (0 = lowest)."""
+        order = sorted(self.floors, key=lambda f: f.elevation_m)
+        return [f.id for f in order].index(floor_id)

@@ -1,0 +1,458 @@
+"""Charts of simulation results, drawn with matplotlib and returned as inline SVG.
+
+A person reads a what-if study through a few pictures: a time series from one replication
+(queue length through the day, occupants still inside during an evacuation), a ranking (mean
+wait per trade), a distribution (evacuation times of every occupant), and, for a sweep, how a
+KPI's mean and its 95 % confidence interval move as a parameter changes. This module draws
+those pictures from plain data — pandas frames of record rows and KPI summaries — and turns a
+figure into an SVG string that can be inlined in an HTML page with no network, no JavaScript
+and no display: figures are :class:`matplotlib.figure.Figure` objects rendered by the SVG
+backend, never through ``pyplot``.
+
+The output is deterministic: the same data gives byte-identical SVG (fixed hash salt, no date
+metadata, ids prefixed per chart so that several charts can share one page).
+
+A model describes its charts as data (:class:`models.harness.Chart`); :func:`draw_chart` turns
+one of those descriptions and its records table into a :class:`RenderedChart`, and explains in a
+short note what it could not draw or what it left out, instead of failing.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from models.harness import Chart
+from models.stats import mean_ci
+
+__all__ = ["RenderedChart", "PALETTE", "MAX_GROUPS", "MAX_BARS", "chart_style", "new_figure", "figure_to_svg",
+           "line_chart", "bar_chart", "hist_chart", "ci_chart", "distribution_chart", "draw_chart"]
+
+# Okabe–Ito (colour-blind safe) first, then four distinct tab10 colours: twelve lines at most.
+PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+                            "#000000", "#8c564b", "#7f7f7f", "#bcbd22", "#9467bd")
+MAX_GROUPS = 12
+"""Lines drawn at most in one chart; the groups with the largest mean |y| are kept."""
+MAX_BARS = 20
+"""Categories drawn at most in one bar chart; the largest means are kept."""
+MAX_PANELS = 4
+"""Sweep points drawn as separate panels (or bar series) at most."""
+_RASTERIZE_ABOVE = 20_000
+"""Points above which line artists are embedded as an image inside the SVG to keep the page light."""
+
+_STYLE = {
+    "svg.fonttype": "none",          # real text: selectable, searchable, small
+    "svg.hashsalt": "building-twin",  # stable ids
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
+    "font.size": 9.0,
+    "axes.titlesize": 9.0,
+    "axes.labelsize": 9.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": "#d9d9d9",
+    "grid.linewidth": 0.6,
+    "axes.edgecolor": "#555555",
+    "axes.labelcolor": "#222222",
+    "xtick.color": "#444444",
+    "ytick.color": "#444444",
+    "legend.frameon": False,
+    "legend.fontsize": 8.0,
+    "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
+    "lines.linewidth": 1.4,
+    "savefig.dpi": 150,
+    "path.simplify": True,
+}
+
+
+@dataclass(frozen=True)
+class RenderedChart:
+    """A chart ready for a page: its title, its inline SVG (``None`` if nothing could be drawn)
+    and an optional note saying what was left out or why it is missing."""
+
+    title: str
+    svg: str | None
+    note: str | None = None
+
+
+@contextmanager
+def chart_style() -> Iterator[None]:
+    """The house style for every chart (use around both drawing and :func:`figure_to_svg`)."""
+    with mpl.rc_context(_STYLE):
+        yield
+
+
+def new_figure(width_in: float = 7.0, height_in: float = 3.2, *, nrows: int = 1, ncols: int = 1,
+               **subplot_kw) -> tuple[Figure, np.ndarray]:
+    """A figure in the house style and its axes as a 2-D array (``axes[0, 0]`` for one panel)."""
+    with chart_style():
+        fig = Figure(figsize=(width_in, height_in), layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
+    return fig, axes
+
+
+_ID_ATTR = re.compile(r'\bid="([^"]+)"')
+_ID_REF = re.compile(r'(url\(#|href="#)([^)"]+)')
+
+
+def figure_to_svg(fig: Figure, *, id_prefix: str = "chart", standalone: bool = False) -> str:
+    """Render ``fig`` to SVG text.
+
+    By default the result is meant to be inlined in HTML: no XML prolog, no DOCTYPE, no
+    metadata, every id (and every reference to one) prefixed with ``id_prefix`` so that several
+    charts can live on one page. ``standalone=True`` keeps the prolog for an ``.svg`` file.
+    The text is the same for the same figure, byte for byte.
+    """
+    buf = io.StringIO()
+    with chart_style(), mpl.rc_context({"svg.id": id_prefix}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", pad_inches=0.05,
+                    metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
+    svg = buf.getvalue()
+    if standalone:
+        return svg
+    svg = svg[svg.index("<svg"):]
+    svg = _ID_ATTR.sub(lambda m: m.group(0) if m.group(1) == id_prefix else f'id="{id_prefix}-{m.group(1)}"', svg)
+    svg = _ID_REF.sub(lambda m: f"{m.group(1)}{id_prefix}-{m.group(2)}", svg)
+    # Scale with the page instead of a fixed size in points (the viewBox keeps the aspect).
+    svg = re.sub(r'^<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart-svg"', svg, count=1)
+    return svg.strip() + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Primitive charts
+
+
+def _label(text: object) -> str:
+    return str(text)
+
+
+def _sorted_keys(values: Sequence[object]) -> list:
+    """Distinct values in a stable natural order (numbers numerically, then strings)."""
+    uniq = pd.unique(pd.Series(list(values), dtype=object))
+    return sorted(uniq, key=lambda v: (0, float(v), "") if _is_number(v) else (1, 0.0, str(v)))
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _first_replication(frame: pd.DataFrame) -> pd.DataFrame:
+    if "replication" not in frame.columns or frame.empty:
+        return frame
+    parts = [part[part["replication"] == part["replication"].min()]
+             for _, part in _by_point(frame)]
+    return pd.concat(parts) if parts else frame
+
+
+def _by_point(frame: pd.DataFrame) -> list[tuple[int, pd.DataFrame]]:
+    if "point" not in frame.columns:
+        return [(0, frame)]
+    return [(int(p), frame[frame["point"] == p]) for p in sorted(frame["point"].unique())]
+
+
+def line_chart(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None, step: bool = False,
+               all_replications: bool = False, x_label: str | None = None, y_label: str | None = None,
+               point_labels: Mapping[int, str] | None = None) -> tuple[Figure, list[str]]:
+    """y against x, one line per ``group`` value (replication 0 unless ``all_replications``).
+
+    With several sweep points (a ``point`` column) and no group, each point is one line; with a
+    group, each point is a panel (the first :data:`MAX_PANELS`). Groups beyond
+    :data:`MAX_GROUPS` are dropped, keeping the largest by mean |y|. Returns the figure and
+    notes on what was left out.
+    """
+    notes: list[str] = []
+    data = frame if all_replications else _first_replication(frame)
+    data = data.assign(**{x: pd.to_numeric(data[x], errors="coerce"), y: pd.to_numeric(data[y], errors="coerce")})
+    data = data.dropna(subset=[x, y])
+    points = _by_point(data)
+    point_labels = point_labels or {}
+    if not all_replications and "replication" in frame.columns and frame["replication"].nunique() > 1:
+        notes.append("Replication 0 shown.")
+
+    series_key = group
+    panels: list[tuple[str | None, pd.DataFrame]]
+    if len(points) > 1 and group is None:
+        data = data.assign(_point_label=data["point"].map(lambda p: point_labels.get(int(p), f"point {int(p)}")))
+        series_key = "_point_label"
+        panels = [(None, data)]
+    elif len(points) > 1:
+        if len(points) > MAX_PANELS:
+            notes.append(f"First {MAX_PANELS} of {len(points)} sweep points shown.")
+        panels = [(point_labels.get(p, f"point {p}"), part) for p, part in points[:MAX_PANELS]]
+    else:
+        panels = [(None, data)]
+
+    keep: list | None = None
+    if series_key is not None:
+        strength = data.groupby(series_key, dropna=False)[y].apply(lambda s: float(np.nanmean(np.abs(s))))
+        all_groups = _sorted_keys(list(strength.index))
+        if len(all_groups) > MAX_GROUPS:
+            top = set(strength.sort_values(ascending=False, kind="stable").index[:MAX_GROUPS])
+            keep = [g for g in all_groups if g in top]
+            notes.append(f"{MAX_GROUPS} of {len(all_groups)} {group or 'series'} values shown "
+                         f"(largest mean {y}); {len(all_groups) - MAX_GROUPS} left out.")
+        else:
+            keep = all_groups
+    colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(keep or [])}
+
+    n_panels = len(panels)
+    fig, axes = new_figure(7.0, 3.2 if n_panels == 1 else 1.9 * n_panels + 0.6, nrows=n_panels,
+                           sharex=True, sharey=True)
+    rasterized = len(data) > _RASTERIZE_ABOVE
+    with chart_style():
+        for ax, (panel_title, part) in zip(axes[:, 0], panels):
+            series = [(None, part)] if series_key is None else [
+                (g, part[part[series_key] == g]) for g in keep or []]
+            for g, rows in series:
+                colour = colours.get(g, PALETTE[0])
+                reps = [(r, rr) for r, rr in rows.groupby("replication", sort=True)] \
+                    if all_replications and "replication" in rows.columns else [(None, rows)]
+                for i, (_, rr) in enumerate(reps):
+                    rr = rr.sort_values(x, kind="stable")
+                    label = _label(g) if (g is not None and i == 0) else None
+                    alpha = 0.35 if len(reps) > 1 else 1.0
+                    width = 0.9 if len(reps) > 1 else 1.4
+                    if step:
+                        ax.step(rr[x], rr[y], where="post", color=colour, alpha=alpha, linewidth=width,
+                                label=label, rasterized=rasterized)
+                    else:
+                        ax.plot(rr[x], rr[y], color=colour, alpha=alpha, linewidth=width, label=label,
+                                rasterized=rasterized)
+            if panel_title is not None:
+                ax.set_title(panel_title, loc="left")
+            ax.set_ylabel(y_label or y)
+        axes[-1, 0].set_xlabel(x_label or x)
+        if keep and len(keep) > 1 or (keep and series_key == "_point_label"):
+            title = group if series_key == group else "sweep point"
+            if len(keep) > 6:
+                fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right upper", title=title)
+            else:
+                axes[0, 0].legend(title=title, loc="best")
+    if data.empty:
+        notes.append(f"No rows with numeric {x} and {y}.")
+    return fig, notes
+
+
+def _bar_statistics(frame: pd.DataFrame, x: str, y: str | None, replications: int | None) -> pd.DataFrame:
+    """Per x: mean across replications of (mean y | row count) in each replication, and CI half-width."""
+    rep = "replication" if "replication" in frame.columns else None
+    if rep is None:
+        frame = frame.assign(_replication=0)
+        rep = "_replication"
+    if y is None:
+        per_rep = frame.groupby([rep, x], dropna=False).size().unstack(x, fill_value=0)
+        if replications and set(per_rep.index) <= set(range(replications)):
+            per_rep = per_rep.reindex(range(replications), fill_value=0)  # empty replications count 0
+    else:
+        per_rep = frame.groupby([rep, x], dropna=False)[y].mean().unstack(x)
+    rows = []
+    for key in per_rep.columns:
+        values = per_rep[key].dropna().to_numpy(dtype=float)
+        if values.size == 0:
+            continue
+        mean, half = mean_ci(values)
+        rows.append({"x": key, "mean": mean, "half": half})
+    return pd.DataFrame(rows, columns=["x", "mean", "half"])
+
+
+def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str | None = None,
+              y_label: str | None = None, replications: int | None = None,
+              point_labels: Mapping[int, str] | None = None) -> tuple[Figure, list[str]]:
+    """Mean of ``y`` per ``x`` across replications (row count per replication when ``y`` is None),
+    with 95 % CI whiskers. Categories are ranked and the top :data:`MAX_BARS` kept; numeric x
+    keeps its natural order. Several sweep points are drawn as side-by-side bars."""
+    notes: list[str] = []
+    if y is not None:
+        frame = frame.assign(**{y: pd.to_numeric(frame[y], errors="coerce")}).dropna(subset=[y])
+    frame = frame.dropna(subset=[x])
+    points = _by_point(frame)
+    point_labels = point_labels or {}
+    if len(points) > MAX_PANELS:
+        notes.append(f"First {MAX_PANELS} of {len(points)} sweep points shown.")
+        points = points[:MAX_PANELS]
+    stats = {p: _bar_statistics(part, x, y, replications) for p, part in points}
+    overall = pd.concat(stats.values()) if stats else pd.DataFrame(columns=["x", "mean", "half"])
+    ranking = overall.groupby("x", sort=False)["mean"].mean().sort_values(ascending=False, kind="stable")
+    numeric_x = bool(len(ranking)) and all(_is_number(v) for v in ranking.index)
+    categories = list(ranking.index[:MAX_BARS])
+    if len(ranking) > MAX_BARS:
+        notes.append(f"Top {MAX_BARS} of {len(ranking)} {x} values shown.")
+    if numeric_x:
+        categories = sorted(categories, key=float)
+
+    value_label = y_label or (f"mean {y}" if y else "rows per replication (mean)")
+    horizontal = not numeric_x
+    height = max(2.4, 0.24 * len(categories) * max(1, len(points)) ** 0.5 + 0.9) if horizontal else 3.2
+    fig, axes = new_figure(7.0, height)
+    ax = axes[0, 0]
+    with chart_style():
+        width = 0.8 / max(1, len(points))
+        pos = np.arange(len(categories), dtype=float)
+        for i, (p, _) in enumerate(points):
+            s = stats[p].set_index("x").reindex(categories)
+            offset = (i - (len(points) - 1) / 2) * width
+            err = s["half"].to_numpy(dtype=float)
+            err = None if np.all(np.isnan(err)) else np.nan_to_num(err)
+            label = point_labels.get(p, f"point {p}") if len(points) > 1 else None
+            colour = PALETTE[i % len(PALETTE)]
+            kw = dict(color=colour, label=label, error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"})
+            if horizontal:
+                ax.barh(pos + offset, s["mean"].to_numpy(dtype=float), height=width, xerr=err, **kw)
+            else:
+                ax.bar(pos + offset, s["mean"].to_numpy(dtype=float), width=width, yerr=err, **kw)
+        ticks = [_label(c) for c in categories]
+        if horizontal:
+            ax.set_yticks(pos, ticks)
+            ax.invert_yaxis()  # largest on top
+            ax.set_xlabel(value_label)
+            ax.set_ylabel(x_label or x)
+            ax.grid(axis="y", visible=False)
+        else:
+            ax.set_xticks(pos, ticks, rotation=45 if len(categories) > 12 else 0)
+            ax.set_ylabel(value_label)
+            ax.set_xlabel(x_label or x)
+            ax.grid(axis="x", visible=False)
+        if len(points) > 1:
+            ax.legend(title="sweep point", loc="best")
+    if not categories:
+        notes.append(f"No rows with {x}" + (f" and numeric {y}." if y else "."))
+    return fig, notes
+
+
+def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_label: str | None = None,
+               point_labels: Mapping[int, str] | None = None) -> tuple[Figure, list[str]]:
+    """Distribution of ``x`` over all rows of all replications, with its median and 95th
+    percentile marked; several sweep points are overlaid as outlines on common bins."""
+    notes: list[str] = []
+    frame = frame.assign(**{x: pd.to_numeric(frame[x], errors="coerce")}).dropna(subset=[x])
+    points = _by_point(frame)
+    point_labels = point_labels or {}
+    if len(points) > MAX_GROUPS:
+        notes.append(f"First {MAX_GROUPS} of {len(points)} sweep points shown.")
+        points = points[:MAX_GROUPS]
+    values = frame[x].to_numpy(dtype=float)
+    fig, axes = new_figure(7.0, 3.0)
+    ax = axes[0, 0]
+    if values.size == 0:
+        notes.append(f"No numeric values of {x}.")
+        return fig, notes
+    edges = np.histogram_bin_edges(values, bins="auto")
+    if len(edges) > 61:
+        edges = np.histogram_bin_edges(values, bins=60)
+    with chart_style():
+        if len(points) == 1:
+            ax.hist(values, bins=edges, color=PALETTE[0], alpha=0.85, edgecolor="white", linewidth=0.4)
+            p50, p95 = np.percentile(values, [50, 95])
+            ax.axvline(p50, color="#333333", linestyle="--", linewidth=1, label=f"median {_short(p50)}")
+            ax.axvline(p95, color=PALETTE[3], linestyle=":", linewidth=1.3, label=f"95th percentile {_short(p95)}")
+            ax.legend(loc="best")
+        else:
+            for i, (p, part) in enumerate(points):
+                ax.hist(part[x].to_numpy(dtype=float), bins=edges, histtype="step", linewidth=1.4,
+                        color=PALETTE[i % len(PALETTE)], label=point_labels.get(p, f"point {p}"))
+            ax.legend(title="sweep point", loc="best")
+        ax.set_xlabel(x_label or x)
+        ax.set_ylabel(y_label or "rows (all replications)")
+        ax.grid(axis="x", visible=False)
+    return fig, notes
+
+
+def _short(v: float) -> str:
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def ci_chart(labels: Sequence[str], means: Sequence[float | None], lows: Sequence[float | None],
+             highs: Sequence[float | None], *, y_label: str, x_label: str = "sweep point") -> Figure:
+    """KPI mean with its 95 % confidence interval at each sweep point (missing values skipped)."""
+    fig, axes = new_figure(7.0, 3.0)
+    ax = axes[0, 0]
+    pos = np.arange(len(labels), dtype=float)
+    m = np.array([np.nan if v is None else v for v in means], dtype=float)
+    lo = np.array([np.nan if v is None else v for v in lows], dtype=float)
+    hi = np.array([np.nan if v is None else v for v in highs], dtype=float)
+    err = np.vstack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)])
+    with chart_style():
+        ax.plot(pos, m, color=PALETTE[0], alpha=0.35, linewidth=1)
+        ax.errorbar(pos, m, yerr=err, fmt="o", color=PALETTE[0], ecolor="#333333", elinewidth=1, capsize=4,
+                    markersize=5)
+        long = max((len(s) for s in labels), default=0) > 14 or len(labels) > 8
+        ax.set_xticks(pos, list(labels), rotation=30 if long else 0, ha="right" if long else "center")
+        ax.set_xlim(-0.5, len(labels) - 0.5)
+        ax.set_ylabel(y_label)
+        ax.set_xlabel(x_label)
+        ax.grid(axis="x", visible=False)
+    return fig
+
+
+def distribution_chart(values_by_label: Mapping[str, Sequence[float]], *, y_label: str) -> Figure:
+    """One KPI's values across replications: a box (quartiles, whiskers to 1.5 IQR) and every
+    replication as a dot, per sweep point (one box without a sweep)."""
+    labels = list(values_by_label)
+    data = [np.asarray([v for v in values_by_label[k] if v is not None and math.isfinite(v)], dtype=float)
+            for k in labels]
+    fig, axes = new_figure(max(3.2, min(7.0, 1.1 * len(labels) + 1.8)), 2.8)
+    ax = axes[0, 0]
+    rng = np.random.default_rng(0)  # jitter only; fixed so the page is reproducible
+    pos = np.arange(1, len(labels) + 1, dtype=float)
+    with chart_style():
+        drawable = [(p, d) for p, d in zip(pos, data) if d.size]
+        if drawable:
+            ax.boxplot([d for _, d in drawable], positions=[p for p, _ in drawable], widths=0.5,
+                       showfliers=False, medianprops={"color": PALETTE[3], "linewidth": 1.5},
+                       boxprops={"color": "#555555"}, whiskerprops={"color": "#555555"},
+                       capprops={"color": "#555555"})
+        for p, d in drawable:
+            ax.scatter(p + rng.uniform(-0.15, 0.15, d.size), d, s=12, color=PALETTE[0], alpha=0.7,
+                       linewidths=0, zorder=3)
+        ax.set_xticks(pos, labels, rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center")
+        ax.set_xlim(0.4, len(labels) + 0.6)
+        ax.set_ylabel(y_label)
+        ax.grid(axis="x", visible=False)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# A model's chart description
+
+
+def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
+               point_labels: Mapping[int, str] | None = None, replications: int | None = None) -> RenderedChart:
+    """Draw a model's :class:`~models.harness.Chart` from its records table (``None`` when the
+    table is missing). Missing tables or columns, empty tables and drawing errors give a
+    :class:`RenderedChart` with a note and no SVG."""
+    if frame is None:
+        return RenderedChart(chart.title, None, f"No records table '{chart.table}' in these results.")
+    if frame.empty:
+        return RenderedChart(chart.title, None, f"Records table '{chart.table}' has no rows.")
+    needed = [c for c in (chart.x, chart.y if chart.kind != "hist" else None, chart.group) if c]
+    if chart.kind in ("line", "step") and not chart.y:
+        return RenderedChart(chart.title, None, f"A {chart.kind} chart needs a y column.")
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        return RenderedChart(chart.title, None,
+                             f"Column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing from "
+                             f"records table '{chart.table}'.")
+    if chart.kind in ("line", "step"):
+        fig, notes = line_chart(frame, x=chart.x, y=chart.y, group=chart.group, step=chart.kind == "step",
+                                all_replications=chart.all_replications, x_label=chart.x_label,
+                                y_label=chart.y_label, point_labels=point_labels)
+    elif chart.kind == "bar":
+        fig, notes = bar_chart(frame, x=chart.x, y=chart.y, x_label=chart.x_label, y_label=chart.y_label,
+                               replications=replications, point_labels=point_labels)
+    elif chart.kind == "hist":
+        fig, notes = hist_chart(frame, x=chart.x, x_label=chart.x_label, y_label=chart.y_label,
+                                point_labels=point_labels)
+    else:
+        return RenderedChart(chart.title, None, f"Unknown chart kind {chart.kind!r}.")
+    return RenderedChart(chart.title, figure_to_svg(fig, id_prefix=id_prefix), " ".join(notes) or None)

@@ -1,0 +1,422 @@
+"""The HTML report of a scenario run: one self-contained page a supervisor or safety officer can
+open in a browser with no network, or print to PDF.
+
+A run of a scenario leaves a results folder (``summary.json`` and ``records/<table>.parquet``,
+see ``scenarios.runner``). The report reads it and shows, in this order: what was simulated
+(scenario, model, building, seed, replications, horizon); the KPIs with their mean, 95 %
+confidence interval, median and 95th percentile over replications — one table per sweep point
+and, for a sweep, a chart per KPI of its mean and interval at each point; how each KPI varied
+across replications, when the per-replication values are in the results; the model's own charts,
+drawn from its records tables as its :class:`~models.harness.ModelSpec` describes them; and the
+scenario's parameters as nested tables.
+
+The report never names a model: everything model-specific comes from the registry. Missing
+pieces (a records table, a column, an unregistered model) become short notes on the page. The
+page is deterministic — no date, stable SVG ids — so two reports of the same results are
+byte-identical, and it loads nothing: charts are inline SVG, styles are inline CSS, no script.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+import pandas as pd
+from markupsafe import Markup
+
+from models import KPI, ModelSpec, UnknownModelError, get_model
+from viewer.charts import RenderedChart, ci_chart, distribution_chart, draw_chart, figure_to_svg
+
+__all__ = ["ReportError", "write_report", "render_report", "format_number", "format_duration", "point_label",
+           "KPI_VALUES_TABLE", "REPORT_FILE"]
+
+REPORT_FILE = "report.html"
+KPI_VALUES_TABLE = "kpis"
+"""Records table holding one row per (point, replication) with a column per KPI (or, in long form,
+columns ``kpi`` and ``value``); when present the report draws each KPI's spread."""
+
+TOOL_NAME = "Building Twin"
+_TABLE_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_PARAM_DEPTH_LIMIT = 5
+
+
+class ReportError(Exception):
+    """A results folder the report cannot read (no or unreadable ``summary.json``)."""
+
+
+def write_report(results_dir: Path) -> Path:
+    """Write ``results_dir/report.html`` from the folder's summary and records; return its path."""
+    results_dir = Path(results_dir)
+    html = render_report(results_dir)
+    out = results_dir / REPORT_FILE
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+def render_report(results_dir: Path) -> str:
+    """The report page of a results folder, as HTML text (what :func:`write_report` writes)."""
+    results_dir = Path(results_dir)
+    summary = _read_summary(results_dir)
+    records = _Records(results_dir / "records")
+    context = _ReportBuilder(summary, records).context()
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def format_number(value: Any) -> str:
+    """A KPI value for a table: about four significant figures, thousands separated, ``—`` when
+    undefined."""
+    if value is None or isinstance(value, bool):
+        return "—" if value is None else str(value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(v):
+        return "—"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    a = abs(v)
+    if a == 0:
+        return "0"
+    if a >= 1e7 or a < 1e-3:
+        return f"{v:.3g}"
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def format_duration(seconds: Any) -> str:
+    """A horizon in seconds with a friendlier unit beside it: ``7200 s (2 h)``."""
+    if seconds is None:
+        return "—"
+    s = float(seconds)
+    text = f"{format_number(s if not s.is_integer() else int(s))} s"
+    if s >= 2 * 86400:
+        return f"{text} ({s / 86400:.3g} d)"
+    if s >= 2 * 3600:
+        return f"{text} ({s / 3600:.3g} h)"
+    if s >= 120:
+        return f"{text} ({s / 60:.3g} min)"
+    return text
+
+
+def point_label(point: Mapping[str, Any]) -> str:
+    """A sweep point named by what it sets: ``alarm_delay_s=120, staff=3`` (``point 2`` if nothing)."""
+    settings = point.get("set") or {}
+    if not settings:
+        return f"point {point.get('point', 0)}"
+    return ", ".join(f"{_short_key(k)}={_scalar_text(v)}" for k, v in settings.items())
+
+
+def _short_key(key: str) -> str:
+    return key.removeprefix("params.")
+
+
+def _scalar_text(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, sort_keys=False, ensure_ascii=False)
+    return str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a results folder
+
+
+def _read_summary(results_dir: Path) -> dict:
+    path = results_dir / "summary.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{path}: not found — is {results_dir} a results folder?") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: cannot be read: {exc}") from None
+
+
+class _Records:
+    """The records tables of a results folder, read on first use."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._cache: dict[str, pd.DataFrame | None] = {}
+
+    def get(self, table: str) -> pd.DataFrame | None:
+        if table not in self._cache:
+            path = self.folder / f"{table}.parquet"
+            frame = None
+            if _TABLE_ID.match(table) and path.is_file():
+                try:
+                    frame = pd.read_parquet(path)
+                except Exception:  # an unreadable table is reported like a missing one
+                    frame = None
+            self._cache[table] = frame
+        return self._cache[table]
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the page
+
+
+@dataclass
+class _KpiRow:
+    name: str
+    description: str
+    unit: str
+    better: str | None
+    mean: str
+    ci: str
+    p50: str
+    p95: str
+    n: str
+
+
+@dataclass
+class _PointView:
+    index: int
+    label: str
+    settings: list[tuple[str, str]]
+    rows: list[_KpiRow]
+
+
+@dataclass
+class _ParamNode:
+    """A parameter value laid out for the page: ``scalar``, ``map`` (key → node), ``list`` (of
+    scalars), ``records`` (a list of flat mappings as a table), ``items`` (a list of nodes) or
+    ``json`` (too deep: pretty-printed)."""
+
+    kind: str
+    text: str = ""
+    entries: list[tuple[str, _ParamNode]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+class _ReportBuilder:
+    def __init__(self, summary: dict, records: _Records):
+        self.summary = summary
+        self.records = records
+        self.notes: list[str] = []
+        self._chart_count = 0
+        self.model: ModelSpec | None = None
+        model_name = summary.get("model")
+        try:
+            self.model = get_model(model_name) if model_name else None
+        except UnknownModelError:
+            self.notes.append(f"Model '{model_name}' is not registered here: its own charts are left out.")
+        self.points: list[dict] = list(summary.get("points") or []) or [
+            {"point": 0, "set": {}, "parameters": summary.get("parameters") or {}, "kpis": summary.get("kpis") or {}}]
+        self.point_labels = {int(p.get("point", i)): point_label(p) for i, p in enumerate(self.points)}
+        self.kpi_names = self._kpi_names()
+
+    def _next_id(self) -> str:
+        self._chart_count += 1
+        return f"chart{self._chart_count}"
+
+    def _kpi_names(self) -> list[str]:
+        names = [k.name for k in self.model.kpis] if self.model else []
+        for point in self.points:
+            for name in point.get("kpis") or {}:
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def _kpi_meta(self, name: str) -> dict:
+        meta: dict[str, Any] = {}
+        if self.model:
+            try:
+                k: KPI = self.model.kpi(name)
+                meta = {"unit": k.unit, "description": k.description, "better": k.better}
+            except KeyError:
+                pass
+        for point in self.points:
+            found = (point.get("kpis") or {}).get(name)
+            if found:
+                for key in ("unit", "description", "better"):
+                    meta.setdefault(key, found.get(key))
+                break
+        return meta
+
+    def _kpi_rows(self, point: dict) -> list[_KpiRow]:
+        rows = []
+        kpis = point.get("kpis") or {}
+        for name in self.kpi_names:
+            meta = self._kpi_meta(name)
+            s = kpis.get(name) or {}
+            low, high = s.get("ci95_low"), s.get("ci95_high")
+            ci = "—" if low is None or high is None else f"{format_number(low)} – {format_number(high)}"
+            rows.append(_KpiRow(name=name, description=meta.get("description") or "", unit=meta.get("unit") or "",
+                                better=meta.get("better"), mean=format_number(s.get("mean")), ci=ci,
+                                p50=format_number(s.get("p50")), p95=format_number(s.get("p95")),
+                                n=format_number(s.get("n"))))
+        return rows
+
+    def _point_views(self) -> list[_PointView]:
+        return [_PointView(index=int(p.get("point", i)), label=self.point_labels[int(p.get("point", i))],
+                           settings=[(_short_key(k), _scalar_text(v)) for k, v in (p.get("set") or {}).items()],
+                           rows=self._kpi_rows(p))
+                for i, p in enumerate(self.points)]
+
+    def _y_label(self, name: str) -> str:
+        unit = self._kpi_meta(name).get("unit")
+        return f"{name} ({unit})" if unit else name
+
+    def _sweep_charts(self) -> list[RenderedChart]:
+        if len(self.points) < 2:
+            return []
+        labels = [self.point_labels[int(p.get("point", i))] for i, p in enumerate(self.points)]
+        charts = []
+        for name in self.kpi_names:
+            stats = [(p.get("kpis") or {}).get(name) or {} for p in self.points]
+            if all(s.get("mean") is None for s in stats):
+                charts.append(RenderedChart(name, None, "No values at any sweep point."))
+                continue
+            fig = ci_chart(labels, [s.get("mean") for s in stats], [s.get("ci95_low") for s in stats],
+                           [s.get("ci95_high") for s in stats], y_label=self._y_label(name))
+            charts.append(RenderedChart(f"{name}: mean and 95 % CI per sweep point",
+                                        figure_to_svg(fig, id_prefix=self._next_id())))
+        return charts
+
+    def _kpi_values(self) -> dict[str, dict[int, list[float]]] | None:
+        """Per-replication KPI values by KPI and point, from the KPI table or the summary."""
+        found: dict[str, dict[int, list[float]]] = {}
+        frame = self.records.get(KPI_VALUES_TABLE)
+        if frame is not None and not frame.empty:
+            points = frame["point"] if "point" in frame.columns else pd.Series(0, index=frame.index)
+            if {"kpi", "value"} <= set(frame.columns):
+                for (kpi, point), part in frame.assign(_p=points).groupby(["kpi", "_p"], sort=True):
+                    found.setdefault(str(kpi), {})[int(point)] = pd.to_numeric(part["value"], errors="coerce").tolist()
+            else:
+                for name in self.kpi_names:
+                    if name in frame.columns:
+                        for point, part in frame.assign(_p=points).groupby("_p", sort=True):
+                            found.setdefault(name, {})[int(point)] = pd.to_numeric(part[name], errors="coerce").tolist()
+        if not found:
+            for i, p in enumerate(self.points):
+                for name, s in (p.get("kpis") or {}).items():
+                    if isinstance(s, Mapping) and isinstance(s.get("values"), Sequence):
+                        found.setdefault(name, {})[int(p.get("point", i))] = list(s["values"])
+        return found or None
+
+    def _distribution_charts(self) -> list[RenderedChart]:
+        values = self._kpi_values()
+        if not values:
+            return []
+        charts = []
+        for name in self.kpi_names:
+            by_point = values.get(name)
+            if not by_point:
+                continue
+            by_label = {self.point_labels.get(p, f"point {p}"): v for p, v in sorted(by_point.items())}
+            if not any(v is not None and math.isfinite(v) for vs in by_label.values() for v in vs):
+                continue
+            fig = distribution_chart(by_label, y_label=self._y_label(name))
+            charts.append(RenderedChart(name, figure_to_svg(fig, id_prefix=self._next_id())))
+        return charts
+
+    def _model_charts(self) -> list[RenderedChart]:
+        if not self.model:
+            return []
+        charts = []
+        for chart in self.model.charts:
+            try:
+                rendered = draw_chart(chart, self.records.get(chart.table), id_prefix=self._next_id(),
+                                      point_labels=self.point_labels, replications=self.summary.get("replications"))
+            except Exception as exc:  # one bad chart must not cost the whole report
+                rendered = RenderedChart(chart.title, None, f"Could not be drawn: {type(exc).__name__}: {exc}")
+            charts.append(rendered)
+        return charts
+
+    def context(self) -> dict:
+        s = self.summary
+        scenario = s.get("scenario") or {}
+        building = s.get("building") or {}
+        if isinstance(building, str):
+            building = {"id": building, "name": building}
+        model = {"name": s.get("model") or "—",
+                 "title": s.get("model_title") or (self.model.title if self.model else s.get("model") or "—"),
+                 "description": self.model.description if self.model else ""}
+        sweep = len(self.points) > 1
+        sweep_keys = []
+        for p in self.points:
+            for k in p.get("set") or {}:
+                if _short_key(k) not in sweep_keys:
+                    sweep_keys.append(_short_key(k))
+        return {
+            "tool": TOOL_NAME,
+            "version": _tool_version(),
+            "title": scenario.get("name") or "Scenario report",
+            "scenario": scenario,
+            "model": model,
+            "building": building,
+            "seed": s.get("seed"),
+            "replications": s.get("replications"),
+            "horizon": format_duration(s.get("horizon_s")),
+            "sweep": sweep,
+            "sweep_keys": sweep_keys,
+            "points": self._point_views(),
+            "sweep_charts": self._sweep_charts(),
+            "distribution_charts": self._distribution_charts(),
+            "model_charts": self._model_charts(),
+            "parameters": _param_tree(s.get("parameters") or {}),
+            "notes": self.notes,
+        }
+
+
+def _param_tree(value: Any, depth: int = 0) -> _ParamNode:
+    """Lay out a parameter value as nested tables; very deep values fall back to JSON text."""
+    if depth > _PARAM_DEPTH_LIMIT:
+        return _ParamNode("json", text=json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    if isinstance(value, Mapping):
+        if not value:
+            return _ParamNode("scalar", text="(none)")
+        return _ParamNode("map", entries=[(str(k), _param_tree(v, depth + 1)) for k, v in value.items()])
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return _ParamNode("scalar", text="(none)")
+        if all(not isinstance(v, (Mapping, list, tuple)) for v in value):
+            return _ParamNode("list", text=", ".join(_scalar_text(v) for v in value))
+        if all(isinstance(v, Mapping) and all(not isinstance(x, (Mapping, list, tuple)) or
+                                              (isinstance(x, (list, tuple)) and len(x) <= 4) for x in v.values())
+               for v in value):
+            columns: list[str] = []
+            for v in value:
+                columns.extend(str(k) for k in v if str(k) not in columns)
+            rows = [[_scalar_text(v.get(c)) if c in v else "" for c in columns] for v in value]
+            return _ParamNode("records", columns=columns, rows=rows)
+        return _ParamNode("items", entries=[(str(i), _param_tree(v, depth + 1)) for i, v in enumerate(value)])
+    return _ParamNode("scalar", text=_scalar_text(value))
+
+
+def _tool_version() -> str | None:
+    try:
+        return metadata.version("building-twin")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.PackageLoader("viewer", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True)
+    env.filters["svg"] = lambda text: Markup(text) if text else ""
+    return env
