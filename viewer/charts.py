@@ -45,7 +45,9 @@ MAX_GROUPS = 12
 MAX_BARS = 20
 """Categories drawn at most in one bar chart; the largest means are kept."""
 MAX_PANELS = 4
-"""Sweep points drawn as separate panels (or bar series) at most."""
+"""Sweep points drawn as separate panels at most."""
+MAX_SERIES = 6
+"""Sweep points drawn as side-by-side bars or boxes at most."""
 _RASTERIZE_ABOVE = 20_000
 """Points above which line artists are embedded as an image inside the SVG to keep the page light."""
 
@@ -84,6 +86,8 @@ class RenderedChart:
     title: str
     svg: str | None
     note: str | None = None
+    caption: str | None = None
+    """How to read the chart (what the whiskers are…), as opposed to the note on what is missing."""
 
 
 @contextmanager
@@ -133,10 +137,6 @@ def figure_to_svg(fig: Figure, *, id_prefix: str = "chart", standalone: bool = F
 # Primitive charts
 
 
-def _label(text: object) -> str:
-    return str(text)
-
-
 def _sorted_keys(values: Sequence[object]) -> list:
     """Distinct values in a stable natural order (numbers numerically, then strings)."""
     uniq = pd.unique(pd.Series(list(values), dtype=object))
@@ -150,8 +150,7 @@ def _is_number(v: object) -> bool:
 def _first_replication(frame: pd.DataFrame) -> pd.DataFrame:
     if "replication" not in frame.columns or frame.empty:
         return frame
-    parts = [part[part["replication"] == part["replication"].min()]
-             for _, part in _by_point(frame)]
+    parts = [part[part["replication"] == part["replication"].min()] for _, part in _by_point(frame)]
     return pd.concat(parts) if parts else frame
 
 
@@ -161,9 +160,25 @@ def _by_point(frame: pd.DataFrame) -> list[tuple[int, pd.DataFrame]]:
     return [(int(p), frame[frame["point"] == p]) for p in sorted(frame["point"].unique())]
 
 
+def _point_name(point_labels: Mapping[int, str] | None, point: int) -> str:
+    return (point_labels or {}).get(point, f"point {point}")
+
+
+def _legend(fig: Figure, ax, *, title: str | None, entries: int) -> None:
+    """A legend inside the axes for a few entries, outside on the right for many or long ones."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    if entries > 5 or max(len(lb) for lb in labels) > 24:
+        fig.legend(handles, labels, loc="outside right upper", title=title)
+    else:
+        ax.legend(handles, labels, title=title, loc="best")
+
+
 def line_chart(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None, step: bool = False,
                all_replications: bool = False, x_label: str | None = None, y_label: str | None = None,
-               point_labels: Mapping[int, str] | None = None) -> tuple[Figure, list[str]]:
+               point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
+               ) -> tuple[Figure, list[str]]:
     """y against x, one line per ``group`` value (replication 0 unless ``all_replications``).
 
     With several sweep points (a ``point`` column) and no group, each point is one line; with a
@@ -176,69 +191,58 @@ def line_chart(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None,
     data = data.assign(**{x: pd.to_numeric(data[x], errors="coerce"), y: pd.to_numeric(data[y], errors="coerce")})
     data = data.dropna(subset=[x, y])
     points = _by_point(data)
-    point_labels = point_labels or {}
     if not all_replications and "replication" in frame.columns and frame["replication"].nunique() > 1:
         notes.append("Replication 0 shown.")
 
-    series_key = group
-    panels: list[tuple[str | None, pd.DataFrame]]
+    series_key, legend_title = group, group
+    panels: list[tuple[str | None, pd.DataFrame]] = [(None, data)]
     if len(points) > 1 and group is None:
-        data = data.assign(_point_label=data["point"].map(lambda p: point_labels.get(int(p), f"point {int(p)}")))
-        series_key = "_point_label"
+        data = data.assign(_point=data["point"].map(lambda p: _point_name(point_labels, int(p))))
+        series_key, legend_title = "_point", point_title
         panels = [(None, data)]
     elif len(points) > 1:
         if len(points) > MAX_PANELS:
             notes.append(f"First {MAX_PANELS} of {len(points)} sweep points shown.")
-        panels = [(point_labels.get(p, f"point {p}"), part) for p, part in points[:MAX_PANELS]]
-    else:
-        panels = [(None, data)]
+        panels = [(f"{point_title}: {_point_name(point_labels, p)}", part) for p, part in points[:MAX_PANELS]]
 
-    keep: list | None = None
+    keep: list = []
     if series_key is not None:
         strength = data.groupby(series_key, dropna=False)[y].apply(lambda s: float(np.nanmean(np.abs(s))))
-        all_groups = _sorted_keys(list(strength.index))
+        all_groups = _sorted_keys(list(strength.index)) if series_key != "_point" else \
+            [_point_name(point_labels, p) for p, _ in points]
+        keep = all_groups
         if len(all_groups) > MAX_GROUPS:
             top = set(strength.sort_values(ascending=False, kind="stable").index[:MAX_GROUPS])
             keep = [g for g in all_groups if g in top]
-            notes.append(f"{MAX_GROUPS} of {len(all_groups)} {group or 'series'} values shown "
+            notes.append(f"{MAX_GROUPS} of {len(all_groups)} {legend_title} values shown "
                          f"(largest mean {y}); {len(all_groups) - MAX_GROUPS} left out.")
-        else:
-            keep = all_groups
-    colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(keep or [])}
+    colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(keep)}
 
-    n_panels = len(panels)
-    fig, axes = new_figure(7.0, 3.2 if n_panels == 1 else 1.9 * n_panels + 0.6, nrows=n_panels,
+    fig, axes = new_figure(7.0, 3.2 if len(panels) == 1 else 1.9 * len(panels) + 0.6, nrows=len(panels),
                            sharex=True, sharey=True)
     rasterized = len(data) > _RASTERIZE_ABOVE
     with chart_style():
         for ax, (panel_title, part) in zip(axes[:, 0], panels):
-            series = [(None, part)] if series_key is None else [
-                (g, part[part[series_key] == g]) for g in keep or []]
+            series = [(None, part)] if series_key is None else [(g, part[part[series_key] == g]) for g in keep]
             for g, rows in series:
                 colour = colours.get(g, PALETTE[0])
-                reps = [(r, rr) for r, rr in rows.groupby("replication", sort=True)] \
+                reps = list(rows.groupby("replication", sort=True)) \
                     if all_replications and "replication" in rows.columns else [(None, rows)]
                 for i, (_, rr) in enumerate(reps):
                     rr = rr.sort_values(x, kind="stable")
-                    label = _label(g) if (g is not None and i == 0) else None
-                    alpha = 0.35 if len(reps) > 1 else 1.0
-                    width = 0.9 if len(reps) > 1 else 1.4
+                    style = dict(color=colour, alpha=0.35 if len(reps) > 1 else 1.0,
+                                 linewidth=0.9 if len(reps) > 1 else 1.4,
+                                 label=str(g) if (g is not None and i == 0) else None, rasterized=rasterized)
                     if step:
-                        ax.step(rr[x], rr[y], where="post", color=colour, alpha=alpha, linewidth=width,
-                                label=label, rasterized=rasterized)
+                        ax.step(rr[x], rr[y], where="post", **style)
                     else:
-                        ax.plot(rr[x], rr[y], color=colour, alpha=alpha, linewidth=width, label=label,
-                                rasterized=rasterized)
+                        ax.plot(rr[x], rr[y], **style)
             if panel_title is not None:
                 ax.set_title(panel_title, loc="left")
             ax.set_ylabel(y_label or y)
         axes[-1, 0].set_xlabel(x_label or x)
-        if keep and len(keep) > 1 or (keep and series_key == "_point_label"):
-            title = group if series_key == group else "sweep point"
-            if len(keep) > 6:
-                fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside right upper", title=title)
-            else:
-                axes[0, 0].legend(title=title, loc="best")
+        if len(keep) > 1:
+            _legend(fig, axes[0, 0], title=legend_title, entries=len(keep))
     if data.empty:
         notes.append(f"No rows with numeric {x} and {y}.")
     return fig, notes
@@ -268,21 +272,21 @@ def _bar_statistics(frame: pd.DataFrame, x: str, y: str | None, replications: in
 
 def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str | None = None,
               y_label: str | None = None, replications: int | None = None,
-              point_labels: Mapping[int, str] | None = None) -> tuple[Figure, list[str]]:
+              point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
+              ) -> tuple[Figure, list[str]]:
     """Mean of ``y`` per ``x`` across replications (row count per replication when ``y`` is None),
-    with 95 % CI whiskers. Categories are ranked and the top :data:`MAX_BARS` kept; numeric x
-    keeps its natural order. Several sweep points are drawn as side-by-side bars."""
+    with 95 % CI whiskers. Categories are ranked and the top :data:`MAX_BARS` kept, largest
+    first; numeric x keeps its natural order. Sweep points are drawn as side-by-side bars."""
     notes: list[str] = []
     if y is not None:
         frame = frame.assign(**{y: pd.to_numeric(frame[y], errors="coerce")}).dropna(subset=[y])
     frame = frame.dropna(subset=[x])
     points = _by_point(frame)
-    point_labels = point_labels or {}
-    if len(points) > MAX_PANELS:
-        notes.append(f"First {MAX_PANELS} of {len(points)} sweep points shown.")
-        points = points[:MAX_PANELS]
+    if len(points) > MAX_SERIES:
+        notes.append(f"First {MAX_SERIES} of {len(points)} sweep points shown.")
+        points = points[:MAX_SERIES]
     stats = {p: _bar_statistics(part, x, y, replications) for p, part in points}
-    overall = pd.concat(stats.values()) if stats else pd.DataFrame(columns=["x", "mean", "half"])
+    overall = pd.concat(list(stats.values())) if stats else pd.DataFrame(columns=["x", "mean", "half"])
     ranking = overall.groupby("x", sort=False)["mean"].mean().sort_values(ascending=False, kind="stable")
     numeric_x = bool(len(ranking)) and all(_is_number(v) for v in ranking.index)
     categories = list(ranking.index[:MAX_BARS])
@@ -293,28 +297,31 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str
 
     value_label = y_label or (f"mean {y}" if y else "rows per replication (mean)")
     horizontal = not numeric_x
-    height = max(2.4, 0.24 * len(categories) * max(1, len(points)) ** 0.5 + 0.9) if horizontal else 3.2
-    fig, axes = new_figure(7.0, height)
+    n_series = max(1, len(points))
+    slot = 0.8 if n_series > 1 else 0.6
+    width = slot / n_series
+    if horizontal:
+        fig, axes = new_figure(7.0, min(9.0, max(1.8, 0.16 * len(categories) * n_series + 0.25 * len(categories) + 1.0)))
+    else:
+        fig, axes = new_figure(7.0, 3.2)
     ax = axes[0, 0]
     with chart_style():
-        width = 0.8 / max(1, len(points))
         pos = np.arange(len(categories), dtype=float)
         for i, (p, _) in enumerate(points):
             s = stats[p].set_index("x").reindex(categories)
-            offset = (i - (len(points) - 1) / 2) * width
+            offset = (i - (n_series - 1) / 2) * width
             err = s["half"].to_numpy(dtype=float)
             err = None if np.all(np.isnan(err)) else np.nan_to_num(err)
-            label = point_labels.get(p, f"point {p}") if len(points) > 1 else None
-            colour = PALETTE[i % len(PALETTE)]
-            kw = dict(color=colour, label=label, error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"})
+            style = dict(color=PALETTE[i % len(PALETTE)], label=_point_name(point_labels, p) if n_series > 1 else None,
+                         error_kw={"elinewidth": 0.8, "capsize": 2, "ecolor": "#333333"})
             if horizontal:
-                ax.barh(pos + offset, s["mean"].to_numpy(dtype=float), height=width, xerr=err, **kw)
+                ax.barh(pos + offset, s["mean"].to_numpy(dtype=float), height=width, xerr=err, **style)
             else:
-                ax.bar(pos + offset, s["mean"].to_numpy(dtype=float), width=width, yerr=err, **kw)
-        ticks = [_label(c) for c in categories]
+                ax.bar(pos + offset, s["mean"].to_numpy(dtype=float), width=width, yerr=err, **style)
+        ticks = [str(c) for c in categories]
         if horizontal:
             ax.set_yticks(pos, ticks)
-            ax.invert_yaxis()  # largest on top
+            ax.set_ylim(len(categories) - 0.5, -0.5)  # largest on top
             ax.set_xlabel(value_label)
             ax.set_ylabel(x_label or x)
             ax.grid(axis="y", visible=False)
@@ -323,48 +330,63 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str
             ax.set_ylabel(value_label)
             ax.set_xlabel(x_label or x)
             ax.grid(axis="x", visible=False)
-        if len(points) > 1:
-            ax.legend(title="sweep point", loc="best")
+        if n_series > 1:
+            fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", title=point_title)
     if not categories:
         notes.append(f"No rows with {x}" + (f" and numeric {y}." if y else "."))
     return fig, notes
 
 
 def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_label: str | None = None,
-               point_labels: Mapping[int, str] | None = None) -> tuple[Figure, list[str]]:
-    """Distribution of ``x`` over all rows of all replications, with its median and 95th
-    percentile marked; several sweep points are overlaid as outlines on common bins."""
+               point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
+               ) -> tuple[Figure, list[str]]:
+    """Distribution of ``x`` over all rows of all replications, median and 95th percentile
+    marked. With several sweep points, one horizontal box per point instead (quartiles,
+    whiskers at the 5th and 95th percentiles, diamond at the mean): overlaid histograms of
+    long-tailed waits are unreadable."""
     notes: list[str] = []
     frame = frame.assign(**{x: pd.to_numeric(frame[x], errors="coerce")}).dropna(subset=[x])
     points = _by_point(frame)
-    point_labels = point_labels or {}
-    if len(points) > MAX_GROUPS:
-        notes.append(f"First {MAX_GROUPS} of {len(points)} sweep points shown.")
-        points = points[:MAX_GROUPS]
     values = frame[x].to_numpy(dtype=float)
-    fig, axes = new_figure(7.0, 3.0)
-    ax = axes[0, 0]
     if values.size == 0:
+        fig, _ = new_figure(7.0, 1.0)
         notes.append(f"No numeric values of {x}.")
         return fig, notes
-    edges = np.histogram_bin_edges(values, bins="auto")
-    if len(edges) > 61:
-        edges = np.histogram_bin_edges(values, bins=60)
-    with chart_style():
-        if len(points) == 1:
+    if len(points) == 1:
+        fig, axes = new_figure(7.0, 3.0)
+        ax = axes[0, 0]
+        edges = np.histogram_bin_edges(values, bins="auto")
+        if len(edges) > 61:
+            edges = np.histogram_bin_edges(values, bins=60)
+        with chart_style():
             ax.hist(values, bins=edges, color=PALETTE[0], alpha=0.85, edgecolor="white", linewidth=0.4)
             p50, p95 = np.percentile(values, [50, 95])
             ax.axvline(p50, color="#333333", linestyle="--", linewidth=1, label=f"median {_short(p50)}")
-            ax.axvline(p95, color=PALETTE[3], linestyle=":", linewidth=1.3, label=f"95th percentile {_short(p95)}")
+            ax.axvline(p95, color=PALETTE[3], linestyle=":", linewidth=1.4, label=f"95th percentile {_short(p95)}")
             ax.legend(loc="best")
-        else:
-            for i, (p, part) in enumerate(points):
-                ax.hist(part[x].to_numpy(dtype=float), bins=edges, histtype="step", linewidth=1.4,
-                        color=PALETTE[i % len(PALETTE)], label=point_labels.get(p, f"point {p}"))
-            ax.legend(title="sweep point", loc="best")
+            ax.set_xlabel(x_label or x)
+            ax.set_ylabel(y_label or "rows (all replications)")
+            ax.grid(axis="x", visible=False)
+        return fig, notes
+
+    if len(points) > MAX_GROUPS:
+        notes.append(f"First {MAX_GROUPS} of {len(points)} sweep points shown.")
+        points = points[:MAX_GROUPS]
+    fig, axes = new_figure(7.0, max(1.8, 0.42 * len(points) + 0.9))
+    ax = axes[0, 0]
+    data = [part[x].to_numpy(dtype=float) for _, part in points]
+    pos = np.arange(len(points), dtype=float)
+    with chart_style():
+        ax.boxplot(data, positions=pos, orientation="horizontal", widths=0.55, whis=(5, 95), showfliers=False,
+                   patch_artist=True, boxprops={"facecolor": "#cfe3f1", "edgecolor": "#333333"},
+                   medianprops={"color": PALETTE[3], "linewidth": 1.6}, whiskerprops={"color": "#333333"},
+                   capprops={"color": "#333333"})
+        ax.scatter([d.mean() for d in data], pos, marker="D", s=18, color=PALETTE[0], zorder=3, label="mean")
+        ax.set_yticks(pos, [_point_name(point_labels, p) for p, _ in points])
+        ax.set_ylim(len(points) - 0.5, -0.5)
+        ax.set_ylabel(point_title)
         ax.set_xlabel(x_label or x)
-        ax.set_ylabel(y_label or "rows (all replications)")
-        ax.grid(axis="x", visible=False)
+        ax.grid(axis="y", visible=False)
     return fig, notes
 
 
@@ -373,9 +395,11 @@ def _short(v: float) -> str:
 
 
 def ci_chart(labels: Sequence[str], means: Sequence[float | None], lows: Sequence[float | None],
-             highs: Sequence[float | None], *, y_label: str, x_label: str = "sweep point") -> Figure:
-    """KPI mean with its 95 % confidence interval at each sweep point (missing values skipped)."""
-    fig, axes = new_figure(7.0, 3.0)
+             highs: Sequence[float | None], *, y_label: str, x_label: str = "sweep point",
+             connect: bool = False) -> Figure:
+    """KPI mean with its 95 % confidence interval at each sweep point (missing values skipped);
+    ``connect`` joins the means by a line (a sweep over one ordered parameter)."""
+    fig, axes = new_figure(7.0, 2.8)
     ax = axes[0, 0]
     pos = np.arange(len(labels), dtype=float)
     m = np.array([np.nan if v is None else v for v in means], dtype=float)
@@ -383,10 +407,11 @@ def ci_chart(labels: Sequence[str], means: Sequence[float | None], lows: Sequenc
     hi = np.array([np.nan if v is None else v for v in highs], dtype=float)
     err = np.vstack([np.nan_to_num(m - lo), np.nan_to_num(hi - m)])
     with chart_style():
-        ax.plot(pos, m, color=PALETTE[0], alpha=0.35, linewidth=1)
+        if connect:
+            ax.plot(pos, m, color=PALETTE[0], alpha=0.4, linewidth=1)
         ax.errorbar(pos, m, yerr=err, fmt="o", color=PALETTE[0], ecolor="#333333", elinewidth=1, capsize=4,
                     markersize=5)
-        long = max((len(s) for s in labels), default=0) > 14 or len(labels) > 8
+        long = sum(len(s) for s in labels) > 70
         ax.set_xticks(pos, list(labels), rotation=30 if long else 0, ha="right" if long else "center")
         ax.set_xlim(-0.5, len(labels) - 0.5)
         ax.set_ylabel(y_label)
@@ -395,15 +420,16 @@ def ci_chart(labels: Sequence[str], means: Sequence[float | None], lows: Sequenc
     return fig
 
 
-def distribution_chart(values_by_label: Mapping[str, Sequence[float]], *, y_label: str) -> Figure:
+def distribution_chart(values_by_label: Mapping[str, Sequence[float]], *, y_label: str,
+                       x_label: str | None = None) -> Figure:
     """One KPI's values across replications: a box (quartiles, whiskers to 1.5 IQR) and every
     replication as a dot, per sweep point (one box without a sweep)."""
     labels = list(values_by_label)
     data = [np.asarray([v for v in values_by_label[k] if v is not None and math.isfinite(v)], dtype=float)
             for k in labels]
-    fig, axes = new_figure(max(3.2, min(7.0, 1.1 * len(labels) + 1.8)), 2.8)
+    fig, axes = new_figure(max(3.2, min(7.0, 0.8 * len(labels) + 1.8)), 2.6)
     ax = axes[0, 0]
-    rng = np.random.default_rng(0)  # jitter only; fixed so the page is reproducible
+    rng = np.random.default_rng(0)  # jitter only; fixed so that the page is reproducible
     pos = np.arange(1, len(labels) + 1, dtype=float)
     with chart_style():
         drawable = [(p, d) for p, d in zip(pos, data) if d.size]
@@ -415,9 +441,12 @@ def distribution_chart(values_by_label: Mapping[str, Sequence[float]], *, y_labe
         for p, d in drawable:
             ax.scatter(p + rng.uniform(-0.15, 0.15, d.size), d, s=12, color=PALETTE[0], alpha=0.7,
                        linewidths=0, zorder=3)
-        ax.set_xticks(pos, labels, rotation=30 if len(labels) > 4 else 0, ha="right" if len(labels) > 4 else "center")
+        rotate = sum(len(s) for s in labels) > 40
+        ax.set_xticks(pos, labels, rotation=30 if rotate else 0, ha="right" if rotate else "center")
         ax.set_xlim(0.4, len(labels) + 0.6)
         ax.set_ylabel(y_label)
+        if x_label:
+            ax.set_xlabel(x_label)
         ax.grid(axis="x", visible=False)
     return fig
 
@@ -427,32 +456,39 @@ def distribution_chart(values_by_label: Mapping[str, Sequence[float]], *, y_labe
 
 
 def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
-               point_labels: Mapping[int, str] | None = None, replications: int | None = None) -> RenderedChart:
+               point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
+               replications: int | None = None) -> RenderedChart:
     """Draw a model's :class:`~models.harness.Chart` from its records table (``None`` when the
-    table is missing). Missing tables or columns, empty tables and drawing errors give a
+    table is missing). Missing tables or columns, empty tables and unknown kinds give a
     :class:`RenderedChart` with a note and no SVG."""
     if frame is None:
         return RenderedChart(chart.title, None, f"No records table '{chart.table}' in these results.")
     if frame.empty:
         return RenderedChart(chart.title, None, f"Records table '{chart.table}' has no rows.")
-    needed = [c for c in (chart.x, chart.y if chart.kind != "hist" else None, chart.group) if c]
     if chart.kind in ("line", "step") and not chart.y:
         return RenderedChart(chart.title, None, f"A {chart.kind} chart needs a y column.")
+    needed = [c for c in (chart.x, chart.y if chart.kind != "hist" else None, chart.group) if c]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         return RenderedChart(chart.title, None,
                              f"Column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing from "
                              f"records table '{chart.table}'.")
+    sweep = "point" in frame.columns and frame["point"].nunique() > 1
+    common = dict(x_label=chart.x_label, y_label=chart.y_label, point_labels=point_labels, point_title=point_title)
+    caption = None
     if chart.kind in ("line", "step"):
         fig, notes = line_chart(frame, x=chart.x, y=chart.y, group=chart.group, step=chart.kind == "step",
-                                all_replications=chart.all_replications, x_label=chart.x_label,
-                                y_label=chart.y_label, point_labels=point_labels)
+                                all_replications=chart.all_replications, **common)
+        if chart.all_replications:
+            caption = "One thin line per replication."
     elif chart.kind == "bar":
-        fig, notes = bar_chart(frame, x=chart.x, y=chart.y, x_label=chart.x_label, y_label=chart.y_label,
-                               replications=replications, point_labels=point_labels)
+        fig, notes = bar_chart(frame, x=chart.x, y=chart.y, replications=replications, **common)
+        caption = (f"Mean over replications of the {'mean ' + chart.y if chart.y else 'number of rows'} "
+                   f"per {chart.x}; whiskers show its 95 % confidence interval.")
     elif chart.kind == "hist":
-        fig, notes = hist_chart(frame, x=chart.x, x_label=chart.x_label, y_label=chart.y_label,
-                                point_labels=point_labels)
+        fig, notes = hist_chart(frame, x=chart.x, **common)
+        caption = ("Boxes span the quartiles, whiskers the 5th–95th percentiles; ◆ marks the mean. All rows of "
+                   "all replications." if sweep else "All rows of all replications.")
     else:
         return RenderedChart(chart.title, None, f"Unknown chart kind {chart.kind!r}.")
-    return RenderedChart(chart.title, figure_to_svg(fig, id_prefix=id_prefix), " ".join(notes) or None)
+    return RenderedChart(chart.title, figure_to_svg(fig, id_prefix=id_prefix), " ".join(notes) or None, caption)

@@ -74,31 +74,31 @@ def render_report(results_dir: Path) -> str:
 # Formatting
 
 
-def format_number(value: Any) -> str:
-    """A KPI value for a table: about four significant figures, thousands separated, ``—`` when
-    undefined."""
+def format_number(value: Any, reference: float | None = None) -> str:
+    """A number for a table: thousands separated, ``—`` when undefined.
+
+    Decimals follow ``reference`` (by default the value itself): about four significant figures
+    of the reference, at most three decimals, so that a KPI's mean, interval and percentiles
+    formatted with the same reference line up (``983``, ``944 – 1,022``).
+    """
     if value is None or isinstance(value, bool):
         return "—" if value is None else str(value)
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
     try:
         v = float(value)
     except (TypeError, ValueError):
         return str(value)
     if not math.isfinite(v):
         return "—"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    a = abs(v)
-    if a == 0:
+    ref = abs(float(reference)) if reference is not None and math.isfinite(reference) else abs(v)
+    if v == 0 and ref == 0:
         return "0"
-    if a >= 1e7 or a < 1e-3:
+    if ref >= 1e9 or ref < 1e-3:
         return f"{v:.3g}"
-    if a >= 1000:
-        return f"{v:,.0f}"
-    if a >= 100:
-        return f"{v:.1f}"
-    if a >= 1:
-        return f"{v:.2f}"
-    return f"{v:.3f}"
+    decimals = min(3, max(0, 3 - math.floor(math.log10(ref))))
+    text = f"{v:,.{decimals}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text.replace(",", "")) == 0 else text
 
 
 def format_duration(seconds: Any) -> str:
@@ -122,6 +122,13 @@ def point_label(point: Mapping[str, Any]) -> str:
     if not settings:
         return f"point {point.get('point', 0)}"
     return ", ".join(f"{_short_key(k)}={_scalar_text(v)}" for k, v in settings.items())
+
+
+def _row_reference(values) -> float | None:
+    """The largest finite magnitude among a KPI's statistics: the scale its row is printed at."""
+    finite = [abs(float(v)) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+              and math.isfinite(v) and v != 0]
+    return max(finite) if finite else None
 
 
 def _short_key(key: str) -> str:
@@ -225,6 +232,16 @@ class _ReportBuilder:
         self.points: list[dict] = list(summary.get("points") or []) or [
             {"point": 0, "set": {}, "parameters": summary.get("parameters") or {}, "kpis": summary.get("kpis") or {}}]
         self.point_labels = {int(p.get("point", i)): point_label(p) for i, p in enumerate(self.points)}
+        self.sweep_keys: list[str] = []
+        for p in self.points:
+            for k in p.get("set") or {}:
+                if _short_key(k) not in self.sweep_keys:
+                    self.sweep_keys.append(_short_key(k))
+        # Charts name a point by its values alone ("3 / 30") under an axis or legend title naming
+        # the swept parameters ("technicians / repair_mean_min").
+        self.point_ticks = {int(p.get("point", i)): " / ".join(_scalar_text(v) for v in p["set"].values())
+                            if p.get("set") else f"point {p.get('point', i)}" for i, p in enumerate(self.points)}
+        self.point_title = " / ".join(self.sweep_keys) or "sweep point"
         self.kpi_names = self._kpi_names()
 
     def _next_id(self) -> str:
@@ -262,10 +279,11 @@ class _ReportBuilder:
             meta = self._kpi_meta(name)
             s = kpis.get(name) or {}
             low, high = s.get("ci95_low"), s.get("ci95_high")
-            ci = "—" if low is None or high is None else f"{format_number(low)} – {format_number(high)}"
+            ref = _row_reference(s.get(k) for k in ("mean", "ci95_low", "ci95_high", "p50", "p95"))
+            ci = "—" if low is None or high is None else f"{format_number(low, ref)} – {format_number(high, ref)}"
             rows.append(_KpiRow(name=name, description=meta.get("description") or "", unit=meta.get("unit") or "",
-                                better=meta.get("better"), mean=format_number(s.get("mean")), ci=ci,
-                                p50=format_number(s.get("p50")), p95=format_number(s.get("p95")),
+                                better=meta.get("better"), mean=format_number(s.get("mean"), ref), ci=ci,
+                                p50=format_number(s.get("p50"), ref), p95=format_number(s.get("p95"), ref),
                                 n=format_number(s.get("n"))))
         return rows
 
@@ -282,7 +300,9 @@ class _ReportBuilder:
     def _sweep_charts(self) -> list[RenderedChart]:
         if len(self.points) < 2:
             return []
-        labels = [self.point_labels[int(p.get("point", i))] for i, p in enumerate(self.points)]
+        labels = [self.point_ticks[int(p.get("point", i))] for i, p in enumerate(self.points)]
+        ordered = len(self.sweep_keys) == 1 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for p in self.points for v in (p.get("set") or {}).values())
         charts = []
         for name in self.kpi_names:
             stats = [(p.get("kpis") or {}).get(name) or {} for p in self.points]
@@ -290,9 +310,10 @@ class _ReportBuilder:
                 charts.append(RenderedChart(name, None, "No values at any sweep point."))
                 continue
             fig = ci_chart(labels, [s.get("mean") for s in stats], [s.get("ci95_low") for s in stats],
-                           [s.get("ci95_high") for s in stats], y_label=self._y_label(name))
-            charts.append(RenderedChart(f"{name}: mean and 95 % CI per sweep point",
-                                        figure_to_svg(fig, id_prefix=self._next_id())))
+                           [s.get("ci95_high") for s in stats], y_label=self._y_label(name),
+                           x_label=self.point_title, connect=ordered)
+            charts.append(RenderedChart(name, figure_to_svg(fig, id_prefix=self._next_id()),
+                                        caption=self._kpi_meta(name).get("description") or None))
         return charts
 
     def _kpi_values(self) -> dict[str, dict[int, list[float]]] | None:
@@ -325,10 +346,11 @@ class _ReportBuilder:
             by_point = values.get(name)
             if not by_point:
                 continue
-            by_label = {self.point_labels.get(p, f"point {p}"): v for p, v in sorted(by_point.items())}
+            by_label = {self.point_ticks.get(p, f"point {p}"): v for p, v in sorted(by_point.items())}
             if not any(v is not None and math.isfinite(v) for vs in by_label.values() for v in vs):
                 continue
-            fig = distribution_chart(by_label, y_label=self._y_label(name))
+            fig = distribution_chart(by_label, y_label=self._y_label(name),
+                                     x_label=self.point_title if len(by_label) > 1 else None)
             charts.append(RenderedChart(name, figure_to_svg(fig, id_prefix=self._next_id())))
         return charts
 
@@ -339,7 +361,8 @@ class _ReportBuilder:
         for chart in self.model.charts:
             try:
                 rendered = draw_chart(chart, self.records.get(chart.table), id_prefix=self._next_id(),
-                                      point_labels=self.point_labels, replications=self.summary.get("replications"))
+                                      point_labels=self.point_ticks, point_title=self.point_title,
+                                      replications=self.summary.get("replications"))
             except Exception as exc:  # one bad chart must not cost the whole report
                 rendered = RenderedChart(chart.title, None, f"Could not be drawn: {type(exc).__name__}: {exc}")
             charts.append(rendered)
@@ -355,11 +378,6 @@ class _ReportBuilder:
                  "title": s.get("model_title") or (self.model.title if self.model else s.get("model") or "—"),
                  "description": self.model.description if self.model else ""}
         sweep = len(self.points) > 1
-        sweep_keys = []
-        for p in self.points:
-            for k in p.get("set") or {}:
-                if _short_key(k) not in sweep_keys:
-                    sweep_keys.append(_short_key(k))
         return {
             "tool": TOOL_NAME,
             "version": _tool_version(),
@@ -371,7 +389,7 @@ class _ReportBuilder:
             "replications": s.get("replications"),
             "horizon": format_duration(s.get("horizon_s")),
             "sweep": sweep,
-            "sweep_keys": sweep_keys,
+            "sweep_keys": self.sweep_keys,
             "points": self._point_views(),
             "sweep_charts": self._sweep_charts(),
             "distribution_charts": self._distribution_charts(),
