@@ -18,7 +18,7 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,9 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
 
 
 def _record_tables(results: dict[tuple[int, int], ReplicationResult]) -> dict[str, pd.DataFrame]:
-    rows: dict[str, list[dict]] = {}
+    """The models' tables, plus ``kpis``: one row per replication with every KPI's value."""
+    rows: dict[str, list[dict]] = {"kpis": [{"point": point, "replication": rep, **dict(results[(point, rep)].kpis)}
+                                            for (point, rep) in sorted(results)]}
     for (point, rep) in sorted(results):
         for table, records in results[(point, rep)].records.items():
             bucket = rows.setdefault(table, [])

@@ -62,7 +62,10 @@ def assert_error_form(error: SpecError, file_name: str) -> None:
     for line in text.splitlines():
         assert ERROR_LINE.match(line), f"not 'file: path: message': {line!r}"
         assert line.startswith(f"{file_name}: "), f"does not name the file {file_name!r}: {line!r}"
-    assert all(issue.file == file_name for issue in error.issues)
+    for issue in error.issues:
+        assert issue.file == file_name
+        assert ":" not in issue.path and "\n" not in issue.path, f"path must hold no ':' or newline: {issue.path!r}"
+        assert "\n" not in issue.message, f"message must be one line: {issue.message!r}"
 
 
 # --- the gallery of broken files -----------------------------------------------------------------
@@ -192,6 +195,7 @@ values = st.recursive(
     ),
     max_leaves=12,
 )
+extreme_numbers = st.sampled_from([-1, 0, -0.5, 1e-300, 5e-324, 1e154, 1e300, 1e308, -1e308, math.inf, math.nan, 10**20])
 unknown_ids = st.one_of(st.just("ZZ-404"), st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True))
 
 
@@ -205,7 +209,7 @@ def mutated_documents(draw: st.DrawFn) -> dict:
     doc = copy.deepcopy(BASE_DOC)
     for _ in range(draw(st.integers(1, 3))):
         entries = _walk(doc)
-        kind = draw(st.sampled_from(["delete", "replace", "rename_ref", "duplicate", "insert_key", "truncate"]))
+        kind = draw(st.sampled_from(["delete", "replace", "extreme", "rename_ref", "duplicate", "insert_key", "truncate"]))
         if kind == "delete" and entries:
             path, _ = draw(st.sampled_from(entries))
             parent = _parent(doc, path)
@@ -214,6 +218,11 @@ def mutated_documents(draw: st.DrawFn) -> dict:
             path, old = draw(st.sampled_from(entries))
             new = draw(values.filter(lambda v, old=old: _other_type(old, v)))
             _parent(doc, path)[path[-1]] = new
+        elif kind == "extreme":
+            numbers = [(p, v) for p, v in entries if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            if numbers:
+                path, _ = draw(st.sampled_from(numbers))
+                _parent(doc, path)[path[-1]] = draw(extreme_numbers)
         elif kind == "rename_ref":
             refs = [(p, v) for p, v in entries if isinstance(v, str) and v in ids_in_base]
             if refs:

@@ -13,11 +13,16 @@ structured field paths.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["SpecIssue", "SpecError", "format_path", "format_value", "issues_from_validation_error"]
+
+
+# A key or id shown as-is in a path; anything else is quoted, so a path never holds ':' or a newline.
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def format_value(value: Any, limit: int = 60) -> str:
@@ -26,6 +31,16 @@ def format_value(value: Any, limit: int = 60) -> str:
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text
+
+
+def _key_label(key: Any) -> str:
+    """A mapping key as a path part: ``.width_m`` for a name, ``['odd: key']`` otherwise.
+
+    A path never holds a colon or a line break, so the ``file: path: message`` form stays readable.
+    """
+    if isinstance(key, str) and _NAME.fullmatch(key):
+        return "." + key
+    return "[" + format_value(key, 40).replace(":", "\\x3a") + "]"
 
 
 def format_path(loc: Sequence[Any], data: Any = None) -> str:
@@ -37,20 +52,19 @@ def format_path(loc: Sequence[Any], data: Any = None) -> str:
     parts: list[str] = []
     node = data
     for key in loc:
-        if isinstance(key, int):
+        if isinstance(key, int) and not isinstance(key, bool) and not isinstance(node, dict):
             label = f"[{key}]"
             item = None
             if isinstance(node, list) and 0 <= key < len(node):
                 item = node[key]
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and _NAME.fullmatch(item["id"]):
                 label += f" '{item['id']}'"
             parts.append(label)
             node = item
         else:
-            key = str(key)
-            parts.append(("." if parts else "") + key)
+            parts.append(_key_label(key))
             node = node.get(key) if isinstance(node, dict) else None
-    return "".join(parts) or "(top level)"
+    return "".join(parts).removeprefix(".") or "(top level)"
 
 
 @dataclass(frozen=True)
@@ -88,13 +102,35 @@ _PYDANTIC_MESSAGES = {
 }
 
 
+def _document_loc(loc: Sequence[Any], data: Any) -> list[Any]:
+    """The parts of a pydantic location that are the document's own keys and indexes.
+
+    Union and validator wrappers add synthetic parts (``function-after[...]``, ``[key]``); a part
+    is dropped as synthetic only when it is not a key of the document at that point, so a
+    mistyped key such as ``fire-door`` still shows in the path.
+    """
+    kept: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(part, int) and isinstance(node, list):
+            node = node[part] if 0 <= part < len(node) else None
+        elif isinstance(part, str) and ("[" in part or "-" in part):
+            continue
+        else:
+            node = None
+        kept.append(part)
+    return kept
+
+
 def issues_from_validation_error(exc: Any, file: str, data: Any) -> list[SpecIssue]:
     """Turn a pydantic ``ValidationError`` into issues naming the file, field path and value."""
     issues: list[SpecIssue] = []
     seen: set[tuple[str, str]] = set()
     for err in exc.errors(include_url=False):
         # Union and validator wrappers add synthetic location parts; keep the document's own.
-        loc = [p for p in err.get("loc", ()) if isinstance(p, int) or ("[" not in str(p) and "-" not in str(p))]
+        loc = _document_loc(err.get("loc", ()), data)
         kind = err.get("type", "")
         message = _PYDANTIC_MESSAGES.get(kind) or str(err.get("msg", "invalid value"))
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")

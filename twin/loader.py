@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from twin.graph import build_graph, unreachable_spaces
-from twin.errors import SpecError, SpecIssue, format_path, issues_from_validation_error
+from twin.errors import SpecError, SpecIssue, format_path, format_value, issues_from_validation_error
 from twin.spec import Building
 
 __all__ = ["read_yaml", "parse_building", "check_building", "load_building", "sample_names", "sample_path", "SAMPLES_DIR"]
@@ -53,19 +53,69 @@ def read_yaml(path: str | Path) -> Any:
     except OSError as exc:
         raise SpecError.single(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise SpecError.single(name, f"line {line}, column {column}", f"YAML cannot hold character {char}: {exc.reason}") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise SpecError.single(name, where, f"YAML syntax error: {exc.problem}") from None
+        problem = ", ".join(_one_line(p) for p in (exc.context, exc.problem) if p) or "unreadable YAML"
+        kind = "YAML error" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error"
+        raise SpecError.single(name, where, f"{kind}: {problem}") from None
     except yaml.YAMLError as exc:
-        raise SpecError.single(name, "(file)", f"YAML error: {exc}") from None
+        raise SpecError.single(name, "(file)", f"YAML error: {_one_line(exc)}") from None
     except RecursionError:
         raise SpecError.single(name, "(file)", "YAML nesting too deep") from None
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stricter where a person's mistake would otherwise pass or crash: a key
+    given twice in one mapping (YAML forbids it; PyYAML silently keeps the last) and a scalar it
+    cannot convert (``2020-13-45``, ``!!int x``, an integer of 5000 digits) are YAML errors at
+    their line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+            if isinstance(exc, yaml.YAMLError):
+                raise
+            value = format_value(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {value} as {node.tag.rsplit(':', 1)[-1]} ({exc})", node.start_mark
+            ) from None
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, yaml.Node] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # keys written after a merge ``<<: *base`` override it, as YAML allows
+                try:
+                    key = self.construct_object(key_node, deep=True)
+                    hash(key)
+                except TypeError:
+                    continue  # the base class reports an unhashable key
+                if key in first:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"key {format_value(key)} is given twice in one mapping (first at line {first[key].start_mark.line + 1})",
+                        key_node.start_mark)
+                first[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_building(data: Any, file: str = "<building>") -> Building:
     """Validate a parsed document as a building: field checks, then whole-document checks."""
+    if data is None:
+        raise SpecError.single(file, "(top level)", "the file is empty; a building file is a mapping of fields")
     if not isinstance(data, dict):
         raise SpecError.single(file, "(top level)", f"a building file is a mapping of fields, got {type(data).__name__}")
     try:

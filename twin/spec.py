@@ -156,6 +156,11 @@ class Space(_Spec):
             raise ValueError("give either 'occupants' or 'm2_per_person', not both")
         if self.polygon is not None and _polygon_area(self.polygon) <= 0:
             raise ValueError(f"polygon {self.polygon!r} has no area")
+        # Huge coordinates overflow to inf/nan, and the occupant count of such an area is no number.
+        if not math.isfinite(self.floor_area_m2):
+            raise ValueError("the footprint is too large: its area is not a finite number")
+        if self.m2_per_person is not None and not math.isfinite(self.floor_area_m2 / self.m2_per_person):
+            raise ValueError(f"m2_per_person {self.m2_per_person!r} gives no finite number of occupants")
         return self
 
     @property

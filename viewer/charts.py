@@ -48,6 +48,9 @@ MAX_PANELS = 4
 """Sweep points drawn as separate panels at most."""
 MAX_SERIES = 6
 """Sweep points drawn as side-by-side bars or boxes at most."""
+# ``orientation`` replaced ``vert`` in matplotlib 3.10; older releases only know ``vert``.
+_HORIZONTAL = {"orientation": "horizontal"} if tuple(int(p) for p in mpl.__version__.split(".")[:2]) >= (3, 10) \
+    else {"vert": False}
 _RASTERIZE_ABOVE = 20_000
 """Points above which line artists are embedded as an image inside the SVG to keep the page light."""
 
@@ -128,8 +131,8 @@ def figure_to_svg(fig: Figure, *, id_prefix: str = "chart", standalone: bool = F
     svg = svg[svg.index("<svg"):]
     svg = _ID_ATTR.sub(lambda m: m.group(0) if m.group(1) == id_prefix else f'id="{id_prefix}-{m.group(1)}"', svg)
     svg = _ID_REF.sub(lambda m: f"{m.group(1)}{id_prefix}-{m.group(2)}", svg)
-    # Scale with the page instead of a fixed size in points (the viewBox keeps the aspect).
-    svg = re.sub(r'^<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 class="chart-svg"', svg, count=1)
+    # Natural size in points; the page's CSS shrinks it to the column (max-width, height auto).
+    svg = svg.replace("<svg ", '<svg class="chart-svg" ', 1)
     return svg.strip() + "\n"
 
 
@@ -301,7 +304,8 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str
     slot = 0.8 if n_series > 1 else 0.6
     width = slot / n_series
     if horizontal:
-        fig, axes = new_figure(7.0, min(9.0, max(1.8, 0.16 * len(categories) * n_series + 0.25 * len(categories) + 1.0)))
+        rows_in = 0.16 * len(categories) * n_series + 0.25 * len(categories) + 1.0
+        fig, axes = new_figure(7.0, min(9.0, max(1.8, rows_in)))
     else:
         fig, axes = new_figure(7.0, 3.2)
     ax = axes[0, 0]
@@ -377,7 +381,7 @@ def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_lab
     data = [part[x].to_numpy(dtype=float) for _, part in points]
     pos = np.arange(len(points), dtype=float)
     with chart_style():
-        ax.boxplot(data, positions=pos, orientation="horizontal", widths=0.55, whis=(5, 95), showfliers=False,
+        ax.boxplot(data, positions=pos, **_HORIZONTAL, widths=0.55, whis=(5, 95), showfliers=False,
                    patch_artist=True, boxprops={"facecolor": "#cfe3f1", "edgecolor": "#333333"},
                    medianprops={"color": PALETTE[3], "linewidth": 1.6}, whiskerprops={"color": "#333333"},
                    capprops={"color": "#333333"})

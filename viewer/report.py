@@ -301,8 +301,9 @@ class _ReportBuilder:
         if len(self.points) < 2:
             return []
         labels = [self.point_ticks[int(p.get("point", i))] for i, p in enumerate(self.points)]
+        swept_values = [v for p in self.points for v in (p.get("set") or {}).values()]
         ordered = len(self.sweep_keys) == 1 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for p in self.points for v in (p.get("set") or {}).values())
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in swept_values)
         charts = []
         for name in self.kpi_names:
             stats = [(p.get("kpis") or {}).get(name) or {} for p in self.points]
@@ -346,7 +347,8 @@ class _ReportBuilder:
             by_point = values.get(name)
             if not by_point:
                 continue
-            by_label = {self.point_ticks.get(p, f"point {p}"): v for p, v in sorted(by_point.items())}
+            by_label = {self.point_ticks.get(p, f"point {p}") if len(self.points) > 1 else "all replications": v
+                        for p, v in sorted(by_point.items())}
             if not any(v is not None and math.isfinite(v) for vs in by_label.values() for v in vs):
                 continue
             fig = distribution_chart(by_label, y_label=self._y_label(name),
@@ -370,10 +372,12 @@ class _ReportBuilder:
 
     def context(self) -> dict:
         s = self.summary
-        scenario = s.get("scenario") or {}
-        building = s.get("building") or {}
-        if isinstance(building, str):
-            building = {"id": building, "name": building}
+        raw_scenario = s.get("scenario") if isinstance(s.get("scenario"), Mapping) else {}
+        scenario = {key: raw_scenario.get(key) for key in ("name", "description", "file", "building")}
+        raw_building = s.get("building")
+        if not isinstance(raw_building, Mapping):
+            raw_building = {"id": raw_building, "name": None}
+        building = {"id": raw_building.get("id"), "name": raw_building.get("name")}
         model = {"name": s.get("model") or "—",
                  "title": s.get("model_title") or (self.model.title if self.model else s.get("model") or "—"),
                  "description": self.model.description if self.model else ""}

@@ -1,0 +1,170 @@
+"""Who may do what: API tokens and their roles.
+
+A building's API is used by people with different jobs. A *viewer* reads (state, history,
+buildings, results); an *engineer* also acknowledges alarms and sends commands to equipment; a
+*supervisor*, *safety* officer or *planner* also runs scenarios; an *admin* also manages tokens.
+Each role includes everything the roles below it may do.
+
+A token is shown once, when it is made, and stored only as a salted scrypt hash. It reads
+``twin_<id>_<secret>``: the id finds the stored hash, the secret is checked against it. Checking a
+hash is deliberately slow, so a verified token is remembered in memory for a short while
+(``token_cache_s``); revoking a token through the API forgets it at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["ROLES", "Role", "role_rank", "Principal", "TokenInfo", "TokenStore", "hash_secret"]
+
+Role = Literal["viewer", "engineer", "supervisor", "safety", "planner", "admin"]
+ROLES: tuple[str, ...] = ("viewer", "engineer", "supervisor", "safety", "planner", "admin")
+_RANK = {"viewer": 0, "engineer": 1, "supervisor": 2, "safety": 2, "planner": 2, "admin": 3}
+
+# scrypt cost: 16 MiB and a few tens of milliseconds per check (RFC 7914's interactive figures).
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def role_rank(role: str) -> int:
+    """Position of a role in viewer < engineer < supervisor/safety/planner < admin."""
+    return _RANK[role]
+
+
+def hash_secret(secret: str, salt: bytes) -> bytes:
+    return hashlib.scrypt(secret.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The holder of a verified token."""
+
+    token_id: str
+    name: str
+    role: str
+
+    def may(self, role: str) -> bool:
+        return _RANK[self.role] >= _RANK[role]
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A stored token, without its secret."""
+
+    id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+    created_by: str | None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class TokenStore:
+    """Tokens in the API's SQLite database, hashed; verification with a short in-memory cache."""
+
+    def __init__(self, db_path: Path, *, cache_s: float = 30.0):
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute(
+            """CREATE TABLE IF NOT EXISTS tokens (
+                   id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+                   salt BLOB NOT NULL, hash BLOB NOT NULL, created_at TEXT NOT NULL,
+                   revoked_at TEXT, created_by TEXT)""")
+        self._lock = threading.Lock()
+        self._cache: dict[bytes, tuple[Principal, float]] = {}
+        self._cache_s = cache_s
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- making and listing ------------------------------------------------------------------
+
+    def create(self, role: str, name: str = "", created_by: str | None = None) -> tuple[TokenInfo, str]:
+        """Make a token; returns its stored description and the token text (shown once)."""
+        if role not in _RANK:
+            raise ValueError(f"unknown role {role!r} (roles: {', '.join(ROLES)})")
+        token_id = secrets.token_hex(6)
+        secret = secrets.token_urlsafe(32)
+        salt = secrets.token_bytes(16)
+        digest = hash_secret(secret, salt)
+        created = _now()
+        with self._lock:
+            self._db.execute("INSERT INTO tokens (id, name, role, salt, hash, created_at, created_by) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             (token_id, name or role, role, salt, digest, created.isoformat(), created_by))
+        info = TokenInfo(token_id, name or role, role, created, None, created_by)
+        return info, f"twin_{token_id}_{secret}"
+
+    def list(self, include_revoked: bool = True) -> list[TokenInfo]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, name, role, created_at, revoked_at, created_by FROM tokens "
+                                    "ORDER BY created_at").fetchall()
+        infos = [TokenInfo(r[0], r[1], r[2], _ts(r[3]), _ts(r[4]), r[5]) for r in rows]  # type: ignore[arg-type]
+        return [t for t in infos if include_revoked or t.revoked_at is None]
+
+    def get(self, token_id: str) -> TokenInfo | None:
+        return next((t for t in self.list() if t.id == token_id), None)
+
+    def revoke(self, token_id: str) -> TokenInfo | None:
+        """Revoke a token (idempotent); None when there is no such token."""
+        with self._lock:
+            self._db.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                             (_now().isoformat(), token_id))
+            self._cache = {k: v for k, v in self._cache.items() if v[0].token_id != token_id}
+        return self.get(token_id)
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM tokens").fetchone()[0]
+
+    def ensure_admin(self) -> str | None:
+        """At first start (no token at all) make an admin token and return its text; else None."""
+        if self.count():
+            return None
+        return self.create("admin", "first admin", created_by="first start")[1]
+
+    # --- checking ----------------------------------------------------------------------------
+
+    def verify(self, token: str) -> Principal | None:
+        """The principal a token stands for, or None for an unknown, malformed or revoked token."""
+        key = hashlib.sha256(token.encode("utf-8", "replace")).digest()
+        cached = self._cache.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != "twin" or not parts[1] or not parts[2] or len(token) > 200:
+            return None
+        with self._lock:
+            row = self._db.execute("SELECT name, role, salt, hash, revoked_at FROM tokens WHERE id = ?",
+                                   (parts[1],)).fetchone()
+        if row is None or row[4] is not None:
+            return None
+        if not hmac.compare_digest(hash_secret(parts[2], row[2]), row[3]):
+            return None
+        principal = Principal(parts[1], row[0], row[1])
+        if self._cache_s > 0:
+            with self._lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[key] = (principal, now + self._cache_s)
+        return principal

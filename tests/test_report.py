@@ -1,0 +1,263 @@
+"""The HTML report of a results folder: content, self-containment, determinism, graceful gaps.
+
+Each test builds a small results folder by hand (``summary.json`` as the runner writes it and a
+few ``records/*.parquet`` tables) for a test-only model registered under
+``report-test-model``, so the report is exercised without running a simulation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from models.harness import KPI, Chart, ModelSpec, ReplicationResult, register
+from viewer import write_report
+from viewer.report import format_number
+
+MODEL_NAME = "report-test-model"
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    desks: int = 2
+    arrival_per_h: float = 6.0
+    shifts: list[dict] = [{"name": "day", "start_h": 8, "staff": 3}, {"name": "night", "start_h": 20, "staff": 1}]
+    service: dict = {"mean_min": 12.5, "distribution": {"kind": "lognormal", "cv": 0.6}}
+
+
+def _run(ctx) -> ReplicationResult:
+    """Not used by these tests (their folders are written by hand), but a working model, so that
+    anything iterating the registry can run it."""
+    waits = ctx.rng.exponential(120.0, size=10)
+    return ReplicationResult(kpis={"mean_wait_s": float(waits.mean()), "served_share": 1.0},
+                             records={"orders": [{"order": f"wo-{i}", "desk": "north", "wait_s": float(w)}
+                                                 for i, w in enumerate(waits)]})
+
+
+CHARTS = (
+    Chart("Queue length at each desk", "queue", "step", x="time_s", y="length", group="desk",
+          x_label="time (s)", y_label="orders waiting"),
+    Chart("Queue length, all replications", "queue", "line", x="time_s", y="length", all_replications=True),
+    Chart("Mean wait by desk", "orders", "bar", x="desk", y="wait_s", y_label="wait (s)"),
+    Chart("Wait until served", "orders", "hist", x="wait_s", x_label="wait (s)"),
+)
+MISSING_CHART = Chart("Ghost visits", "ghosts", "bar", x="floor")
+
+SPEC = register(ModelSpec(
+    name=MODEL_NAME,
+    title="Report test desk",
+    description="A made-up help desk used only to test the report.",
+    params=_Params,
+    kpis=(KPI("mean_wait_s", "s", "mean wait until served"),
+          KPI("served_share", "share", "orders served within the horizon", "higher")),
+    run=_run,
+    charts=CHARTS + (MISSING_CHART,),
+))
+
+KPI_STATS = {
+    "mean_wait_s": {"unit": "s", "description": "mean wait until served", "better": "lower", "mean": 123.456,
+                    "ci95_low": 110.0, "ci95_high": 136.9, "half_width": 13.4, "p50": 121.0, "p95": 140.2,
+                    "std": 9.8, "n": 3},
+    "served_share": {"unit": "share", "description": "orders served within the horizon", "better": "higher",
+                     "mean": 0.9512, "ci95_low": 0.93, "ci95_high": 0.972, "half_width": 0.021, "p50": 0.95,
+                     "p95": 0.97, "std": 0.01, "n": 3},
+}
+
+
+def _summary(points: list[dict] | None = None) -> dict:
+    params = _Params().model_dump(mode="json")
+    points = points or [{"point": 0, "set": {}, "parameters": params, "kpis": KPI_STATS}]
+    summary = {
+        "scenario": {"name": "desk-monday", "description": "A Monday at the help desk", "file": "desk-monday.yaml",
+                     "building": "two-storey"},
+        "model": MODEL_NAME, "model_title": "Report test desk",
+        "building": {"id": "two-storey", "name": "Two-storey test office"},
+        "seed": 42, "replications": 3, "horizon_s": 7200, "parameters": params, "sweep": {}, "points": points,
+    }
+    if len(points) == 1:
+        summary["kpis"] = points[0]["kpis"]
+    return summary
+
+
+def _queue_rows(points=(0,), desks=("north", "south")) -> pd.DataFrame:
+    rows = []
+    for point in points:
+        for rep in range(3):
+            for d, desk in enumerate(desks):
+                for t in range(0, 7200, 600):
+                    rows.append({"point": point, "replication": rep, "desk": desk, "time_s": float(t),
+                                 "length": float((t // 600 + d + rep + point) % 5)})
+    return pd.DataFrame(rows)
+
+
+def _order_rows(points=(0,)) -> pd.DataFrame:
+    rows = []
+    for point in points:
+        for rep in range(3):
+            for i in range(40):
+                rows.append({"point": point, "replication": rep, "order": f"wo-{i}",
+                             "desk": ("north", "south", "east")[i % 3], "wait_s": float((i * 37 + rep * 11) % 300)})
+    return pd.DataFrame(rows)
+
+
+def _results(folder: Path, summary: dict | None = None, tables: dict[str, pd.DataFrame] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps(summary or _summary(), indent=2), encoding="utf-8")
+    records = folder / "records"
+    records.mkdir(exist_ok=True)
+    tables = {"queue": _queue_rows(), "orders": _order_rows()} if tables is None else tables
+    for name, frame in tables.items():
+        frame.to_parquet(records / f"{name}.parquet", index=False)
+    return folder
+
+
+@pytest.fixture
+def report_html(tmp_path: Path) -> str:
+    path = write_report(_results(tmp_path / "run"))
+    assert path == tmp_path / "run" / "report.html"
+    assert path.is_file()
+    return path.read_text(encoding="utf-8")
+
+
+def test_report_shows_header_kpis_and_parameters(report_html: str):
+    html = report_html
+    assert html.startswith("<!DOCTYPE html>")
+    for text in ("desk-monday", "A Monday at the help desk", "Report test desk", "Two-storey test office", "42",
+                 "7,200 s (2 h)"):
+        assert text in html, text
+    for name, stats in KPI_STATS.items():
+        assert name in html
+        assert stats["description"] in html
+        # Values in a row are printed at the scale of the row's largest statistic.
+        ref = max(abs(stats[k]) for k in ("mean", "ci95_low", "ci95_high", "p50", "p95"))
+        assert f">{format_number(stats['mean'], ref)}<" in html
+        assert f"{format_number(stats['ci95_low'], ref)} – {format_number(stats['ci95_high'], ref)}" in html
+    assert ">123.5<" in html and "110.0 – 136.9" in html and ">0.951<" in html
+    # Parameters as nested tables, lists of mappings as a table with a column per key.
+    for key in ("arrival_per_h", "mean_min", "lognormal", "start_h", "night"):
+        assert key in html, key
+
+
+def test_every_drawable_chart_is_inline_svg(report_html: str):
+    html = report_html
+    figures = re.findall(r'<figure class="chart">(.*?)</figure>', html, flags=re.S)
+    assert len(figures) == len(SPEC.charts)
+    for chart, figure in zip(SPEC.charts, figures):
+        assert chart.title in figure
+        if chart is MISSING_CHART:
+            assert "<svg" not in figure
+        else:
+            assert figure.count("<svg") == 1, chart.title
+    assert html.count("<svg") >= len(CHARTS)
+
+
+def test_report_loads_nothing_from_the_network(report_html: str):
+    html = report_html
+    external = re.findall(r'''(?:src|href)\s*=\s*["']?\s*(?:https?:)?//''', html, flags=re.I)
+    assert external == []
+    assert not re.search(r"url\(\s*['\"]?\s*(?:https?:)?//", html, flags=re.I)
+    assert "@import" not in html
+    assert "<script" not in html.lower()
+    assert "<link" not in html.lower()
+
+
+def test_element_ids_are_unique_across_charts(report_html: str):
+    ids = Counter(re.findall(r'\bid="([^"]+)"', report_html))
+    assert [i for i, n in ids.items() if n > 1] == []
+    # Every internal reference points at an element of the page.
+    for ref in re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', report_html):
+        assert (ref[0] or ref[1]) in ids
+
+
+def test_same_results_give_byte_identical_reports(tmp_path: Path):
+    first = write_report(_results(tmp_path / "a")).read_bytes()
+    again = write_report(tmp_path / "a").read_bytes()
+    elsewhere = write_report(_results(tmp_path / "b")).read_bytes()
+    assert first == again == elsewhere
+
+
+def test_missing_table_and_column_give_notes_not_errors(tmp_path: Path):
+    folder = _results(tmp_path / "run", tables={"orders": _order_rows().drop(columns=["wait_s"])})
+    html = write_report(folder).read_text(encoding="utf-8")
+    assert "No records table &#39;queue&#39; in these results." in html
+    assert "No records table &#39;ghosts&#39; in these results." in html
+    assert "Column wait_s missing from records table &#39;orders&#39;." in html
+    assert "<svg" not in html  # nothing drawable, yet the page and its KPI table are there
+    assert format_number(123.456, 140.2) in html
+
+
+def test_many_groups_are_capped_with_a_note(tmp_path: Path):
+    desks = [f"desk-{i:02d}" for i in range(15)]
+    folder = _results(tmp_path / "run", tables={"queue": _queue_rows(desks=desks), "orders": _order_rows()})
+    html = write_report(folder).read_text(encoding="utf-8")
+    assert "12 of 15 desk values shown" in html
+
+
+def test_sweep_renders_a_table_per_point_and_a_ci_chart_per_kpi(tmp_path: Path):
+    base = _Params().model_dump(mode="json")
+    points = []
+    for i, desks in enumerate((2, 3)):
+        kpis = json.loads(json.dumps(KPI_STATS))
+        kpis["mean_wait_s"].update(mean=200.0 - 80 * i, ci95_low=180.0 - 80 * i, ci95_high=220.0 - 80 * i,
+                                   p50=199.0 - 80 * i, p95=230.0 - 80 * i)
+        points.append({"point": i, "set": {"params.desks": desks}, "parameters": {**base, "desks": desks},
+                       "kpis": kpis})
+    summary = _summary(points)
+    summary["sweep"] = {"params.desks": [2, 3]}
+    folder = _results(tmp_path / "run", summary,
+                      tables={"queue": _queue_rows(points=(0, 1)), "orders": _order_rows(points=(0, 1))})
+    html = write_report(folder).read_text(encoding="utf-8")
+    assert "Point 0: desks=2" in html and "Point 1: desks=3" in html
+    assert len(re.findall(r'<table class="kpi">', html)) == 2
+    assert ">200.0<" in html and ">120.0<" in html  # each point's own mean
+    sweep_section = html.split('<section id="sweep">', 1)[1].split("</section>", 1)[0]
+    assert sweep_section.count("<svg") == len(SPEC.kpis)
+    assert html.count("<svg") >= len(SPEC.kpis) + len(CHARTS)
+
+
+def test_per_replication_kpi_values_draw_their_spread(tmp_path: Path):
+    kpi_values = pd.DataFrame({"point": [0, 0, 0], "replication": [0, 1, 2], "mean_wait_s": [110.0, 125.0, 136.0],
+                               "served_share": [0.94, 0.95, 0.97]})
+    folder = _results(tmp_path / "run", tables={"queue": _queue_rows(), "orders": _order_rows(), "kpis": kpi_values})
+    html = write_report(folder).read_text(encoding="utf-8")
+    spread = html.split('<section id="spread">', 1)[1].split("</section>", 1)[0]
+    assert spread.count("<svg") == 2
+
+
+def test_unregistered_model_still_reports_its_kpis(tmp_path: Path):
+    summary = _summary()
+    summary["model"] = "no-such-model-for-report"
+    html = write_report(_results(tmp_path / "run", summary)).read_text(encoding="utf-8")
+    assert "is not registered here" in html
+    assert "mean_wait_s" in html and "served_share" in html
+
+
+@pytest.mark.parametrize(("value", "reference", "text"), [
+    (None, None, "—"), (float("nan"), None, "—"), (3, None, "3"), (12345, None, "12,345"),
+    (983.0, 1022.3, "983"), (1022.3, None, "1,022"), (12.834, 16.2, "12.83"), (0.98765, 1.0006, "0.988"),
+    (0.0, None, "0"), (-0.0001, 1.0, "0.000"), (0.00042, None, "0.00042"),
+])
+def test_format_number(value, reference, text):
+    assert format_number(value, reference) == text
+
+
+def test_a_bare_summary_still_renders(tmp_path: Path):
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    (folder / "summary.json").write_text(json.dumps({"model": MODEL_NAME, "kpis": KPI_STATS}), encoding="utf-8")
+    html = write_report(folder).read_text(encoding="utf-8")
+    assert "mean_wait_s" in html
+    assert html.count("No records table") == len(SPEC.charts)
+
+
+def test_a_folder_without_summary_is_a_report_error(tmp_path: Path):
+    from viewer import ReportError
+
+    with pytest.raises(ReportError, match="summary.json"):
+        write_report(tmp_path)
