@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import networkx as nx
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models import ModelSpec, UnknownModelError, get_model
 from twin.errors import SpecError, SpecIssue, format_path, format_value, issues_from_validation_error
 from twin.graph import build_graph
-from twin.loader import load_building, read_yaml, sample_names
+from twin.loader import load_building, parse_yaml_text, read_yaml, sample_names
 from twin.spec import Building, Id
 
 __all__ = ["Scenario", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
@@ -118,9 +117,9 @@ def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...], file: st
             raise SpecError.single("--set", item, "expected PATH=VALUE, e.g. params.alarm_delay_s=120")
         path, text = item.split("=", 1)
         try:
-            value = yaml.safe_load(text)
-        except yaml.YAMLError:
-            value = text
+            value = parse_yaml_text(text, file)
+        except SpecError:
+            value = text  # not YAML: keep the text, the field's own check will judge it
         _set_path(doc, path.strip(), value, file)
     return doc
 

@@ -195,12 +195,17 @@ values = st.recursive(
     ),
     max_leaves=12,
 )
-extreme_numbers = st.sampled_from([-1, 0, -0.5, 1e-300, 5e-324, 1e154, 1e300, 1e308, -1e308, math.inf, math.nan, 10**20])
+extreme_numbers = st.sampled_from(
+    [-1, 0, -0.5, 1e-300, 5e-324, 1e154, 1e300, 1e308, -1e308, math.inf, math.nan, 10**20]
+)
 unknown_ids = st.one_of(st.just("ZZ-404"), st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True))
 
 
-def _other_type(value: Any, replacement: Any) -> bool:
+def _differs(value: Any, replacement: Any) -> bool:
     return type(value) is not type(replacement) or value != replacement
+
+
+MUTATIONS = ["delete", "replace", "extreme", "rename_ref", "duplicate", "insert_key", "truncate"]
 
 
 @st.composite
@@ -209,14 +214,14 @@ def mutated_documents(draw: st.DrawFn) -> dict:
     doc = copy.deepcopy(BASE_DOC)
     for _ in range(draw(st.integers(1, 3))):
         entries = _walk(doc)
-        kind = draw(st.sampled_from(["delete", "replace", "extreme", "rename_ref", "duplicate", "insert_key", "truncate"]))
+        kind = draw(st.sampled_from(MUTATIONS))
         if kind == "delete" and entries:
             path, _ = draw(st.sampled_from(entries))
             parent = _parent(doc, path)
             del parent[path[-1]]
         elif kind == "replace" and entries:
             path, old = draw(st.sampled_from(entries))
-            new = draw(values.filter(lambda v, old=old: _other_type(old, v)))
+            new = draw(values.filter(lambda v, old=old: _differs(old, v)))
             _parent(doc, path)[path[-1]] = new
         elif kind == "extreme":
             numbers = [(p, v) for p, v in entries if isinstance(v, (int, float)) and not isinstance(v, bool)]
@@ -287,7 +292,8 @@ def damaged_bytes(draw: st.DrawFn) -> bytes:
         return SAMPLE_BYTES[: draw(st.integers(0, len(SAMPLE_BYTES)))]
     start = draw(st.integers(0, len(SAMPLE_BYTES)))
     end = draw(st.integers(start, min(len(SAMPLE_BYTES), start + 20)))
-    insert = draw(st.one_of(st.binary(max_size=8), st.sampled_from([b":", b"[", b"{", b"  ", b"\t", b"- ", b"&a", b"*a", b"!!int ", b"'", b'"'])))
+    yaml_bits = st.sampled_from([b":", b"[", b"{", b"  ", b"\t", b"- ", b"&a", b"*a", b"!!int ", b"'", b'"'])
+    insert = draw(st.one_of(st.binary(max_size=8), yaml_bits))
     return SAMPLE_BYTES[:start] + insert + SAMPLE_BYTES[end:]
 
 

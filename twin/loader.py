@@ -20,7 +20,7 @@ from twin.graph import build_graph, unreachable_spaces
 from twin.errors import SpecError, SpecIssue, format_path, format_value, issues_from_validation_error
 from twin.spec import Building
 
-__all__ = ["read_yaml", "parse_building", "check_building", "load_building", "sample_names", "sample_path", "SAMPLES_DIR"]
+__all__ = ["read_yaml", "parse_yaml_text", "parse_building", "check_building", "load_building", "sample_names", "sample_path", "SAMPLES_DIR"]
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -52,13 +52,19 @@ def read_yaml(path: str | Path) -> Any:
         raise SpecError.single(name, "(file)", f"not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise SpecError.single(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
+    return parse_yaml_text(text, name)
+
+
+def parse_yaml_text(text: str, name: str = "<text>") -> Any:
+    """Parse YAML text with the strict safe loader; errors name ``name``, line and column."""
     try:
         return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - text.rfind("\n", 0, exc.position)
         char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        raise SpecError.single(name, f"line {line}, column {column}", f"YAML cannot hold character {char}: {exc.reason}") from None
+        raise SpecError.single(name, f"line {line}, column {column}",
+                               f"YAML cannot hold character {char}: {exc.reason}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
@@ -85,8 +91,6 @@ class _SafeLoader(yaml.SafeLoader):
         try:
             return super().construct_object(node, deep=deep)
         except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
-            if isinstance(exc, yaml.YAMLError):
-                raise
             value = format_value(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
             raise yaml.constructor.ConstructorError(
                 None, None, f"cannot read {value} as {node.tag.rsplit(':', 1)[-1]} ({exc})", node.start_mark
@@ -104,9 +108,9 @@ class _SafeLoader(yaml.SafeLoader):
                 except TypeError:
                     continue  # the base class reports an unhashable key
                 if key in first:
+                    line = first[key].start_mark.line + 1
                     raise yaml.constructor.ConstructorError(
-                        None, None,
-                        f"key {format_value(key)} is given twice in one mapping (first at line {first[key].start_mark.line + 1})",
+                        None, None, f"key {format_value(key)} is given twice in one mapping (first at line {line})",
                         key_node.start_mark)
                 first[key] = key_node
         return super().construct_mapping(node, deep=deep)

@@ -1,0 +1,643 @@
+"""The run manager: scenario runs started over HTTP, executed off the event loop, kept across restarts.
+
+A planner posts a scenario (or names one from the library) and gets a run id at once. The run is
+checked completely before it is accepted — the same checks as ``twin validate`` — and then waits
+for a process of the manager's pool. Inside that process it is exactly ``twin run``:
+:func:`scenarios.runner.run_scenario` with one worker writes ``summary.json`` and
+``records/*.parquet`` into the run's folder, then :func:`viewer.report.write_report` adds
+``report.html``. So a run started over HTTP and ``twin run`` with the same seed give the same
+``summary.json``, byte for byte.
+
+Progress (replications done / total) comes back from the pool through a queue and is published
+to listeners (the WebSocket); cancelling sets a flag file the replication loop looks at before
+each replication. Every run — its request, status and progress — is a row in the API's SQLite
+database, and its results are a folder under ``runs/``; a server that stops with runs queued or
+running puts them back in the queue when it starts again (same seed, same results).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import multiprocessing
+import pickle
+import queue
+import re
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from scenarios.spec import LIBRARY_DIR, LoadedScenario, parse_scenario
+from twin.errors import SpecError, SpecIssue, format_value
+from twin.loader import read_yaml, sample_path
+
+__all__ = ["RunManager", "RunRecord", "RunJob", "RunLimitError", "RunNotFound", "ScenarioSource",
+           "scenario_sources", "find_scenario", "prepare_job", "set_dotted", "ACTIVE", "FINISHED"]
+
+log = logging.getLogger(__name__)
+
+ACTIVE = ("queued", "running")
+FINISHED = ("done", "failed", "cancelled")
+_BUILDING_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+# --- where scenarios come from ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScenarioSource:
+    """A scenario file the server knows: shipped in the library or put in the data folder."""
+
+    name: str
+    path: Path
+    source: str  # "library" | "loaded"
+
+
+def scenario_sources(scenarios_dir: Path | None) -> dict[str, ScenarioSource]:
+    """Scenario files by name: the shipped library first, then the data folder's ``scenarios/``."""
+    found: dict[str, ScenarioSource] = {}
+    for path in sorted(LIBRARY_DIR.glob("*.yaml")):
+        found[path.stem] = ScenarioSource(path.stem, path, "library")
+    if scenarios_dir is not None and scenarios_dir.is_dir():
+        for path in sorted(scenarios_dir.glob("*.yaml")):
+            found.setdefault(path.stem, ScenarioSource(path.stem, path, "loaded"))
+    return found
+
+
+def find_scenario(name: str, scenarios_dir: Path | None) -> ScenarioSource | None:
+    return scenario_sources(scenarios_dir).get(name)
+
+
+def set_dotted(doc: dict, dotted: str, value: Any, file: str) -> None:
+    """Set ``params.alarm_delay_s``-style paths in a scenario document (a copy is the caller's)."""
+    keys = dotted.split(".")
+    if not all(keys):
+        raise SpecError.single(file, dotted, "a field path is names joined by dots, e.g. params.technicians")
+    node = doc
+    for key in keys[:-1]:
+        if node.get(key) is None:
+            node[key] = {}
+        if not isinstance(node[key], dict):
+            raise SpecError.single(file, dotted, f"cannot set inside {format_value(node[key])}: not a mapping")
+        node = node[key]
+    node[keys[-1]] = value
+
+
+# --- a run's job --------------------------------------------------------------------------------
+
+@dataclass
+class RunJob:
+    """What a pool process needs to run a scenario: the document and how to resolve its building."""
+
+    doc: dict
+    file: str
+    base_dir: str | None
+    replications: int
+    seed: int
+    scenario: str
+    model: str
+    building: str
+    points: int
+    source: str
+    ref: str | None = None
+    from_live: bool = False
+    snapshot: Any = None
+
+    @property
+    def size(self) -> int:
+        return self.replications * self.points
+
+
+def _posted_building(doc: dict, file: str, buildings_dir: Path) -> Path | None:
+    """Check a posted scenario's building reference: a sample, or a file in the data folder only."""
+    ref = doc.get("building")
+    if not isinstance(ref, str) or not ref:
+        return None  # the scenario schema reports it
+    if not _BUILDING_NAME.match(ref) or ".." in ref:
+        raise SpecError.single(file, "building", f"{format_value(ref)}: a posted scenario names a sample building "
+                                                 "or a building file loaded on the server, not a path")
+    for name in (ref, f"{ref}.yaml", f"{ref}.yml"):
+        if (buildings_dir / name).is_file():
+            doc["building"] = name
+            return buildings_dir
+    if sample_path(ref) is None:
+        known = sorted({p.stem for p in buildings_dir.glob("*.y*ml")}) if buildings_dir.is_dir() else []
+        from twin.loader import sample_names
+
+        raise SpecError.single(file, "building", f"no sample or loaded building {ref!r} "
+                                                 f"(samples: {', '.join(sample_names()) or 'none'}; "
+                                                 f"loaded: {', '.join(known) or 'none'})")
+    return None
+
+
+def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Path, buildings_dir: Path,
+                overrides: dict[str, Any] | None = None, sweep: dict[str, list[Any]] | None = None,
+                replications: int | None = None, seed: int | None = None, name: str | None = None
+                ) -> tuple[RunJob, LoadedScenario]:
+    """Resolve and check a run request completely; raise :class:`SpecError` naming every problem.
+
+    ``library`` names a scenario file the server knows; ``document`` is a posted scenario.
+    ``overrides`` set fields by dotted path (``params.technicians``), ``sweep`` replaces the
+    scenario's sweep, ``replications`` and ``seed`` replace the scenario's.
+    """
+    if library is not None:
+        src = find_scenario(library, scenarios_dir)
+        if src is None:
+            names = ", ".join(scenario_sources(scenarios_dir)) or "none"
+            raise SpecError.single("request", "scenario", f"no scenario named {library!r} (known: {names})")
+        data = read_yaml(src.path)
+        file, base_dir, source = src.path.name, src.path.parent, src.source
+    else:
+        data = copy.deepcopy(document)
+        file, base_dir, source = f"{name or 'posted'}.yaml", None, "posted"
+    if not isinstance(data, dict):
+        raise SpecError.single(file, "(top level)", f"a scenario is a mapping of fields, got {type(data).__name__}")
+    data = copy.deepcopy(data)
+    for path, value in (overrides or {}).items():
+        set_dotted(data, path, value, file)
+    if sweep is not None:
+        data["sweep"] = sweep or None
+    if source == "posted":
+        base_dir = _posted_building(data, file, buildings_dir)
+    loaded = parse_scenario(data, file, base_dir)
+    sc = loaded.scenario
+    job = RunJob(doc=data, file=file, base_dir=str(base_dir) if base_dir is not None else None,
+                 replications=replications or sc.replications, seed=sc.seed if seed is None else seed,
+                 scenario=sc.name, model=loaded.model.name, building=loaded.building.id,
+                 points=len(loaded.points), source=source, ref=library)
+    return job, loaded
+
+
+# --- the pool process side ----------------------------------------------------------------------
+
+_PROGRESS: Any = None  # the progress queue, set in each pool process by _init_worker
+
+
+def _init_worker(progress_queue: Any) -> None:
+    global _PROGRESS
+    _PROGRESS = progress_queue
+
+
+class _CancelFlag:
+    """Looks like a ``threading.Event`` to the runner; set when the cancel file exists."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def is_set(self) -> bool:
+        return self.path.exists()
+
+
+def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str) -> dict:
+    """Run one scenario in a pool process: results folder, then the report."""
+    from scenarios.runner import run_scenario
+
+    out = Path(out_dir)
+    loaded = parse_scenario(job.doc, job.file, Path(job.base_dir) if job.base_dir else None)
+    snapshot = None
+    snap_file = out / "snapshot.pickle"
+    if job.from_live and snap_file.is_file():
+        snapshot = pickle.loads(snap_file.read_bytes())
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= 0.2:
+            last[0] = now
+            _PROGRESS.put((run_id, done, total))
+
+    _PROGRESS.put((run_id, 0, job.size))
+    run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1, out=out,
+                 on_progress=progress, cancel=_CancelFlag(Path(cancel_path)), snapshot=snapshot)  # type: ignore[arg-type]
+    report_error = None
+    try:
+        from viewer.report import write_report
+
+        write_report(out)
+    except Exception as exc:  # the results stand without their report
+        report_error = f"{type(exc).__name__}: {exc}"
+    return {"report_error": report_error}
+
+
+# --- the server side ----------------------------------------------------------------------------
+
+class RunLimitError(Exception):
+    """A run beyond the server's limits: too many at once (429) or too large (422)."""
+
+    def __init__(self, message: str, *, status: int, field: str):
+        super().__init__(message)
+        self.status = status
+        self.field = field
+
+
+class RunNotFound(KeyError):
+    def __init__(self, run_id: str):
+        super().__init__(run_id)
+        self.run_id = run_id
+
+    def __str__(self) -> str:
+        return f"no run {self.run_id!r}"
+
+
+@dataclass
+class RunRecord:
+    """A run as the API shows it."""
+
+    id: str
+    status: str
+    scenario: str
+    model: str
+    building: str
+    source: str
+    ref: str | None
+    seed: int
+    replications: int
+    points: int
+    total: int
+    done: int
+    from_live: bool
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    issues: list[dict] = field(default_factory=list)
+    created_by: str | None = None
+    report_error: str | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+_COLUMNS = ("id", "status", "scenario", "model", "building", "source", "ref", "seed", "replications", "points",
+            "total", "done", "from_live", "created_at", "started_at", "finished_at", "error", "issues",
+            "created_by", "report_error", "job")
+
+
+class RunStore:
+    """Runs as rows of the API's SQLite database."""
+
+    def __init__(self, db_path: Path):
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.execute(
+            """CREATE TABLE IF NOT EXISTS runs (
+                   id TEXT PRIMARY KEY, status TEXT NOT NULL, scenario TEXT, model TEXT, building TEXT,
+                   source TEXT, ref TEXT, seed INTEGER, replications INTEGER, points INTEGER, total INTEGER,
+                   done INTEGER, from_live INTEGER, created_at TEXT, started_at TEXT, finished_at TEXT,
+                   error TEXT, issues TEXT, created_by TEXT, report_error TEXT, job BLOB)""")
+        self._db.execute("CREATE INDEX IF NOT EXISTS runs_status ON runs(status)")
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def insert(self, rec: RunRecord, job: RunJob) -> None:
+        job = copy.copy(job)
+        job.snapshot = None  # kept in the run's folder, not the database
+        row = (rec.id, rec.status, rec.scenario, rec.model, rec.building, rec.source, rec.ref, rec.seed,
+               rec.replications, rec.points, rec.total, rec.done, int(rec.from_live), rec.created_at.isoformat(),
+               None, None, None, "[]", rec.created_by, None, pickle.dumps(job))
+        with self._lock:
+            self._db.execute(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                             row)
+
+    def update(self, run_id: str, **values: Any) -> None:
+        if not values:
+            return
+        cols = []
+        args = []
+        for key, value in values.items():
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif key == "issues":
+                value = json.dumps(value)
+            elif isinstance(value, bool):
+                value = int(value)
+            cols.append(f"{key} = ?")
+            args.append(value)
+        with self._lock:
+            self._db.execute(f"UPDATE runs SET {', '.join(cols)} WHERE id = ?", (*args, run_id))
+
+    @staticmethod
+    def _record(row: tuple) -> RunRecord:
+        d = dict(zip(_COLUMNS, row))
+        return RunRecord(
+            id=d["id"], status=d["status"], scenario=d["scenario"], model=d["model"], building=d["building"],
+            source=d["source"], ref=d["ref"], seed=d["seed"], replications=d["replications"], points=d["points"],
+            total=d["total"], done=d["done"], from_live=bool(d["from_live"]),
+            created_at=datetime.fromisoformat(d["created_at"]),
+            started_at=datetime.fromisoformat(d["started_at"]) if d["started_at"] else None,
+            finished_at=datetime.fromisoformat(d["finished_at"]) if d["finished_at"] else None,
+            error=d["error"], issues=json.loads(d["issues"] or "[]"), created_by=d["created_by"],
+            report_error=d["report_error"])
+
+    def get(self, run_id: str) -> RunRecord | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return self._record(row) if row else None
+
+    def job(self, run_id: str) -> RunJob | None:
+        with self._lock:
+            row = self._db.execute("SELECT job FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return pickle.loads(row[0]) if row and row[0] else None
+
+    def list(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> list[RunRecord]:
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM runs"
+        args: tuple = ()
+        if status:
+            sql += " WHERE status = ?"
+            args = (status,)
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
+        with self._lock:
+            rows = self._db.execute(sql, (*args, limit, offset)).fetchall()
+        return [self._record(r) for r in rows]
+
+    def ids_with_status(self, statuses: tuple[str, ...]) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT id FROM runs WHERE status IN ({', '.join('?' * len(statuses))}) "
+                                    "ORDER BY created_at", statuses).fetchall()
+        return [r[0] for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._db.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
+        return dict(rows)
+
+
+EventFn = Callable[[dict], None]
+
+
+class RunManager:
+    """Accepts runs, executes them on a process pool, tracks progress, and remembers them."""
+
+    def __init__(self, *, db_path: Path, runs_dir: Path, workers: int = 1, max_concurrent: int = 4,
+                 max_size: int = 20_000, on_event: EventFn | None = None,
+                 on_finished: Callable[[RunRecord], None] | None = None):
+        self.runs_dir = runs_dir
+        self.workers = workers
+        self.max_concurrent = max_concurrent
+        self.max_size = max_size
+        self.on_event = on_event
+        self.on_finished = on_finished
+        self.store = RunStore(db_path)
+        self._ctx = multiprocessing.get_context("spawn")
+        self._queue: Any = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: dict[str, Future] = {}
+        self._progress: dict[str, tuple[int, int]] = {}
+        self._started: set[str] = set()
+        self._lock = threading.RLock()
+        self._reader: threading.Thread | None = None
+        self._closing = False
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the pool and put back in the queue whatever a previous server left unfinished."""
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self._queue = self._ctx.Queue()
+        self._closing = False
+        self._reader = threading.Thread(target=self._read_progress, name="run-progress", daemon=True)
+        self._reader.start()
+        for run_id in self.store.ids_with_status(ACTIVE):
+            job = self.store.job(run_id)
+            if job is None:
+                self.store.update(run_id, status="failed", error="run request lost", finished_at=_now())
+                continue
+            self.store.update(run_id, status="queued", done=0, started_at=None)
+            log.info("run %s: queued again after a restart", run_id)
+            self._submit(run_id, job)
+
+    def stop(self) -> None:
+        """Stop the pool without marking unfinished runs: the next start queues them again."""
+        self._closing = True
+        with self._lock:
+            pool, self._pool = self._pool, None
+            self._futures.clear()
+        if pool is not None:
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in processes:
+                if proc.is_alive():
+                    proc.terminate()
+            for proc in processes:
+                proc.join(timeout=5)
+        if self._queue is not None:
+            self._queue.put(None)
+            if self._reader is not None:
+                self._reader.join(timeout=5)
+            self._queue.close()
+            self._queue = None
+        self.store.close()
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx,
+                                                 initializer=_init_worker, initargs=(self._queue,))
+            return self._pool
+
+    # --- accepting runs ---------------------------------------------------------------------
+
+    def active_count(self) -> int:
+        with self._lock:
+            return sum(1 for f in self._futures.values() if not f.done())
+
+    def check_limits(self, job: RunJob) -> None:
+        """Raise :class:`RunLimitError` for a run too large or when too many are under way."""
+        if job.size > self.max_size:
+            raise RunLimitError(f"{job.replications} replications × {job.points} sweep points = {job.size} "
+                                f"replications, more than this server's limit of {self.max_size}",
+                                status=422, field="replications")
+        if self.active_count() >= self.max_concurrent:
+            raise RunLimitError(f"{self.max_concurrent} runs are already queued or running (the limit); "
+                                "wait for one to finish or cancel one", status=429, field="runs")
+
+    def submit(self, job: RunJob, created_by: str | None = None) -> RunRecord:
+        """Accept a checked run: a row in the database, a folder, a place in the pool's queue."""
+        with self._lock:
+            self.check_limits(job)
+            run_id = f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+            rec = RunRecord(id=run_id, status="queued", scenario=job.scenario, model=job.model,
+                            building=job.building, source=job.source, ref=job.ref, seed=job.seed,
+                            replications=job.replications, points=job.points, total=job.size, done=0,
+                            from_live=job.from_live, created_at=_now(), created_by=created_by)
+            out = self.runs_dir / run_id
+            out.mkdir(parents=True, exist_ok=True)
+            if job.snapshot is not None:
+                (out / "snapshot.pickle").write_bytes(pickle.dumps(job.snapshot))
+            self.store.insert(rec, job)
+            self._submit(run_id, job)
+        self._emit(rec)
+        return rec
+
+    def _submit(self, run_id: str, job: RunJob) -> None:
+        out = self.runs_dir / run_id
+        out.mkdir(parents=True, exist_ok=True)
+        cancel = out / ".cancel"
+        job = copy.copy(job)
+        job.snapshot = None
+        with self._lock:
+            self._progress[run_id] = (0, job.size)
+            try:
+                future = self._ensure_pool().submit(_execute, run_id, job, str(out), str(cancel))
+            except BrokenProcessPool:
+                self._pool = None
+                future = self._ensure_pool().submit(_execute, run_id, job, str(out), str(cancel))
+            self._futures[run_id] = future
+        future.add_done_callback(lambda f, rid=run_id: self._finished(rid, f))
+
+    # --- following runs ---------------------------------------------------------------------
+
+    def _read_progress(self) -> None:
+        q = self._queue
+        while True:
+            try:
+                item = q.get(timeout=1.0)
+            except queue.Empty:
+                if self._closing:
+                    return
+                continue
+            except (EOFError, OSError, ValueError):
+                return
+            if item is None:
+                return
+            try:
+                self._on_progress(*item)
+            except Exception:  # a listener's fault must not stop progress reporting
+                log.exception("run progress")
+
+    def _on_progress(self, run_id: str, done: int, total: int) -> None:
+        with self._lock:
+            if run_id not in self._futures:
+                return  # finished already; its final state is in the database
+            self._progress[run_id] = (done, total)
+            starting = run_id not in self._started
+            self._started.add(run_id)
+        if starting:
+            self.store.update(run_id, status="running", started_at=_now(), total=total)
+        self._emit(self.get(run_id))
+
+    def _finished(self, run_id: str, future: Future) -> None:
+        if self._closing:
+            return
+        from scenarios.runner import RunCancelled
+
+        values: dict[str, Any] = {"finished_at": _now()}
+        try:
+            outcome = future.result()
+            values.update(status="done", report_error=outcome.get("report_error"))
+            with self._lock:
+                total = self._progress.get(run_id, (0, 0))[1]
+            values["done"] = total
+        except (CancelledError, RunCancelled):
+            values.update(status="cancelled")
+        except SpecError as exc:
+            values.update(status="failed", error=str(exc), issues=[i.as_dict() for i in exc.issues])
+        except BrokenProcessPool:
+            with self._lock:
+                self._pool = None
+            values.update(status="failed", error="the process running this simulation died")
+        except Exception as exc:
+            log.warning("run %s failed: %s", run_id, exc, exc_info=exc)
+            values.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        with self._lock:
+            self._futures.pop(run_id, None)
+            self._started.discard(run_id)
+            done, total = self._progress.pop(run_id, (0, 0))
+        if values["status"] != "done":
+            values["done"] = done
+        rec = self.get(run_id)
+        if rec.started_at is None:
+            values["started_at"] = values["finished_at"]
+        self.store.update(run_id, **values)
+        rec = self.get(run_id)
+        self._emit(rec)
+        if self.on_finished is not None:
+            try:
+                self.on_finished(rec)
+            except Exception:
+                log.exception("run finished hook")
+
+    def _emit(self, rec: RunRecord) -> None:
+        if self.on_event is None:
+            return
+        try:
+            self.on_event({"type": "run", "id": rec.id, "status": rec.status, "scenario": rec.scenario,
+                           "done": rec.done, "total": rec.total})
+        except Exception:
+            log.exception("run event listener")
+
+    # --- looking at runs --------------------------------------------------------------------
+
+    def get(self, run_id: str) -> RunRecord:
+        rec = self.store.get(run_id)
+        if rec is None:
+            raise RunNotFound(run_id)
+        with self._lock:
+            live = self._progress.get(run_id)
+        if live is not None and rec.status in ACTIVE:
+            rec.done, rec.total = live
+        return rec
+
+    def list(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> list[RunRecord]:
+        records = self.store.list(status=status, limit=limit, offset=offset)
+        with self._lock:
+            for rec in records:
+                live = self._progress.get(rec.id)
+                if live is not None and rec.status in ACTIVE:
+                    rec.done, rec.total = live
+        return records
+
+    def cancel(self, run_id: str) -> RunRecord:
+        """Cancel a queued or running run (a finished one is left as it is)."""
+        rec = self.get(run_id)
+        if rec.status in FINISHED:
+            return rec
+        (self.runs_dir / run_id).mkdir(parents=True, exist_ok=True)
+        (self.runs_dir / run_id / ".cancel").touch()
+        with self._lock:
+            future = self._futures.get(run_id)
+        if future is not None:
+            future.cancel()  # succeeds only while it waits; otherwise the flag file stops it
+        elif rec.status in ACTIVE:
+            self.store.update(run_id, status="cancelled", finished_at=_now())
+        return self.get(run_id)
+
+    def results_dir(self, run_id: str) -> Path:
+        self.get(run_id)
+        return self.runs_dir / run_id
+
+    def wait(self, run_id: str, timeout: float = 60.0) -> RunRecord:
+        """Block until a run has finished (for tests and scripts in-process)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rec = self.get(run_id)
+            if rec.status in FINISHED or time.monotonic() > deadline:
+                return rec
+            time.sleep(0.05)
+
+
+def issue_dicts(exc: SpecError) -> list[dict]:
+    return [i.as_dict() for i in exc.issues]
+
+
+__all__ += ["issue_dicts", "SpecIssue"]

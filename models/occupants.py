@@ -1,0 +1,383 @@
+"""Who is in the building: occupant profiles shared by every model that moves or serves people.
+
+An evacuation, a lift study or a staffing plan all start from the same question — how many
+people are where, and how fast can each of them move or respond? This module answers it once:
+
+* **Distributions** of a quantity (a walking speed in m/s, a pre-movement or response time in s):
+  fixed, uniform, (truncated) normal, lognormal, gamma and Weibull. Each is a pydantic model that
+  refuses impossible parameters (a negative scale, ``low > high``) when it is read, samples from a
+  caller's :class:`numpy.random.Generator` (never the global one), and gives the matching frozen
+  :mod:`scipy.stats` distribution for verification (a Kolmogorov–Smirnov test, a mean).
+* **Occupant groups**: horizontal, stair-down and stair-up walking speeds, whether the group can use
+  stairs at all, and how many places it takes in a lift car. The built-in groups cite their source:
+  adults by age and sex from IMO MSC.1/Circ.1533 Annex 3 (Tables 3.4 and 3.5, uniform ranges);
+  elderly, children and mobility-impaired people from the studies named on each.
+* **Population mixes** (share of each group) and **occupancy profiles** (share of a space's design
+  load present at night, on a weekday, at the weekend).
+
+Nothing here knows about SimPy, floors or routes: a model turns these into entities.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import stats
+
+__all__ = [
+    "Fixed",
+    "Uniform",
+    "Normal",
+    "Lognormal",
+    "Gamma",
+    "Weibull",
+    "Distribution",
+    "OccupantGroup",
+    "GROUPS",
+    "POPULATIONS",
+    "OCCUPANCY_PROFILES",
+    "PreMovement",
+    "resolve_population",
+    "presence_fraction",
+    "sample_population",
+]
+
+_Finite = Annotated[float, Field(allow_inf_nan=False)]
+_NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+_Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class _Dist(BaseModel):
+    """Common behaviour of the distributions: sampling and the scipy twin."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` independent draws from ``rng``."""
+        raise NotImplementedError
+
+    def scipy(self):
+        """The same distribution as a frozen :mod:`scipy.stats` distribution."""
+        raise NotImplementedError
+
+    @property
+    def lower_bound(self) -> float:
+        """The smallest value the distribution can produce."""
+        return float(self.scipy().support()[0])
+
+    @property
+    def mean(self) -> float:
+        return float(self.scipy().mean())
+
+
+class Fixed(_Dist):
+    """Always the same value."""
+
+    kind: Literal["fixed"] = "fixed"
+    value: _NonNegative
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.value, dtype=float)
+
+    def scipy(self):
+        # A point mass, expressed as a degenerate uniform for the scipy API.
+        return stats.uniform(loc=self.value, scale=0.0)
+
+    @property
+    def lower_bound(self) -> float:
+        return self.value
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+
+class Uniform(_Dist):
+    """Uniform on ``[low, high]``."""
+
+    kind: Literal["uniform"] = "uniform"
+    low: _NonNegative
+    high: _NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
+        return self
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, size)
+
+    def scipy(self):
+        return stats.uniform(loc=self.low, scale=self.high - self.low)
+
+
+class Normal(_Dist):
+    """Normal with ``mean`` and ``std``, truncated to ``[low, high]`` (``low`` defaults to 0, so a
+    time or a speed is never negative)."""
+
+    kind: Literal["normal"] = "normal"
+    mean_: _Finite = Field(alias="mean")
+    std: _Positive
+    low: _Finite = 0.0
+    high: _Finite | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    @model_validator(mode="after")
+    def _interval(self) -> "Normal":
+        if self.high is not None and self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
+        # The truncation interval must hold some probability mass, or sampling never ends.
+        a, b = self._bounds()
+        if stats.norm.cdf(b) - stats.norm.cdf(a) < 1e-9:
+            raise ValueError(f"the interval [{self.low}, {self.high}] holds no probability for mean {self.mean_} "
+                             f"and std {self.std}")
+        return self
+
+    def _bounds(self) -> tuple[float, float]:
+        a = (self.low - self.mean_) / self.std
+        b = math.inf if self.high is None else (self.high - self.mean_) / self.std
+        return a, b
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.asarray(self.scipy().rvs(size=size, random_state=rng), dtype=float).reshape(size)
+
+    def scipy(self):
+        a, b = self._bounds()
+        return stats.truncnorm(a, b, loc=self.mean_, scale=self.std)
+
+
+class Lognormal(_Dist):
+    """Lognormal: ``ln(X − offset)`` is normal with mean ``mu`` and standard deviation ``sigma``."""
+
+    kind: Literal["lognormal"] = "lognormal"
+    mu: _Finite
+    sigma: _Positive
+    offset: _NonNegative = 0.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.offset + rng.lognormal(self.mu, self.sigma, size)
+
+    def scipy(self):
+        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu), loc=self.offset)
+
+
+class Gamma(_Dist):
+    """Gamma with ``shape`` k and ``scale`` θ (mean kθ), shifted by ``offset``."""
+
+    kind: Literal["gamma"] = "gamma"
+    shape: _Positive
+    scale: _Positive
+    offset: _NonNegative = 0.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.offset + rng.gamma(self.shape, self.scale, size)
+
+    def scipy(self):
+        return stats.gamma(a=self.shape, scale=self.scale, loc=self.offset)
+
+
+class Weibull(_Dist):
+    """Weibull with ``shape`` k and ``scale`` λ, shifted by ``offset``."""
+
+    kind: Literal["weibull"] = "weibull"
+    shape: _Positive
+    scale: _Positive
+    offset: _NonNegative = 0.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return self.offset + self.scale * rng.weibull(self.shape, size)
+
+    def scipy(self):
+        return stats.weibull_min(c=self.shape, scale=self.scale, loc=self.offset)
+
+
+Distribution = Annotated[Union[Fixed, Uniform, Normal, Lognormal, Gamma, Weibull], Field(discriminator="kind")]
+"""Any of the distributions, told apart by ``kind`` in a scenario file::
+
+    {kind: lognormal, mu: 4.586, sigma: 0.967}
+"""
+
+
+class OccupantGroup(BaseModel):
+    """How a kind of person moves: walking speeds (m/s) on the level and along a stair's slope.
+
+    A group that cannot use stairs (``uses_stairs: false``, e.g. wheelchair users) needs a lift or
+    a step-free route; its stair speeds may be left out. ``lift_places`` is how many standard places
+    one such person takes in a lift car (a wheelchair with a companion takes about two).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    horizontal_mps: Distribution
+    stair_down_mps: Distribution | None = None
+    stair_up_mps: Distribution | None = None
+    uses_stairs: bool = True
+    lift_places: Annotated[float, Field(gt=0, le=10)] = 1.0
+
+    @model_validator(mode="after")
+    def _speeds_positive(self) -> "OccupantGroup":
+        if self.uses_stairs and (self.stair_down_mps is None or self.stair_up_mps is None):
+            raise ValueError("a group that uses stairs needs stair_down_mps and stair_up_mps")
+        for name in ("horizontal_mps", "stair_down_mps", "stair_up_mps"):
+            dist = getattr(self, name)
+            if dist is not None and dist.lower_bound <= 0:
+                raise ValueError(f"{name} can be 0 m/s (lowest value {dist.lower_bound:g}); "
+                                 "a walking speed must stay above 0 — raise 'low' or 'value'")
+        return self
+
+
+def _imo(h: tuple[float, float], down: tuple[float, float], up: tuple[float, float], text: str) -> OccupantGroup:
+    return OccupantGroup(description=f"{text} (IMO MSC.1/Circ.1533 Annex 3, Tables 3.4/3.5)",
+                         horizontal_mps=Uniform(low=h[0], high=h[1]), stair_down_mps=Uniform(low=down[0], high=down[1]),
+                         stair_up_mps=Uniform(low=up[0], high=up[1]))
+
+
+GROUPS: dict[str, OccupantGroup] = {
+    "female_under_30": _imo((0.93, 1.55), (0.56, 0.94), (0.47, 0.79), "females younger than 30"),
+    "female_30_50": _imo((0.71, 1.19), (0.49, 0.81), (0.44, 0.74), "females 30-50"),
+    "female_over_50": _imo((0.56, 0.94), (0.45, 0.75), (0.37, 0.61), "females older than 50"),
+    "male_under_30": _imo((1.11, 1.85), (0.76, 1.26), (0.50, 0.84), "males younger than 30"),
+    "male_30_50": _imo((0.97, 1.62), (0.64, 1.07), (0.47, 0.79), "males 30-50"),
+    "male_over_50": _imo((0.84, 1.40), (0.50, 0.84), (0.38, 0.64), "males older than 50"),
+    "elderly": OccupantGroup(
+        description="older adults: horizontal as IMO 'older than 50, mobility impaired (1)' (female and male "
+                    "ranges joined); stair descent around the 0.28 m/s NIST TN 1839 measured in older-adult "
+                    "housing (spread and ascent assumed)",
+        horizontal_mps=Uniform(low=0.43, high=1.06),
+        stair_down_mps=Normal(mean=0.28, std=0.08, low=0.12, high=0.56),
+        stair_up_mps=Normal(mean=0.25, std=0.07, low=0.10, high=0.49),
+    ),
+    "child": OccupantGroup(
+        description="primary-school children: 1.02 m/s on the level and 0.85 m/s descending, CV over 20 % "
+                    "(Ono, Valentin & Vittorino 2024, Fire Safety Journal 142); ascent assumed 0.7 of descent",
+        horizontal_mps=Normal(mean=1.02, std=0.25, low=0.4, high=2.0),
+        stair_down_mps=Normal(mean=0.85, std=0.2, low=0.3, high=1.6),
+        stair_up_mps=Normal(mean=0.6, std=0.15, low=0.2, high=1.2),
+    ),
+    "mobility_impaired": OccupantGroup(
+        description="wheelchair users: 0.69 m/s mean on the level, sd 0.35 (manual wheelchair, Boyce, Shields "
+                    "& Silcock 1999, Fire Technology 35); cannot use stairs unaided",
+        horizontal_mps=Normal(mean=0.69, std=0.35, low=0.2, high=1.6),
+        uses_stairs=False,
+        lift_places=2.0,
+    ),
+    "sfpe": OccupantGroup(
+        description="the SFPE hydraulic free speeds: 0.85·k with k 1.40 on the level (1.19 m/s) and 1.08 on a "
+                    "7/11 stair (0.918 m/s) — for hand-calculation comparisons",
+        horizontal_mps=Fixed(value=0.85 * 1.40),
+        stair_down_mps=Fixed(value=0.85 * 1.08),
+        stair_up_mps=Fixed(value=0.85 * 1.08),
+    ),
+}
+"""Built-in occupant groups by name; a scenario may add or override groups."""
+
+_ADULTS = ("female_under_30", "female_30_50", "female_over_50", "male_under_30", "male_30_50", "male_over_50")
+
+POPULATIONS: dict[str, dict[str, float]] = {
+    "adults": {g: 1 / 6 for g in _ADULTS},
+    "office": {"male_under_30": 0.12, "female_under_30": 0.12, "male_30_50": 0.28, "female_30_50": 0.28,
+               "male_over_50": 0.09, "female_over_50": 0.09, "mobility_impaired": 0.02},
+    "residential": {"male_under_30": 0.08, "female_under_30": 0.08, "male_30_50": 0.15, "female_30_50": 0.15,
+                    "male_over_50": 0.12, "female_over_50": 0.12, "elderly": 0.12, "child": 0.16,
+                    "mobility_impaired": 0.02},
+    "sfpe": {"sfpe": 1.0},
+}
+"""Named population mixes (shares need not sum to 1; they are normalised). The office and
+residential shares are planning assumptions, not survey data: give a building's own mix when known."""
+
+OCCUPANCY_PROFILES: dict[str, dict[str, float]] = {
+    "design": {"default": 1.0},
+    "night_residential": {"default": 0.0, "apartment": 0.95, "management_office": 0.1, "office": 0.02,
+                          "restaurant": 0.05, "shop": 0.0, "car_park": 0.01, "room": 0.2},
+    "weekday": {"default": 0.3, "apartment": 0.35, "office": 0.9, "management_office": 1.0, "shop": 0.6,
+                "restaurant": 0.5, "car_park": 0.3, "room": 0.5},
+    "weekend": {"default": 0.3, "apartment": 0.7, "office": 0.1, "management_office": 0.3, "shop": 0.9,
+                "restaurant": 0.8, "car_park": 0.5, "room": 0.5},
+}
+"""Share of a space's design load present, by space kind (``default`` for other kinds): the whole
+design load (``design``), night-time residential (nearly everyone at home), weekday office hours,
+weekend. Assumed planning figures; a scenario may give its own shares by kind."""
+
+
+class PreMovement(BaseModel):
+    """Time from the cue (alarm) to the start of purposeful movement, by location.
+
+    The most specific entry wins: ``by_floor`` (a floor id), then ``by_kind`` (a space kind), then
+    ``default``. The default is a lognormal fitted to the NIST TN 1839 drills' alarm-to-stair-entry
+    times (median 170 s, mean 230 s): it includes some walking, so it is conservative for a room
+    next to a stair.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default: Distribution = Field(default_factory=lambda: Lognormal(mu=math.log(170.0), sigma=math.sqrt(2 * math.log(230 / 170))))
+    by_kind: dict[str, Distribution] = Field(default_factory=dict)
+    by_floor: dict[str, Distribution] = Field(default_factory=dict)
+
+    def for_location(self, floor: str, kind: str):
+        """The distribution that applies to a space of ``kind`` on ``floor``."""
+        if floor in self.by_floor:
+            return self.by_floor[floor]
+        if kind in self.by_kind:
+            return self.by_kind[kind]
+        return self.default
+
+
+def resolve_population(population: str | Mapping[str, float],
+                       extra_groups: Mapping[str, OccupantGroup] | None = None) -> list[tuple[str, OccupantGroup, float]]:
+    """``(name, group, share)`` for a named mix or a mapping of group → share, shares normalised.
+
+    Raises ``KeyError`` naming an unknown mix or group and ``ValueError`` when the shares sum to 0.
+    """
+    groups = {**GROUPS, **(extra_groups or {})}
+    if isinstance(population, str):
+        if population not in POPULATIONS:
+            raise KeyError(f"unknown population {population!r} (known: {', '.join(sorted(POPULATIONS))})")
+        mix = POPULATIONS[population]
+    else:
+        mix = dict(population)
+    unknown = [g for g in mix if g not in groups]
+    if unknown:
+        raise KeyError(f"unknown occupant group {unknown[0]!r} (known: {', '.join(sorted(groups))})")
+    total = sum(mix.values())
+    if not total > 0:
+        raise ValueError("population shares sum to 0")
+    return [(name, groups[name], share / total) for name, share in mix.items() if share > 0]
+
+
+def presence_fraction(profile: str | Mapping[str, float], kind: str) -> float:
+    """Share of a space's design load present under an occupancy profile (a name or shares by kind)."""
+    shares = OCCUPANCY_PROFILES[profile] if isinstance(profile, str) else profile
+    if kind in shares:
+        return float(shares[kind])
+    return float(shares.get("default", 1.0 if isinstance(profile, str) and profile == "design" else 0.0))
+
+
+def sample_population(rng: np.random.Generator, mix: list[tuple[str, OccupantGroup, float]], size: int) -> dict:
+    """Draw ``size`` people from a mix: their group index and their three walking speeds.
+
+    Returns arrays ``group`` (index into ``mix``), ``horizontal_mps``, ``stair_down_mps`` and
+    ``stair_up_mps`` (NaN where the group does not use stairs). Speeds are sampled group by group in
+    the mix's order, so the same generator state gives the same people.
+    """
+    shares = np.array([share for _, _, share in mix])
+    group = rng.choice(len(mix), size=size, p=shares / shares.sum()) if size else np.zeros(0, dtype=int)
+    out = {"group": group, "horizontal_mps": np.full(size, np.nan), "stair_down_mps": np.full(size, np.nan),
+           "stair_up_mps": np.full(size, np.nan)}
+    for gi, (_, grp, _) in enumerate(mix):
+        members = np.flatnonzero(group == gi)
+        if members.size == 0:
+            continue
+        out["horizontal_mps"][members] = grp.horizontal_mps.sample(rng, members.size)
+        if grp.stair_down_mps is not None:
+            out["stair_down_mps"][members] = grp.stair_down_mps.sample(rng, members.size)
+        if grp.stair_up_mps is not None:
+            out["stair_up_mps"][members] = grp.stair_up_mps.sample(rng, members.size)
+    return out
