@@ -10,7 +10,7 @@ The export follows Brick 1.4+, which describes locations with RealEstateCore: th
 ``rec:Building``, each floor a ``rec:Level`` (with its ``rec:levelNumber``), each space a
 ``rec:Room`` subclass (``rec:Hallway``, ``rec:Stairwell``, ``rec:Office``…) that ``rec:isPartOf``
 its level. Each piece of equipment gets the most specific Brick class its system and kind allow
-(elevators, pumps, AHUs, meters, fire panel, switchgear, transformers…), ``brick:hasLocation``
+(elevators, pumps, AHUs, meters, fire panel, switchgear, transformers…), ``rec:locatedIn``
 its space, ``brick:feeds`` what it supplies, and one ``brick:Status`` point whose
 ``ref:TimeseriesReference`` names the MQTT topic ``twin/v1/{building}/{system}/{device}/state``
 the twin reads it from.
@@ -55,7 +55,9 @@ _EQUIPMENT_CLASSES: dict[str, list[tuple[tuple[str, ...], str]]] = {
              (("water", "domestic", "fire", "sump", "sprinkler"), "Water_Pump"), ((), "Pump")],
     "hvac": [(("ahu", "air_handling"), "AHU"), (("fan",), "Fan"), (("chiller",), "Chiller"),
              (("boiler",), "Boiler"), (("cooling_tower",), "Cooling_Tower"), ((), "HVAC_Equipment")],
-    "meter": [(("water",), "Water_Meter"), (("gas",), "Gas_Meter"), (("heat", "thermal"), "Thermal_Power_Meter"),
+    # Water meters stay plain brick:Meter: Brick's own tag inference also makes a Water_Meter a
+    # water sensor point, which its Equipment/Point disjointness then rejects.
+    "meter": [(("water",), "Meter"), (("gas",), "Gas_Meter"), (("heat", "thermal"), "Thermal_Power_Meter"),
               (("building", "main"), "Building_Electrical_Meter"), ((), "Electrical_Meter")],
     "fire": [(("panel", "facp"), "Fire_Alarm_Control_Panel"), ((), "Fire_Safety_Equipment")],
     "power": [(("switchgear", "switchboard", "lv_board", "mv_board"), "Switchgear"),
@@ -139,7 +141,7 @@ def _add_car(g: Graph, ns: Namespace, building: Building, group_id: str, car: El
     node = ns[car.id]
     g.add((node, RDF.type, BRICK.Elevator))
     g.add((node, RDFS.label, Literal(f"{car.id} ({group_id})")))
-    g.add((node, BRICK.hasLocation, shaft))
+    g.add((node, REC.locatedIn, shaft))
     _add_state_point(g, ns, building.id, "elevator", car.id, broker)
 
 
@@ -147,7 +149,7 @@ def _add_equipment(g: Graph, ns: Namespace, building: Building, eq: Equipment, b
     node = ns[eq.id]
     g.add((node, RDF.type, brick_class(eq.system, eq.kind)))
     g.add((node, RDFS.label, Literal(eq.name or eq.id)))
-    g.add((node, BRICK.hasLocation, ns[eq.location]))
+    g.add((node, REC.locatedIn, ns[eq.location]))
     for target in (*eq.feeds, *eq.serves):
         g.add((node, BRICK.feeds, ns[target]))
     for zone in eq.zones:

@@ -11,13 +11,13 @@ simulating.
 Two kinds are generated:
 
 **Residential tower** (:func:`residential_tower`) — a slab block of one or more entrance cores
-(单元) side by side. Every storey of a core is a double-loaded corridor 1.8 m wide with apartments
+(单元) side by side. Every storey of a core is a double-loaded corridor 1.75 m wide with apartments
 10.5 m deep on both sides: the larger south-facing units on one side, smaller north units on the
-other either side of the core. The core holds two pressurised stairs (enclosures 2.8 × 6 m, 1.2 m
-clear flights, 175 mm risers, 260 mm treads) and a lift lobby (3 m wide, also the fire-fighting
-lobby) with the cars' shafts (2.6 × 2.6 m) on either side. Cars carry 13 persons / 1000 kg at a
-speed chosen from the travel (2.5 m/s for a 30-storey tower); one car per core is the fire-service
-lift. The ground floor (4.5 m) has an entrance lobby per core with a final exit, both stairs
+other either side of the core (about 88 m² on average). The core holds two pressurised stairs
+(enclosures 2.75 × 6 m, 1.2 m clear flights, 175 mm risers, 260 mm treads) and a lift lobby (3 m
+wide, also the fire-fighting lobby) with the cars' shafts (2.5 × 2.5 m) on either side. Cars carry
+13 persons / 1000 kg at a speed chosen from the travel (2.5 m/s for a 30-storey tower); one car per
+core is the fire-service lift. The ground floor (4.5 m) has an entrance lobby per core with a final exit, both stairs
 discharging straight outside, a management office and the fire control room (with its own exit) in
 the first core, residents' rooms, bicycle and refuse stores. Upper floors are 3.0 m. Buildings
 taller than 100 m get refuge floors (no more than 50 m apart). Stairs and lifts run from the lowest
@@ -38,7 +38,7 @@ offices 10, gallery circulation on retail floors 5 and the ground-floor atrium c
 west block holds one lift group (passenger lifts plus a fire-service lift), the east block toilets,
 an AHU room per floor and, on the ground floor, the management office and fire control room. Two
 entrance halls and the four gallery ends are the mall's entrances. One to three basement levels
-(4.2 m) hold the car park and the same plant rooms as the tower.
+(4.2 m) hold the car park and the same plant rooms as the tower, plus a chiller room.
 
 Both carry the equipment a real building has, in the ``equipment`` list, wired by ``feeds``
 (electricity from power equipment and meters, water from meters and tanks) and ``serves`` (floors or
@@ -60,14 +60,28 @@ spaces):
   listing that floor's spaces; stair pressurisation fans (GB 51251 airflows by height), car-park
   exhaust fans (6 air changes an hour, one per 4,000 m² compartment), atrium smoke exhaust;
 - hvac: AHUs for the common areas (entrance lobbies; atrium, galleries and office floors); the
-  apartments and shops have their own split units, not modelled;
+  apartments and shops have their own split units, not modelled; the podium's AHUs are cooled by
+  two water-cooled chillers (COP 5.5, sized on the AHU coils at 0.8 diversity) with chilled and
+  condenser water pumps and two cooling towers on the roof;
 - lighting: a landlord lighting circuit per floor for its common areas (lighting power densities
   of GB 50034) and an emergency-lighting supply per stair;
 - meters, access control and CCTV.
 
 Elevator cars are in ``elevators`` (they are the elevator equipment; their ids are not repeated in
-``equipment``). Everything is deterministic for a ``seed`` (a :class:`numpy.random.Generator`):
-occupants per apartment, shop and office tenancy widths.
+``equipment``). Every room is an axis-aligned rectangle on a 125 mm planning grid; rooms joined by a
+door share a wall at least as wide as the door, so the floor graph places each door on that wall.
+Everything is deterministic for a ``seed`` (a :class:`numpy.random.Generator`): occupants per
+apartment, shop and office tenancy widths.
+
+Ids follow one scheme: floors ``B2``, ``B1``, ``F01`` (ground), ``F02``…; spaces ``F03-C1-A05``
+(floor, core, apartment), ``F03-C1-COR``, ``-STA``/``-STB`` (stair landings), ``-LL`` (lift lobby),
+``F01-C1-LOB``; podium ``F02-SH03``, ``F01-GAL-S``, ``F01-ATR``, ``F01-ST-W1``; doors ``F03-D07``
+(numbered per floor); stairs ``ST-C1-A`` / ``ST-W1``; lift groups ``LG-C1`` / ``LG-1`` with cars
+``L-C1-4`` / ``L-5`` (the last car of a group is the fire-service lift); exits ``EX-C1-MAIN``.
+
+Not modelled: scissor stairs (two separate stairs instead), transfer tanks of very tall towers (one
+pump room serves every zone), vehicle ramps (not an escape route), and the upper-floor atrium is a
+void (``void: true``) joined to its galleries by openings: smoke shares it, walking routes do not cross it.
 """
 
 from __future__ import annotations
@@ -106,7 +120,7 @@ LIGHTING_W_PER_M2 = {
     "car_park": 2.0, "plant_room": 4.0, "storage": 3.0, "management_office": 8.0, "room": 6.0,
 }
 # Tenant electrical load, W/m² (own split air conditioning included).
-TENANT_W_PER_M2 = {"shop": 80.0, "restaurant": 150.0, "office": 60.0}
+TENANT_W_PER_M2 = {"shop": 100.0, "restaurant": 200.0, "office": 50.0}
 
 G_MPS2 = 9.81
 WATER_KG_M3 = 1000.0
@@ -206,10 +220,19 @@ class _Rect:
         return {"x_m": _r(self.x), "y_m": _r(self.y), "width_m": _r(self.w), "depth_m": _r(self.d)}
 
 
+GRID_M = 0.125
+
+
+def _snap(v: float) -> float:
+    """``v`` on the 125 mm planning grid. Grid values are exact binary fractions, so a room's
+    ``x_m + width_m`` equals its neighbour's ``x_m`` exactly and the two share their wall."""
+    return round(v / GRID_M) * GRID_M + 0.0
+
+
 def _box(x0: float, y0: float, x1: float, y1: float) -> _Rect:
-    """The rectangle between two corners, on a millimetre grid."""
-    x0, y0, x1, y1 = (round(v, 3) for v in (x0, y0, x1, y1))
-    return _Rect(x0, y0, round(x1 - x0, 3), round(y1 - y0, 3))
+    """The rectangle between two corners, snapped to the planning grid."""
+    x0, y0, x1, y1 = (_snap(v) for v in (x0, y0, x1, y1))
+    return _Rect(x0, y0, x1 - x0, y1 - y0)
 
 
 _EPS = 1e-6
@@ -229,12 +252,12 @@ def _overlap(a: _Rect, b: _Rect) -> bool:
 
 
 def _edges(start: float, widths: Iterable[float]) -> list[float]:
-    """Cumulative edges start, start + w0, … on a millimetre grid."""
-    out = [round(start, 3)]
+    """Cumulative edges start, start + w0, … on the planning grid."""
+    out = [_snap(start)]
     total = start
     for w in widths:
         total += w
-        out.append(round(total, 3))
+        out.append(_snap(total))
     return out
 
 
@@ -245,7 +268,7 @@ def _split(length: float, mean_w: float, rng: np.random.Generator, *, spread: fl
     while n > 1 and length / n < min_w:
         n -= 1
     raw = rng.uniform(1 - spread, 1 + spread, n)
-    widths = [round(float(w), 1) for w in raw / raw.sum() * length]
+    widths = [_snap(float(w)) for w in raw / raw.sum() * length]
     widths[-1] = round(length - sum(widths[:-1]), 3)
     if widths[-1] < min_w * 0.75:  # rounding starved the last unit; share evenly instead
         widths = [length / n] * n
@@ -291,7 +314,7 @@ class _Plan:
         return floor_id
 
     def add_space(self, space_id: str, floor: str, kind: str, rect: _Rect, name: str, *,
-                  occupants: int | None = None, m2_per_person: float | None = None) -> str:
+                  occupants: int | None = None, m2_per_person: float | None = None, void: bool = False) -> str:
         _require(space_id not in self.space, f"generator bug: space {space_id!r} twice")
         _require(rect.w > 0 and rect.d > 0, f"generator bug: space {space_id!r} has no area ({rect})")
         item: dict[str, Any] = {"id": space_id, "floor": floor, "kind": kind, "name": name, "rect": rect.spec()}
@@ -299,6 +322,8 @@ class _Plan:
             item["occupants"] = int(occupants)
         if m2_per_person is not None:
             item["m2_per_person"] = _r(m2_per_person)
+        if void:
+            item["void"] = True
         self.spaces.append(item)
         self.space[space_id] = item
         self.rect[space_id] = rect
@@ -327,7 +352,7 @@ class _Plan:
     def add_opening(self, a: str, b: str, max_width_m: float = 6.0) -> str:
         """An open connection as wide as the shared wall allows (up to ``max_width_m``)."""
         wall = _shared_wall_m(self.rect[a], self.rect[b])
-        return self.add_door(a, b, round(min(wall, max_width_m), 2), kind="opening")
+        return self.add_door(a, b, min(wall, max_width_m), kind="opening")
 
     def add_exit(self, exit_id: str, space: str, x: float, y: float, width_m: float, name: str) -> str:
         r = self.rect[space]
@@ -371,10 +396,12 @@ class _Plan:
     def add_equipment(self, equipment_id: str, system: str, kind: str, name: str, location: str, *,
                       rated: dict[str, float] | None = None, feeds: Sequence[str] = (), serves: Sequence[str] = (),
                       zones: Sequence[dict] = (), load: tuple[str, float, bool] | None = None,
-                      standby: bool = False, interval_s: float | None = None) -> str:
-        """Add equipment; ``load`` = (use, kW, life safety) registers it on the electrical supply."""
+                      standby: bool = False, position: list[float | int] | None = None,
+                      interval_s: float | None = None) -> str:
+        """Add equipment; ``load`` = (use, kW, life safety) registers it on the electrical supply, a
+        ``standby`` unit is fed like its duty unit but not counted in the maximum demand."""
         item: dict[str, Any] = {"id": equipment_id, "system": system, "kind": kind, "name": name,
-                                "location": location, "position": self.place(location)}
+                                "location": location, "position": position or self.place(location)}
         if rated:
             item["rated"] = {k: _r(v) for k, v in rated.items()}
         if feeds:
@@ -440,7 +467,6 @@ class _Services:
     fire_control_room: str
     fan_rooms: dict[str, str]             # basement floor -> fan room
     car_park: dict[str, list[str]]        # basement floor -> car-park zones
-    stair_ids: list[str]
 
 
 def _water_and_fire(plan: _Plan, sv: _Services) -> None:
@@ -469,7 +495,7 @@ def _water_and_fire(plan: _Plan, sv: _Services) -> None:
     fire_tank_m3 = math.ceil(3.6 * (sv.hydrant_ls * sv.hydrant_h + sv.sprinkler_ls * sv.sprinkler_h))
     main_flow = round(peak_m3h(mains_floors + boosted) + 20.0, 1)
 
-    plan.add_equipment("MTR-W-MAIN", "meter", "water_meter", "Incoming water main meter", sv.tank_room,
+    plan.add_equipment("MTR-W-MAIN", "meter", "main_water_meter", "Incoming water main meter", sv.tank_room,
                        rated={"pipe_dn_mm": 150 if main_flow > 60 else 100, "flow_m3h": main_flow},
                        feeds=["MTR-W-MAINS", "MTR-W-DOM", "MTR-W-FIRE"], interval_s=60.0)
     plan.add_equipment("MTR-W-MAINS", "meter", "water_meter", "Sub-meter, floors on mains pressure", sv.tank_room,
@@ -495,7 +521,8 @@ def _water_and_fire(plan: _Plan, sv: _Services) -> None:
         for k, role in ((1, "duty"), (2, "standby")):
             plan.add_equipment(f"PMP-DOM-Z{z}-{k}", "pump", "domestic_booster_pump",
                                f"Domestic booster zone {z} ({floors[0]}–{floors[-1]}) pump {k} ({role})",
-                               sv.pump_room, rated={"power_kw": kw, "flow_m3h": flow, "head_m": head, "speed_rpm": 2900},
+                               sv.pump_room,
+                               rated={"power_kw": kw, "flow_m3h": flow, "head_m": head, "speed_rpm": 2900},
                                serves=floors, load=("pump", kw, False), standby=k == 2, interval_s=5.0)
 
     top_above = plan.elevation[sv.above[-1]]
@@ -509,8 +536,8 @@ def _water_and_fire(plan: _Plan, sv: _Services) -> None:
     all_floors = sv.basements[::-1] + sv.above
     for k, role in ((1, "duty"), (2, "standby")):
         plan.add_equipment(f"PMP-FH-{k}", "pump", "fire_hydrant_pump", f"Fire hydrant pump {k} ({role})",
-                           sv.pump_room, rated={"power_kw": hydrant_kw, "flow_m3h": hydrant_flow, "head_m": hydrant_head,
-                                                "speed_rpm": 2900}, serves=all_floors,
+                           sv.pump_room, rated={"power_kw": hydrant_kw, "flow_m3h": hydrant_flow,
+                                                "head_m": hydrant_head, "speed_rpm": 2900}, serves=all_floors,
                            load=("pump", hydrant_kw, True), standby=k == 2, interval_s=5.0)
     for k, role in ((1, "duty"), (2, "standby")):
         plan.add_equipment(f"PMP-SPR-{k}", "pump", "fire_sprinkler_pump", f"Sprinkler pump {k} ({role})",
@@ -557,7 +584,7 @@ def _smoke_control(plan: _Plan, sv: _Services) -> None:
 
 
 def _ahu(plan: _Plan, ahu_id: str, name: str, location: str, serves: list[str], *, air_changes_h: float = 6.0,
-         cooling_w_m2: float = 180.0) -> str:
+         cooling_w_m2: float = 150.0) -> str:
     """An air handling unit sized from the volume and floor area it serves."""
     area = sum(plan.rect[s].area for s in serves)
     volume = sum(plan.rect[s].area * plan.height[plan.space[s]["floor"]] for s in serves)
@@ -602,8 +629,8 @@ _METER_CODES = {"lift": "LIFT", "pump": "PUMP", "hvac": "HVAC", "lighting": "LTG
 
 
 def _power(plan: _Plan, sv: _Services, tenant_supplies: list[dict]) -> None:
-    """Sub-meters by use, the substation (10 kV switchgear, transformers, LV boards), standby generator
-    and transfer switch; wires ``feeds`` from the supply down to every registered load.
+    """The substation (10 kV switchgear, transformers, LV boards), standby generator and transfer
+    switch, and sub-meters by use; wires ``feeds`` from the supply down to every registered load.
 
     ``tenant_supplies``: dicts with meter id and name, board id, name, kind, location, serves,
     connected_kw and demand_kw (residential rising mains, tenant distribution boards).
@@ -624,27 +651,10 @@ def _power(plan: _Plan, sv: _Services, tenant_supplies: list[dict]) -> None:
     def current_a(kw: float) -> float:
         return _next_size(kw / (math.sqrt(3) * 0.4 * 0.9), BREAKER_SIZES_A)
 
-    meters: list[str] = []
-    names = {"lift": "lifts", "pump": "domestic pumps", "hvac": "ventilation and air handling",
-             "lighting": "landlord lighting", "fire": "fire systems"}
-    for use, loads in normal.items():
-        meter = f"MTR-E-{_METER_CODES.get(use, use.upper())}"
-        plan.add_equipment(meter, "meter", "electricity_meter", f"Sub-meter, {names.get(use, use)}", sv.substation,
-                           rated={"voltage_kv": 0.4, "current_a": current_a(connected[use])}, feeds=loads,
-                           interval_s=60.0)
-        meters.append(meter)
-    tenant_kw = 0.0
-    for t in tenant_supplies:
-        plan.add_equipment(t["board"], "power", t["kind"], t["name"], t["location"],
-                           rated={"connected_kw": t["connected_kw"], "demand_kw": t["demand_kw"]}, serves=t["serves"],
-                           interval_s=60.0)
-        plan.add_equipment(t["meter"], "meter", "electricity_meter", t["meter_name"], sv.substation,
-                           rated={"voltage_kv": 0.4, "current_a": current_a(t["demand_kw"])}, feeds=[t["board"]],
-                           interval_s=60.0)
-        meters.append(t["meter"])
-        tenant_kw += t["demand_kw"]
-
-    # Maximum demand: tenants at their own diversity, landlord plant at 0.6, power factor 0.9.
+    use_meters = {use: f"MTR-E-{_METER_CODES.get(use, use.upper())}" for use in normal}
+    meters = list(use_meters.values()) + [t["meter"] for t in tenant_supplies]
+    # Maximum demand: tenants at their own diversity (0.9 between supplies), landlord plant at 0.6,
+    # power factor 0.9 after correction; each transformer loaded to at most 80 % with all in service.
     demand_kw = sum(t["demand_kw"] for t in tenant_supplies) * 0.9 + sum(connected.values()) * 0.6
     demand_kva = demand_kw / 0.9
     n_tx = 2
@@ -658,8 +668,10 @@ def _power(plan: _Plan, sv: _Services, tenant_supplies: list[dict]) -> None:
         lv_feeds[k % n_tx].append(meter)
     lv_feeds[-1].append("ATS-1")
     hv_current = _next_size(n_tx * tx_kva / (math.sqrt(3) * 10.0) * 1.25, (50, 100, 150, 200, 300, 400, 630))
-    plan.add_equipment("MTR-E-MAIN", "meter", "electricity_meter", "Utility revenue meter, 10 kV intake", sv.substation,
-                       rated={"voltage_kv": 10, "current_a": hv_current}, feeds=["SWG-HV-1"], interval_s=60.0)
+
+    plan.add_equipment("MTR-E-MAIN", "meter", "main_electricity_meter", "Utility revenue meter, 10 kV intake",
+                       sv.substation, rated={"voltage_kv": 10, "current_a": hv_current}, feeds=["SWG-HV-1"],
+                       interval_s=60.0)
     plan.add_equipment("SWG-HV-1", "power", "hv_switchgear", "10 kV ring main unit and transformer feeders",
                        sv.substation, rated={"voltage_kv": 10, "current_a": 630}, feeds=tx_ids)
     for k, (tx, lv) in enumerate(zip(tx_ids, lv_ids), start=1):
@@ -676,13 +688,59 @@ def _power(plan: _Plan, sv: _Services, tenant_supplies: list[dict]) -> None:
                               "fuel_tank_m3": 1.0}, feeds=["ATS-1"])
     plan.add_equipment("ATS-1", "power", "automatic_transfer_switch",
                        "Life-safety transfer switch (mains / generator)", sv.generator_room,
-                       rated={"current_a": current_a(safety_kw * 0.8)}, feeds=safety)
+                       rated={"current_a": current_a(safety_kw)}, feeds=safety)
+    names = {"lift": "lifts", "pump": "pumps", "hvac": "ventilation, air handling and cooling",
+             "lighting": "landlord lighting", "fire": "fire systems"}
+    for use, loads in normal.items():
+        plan.add_equipment(use_meters[use], "meter", "electricity_meter", f"Sub-meter, {names.get(use, use)}",
+                           sv.substation, rated={"voltage_kv": 0.4, "current_a": current_a(connected[use])},
+                           feeds=loads, interval_s=60.0)
+    for t in tenant_supplies:
+        plan.add_equipment(t["meter"], "meter", "electricity_meter", t["meter_name"], sv.substation,
+                           rated={"voltage_kv": 0.4, "current_a": current_a(t["demand_kw"])}, feeds=[t["board"]],
+                           interval_s=60.0)
+        plan.add_equipment(t["board"], "power", t["kind"], t["name"], t["location"],
+                           rated={"connected_kw": t["connected_kw"], "demand_kw": t["demand_kw"]}, serves=t["serves"],
+                           interval_s=60.0)
+
+
+def _cooling_plant(plan: _Plan, chiller_room: str, roof_room: str, roof_z: float) -> None:
+    """Two water-cooled chillers sized on the AHUs' cooling (0.8 diversity), chilled and condenser
+    water pumps (duty per chiller + one standby) and a cooling tower per chiller on the roof."""
+    coils = [e for e in plan.equipment if e["kind"] == "air_handling_unit"]
+    total_kw = sum(e["rated"]["cooling_kw"] for e in coils) * 0.8
+    each_kw = max(200, math.ceil(total_kw / 2 / 50) * 50)
+    chiller_kw = round(each_kw / 5.5, 1)  # COP 5.5
+    chw_flow = round(each_kw * 3600 / (4.186 * 5 * 1000), 1)  # 5 K rise
+    cw_flow = round((each_kw + chiller_kw) * 3600 / (4.186 * 5 * 1000), 1)
+    served = sorted({s for e in coils for s in e.get("serves", [])}, key=list(plan.space).index)
+    floors = [f["id"] for f in plan.floors if any(plan.space[s]["floor"] == f["id"] for s in served)]
+    for k in (1, 2):
+        plan.add_equipment(f"CH-{k}", "hvac", "water_cooled_chiller", f"Chiller {k}, water cooled", chiller_room,
+                           rated={"cooling_kw": each_kw, "power_kw": chiller_kw, "chilled_water_supply_c": 7,
+                                  "chilled_water_return_c": 12}, serves=floors, load=("hvac", chiller_kw, False),
+                           interval_s=30.0)
+    for prefix, kind, label, flow, head in (("CHWP", "chilled_water_pump", "Chilled water", chw_flow, 32.0),
+                                            ("CWP", "condenser_water_pump", "Condenser water", cw_flow, 28.0)):
+        kw = pump_motor_kw(flow, head, 0.75)
+        for k in (1, 2, 3):
+            role = "standby" if k == 3 else "duty"
+            plan.add_equipment(f"PMP-{prefix}-{k}", "pump", kind, f"{label} pump {k} ({role})", chiller_room,
+                               rated={"power_kw": kw, "flow_m3h": flow, "head_m": head, "speed_rpm": 1450},
+                               serves=floors, load=("hvac", kw, False), standby=k == 3, interval_s=10.0)
+    for k in (1, 2):
+        r = plan.rect[roof_room]
+        fan_kw = _next_size((each_kw + chiller_kw) * 0.012, MOTOR_SIZES_KW)
+        plan.add_equipment(f"CT-{k}", "hvac", "cooling_tower", f"Cooling tower {k} (roof)", roof_room,
+                           rated={"flow_m3h": cw_flow, "power_kw": fan_kw}, load=("hvac", fan_kw, False),
+                           position=[_r(r.cx), _r(r.y + 2.0 + 4.0 * (k - 1)), _r(roof_z)], interval_s=30.0)
 
 
 def _access_and_security(plan: _Plan, sv: _Services, entrances: list[str]) -> None:
     for k, lobby in enumerate(entrances, start=1):
-        plan.add_equipment(f"ACS-{k}", "access", "door_access_controller", f"Access control, {plan.space[lobby]['name']}",
-                           lobby, rated={"doors_count": 2, "power_kw": 0.1}, serves=[lobby], load=("fire", 0.1, True))
+        plan.add_equipment(f"ACS-{k}", "access", "door_access_controller",
+                           f"Access control, {plan.space[lobby]['name']}", lobby,
+                           rated={"doors_count": 2, "power_kw": 0.1}, serves=[lobby], load=("fire", 0.1, True))
     cameras = len(entrances) * 2 + sum(len(z) for z in sv.car_park.values()) * 2 + len(plan.elevators) * 2
     plan.add_equipment("CCTV-NVR-1", "security", "cctv_recorder", "CCTV network video recorder",
                        sv.fire_control_room, rated={"cameras_count": cameras, "power_kw": 0.5},
@@ -701,10 +759,11 @@ def _lift_car(car_id: str, shaft: _Rect, floors: list[str], speed: float, home: 
 
 # --- Residential tower -----------------------------------------------------------------------------
 
+# Plan dimensions are multiples of the 125 mm planning grid (see _snap).
 APT_DEPTH_M = 10.5
-RES_CORRIDOR_M = 1.8
-RES_STAIR_W_M, RES_STAIR_D_M, RES_STAIR_CLEAR_M = 2.8, 6.0, 1.2
-SHAFT_M = 2.6
+RES_CORRIDOR_M = 1.75
+RES_STAIR_W_M, RES_STAIR_D_M, RES_STAIR_CLEAR_M = 2.75, 6.0, 1.2
+SHAFT_M = 2.5
 LIFT_LOBBY_W_M = 3.0
 RES_GROUND_H_M, RES_FLOOR_H_M, RES_BASEMENT_H_M = 4.5, 3.0, 3.9
 PARKING_PER_APARTMENT = 0.8
@@ -747,10 +806,10 @@ def _core_layout(number: int, x0: float, units: int, lifts: int, stairs: int) ->
     lifts_e = lifts - lifts_w
     core_w = RES_STAIR_W_M * stairs + SHAFT_M * (1 if lifts_e == 0 else 2) + LIFT_LOBBY_W_M
     length = max(south * 7.0, north * 6.0 + core_w, (units * 8.4 + core_w) / 2)
-    length = math.ceil(round(length * 10, 6)) / 10
+    length = math.ceil(round(length * 4, 6)) / 4  # whole quarter metres
     north_unit = (length - core_w) / north if north else 0.0
-    core_x0 = round(x0 + north_w * north_unit if north else x0 + (length - core_w) / 2, 3)
-    return _Core(number, round(x0, 3), length, south, north_w, north_e, core_x0, round(core_x0 + core_w, 3), stairs,
+    core_x0 = _snap(x0 + north_w * north_unit if north else x0 + (length - core_w) / 2)
+    return _Core(number, _snap(x0), length, south, north_w, north_e, core_x0, core_x0 + core_w, stairs,
                  lifts_w, lifts_e)
 
 
@@ -762,7 +821,7 @@ def _core_rects(core: _Core) -> dict[str, Any]:
     x += RES_STAIR_W_M
     shafts = [_box(x, y + i * SHAFT_M, x + SHAFT_M, y + (i + 1) * SHAFT_M) for i in range(core.lifts_w)]
     x += SHAFT_M
-    out["LL"] = _box(x, y, x + LIFT_LOBBY_W_M, y + max(core.lifts_w * SHAFT_M, 2.6))
+    out["LL"] = _box(x, y, x + LIFT_LOBBY_W_M, y + max(core.lifts_w * SHAFT_M, 2.5))
     x += LIFT_LOBBY_W_M
     if core.lifts_e:
         shafts += [_box(x, y + i * SHAFT_M, x + SHAFT_M, y + (i + 1) * SHAFT_M) for i in range(core.lifts_e)]
@@ -790,7 +849,8 @@ def residential_tower(*, building_id: str, name: str | None = None, floors: int 
     _require(1 <= cores <= 12, f"cores must be 1–12, got {cores}")
     units_per_floor = 8 * cores if units_per_floor is None else units_per_floor
     _require(2 * cores <= units_per_floor <= 12 * cores,
-             f"units_per_floor must be 2–12 per core ({2 * cores}–{12 * cores} for {cores} cores), got {units_per_floor}")
+             f"units_per_floor must be 2–12 per core ({2 * cores}–{12 * cores} for {cores} cores), "
+             f"got {units_per_floor}")
     _require(1 <= lifts_per_core <= 8, f"lifts_per_core must be 1–8, got {lifts_per_core}")
     _require(stairs_per_core in (1, 2), f"stairs_per_core must be 1 or 2, got {stairs_per_core}")
     _require(1 <= basement_levels <= 4, f"basement_levels must be 1–4, got {basement_levels}")
@@ -824,6 +884,7 @@ def residential_tower(*, building_id: str, name: str | None = None, floors: int 
         x = layout[-1].x1
     slab_length = x
     y_cor, y_north = APT_DEPTH_M, APT_DEPTH_M + RES_CORRIDOR_M
+    y_top = y_north + APT_DEPTH_M  # the north façade
 
     apartments: list[str] = []
     stair_landings: dict[str, list[str]] = {}
@@ -924,8 +985,8 @@ def residential_tower(*, building_id: str, name: str | None = None, floors: int 
         corridor = plan.add_space(f"{tag}-COR", f, "corridor", _box(core.x0, y_cor, core.x1, y_north),
                                   f"Core {n} ground corridor")
         core_spaces(f, core, corridor, stair_door_m=1.2)
-        lobby_w = min(8.0, core.length / 3)
-        lx0 = round(core.x0 + (core.length - lobby_w) / 2, 3)
+        lobby_w = _snap(min(8.0, core.length / 3))
+        lx0 = _snap(core.x0 + (core.length - lobby_w) / 2)
         lobby = plan.add_space(f"{tag}-LOB", f, "lobby", _box(lx0, 0, lx0 + lobby_w, y_cor), f"Core {n} entrance lobby")
         entrances.append(lobby)
         plan.add_opening(lobby, corridor, 3.0)
@@ -935,7 +996,7 @@ def residential_tower(*, building_id: str, name: str | None = None, floors: int 
         if n == 1:
             plan.add_door(plan.add_space(f"{tag}-MGT", f, "management_office", west, "Management office", occupants=8),
                           corridor, 1.0)
-            fcr_w = min(6.0, east.w / 2)
+            fcr_w = _snap(min(6.0, east.w / 2))
             fcr = plan.add_space(f"{tag}-FCR", f, "room", _box(east.x, 0, east.x + fcr_w, y_cor), "Fire control room",
                                  occupants=2)
             plan.add_door(fcr, corridor, 1.0, fire_door=True)
@@ -952,11 +1013,13 @@ def residential_tower(*, building_id: str, name: str | None = None, floors: int 
                 r = rects[key]
                 plan.add_exit(f"EX-C{n}-ST{key[-1]}", f"{tag}-{key}", r.cx, r.y1, 1.2, f"Core {n} stair {key[-1]} exit")
         if core.core_x0 - core.x0 > 0.5:
-            plan.add_door(plan.add_space(f"{tag}-BIK", f, "storage", _box(core.x0, y_north, core.core_x0, y_north + APT_DEPTH_M),
-                                         f"Core {n} bicycle store"), corridor, 1.2)
+            bikes = plan.add_space(f"{tag}-BIK", f, "storage", _box(core.x0, y_north, core.core_x0, y_top),
+                                   f"Core {n} bicycle store")
+            plan.add_door(bikes, corridor, 1.2)
         if core.x1 - core.core_x1 > 0.5:
-            plan.add_door(plan.add_space(f"{tag}-REF", f, "storage", _box(core.core_x1, y_north, core.x1, y_north + APT_DEPTH_M),
-                                         f"Core {n} refuse room"), corridor, 1.2)
+            refuse = plan.add_space(f"{tag}-REF", f, "storage", _box(core.core_x1, y_north, core.x1, y_top),
+                                    f"Core {n} refuse room")
+            plan.add_door(refuse, corridor, 1.2)
 
     # Residential floors.
     for f in above[1:]:
@@ -972,7 +1035,7 @@ def residential_tower(*, building_id: str, name: str | None = None, floors: int 
                 for side, (xa, xb) in (("W", (core.x0, core.core_x0)), ("E", (core.core_x1, core.x1))):
                     if xb - xa > 0.5:
                         plan.add_door(plan.add_space(f"{tag}-PL{side}", f, "plant_room",
-                                                     _box(xa, y_north, xb, y_north + APT_DEPTH_M),
+                                                     _box(xa, y_north, xb, y_top),
                                                      f"Core {n} refuge-floor plant room"), corridor, 1.0)
                 continue
             units: list[_Rect] = []
@@ -982,9 +1045,9 @@ def residential_tower(*, building_id: str, name: str | None = None, floors: int 
             if north:
                 unit_w = (core.length - (core.core_x1 - core.core_x0)) / north
                 xs = _edges(core.x0, [unit_w] * core.north_w)
-                units += [_box(a, y_north, b, y_north + APT_DEPTH_M) for a, b in zip(xs, xs[1:])]
+                units += [_box(a, y_north, b, y_top) for a, b in zip(xs, xs[1:])]
                 xs = _edges(core.core_x1, [unit_w] * core.north_e)
-                units += [_box(a, y_north, b, y_north + APT_DEPTH_M) for a, b in zip(xs, xs[1:])]
+                units += [_box(a, y_north, b, y_top) for a, b in zip(xs, xs[1:])]
             for k, rect in enumerate(units, start=1):
                 sid = plan.add_space(f"{tag}-A{k:02d}", f, "apartment", rect, f"Apartment {n}-{storey}{k:02d}")
                 plan.add_door(sid, corridor, 1.0)
@@ -1019,13 +1082,13 @@ def residential_tower(*, building_id: str, name: str | None = None, floors: int 
                    hydrant_ls=20.0, hydrant_h=2.0, sprinkler_ls=30.0, sprinkler_h=1.0,
                    sprinkler_floors=basements[::-1] + ["F01"], pump_room=plant_ids["PMP"], tank_room=plant_ids["TNK"],
                    substation=plant_ids["SUB"], generator_room=plant_ids["GEN"], fire_control_room=fire_control,
-                   fan_rooms=fan_rooms, car_park=car_park, stair_ids=[s["id"] for s in plan.stairs])
+                   fan_rooms=fan_rooms, car_park=car_park)
     _water_and_fire(plan, sv)
     _smoke_control(plan, sv)
     for core in layout:
         n = core.number
-        _ahu(plan, f"AHU-LOBBY-C{n}", f"Core {n} entrance lobby AHU", fan_rooms[top_b], [f"F01-C{n}-LOB", f"F01-C{n}-COR"],
-             cooling_w_m2=200.0)
+        _ahu(plan, f"AHU-LOBBY-C{n}", f"Core {n} entrance lobby AHU", fan_rooms[top_b],
+             [f"F01-C{n}-LOB", f"F01-C{n}-COR"], cooling_w_m2=200.0)
     _lighting(plan, all_floors, {f: (car_park[f][0] if f in car_park else f"{f}-C1-COR") for f in all_floors})
     _fire_panel(plan, sv)
     _access_and_security(plan, sv, entrances)
@@ -1072,8 +1135,8 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
     _require(atrium_d >= max(2 * POD_STAIR_D_M + 2.0, cars * SHAFT_M),
              f"depth_m {depth_m} leaves a {atrium_d:.1f} m atrium; need at least "
              f"{2 * (POD_BAND_M + POD_GALLERY_M) + max(2 * POD_STAIR_D_M + 2.0, cars * SHAFT_M):.1f} m")
-    _require(length_m - 2 * block_w >= 48.0,
-             f"length_m {length_m} leaves too short an atrium; need at least {2 * block_w + 48.0:.1f} m")
+    _require(length_m - 2 * block_w >= 30.0,
+             f"length_m {length_m} leaves too short an atrium; need at least {2 * block_w + 30.0:.1f} m")
     rng = np.random.default_rng(seed)
     plan = _Plan(building_id=building_id, name=name or f"{building_id} mixed-use podium", use="mixed")
     W, D, S, g = float(length_m), float(depth_m), POD_BAND_M, POD_GALLERY_M
@@ -1085,7 +1148,7 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
               "W2": _box(0, y_gn - POD_STAIR_D_M, POD_STAIR_W_M, y_gn),
               "E1": _box(W - POD_STAIR_W_M, y_mid, W, y_mid + POD_STAIR_D_M),
               "E2": _box(W - POD_STAIR_W_M, y_gn - POD_STAIR_D_M, W, y_gn)}
-    ly0 = round(y_mid + (atrium_d - cars * SHAFT_M) / 2, 3)
+    ly0 = _snap(y_mid + (atrium_d - cars * SHAFT_M) / 2)
     shaft_x = POD_STAIR_W_M
     shafts = [_box(shaft_x, ly0 + k * SHAFT_M, shaft_x + SHAFT_M, ly0 + (k + 1) * SHAFT_M) for k in range(cars)]
     lift_lobby = _box(shaft_x + SHAFT_M, ly0, xw - g, ly0 + cars * SHAFT_M)
@@ -1123,7 +1186,9 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
     for b in basements[::-1]:  # lowest first: landings and lobbies run bottom to top
         plant = {"S": [], "N": []}
         if b == basements[0]:
-            plant["N"] += [("SUB", "Substation (HV, transformers, LV switchboards)", 24.0), ("GEN", "Generator room", 10.0)]
+            plant["N"] += [("SUB", "Substation (HV, transformers, LV switchboards)", 24.0),
+                           ("GEN", "Generator room", 10.0)]
+            plant["S"] += [("CHL", "Chiller room", 24.0)]
         if b == basements[-1]:
             plant["S" if b == basements[0] else "N"] += [("PMP", "Pump room", 18.0), ("TNK", "Water tank room", 20.0)]
         cor_w = plan.add_space(f"{b}-COR-W", b, "corridor", gal_w, "West lift lobby front room")
@@ -1136,13 +1201,14 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
         for side, (ya, yb) in (("S", (0, y_mid)), ("N", (y_gn, D))):
             rooms = plant[side]
             label = "south" if side == "S" else "north"
+            west_stair, east_stair = ("W1", "E1") if side == "S" else ("W2", "E2")
             if not rooms:
                 zone = plan.add_space(f"{b}-CP-{side}", b, "car_park", _box(0, ya, W, yb), f"Car park {b}, {label}")
                 plan.add_opening(zone, mid)
                 plan.add_door(zone, cor_w, 1.5, fire_door=True)
                 plan.add_door(zone, cor_e, 1.5, fire_door=True)
                 zones.append(zone)
-                stair_doors[f"W{'1' if side == 'S' else '2'}"] = stair_doors[f"E{'1' if side == 'S' else '2'}"] = zone
+                stair_doors[west_stair] = stair_doors[east_stair] = zone
                 continue
             p0 = xw + 4.0
             widths = [w for *_, w in rooms]
@@ -1150,19 +1216,21 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
             if room_len > xe - 4.0 - p0:
                 widths = [w * (xe - 4.0 - p0) / room_len for w in widths]
             xs = _edges(p0, widths)
-            west = plan.add_space(f"{b}-CP-{side}W", b, "car_park", _box(0, ya, p0, yb), f"Car park {b}, {label}-west")
-            east = plan.add_space(f"{b}-CP-{side}E", b, "car_park", _box(xs[-1], ya, W, yb), f"Car park {b}, {label}-east")
+            west = plan.add_space(f"{b}-CP-{side}W", b, "car_park", _box(0, ya, p0, yb),
+                                  f"Car park {b}, {label}-west")
+            east = plan.add_space(f"{b}-CP-{side}E", b, "car_park", _box(xs[-1], ya, W, yb),
+                                  f"Car park {b}, {label}-east")
             for zone, cor in ((west, cor_w), (east, cor_e)):
                 plan.add_opening(zone, mid)
                 plan.add_door(zone, cor, 1.5, fire_door=True)
             zones += [west, east]
-            stair_doors[f"W{'1' if side == 'S' else '2'}"] = west
-            stair_doors[f"E{'1' if side == 'S' else '2'}"] = east
+            stair_doors[west_stair], stair_doors[east_stair] = west, east
             for (key, room_name, _), xa, xb in zip(rooms, xs, xs[1:]):
                 sid = plan.add_space(f"{b}-{key}", b, "plant_room", _box(xa, ya, xb, yb), f"{room_name} {b}")
                 plan.add_door(sid, mid, 1.5, fire_door=True)
                 plant_ids[key] = sid
-        fan = plan.add_space(f"{b}-FAN", b, "plant_room", _box(east_room[0], y_mid, east_room[1], y_gn), f"Fan room {b}")
+        fan = plan.add_space(f"{b}-FAN", b, "plant_room", _box(east_room[0], y_mid, east_room[1], y_gn),
+                             f"Fan room {b}")
         plan.add_door(fan, cor_e, 1.5, fire_door=True)
         fan_rooms[b] = fan
         car_park[b] = zones
@@ -1179,29 +1247,27 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
     persons_by_floor: Counter[str] = Counter()
     for k, f in enumerate(above, start=1):
         retail = k <= retail_floors
-        gal = {
-            "S": plan.add_space(f"{f}-GAL-S", f, "corridor", _box(0, y_gs, W, y_mid), "South gallery" if retail else "South corridor",
-                                m2_per_person=5.0 if retail else None),
-            "N": plan.add_space(f"{f}-GAL-N", f, "corridor", _box(0, y_gn, W, y_nb), "North gallery" if retail else "North corridor",
-                                m2_per_person=5.0 if retail else None),
-            "W": plan.add_space(f"{f}-GAL-W", f, "corridor", gal_w, "West gallery" if retail else "West corridor",
-                                m2_per_person=5.0 if retail else None),
-            "E": plan.add_space(f"{f}-GAL-E", f, "corridor", gal_e, "East gallery" if retail else "East corridor",
-                                m2_per_person=5.0 if retail else None),
-        }
+        # The ring around the atrium: galleries (with shoppers, 5 m²/person) or office corridors.
+        gal = {side: plan.add_space(f"{f}-GAL-{side}", f, "corridor", rect,
+                                    f"{label} {'gallery' if retail else 'corridor'}",
+                                    m2_per_person=5.0 if retail else None)
+               for side, label, rect in (("S", "South", _box(0, y_gs, W, y_mid)),
+                                         ("N", "North", _box(0, y_gn, W, y_nb)),
+                                         ("W", "West", gal_w), ("E", "East", gal_e))}
         location_of[f] = gal["S"]
         for side in ("W", "E"):
             plan.add_opening(gal[side], gal["S"], 4.0)
             plan.add_opening(gal[side], gal["N"], 4.0)
         atrium = plan.add_space(f"{f}-ATR", f, "atrium", _box(xw, y_mid, xe, y_gn),
-                                "Atrium court" if k == 1 else f"Atrium void, {k}F", m2_per_person=5.0 if k == 1 else None)
+                                "Atrium court" if k == 1 else f"Atrium void, {k}F",
+                                m2_per_person=5.0 if k == 1 else None, void=k != 1)
         for side in ("S", "N", "W", "E"):
             wall = _shared_wall_m(plan.rect[atrium], plan.rect[gal[side]])
-            plan.add_door(atrium, gal[side], round(wall, 2), kind="opening")
+            plan.add_door(atrium, gal[side], wall, kind="opening")
         stairs_and_lifts(f, gal["W"], {"W1": gal["S"], "E1": gal["S"], "W2": gal["N"], "E2": gal["N"]})
         # East block rooms.
         ex0, ex1 = east_room
-        ym = round((y_mid + y_gn) / 2, 3)
+        ym = _snap((y_mid + y_gn) / 2)
         if k == 1:
             mgt = plan.add_space(f"{f}-MGT", f, "management_office", _box(ex0, y_mid, ex1, ym), "Management office",
                                  occupants=10)
@@ -1210,7 +1276,8 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
             plan.add_door(fcr, gal["E"], 1.0, fire_door=True)
             fire_control = fcr
         else:
-            plan.add_door(plan.add_space(f"{f}-WC", f, "toilet", _box(ex0, y_mid, ex1, ym), f"Toilets, {k}F"), gal["E"], 1.2)
+            toilets = plan.add_space(f"{f}-WC", f, "toilet", _box(ex0, y_mid, ex1, ym), f"Toilets, {k}F")
+            plan.add_door(toilets, gal["E"], 1.2)
             ahu_rooms[f] = plan.add_space(f"{f}-AHU", f, "plant_room", _box(ex0, ym, ex1, y_gn), f"AHU room, {k}F")
             plan.add_door(ahu_rooms[f], gal["E"], 1.2, fire_door=True)
         # Tenancies in the south and north bands.
@@ -1223,7 +1290,7 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
                 kind, mean_w, load = "office", 18.0, 10.0
             code = {"shop": "SH", "restaurant": "RS", "office": "OF"}[kind]
             if k == 1:
-                ex_a = round(W / 2 - POD_ENTRANCE_W_M / 2, 3)
+                ex_a = _snap(W / 2 - POD_ENTRANCE_W_M / 2)
                 segments = [(0.0, ex_a), (ex_a + POD_ENTRANCE_W_M, W)]
                 hall = plan.add_space(f"{f}-ENT-{side}", f, "lobby", _box(ex_a, ya, ex_a + POD_ENTRANCE_W_M, yb),
                                       f"{'South' if side == 'S' else 'North'} entrance hall")
@@ -1244,9 +1311,9 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
                     tenants.append(sid)
         tenant_spaces[f] = tenants
     # Ground-floor exits: gallery ends, and every stair straight outside.
-    for side, y in (("S", (y_gs + y_mid) / 2), ("N", (y_gn + y_nb) / 2)):
-        plan.add_exit(f"EX-{side}W", f"F01-GAL-{side}", 0.0, y, 3.0, f"{'South' if side == 'S' else 'North'} gallery west entrance")
-        plan.add_exit(f"EX-{side}E", f"F01-GAL-{side}", W, y, 3.0, f"{'South' if side == 'S' else 'North'} gallery east entrance")
+    for side, label, y in (("S", "South", (y_gs + y_mid) / 2), ("N", "North", (y_gn + y_nb) / 2)):
+        plan.add_exit(f"EX-{side}W", f"F01-GAL-{side}", 0.0, y, 3.0, f"{label} gallery west entrance")
+        plan.add_exit(f"EX-{side}E", f"F01-GAL-{side}", W, y, 3.0, f"{label} gallery east entrance")
     for key, rect in stairs.items():
         plan.add_exit(f"EX-ST-{key}", f"F01-ST-{key}", 0.0 if key.startswith("W") else W, rect.cy, 1.8,
                       f"Stair {key} exit")
@@ -1258,15 +1325,16 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
         plan.add_stair(f"ST-{key}", f"Stair {key}", landings[key], POD_STAIR_CLEAR_M, riser_m=0.16, tread_m=0.28)
     travel = plan.elevation[above[-1]] - plan.elevation[basements[-1]]
     speed = lift_speed_mps(travel)
-    car_list = [_lift_car(f"L-{k}", shaft, all_floors, speed, "F01", k == cars) for k, shaft in enumerate(shafts, start=1)]
+    car_list = [_lift_car(f"L-{k}", shaft, all_floors, speed, "F01", k == cars)
+                for k, shaft in enumerate(shafts, start=1)]
     plan.add_lift_group("LG-1", "Main lifts", lobbies, car_list)
 
     sv = _Services(above=above, basements=basements, persons_by_floor=dict(persons_by_floor),
                    water_l_per_person_day=40.0, water_peak_factor=1.5, water_hours=12.0,
-                   hydrant_ls=30.0, hydrant_h=2.0, sprinkler_ls=40.0, sprinkler_h=1.0, sprinkler_floors=all_floors,
+                   hydrant_ls=40.0, hydrant_h=2.0, sprinkler_ls=30.0, sprinkler_h=1.0, sprinkler_floors=all_floors,
                    pump_room=plant_ids["PMP"], tank_room=plant_ids["TNK"], substation=plant_ids["SUB"],
                    generator_room=plant_ids["GEN"], fire_control_room=fire_control, fan_rooms=fan_rooms,
-                   car_park=car_park, stair_ids=[s["id"] for s in plan.stairs])
+                   car_park=car_park)
     _water_and_fire(plan, sv)
     _smoke_control(plan, sv)
     atria = [f"{f}-ATR" for f in above]
@@ -1277,20 +1345,22 @@ def mixed_podium(*, building_id: str, name: str | None = None, floors: int = 5, 
                        ahu_rooms.get(above[-1], fan_rooms[basements[0]]),
                        rated={"airflow_m3h": sef_airflow, "static_pressure_kpa": 0.8, "power_kw": sef_kw},
                        serves=atria, load=("hvac", sef_kw, True))
-    _ahu(plan, "AHU-ATRIUM-1", "Atrium AHU", fan_rooms[basements[0]], atria, air_changes_h=2.0, cooling_w_m2=120.0)
+    _ahu(plan, "AHU-ATRIUM-1", "Atrium AHU", fan_rooms[basements[0]], atria, air_changes_h=2.0, cooling_w_m2=60.0)
     for k, f in enumerate(above, start=1):
         serves = [f"{f}-GAL-{s}" for s in "SNWE"] + [s for s in plan.spaces_on(f, ("lobby",))]
         if k > retail_floors:
             serves += tenant_spaces[f]
         _ahu(plan, f"AHU-{f}", f"{'Retail galleries' if k <= retail_floors else 'Office floor'} AHU, {k}F",
              ahu_rooms.get(f, fan_rooms[basements[0]]), serves, air_changes_h=4.0)
+    roof_room = ahu_rooms.get(above[-1], fan_rooms[basements[0]])
+    _cooling_plant(plan, plant_ids["CHL"], roof_room, plan.elevation[above[-1]] + plan.height[above[-1]])
     _lighting(plan, all_floors, location_of)
     _fire_panel(plan, sv)
-    _access_and_security(plan, sv, entrances + [f"F01-LL"])
+    _access_and_security(plan, sv, entrances + ["F01-LL"])
     tenants = []
     for f in above:
         spaces = tenant_spaces[f]
-        connected_kw = round(sum(plan.rect[s].area * TENANT_W_PER_M2[plan.space[s]["kind"]] for s in spaces) / 1000.0, 1)
+        connected_kw = round(sum(plan.rect[s].area * TENANT_W_PER_M2[plan.space[s]["kind"]] for s in spaces) / 1e3, 1)
         tenants.append({"meter": f"MTR-E-TEN-{f}", "meter_name": f"Sub-meter, tenants {f}", "board": f"DB-{f}",
                         "kind": "tenant_distribution_board", "name": f"Tenant distribution board, {f}",
                         "location": ahu_rooms.get(f, f"{f}-GAL-E"), "serves": spaces, "connected_kw": connected_kw,

@@ -46,6 +46,7 @@ BOUNDARY_LAYER_M = {
 }
 
 WALKING_KINDS = frozenset({"door", "opening", "stair", "exit"})
+WALL_TOLERANCE_M = 1e-3
 
 
 def effective_width(clear_width_m: float, element: str, handrails: int = 0) -> float:
@@ -78,7 +79,8 @@ def _door_position(building: Building, door: Door, pos: Mapping[str, tuple[float
         # Shared boundary of two rectangles: the overlap of their extents on the touching side.
         x0, x1 = max(ra.x_m, rb.x_m), min(ra.x_m + ra.width_m, rb.x_m + rb.width_m)
         y0, y1 = max(ra.y_m, rb.y_m), min(ra.y_m + ra.depth_m, rb.y_m + rb.depth_m)
-        if x0 <= x1 and y0 <= y1:
+        # Touching walls meet within a millimetre: coordinates written by hand rarely add up exactly.
+        if x0 <= x1 + WALL_TOLERANCE_M and y0 <= y1 + WALL_TOLERANCE_M:
             return ((x0 + x1) / 2, (y0 + y1) / 2)
     (xa, ya, _), (xb, yb, _) = pos[a], pos[b]
     return ((xa + xb) / 2, (ya + yb) / 2)
@@ -101,7 +103,7 @@ def build_graph(building: Building) -> nx.MultiGraph:
         pos[space.id] = p
         attrs = dict(
             node_type="space", floor=space.floor, kind=space.kind, area_m2=space.floor_area_m2,
-            occupants=space.occupant_count, pos=p, name=space.name or space.id,
+            occupants=space.occupant_count, pos=p, name=space.name or space.id, void=space.void,
         )
         if space.rect is not None:
             attrs["width_m"] = min(space.rect.width_m, space.rect.depth_m)
@@ -114,7 +116,7 @@ def build_graph(building: Building) -> nx.MultiGraph:
         p = (ex.x_m, ex.y_m, building.floor_by_id[ex.floor].elevation_m)
         pos[ex.id] = p
         g.add_node(ex.id, node_type="exit", floor=ex.floor, kind="exit", area_m2=0.0, occupants=0, pos=p,
-                   name=ex.name or ex.id)
+                   name=ex.name or ex.id, void=False)
 
     for door in building.doors:
         a, b = door.between
@@ -145,15 +147,15 @@ def build_graph(building: Building) -> nx.MultiGraph:
 
 def walkable(graph: nx.MultiGraph, *, blocked_nodes: Collection[str] = (), blocked_edges: Collection[str] = (),
              allow_lifts: bool = False) -> nx.MultiGraph:
-    """A read-only view without lifts (unless allowed) and without blocked spaces or doors/stairs.
-
-    ``blocked_edges`` holds edge ids (a door id, or a stair id to close the whole stair).
+    """A read-only view of where people can walk: no voids, no lifts (unless allowed), no blocked
+    spaces or doors/stairs. ``blocked_edges`` holds edge ids (a door id, or a stair id to close the
+    whole stair).
     """
     blocked_n = set(blocked_nodes)
     blocked_e = set(blocked_edges)
 
     def node_ok(n: str) -> bool:
-        return n not in blocked_n
+        return n not in blocked_n and not graph.nodes[n].get("void", False)
 
     def edge_ok(u: str, v: str, k: str) -> bool:
         data = graph.edges[u, v, k]
@@ -253,9 +255,10 @@ def travel_time_s(graph: nx.MultiGraph, route: Route, *, horizontal_mps: float, 
 
 
 def unreachable_spaces(graph: nx.MultiGraph, **blocked) -> list[str]:
-    """Spaces from which no final exit can be reached on foot."""
+    """Spaces (voids apart) from which no final exit can be reached on foot."""
     reach = exit_distances(graph, **blocked)
-    return [n for n, d in graph.nodes(data=True) if d["node_type"] == "space" and n not in reach]
+    return [n for n, d in graph.nodes(data=True)
+            if d["node_type"] == "space" and not d.get("void", False) and n not in reach]
 
 
 def to_node_link(graph: nx.MultiGraph) -> dict:

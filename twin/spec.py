@@ -145,6 +145,9 @@ class Space(_Spec):
     occupants: Annotated[int, Field(ge=0)] | None = None
     m2_per_person: PositiveFloat | None = None
     aset_s: PositiveFloat | None = None
+    void: bool = False
+    """Part of a multi-storey void (an atrium above its lowest floor): smoke and sight cross it,
+    people do not stand or walk in it."""
 
     @model_validator(mode="after")
     def _one_footprint(self) -> "Space":
@@ -154,6 +157,8 @@ class Space(_Spec):
             raise ValueError("give either 'rect' or 'polygon', not both")
         if self.occupants is not None and self.m2_per_person is not None:
             raise ValueError("give either 'occupants' or 'm2_per_person', not both")
+        if self.void and (self.occupants or self.m2_per_person is not None):
+            raise ValueError("a void holds no occupants: drop 'occupants' / 'm2_per_person' or 'void'")
         if self.polygon is not None and _polygon_area(self.polygon) <= 0:
             raise ValueError(f"polygon {self.polygon!r} has no area")
         # Huge coordinates overflow to inf/nan, and the occupant count of such an area is no number.
