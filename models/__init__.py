@@ -9,6 +9,7 @@ from models.harness import (KPI, Chart, ModelContext, ModelSpec, ReplicationResu
 
 # Models shipped with the package; importing a module registers its model.
 from models import repair_desk  # noqa: E402,F401
+from models import evacuation  # noqa: E402,F401
 
 __all__ = ["KPI", "Chart", "ModelContext", "ModelSpec", "ReplicationResult", "UnknownModelError",
            "available_models", "get_model", "register"]

@@ -43,6 +43,7 @@ __all__ = [
     "PreMovement",
     "resolve_population",
     "presence_fraction",
+    "group_counts",
     "sample_population",
 ]
 
@@ -317,7 +318,8 @@ class PreMovement(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    default: Distribution = Field(default_factory=lambda: Lognormal(mu=math.log(170.0), sigma=math.sqrt(2 * math.log(230 / 170))))
+    default: Distribution = Field(
+        default_factory=lambda: Lognormal(mu=math.log(170.0), sigma=math.sqrt(2 * math.log(230 / 170))))
     by_kind: dict[str, Distribution] = Field(default_factory=dict)
     by_floor: dict[str, Distribution] = Field(default_factory=dict)
 
@@ -330,8 +332,8 @@ class PreMovement(BaseModel):
         return self.default
 
 
-def resolve_population(population: str | Mapping[str, float],
-                       extra_groups: Mapping[str, OccupantGroup] | None = None) -> list[tuple[str, OccupantGroup, float]]:
+def resolve_population(population: str | Mapping[str, float], extra_groups: Mapping[str, OccupantGroup] | None = None
+                       ) -> list[tuple[str, OccupantGroup, float]]:
     """``(name, group, share)`` for a named mix or a mapping of group → share, shares normalised.
 
     Raises ``KeyError`` naming an unknown mix or group and ``ValueError`` when the shares sum to 0.
@@ -360,15 +362,33 @@ def presence_fraction(profile: str | Mapping[str, float], kind: str) -> float:
     return float(shares.get("default", 1.0 if isinstance(profile, str) and profile == "design" else 0.0))
 
 
+def group_counts(shares: np.ndarray, size: int) -> np.ndarray:
+    """Whole numbers of people per group closest to ``shares × size`` (largest remainders)."""
+    if size == 0:
+        return np.zeros(len(shares), dtype=int)
+    exact = shares / shares.sum() * size
+    counts = np.floor(exact).astype(int)
+    short = size - counts.sum()
+    if short:
+        # Ties go to the earlier group, so the result does not depend on float noise order.
+        order = sorted(range(len(shares)), key=lambda i: (-(exact[i] - counts[i]), i))
+        for i in order[:short]:
+            counts[i] += 1
+    return counts
+
+
 def sample_population(rng: np.random.Generator, mix: list[tuple[str, OccupantGroup, float]], size: int) -> dict:
     """Draw ``size`` people from a mix: their group index and their three walking speeds.
 
-    Returns arrays ``group`` (index into ``mix``), ``horizontal_mps``, ``stair_down_mps`` and
-    ``stair_up_mps`` (NaN where the group does not use stairs). Speeds are sampled group by group in
-    the mix's order, so the same generator state gives the same people.
+    The mix is *stratified*: each group gets the whole number of people closest to its share (a
+    mix of 24 walkers and 1 wheelchair user gives exactly that), shuffled over the people with
+    ``rng``. Returns arrays ``group`` (index into ``mix``), ``horizontal_mps``, ``stair_down_mps``
+    and ``stair_up_mps`` (NaN where the group does not use stairs). Speeds are sampled group by
+    group in the mix's order, so the same generator state gives the same people.
     """
-    shares = np.array([share for _, _, share in mix])
-    group = rng.choice(len(mix), size=size, p=shares / shares.sum()) if size else np.zeros(0, dtype=int)
+    shares = np.array([share for _, _, share in mix], dtype=float)
+    counts = group_counts(shares, size)
+    group = rng.permutation(np.repeat(np.arange(len(mix)), counts)) if size else np.zeros(0, dtype=int)
     out = {"group": group, "horizontal_mps": np.full(size, np.nan), "stair_down_mps": np.full(size, np.nan),
            "stair_up_mps": np.full(size, np.nan)}
     for gi, (_, grp, _) in enumerate(mix):
