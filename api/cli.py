@@ -270,6 +270,16 @@ def list_scenarios() -> None:
         click.echo(f"{path.stem}: [{data.get('model')}] {data.get('description', '')}")
 
 
+def _register_front_doors() -> None:
+    """Commands of the other front doors: the 3D viewer's and, when present, the live twin's."""
+    from api.viewer_cli import register as register_viewer
+
+    register_viewer(cli)
+
+
+_register_front_doors()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``twin`` console script."""
     try:

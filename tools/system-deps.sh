@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, when missing. Run by `make test`.
 set -euo pipefail
-packages=()   # filled in as parts that need system packages land (mosquitto, chromium)
+packages=(chromium mosquitto)   # filled in as parts that need system packages land (mosquitto, chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

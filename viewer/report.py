@@ -67,6 +67,12 @@ def render_report(results_dir: Path) -> str:
     summary = _read_summary(results_dir)
     records = _Records(results_dir / "records")
     context = _ReportBuilder(summary, records).context()
+    # 3D pictures of the building (the most congested floor, equipment in alarm); never fails.
+    from viewer.snapshots import report_snapshots
+
+    shots, shot_notes = report_snapshots(results_dir)
+    context["snapshots"] = [s.as_dict() for s in shots]
+    context["notes"] = list(context["notes"]) + shot_notes
     return _environment().get_template("report.html.j2").render(**context)
 
 

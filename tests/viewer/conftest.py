@@ -1,0 +1,176 @@
+"""Fixtures of the viewer tests: the test block, off-screen scenes, and a console server.
+
+The console server is the real thing a user reaches: the API app (``api.app.create_app``) with the
+console mounted, served by uvicorn on a free loopback port, its live twin following a real
+Mosquitto broker (no device simulator, so only what a test publishes happens). The browser is the
+Debian ``chromium`` package driven by Playwright — never a downloaded browser.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+VIEWER_DATA = Path(__file__).parent / "data"
+BLOCK_FILE = VIEWER_DATA / "viewer_block.yaml"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def block():
+    from twin.loader import load_building
+
+    return load_building(BLOCK_FILE)
+
+
+def ensure_chromium() -> str:
+    """The Debian chromium binary, installed with apt-get when missing (as root); else skip."""
+    if os.path.exists(CHROMIUM):
+        return CHROMIUM
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("chromium is not installed and the tests are not root to install it: "
+                    "run tools/system-deps.sh (apt-get install chromium)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    if result.returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=900)
+        result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"could not install chromium: {result.stderr.strip()[-300:]}")
+    return CHROMIUM
+
+
+def _ensure_mosquitto() -> None:
+    from twin.live.broker import find_mosquitto
+
+    if find_mosquitto():
+        return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("mosquitto is not installed: run tools/system-deps.sh")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "mosquitto"],
+                   capture_output=True, env=env, timeout=900)
+    if not find_mosquitto():
+        pytest.skip("could not install mosquitto")
+
+
+class ConsoleServer:
+    """A running API + console: its base URL, an admin token, the broker and the live service."""
+
+    def __init__(self, base_url: str, token: str, broker, app, building_id: str):
+        self.base_url = base_url
+        self.token = token
+        self.broker = broker
+        self.app = app
+        self.building_id = building_id
+
+    @property
+    def live(self):
+        return self.app.state.ctx.live
+
+    def get(self, path: str, **params):
+        import httpx
+
+        return httpx.get(self.base_url + path, params=params, headers={"Authorization": f"Bearer {self.token}"},
+                         timeout=60)
+
+    def publish_state(self, system: str, device: str, values: dict, seq: int) -> None:
+        """Publish a device state message to the broker, as a device would (QoS 1, retained)."""
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        from twin.live.topics import device_topic
+
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"viewer-test-{seq}-{time.monotonic_ns()}")
+        client.connect(self.broker.host, self.broker.port)
+        client.loop_start()
+        try:
+            payload = {"ts": int(time.time() * 1000), "seq": seq, "values": values, "quality": "good"}
+            info = client.publish(device_topic(self.building_id, system, device, "state"), json.dumps(payload),
+                                  qos=1, retain=True)
+            info.wait_for_publish(5)
+        finally:
+            client.loop_stop()
+            client.disconnect()
+
+
+@pytest.fixture(scope="module")
+def console_server(tmp_path_factory: pytest.TempPathFactory, block):
+    """The API app with the console on a loopback port, following a real Mosquitto."""
+    pytest.importorskip("uvicorn")
+    _ensure_mosquitto()
+    import uvicorn
+    from fastapi import Request
+
+    from api.app import create_app
+    from api.deps import require
+    from api.settings import Settings
+    from twin.live.broker import Broker, free_port
+    from viewer.console import ConsoleBackend, mount_console
+
+    data = tmp_path_factory.mktemp("console")
+    broker = Broker(kind="mosquitto", data_dir=data / "broker", persistence=False)
+    broker.start()
+    building_file = data / "viewer_block.yaml"
+    shutil.copy(BLOCK_FILE, building_file)
+    scenarios = data / "twin-data" / "scenarios"
+    scenarios.mkdir(parents=True)
+    (scenarios / "viewer-block-drill.yaml").write_text(
+        "name: viewer-block-drill\ndescription: Drill of the viewer test block\nmodel: evacuation\n"
+        f"building: {building_file}\nseed: 7\nreplications: 2\nhorizon_s: 1800\n"
+        "params:\n  alarm_delay_s: 0\n  trace: true\n", encoding="utf-8")
+    tokens: list[str] = []
+    port = free_port()
+    settings = Settings(host="127.0.0.1", port=port, data_dir=data / "twin-data", building=str(building_file),
+                        live=True, mqtt_url=f"mqtt://{broker.host}:{broker.port}", simulate_devices=False,
+                        workers=1, max_concurrent_runs=1, print_admin_token=True)
+    app = create_app(settings, on_admin_token=tokens.append)
+    if not any(getattr(r, "path", "") == "/console/api/live/info" for r in app.routes):
+        # Until the API mounts the console itself (see the lead's note), mount it here the same way.
+        def backend(request: Request) -> ConsoleBackend:
+            ctx = request.app.state.ctx
+            live = ctx.live
+            return ConsoleBackend(building=live.building if live is not None else None,
+                                  state=live.state if live is not None else None,
+                                  results_dir=ctx.runs.results_dir)
+
+        mount_console(app, backend, auth=require("viewer"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="console-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.05)
+    if not server.started:
+        broker.cleanup()
+        pytest.fail("the console server did not start")
+    base = f"http://127.0.0.1:{port}"
+    srv = ConsoleServer(base, tokens[0], broker, app, block.id)
+    yield srv
+    server.should_exit = True
+    thread.join(30)
+    broker.cleanup()
+
+
+@pytest.fixture
+def browser_page():
+    """A page in the Debian chromium (headless), 1400×1000."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    path = ensure_chromium()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            yield page
+        finally:
+            browser.close()

@@ -1,0 +1,210 @@
+"""The web console: the building, its alarms and its what-if runs in a browser, offline.
+
+Engineers watch the live building in 3D and acknowledge alarms; supervisors pick a scenario from
+the library, set its key parameters in a form, run it and read the results with charts, and put
+two runs side by side; safety officers replay an evacuation. The console is a single page —
+``static/index.html``, ``console.js``, ``console.css``, plain browser JavaScript with no
+framework and nothing loaded from the internet — served by ``twin serve`` under ``/console/``.
+
+It talks to two things on the same server:
+
+* the **HTTP API** (``/twin/...``, ``/scenarios``, ``/runs``, ``/models``) for state, alarms,
+  history, scenarios and runs — with the API token the user signs in with;
+* its own small **render API** (``/console/api/...``, this module): the 3D pictures. pyvista draws
+  them on the server (:class:`~viewer.console.render.ConsoleRenderer`, the same scene as the
+  desktop window and the report snapshots) and the browser shows them as images, turning the
+  camera by asking for another picture — remote rendering, as trame's remote view does, which needs
+  no WebGL in the browser and works in any browser on the building's network.
+
+Labels come from :mod:`viewer.i18n` (English and Simplified Chinese, the user's choice).
+
+The API owns the app; it mounts the console with :func:`mount_console`, giving a function that
+finds the live twin and run folders for a request (:class:`ConsoleBackend`) and the dependency
+that checks the caller's token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from twin.spec import Building
+from viewer.console.render import Camera, ConsoleRenderer, summary_of
+from viewer.i18n import LANGUAGES, catalogue, normalise_language
+from viewer.scene import STATUS_COLORS
+
+__all__ = ["ConsoleBackend", "ConsoleRenderer", "Camera", "console_router", "mount_console", "STATIC_DIR",
+           "CONSOLE_PREFIX"]
+
+STATIC_DIR = Path(__file__).with_name("static")
+CONSOLE_PREFIX = "/console"
+
+
+@dataclass
+class ConsoleBackend:
+    """What the console needs from the server for one request.
+
+    ``building`` and ``state`` are the live twin's building and its :class:`TwinState` (None when
+    the live twin is not running); ``results_dir(run_id)`` is a run's results folder (raise
+    ``KeyError`` or return None for an unknown run); ``load_building(ref)`` loads the building a
+    run names (default: the live building when ids match, else :func:`twin.loader.load_building`).
+    """
+
+    building: Building | None
+    state: Any | None
+    results_dir: Callable[[str], Path | None]
+    load_building: Callable[[str], Building] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def run_building(self, summary: dict) -> Building:
+        ref = (summary.get("scenario") or {}).get("building") or (summary.get("building") or {}).get("id")
+        bid = (summary.get("building") or {}).get("id")
+        if self.building is not None and bid == self.building.id:
+            return self.building
+        if self.load_building is not None:
+            return self.load_building(str(ref))
+        from twin.loader import load_building
+
+        return load_building(str(ref))
+
+
+def _error(status: int, loc: list, msg: str, kind: str = "invalid") -> HTTPException:
+    return HTTPException(status_code=status, detail=[{"loc": loc, "msg": msg, "type": kind}])
+
+
+def _camera(w: int, h: int, mode: str, floor: str | None, az: float, el: float, zoom: float) -> Camera:
+    return Camera(w, h, mode, floor or None, az, el, zoom)
+
+
+_W = Query(960, ge=64, le=1920, description="picture width (px)")
+_H = Query(640, ge=64, le=1200, description="picture height (px)")
+_MODE = Query("all", pattern="^(all|floor|exploded)$", description="all floors, one floor, or exploded")
+_FLOOR = Query(None, pattern=r"^[A-Za-z0-9_-]+$", max_length=64, description="the floor (with mode=floor)")
+_AZ = Query(0.0, ge=-3600, le=3600, description="turn (degrees) from the default view")
+_EL = Query(0.0, ge=-80, le=80, description="tilt (degrees) from the default view")
+_ZOOM = Query(1.0, ge=0.2, le=8.0, description="zoom factor")
+
+
+def console_router(backend: Callable[[Request], ConsoleBackend], renderer: ConsoleRenderer, *,
+                   auth: Callable[..., Any] | None = None) -> APIRouter:
+    """The render API under ``/console/api``: public language catalogues, protected pictures."""
+    router = APIRouter(prefix=f"{CONSOLE_PREFIX}/api", tags=["console"])
+    protected = [Depends(auth)] if auth is not None else []
+
+    @router.get("/languages", summary="Languages of the console")
+    def languages() -> dict[str, str]:
+        return dict(LANGUAGES)
+
+    @router.get("/i18n/{lang}", summary="Every console label in a language (en, zh-CN)")
+    def labels(lang: str) -> JSONResponse:
+        return JSONResponse({"language": normalise_language(lang), "labels": dict(catalogue(lang))})
+
+    def live_parts(request: Request) -> tuple[Building, Any]:
+        b = backend(request)
+        if b.building is None:
+            raise _error(503, [], "the live twin is not running on this server", "live_not_running")
+        return b.building, b.state
+
+    @router.get("/live/info", dependencies=protected, summary="The live building: floors, equipment, palette")
+    def live_info(request: Request) -> dict[str, Any]:
+        building, state = live_parts(request)
+        floors = sorted(building.floors, key=lambda f: f.elevation_m)
+        equipment = [{"id": e.id, "name": e.name or e.id, "system": e.system, "kind": e.kind,
+                      "floor": building.space_by_id[e.location].floor if e.location in building.space_by_id else None}
+                     for e in building.equipment]
+        equipment += [{"id": c.id, "name": c.id, "system": "elevator", "kind": "elevator_car", "floor": c.home_floor}
+                      for g in building.elevators for c in g.cars]
+        return {"building": {"id": building.id, "name": building.name}, "live": state is not None,
+                "floors": [{"id": f.id, "name": f.name or f.id} for f in floors],
+                "equipment": equipment, "palette": dict(STATUS_COLORS)}
+
+    @router.get("/live/version", dependencies=protected, summary="Version of the live picture (changes on any change)")
+    async def live_version(request: Request) -> dict[str, Any]:
+        building, state = live_parts(request)
+        return await renderer.live_version(building, state)
+
+    @router.get("/live/view.png", dependencies=protected, response_class=Response,
+                summary="The live building as a picture")
+    async def live_view(request: Request, w: int = _W, h: int = _H, mode: str = _MODE, floor: str | None = _FLOOR,
+                        az: float = _AZ, el: float = _EL, zoom: float = _ZOOM) -> Response:
+        building, state = live_parts(request)
+        if mode == "floor" and floor is not None and floor not in building.floor_by_id:
+            raise _error(404, ["query", "floor"], f"unknown floor {floor!r}", "not_found")
+        png, version = await renderer.live_png(building, state, _camera(w, h, mode, floor, az, el, zoom))
+        return Response(png, media_type="image/png", headers={"Cache-Control": "no-store", "X-Version": str(version)})
+
+    @router.get("/live/locate", dependencies=protected, summary="Where a piece of equipment is in the picture")
+    async def live_locate(request: Request, equipment: str = Query(..., pattern=r"^[A-Za-z0-9_-]+$", max_length=64),
+                          w: int = _W, h: int = _H, mode: str = _MODE, floor: str | None = _FLOOR,
+                          az: float = _AZ, el: float = _EL, zoom: float = _ZOOM) -> dict[str, Any]:
+        building, state = live_parts(request)
+        if equipment not in building.equipment_by_id and equipment not in building.car_by_id:
+            raise _error(404, ["query", "equipment"], f"unknown equipment {equipment!r}", "not_found")
+        return await renderer.locate(building, state, _camera(w, h, mode, floor, az, el, zoom), equipment)
+
+    def run_parts(request: Request, run_id: str) -> tuple[Path, Building]:
+        b = backend(request)
+        try:
+            folder = b.results_dir(run_id)
+        except KeyError:
+            folder = None
+        except Exception as exc:  # the API's "no such run" error
+            if getattr(exc, "status_code", None) == 404 or type(exc).__name__.endswith("NotFound"):
+                folder = None
+            else:
+                raise
+        if folder is None or not (Path(folder) / "summary.json").is_file():
+            raise _error(404, ["path", "run_id"], f"no finished run {run_id!r}", "not_found")
+        summary = summary_of(Path(folder))
+        if summary.get("model") != "evacuation":
+            raise _error(409, ["path", "run_id"], f"run {run_id!r} is a {summary.get('model')!r} run; "
+                                                  "playback is for evacuation runs", "not_evacuation")
+        return Path(folder), b.run_building(summary)
+
+    @router.get("/runs/{run_id}/playback", dependencies=protected, summary="What an evacuation playback holds")
+    async def playback_info(request: Request, run_id: str) -> dict[str, Any]:
+        folder, building = run_parts(request, run_id)
+        return await renderer.playback_info(run_id, folder, building)
+
+    @router.get("/runs/{run_id}/playback.png", dependencies=protected, response_class=Response,
+                summary="An evacuation playback frame")
+    async def playback_frame(request: Request, run_id: str, t: float = Query(0.0, ge=0, le=1e7), w: int = _W,
+                             h: int = _H, mode: str = _MODE, floor: str | None = _FLOOR, az: float = _AZ,
+                             el: float = _EL, zoom: float = _ZOOM) -> Response:
+        folder, building = run_parts(request, run_id)
+        if mode == "floor" and floor is not None and floor not in building.floor_by_id:
+            raise _error(404, ["query", "floor"], f"unknown floor {floor!r}", "not_found")
+        png, inside = await renderer.playback_png(run_id, folder, building, t, _camera(w, h, mode, floor, az, el, zoom))
+        return Response(png, media_type="image/png", headers={"Cache-Control": "no-store", "X-Inside": str(inside)})
+
+    @router.get("/runs/{run_id}/playback.mp4", dependencies=protected, response_class=FileResponse,
+                summary="The evacuation playback as a video")
+    async def playback_video(request: Request, run_id: str, fps: float = Query(15, ge=1, le=30),
+                             speed: float = Query(10, ge=0.5, le=500), w: int = Query(1280, ge=64, le=1920),
+                             h: int = Query(720, ge=64, le=1200), mode: str = _MODE, floor: str | None = _FLOOR) -> FileResponse:
+        folder, building = run_parts(request, run_id)
+        path = await renderer.playback_video(run_id, folder, building, fps, speed,
+                                             _camera(w, h, mode, floor, 0.0, 0.0, 1.0))
+        return FileResponse(path, media_type="video/mp4", filename=f"{run_id}-evacuation.mp4")
+
+    return router
+
+
+def mount_console(app: FastAPI, backend: Callable[[Request], ConsoleBackend], *,
+                  auth: Callable[..., Any] | None = None) -> ConsoleRenderer:
+    """Serve the console at ``/console/`` and its render API at ``/console/api/`` on ``app``.
+
+    ``backend(request)`` gives the live twin and run folders; ``auth`` is the dependency that lets
+    a viewer token through (the API's ``require("viewer")``). Returns the renderer: close it when
+    the app stops (``renderer.close()`` in the lifespan's shutdown).
+    """
+    renderer = ConsoleRenderer()
+    app.include_router(console_router(backend, renderer, auth=auth))
+    app.mount(f"{CONSOLE_PREFIX}/", StaticFiles(directory=STATIC_DIR, html=True), name="console")
+    return renderer

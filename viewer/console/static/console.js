@@ -1,0 +1,667 @@
+/* Building Twin web console: plain browser JavaScript, no framework, nothing from the internet.
+ *
+ * It talks to the server it came from: the HTTP API (/twin, /scenarios, /runs, /models) with the
+ * user's API token, and the console's render API (/console/api) for the 3D pictures, which the
+ * server draws with pyvista. Labels come from /console/api/i18n/{lang} (English, 简体中文).
+ */
+"use strict";
+
+const S = {
+  token: localStorage.getItem("twin.token") || "",
+  lang: localStorage.getItem("twin.lang") || ((navigator.language || "en").toLowerCase().startsWith("zh") ? "zh-CN" : "en"),
+  labels: {},
+  palette: {},
+  info: null,
+  tab: "live",
+  cam: { mode: "all", floor: "", az: 0, el: 0, zoom: 1 },
+  liveVersion: -1, liveShownKey: "", liveBusy: false, liveUrl: null, liveTimer: null,
+  statuses: {},
+  equipmentSelected: null,
+  runs: [],
+  scenarioSelected: null,
+  pb: { run: null, duration: 0, t: 0, playing: false, busy: false, url: null, mode: "all", floor: "", pending: false },
+  timers: [],
+};
+
+const $ = (sel, root = document) => root.querySelector(sel);
+const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+
+function t(key, values) {
+  let text = S.labels[key] || key;
+  if (values) for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{${k}}`, v);
+  return text;
+}
+
+function fmt(v, digits) {
+  if (v === null || v === undefined || (typeof v === "number" && !isFinite(v))) return "—";
+  if (typeof v !== "number") return String(v);
+  const a = Math.abs(v);
+  const d = digits ?? (a >= 1000 ? 0 : a >= 100 ? 1 : a >= 10 ? 2 : 3);
+  return v.toLocaleString(S.lang, { maximumFractionDigits: d, minimumFractionDigits: 0 });
+}
+function fmtTime(ms) { return ms ? new Date(ms).toLocaleString(S.lang) : "—"; }
+function clock(s) { s = Math.max(0, Math.round(s)); return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`; }
+
+function message(text, kind) {
+  const m = $("#message");
+  if (!text) { m.hidden = true; return; }
+  m.textContent = text; m.className = kind || ""; m.hidden = false;
+}
+
+class ApiError extends Error { constructor(status, msg) { super(msg); this.status = status; } }
+
+async function api(path, opts = {}) {
+  const headers = Object.assign({}, opts.headers || {});
+  if (S.token) headers["Authorization"] = `Bearer ${S.token}`;
+  if (opts.json !== undefined) { headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(opts.json); }
+  const res = await fetch(path, { method: opts.method || "GET", headers, body: opts.body, cache: "no-store" });
+  if (!res.ok) {
+    let msg = `${res.status} ${res.statusText}`;
+    try {
+      const body = await res.json();
+      if (Array.isArray(body.detail)) msg = body.detail.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ");
+      else if (body.detail) msg = String(body.detail);
+    } catch (_) { /* not JSON */ }
+    if (res.status === 401) signOut();
+    throw new ApiError(res.status, msg);
+  }
+  if (opts.raw) return res;
+  const type = res.headers.get("content-type") || "";
+  return type.includes("json") ? res.json() : res.text();
+}
+
+async function imageInto(img, path, urlKey, holder) {
+  const res = await api(path, { raw: true });
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  await new Promise((ok) => { img.onload = ok; img.onerror = ok; img.src = url; });
+  if (holder[urlKey]) URL.revokeObjectURL(holder[urlKey]);
+  holder[urlKey] = url;
+  return res;
+}
+
+/* --- language ---------------------------------------------------------------------------- */
+
+async function loadLanguage(lang) {
+  const body = await api(`/console/api/i18n/${encodeURIComponent(lang)}`);
+  S.lang = body.language; S.labels = body.labels;
+  localStorage.setItem("twin.lang", S.lang);
+  document.documentElement.lang = S.lang;
+  $("#lang").value = S.lang;
+  for (const el of $$("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of $$("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of $$("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  document.title = t("app.title");
+  if (S.info) { renderLegend(); refreshTab(); }
+}
+
+/* --- sign in ----------------------------------------------------------------------------- */
+
+function signOut() {
+  S.token = ""; localStorage.removeItem("twin.token");
+  $("#app").hidden = true; $("#login").hidden = false; $("#sign-out").hidden = true; $("#who").textContent = "";
+}
+
+async function signIn(token) {
+  S.token = token.trim();
+  try {
+    const hello = await api("/health");
+    localStorage.setItem("twin.token", S.token);
+    await api("/runs?limit=1");
+    $("#login").hidden = true; $("#app").hidden = false; $("#sign-out").hidden = false;
+    $("#who").textContent = hello && hello.building ? String(hello.building) : "";
+    message("");
+    await startApp();
+  } catch (e) {
+    message(`${t("app.error")}: ${e.message}`);
+    if (e.status === 401) signOut();
+  }
+}
+
+/* --- tabs -------------------------------------------------------------------------------- */
+
+function showTab(name) {
+  S.tab = name;
+  for (const b of $$("#tabs button")) b.classList.toggle("active", b.dataset.tab === name);
+  for (const s of $$(".tab")) s.hidden = s.id !== `tab-${name}`;
+  if (name !== "playback") pausePlayback();
+  refreshTab();
+}
+
+function refreshTab() {
+  ({ live: refreshLive, alarms: loadAlarms, equipment: loadEquipment, scenarios: loadScenarios,
+     runs: loadRuns, compare: loadCompareChoices, playback: loadPlaybackChoices }[S.tab] || (() => {}))(true);
+}
+
+/* --- live 3D ----------------------------------------------------------------------------- */
+
+function camParams(c, vp) {
+  const box = vp.getBoundingClientRect();
+  const w = Math.max(64, Math.min(1920, Math.round(box.width || 960)));
+  const h = Math.max(64, Math.min(1200, Math.round(box.height || 640)));
+  const q = new URLSearchParams({ w, h, mode: c.mode, az: c.az.toFixed(1), el: c.el.toFixed(1), zoom: c.zoom.toFixed(3) });
+  if (c.mode === "floor" && c.floor) q.set("floor", c.floor);
+  return q;
+}
+
+async function loadInfo() {
+  S.info = await api("/console/api/live/info");
+  S.palette = S.info.palette || {};
+  for (const sel of ["#live-floor", "#playback-floor"]) {
+    $(sel).innerHTML = S.info.floors.map((f) => `<option value="${esc(f.id)}">${esc(f.name)}</option>`).join("");
+  }
+  const mid = S.info.floors[Math.floor(S.info.floors.length / 2)];
+  if (mid) { S.cam.floor = mid.id; $("#live-floor").value = mid.id; }
+  renderLegend();
+}
+
+function renderLegend(counts) {
+  counts = counts || S.lastCounts || {};
+  S.lastCounts = counts;
+  const order = ["ok", "warning", "alarm", "offline", "stale", "unknown"];
+  $("#live-legend").innerHTML = order.map((s) => `<li><span class="swatch" style="background:${esc(S.palette[s] || "#ccc")}"></span>
+      <span>${esc(t("status." + s))}</span> <b>${counts[s] || 0}</b></li>`).join("");
+}
+
+async function refreshLive(force) {
+  if (!S.info || S.liveBusy) return;
+  S.liveBusy = true;
+  try {
+    const v = await api("/console/api/live/version");
+    renderLegend(v.counts);
+    const q = camParams(S.cam, $("#live-viewport"));
+    const key = q.toString();
+    if (force === true || v.version !== S.liveVersion || key !== S.liveShownKey) {
+      const res = await imageInto($("#live-img"), `/console/api/live/view.png?${q}`, "liveUrl", S);
+      S.liveVersion = Number(res.headers.get("X-Version") || v.version);
+      S.liveShownKey = key;
+      $("#live-img").dataset.version = String(S.liveVersion);
+      $("#live-img").dataset.query = key;
+      $("#live-updated").textContent = t("live.updated", { time: new Date().toLocaleTimeString(S.lang) });
+      if (S.markerFor) placeMarker(S.markerFor);
+    }
+  } catch (e) {
+    if (e.status === 503) $("#live-updated").textContent = t("live.not_running");
+    else message(`${t("app.error")}: ${e.message}`);
+  } finally { S.liveBusy = false; }
+}
+
+function camChanged() { S.liveShownKey = ""; $("#live-marker").hidden = true; refreshLive(); }
+
+async function placeMarker(id) {
+  S.markerFor = id;
+  const q = camParams(S.cam, $("#live-viewport")); q.set("equipment", id);
+  try {
+    const p = await api(`/console/api/live/locate?${q}`);
+    const img = $("#live-img"), m = $("#live-marker");
+    const sx = img.clientWidth / p.width, sy = img.clientHeight / p.height;
+    m.style.left = `${p.x * sx}px`; m.style.top = `${p.y * sy}px`; m.hidden = !p.visible;
+  } catch (_) { $("#live-marker").hidden = true; }
+}
+
+function wireLive() {
+  $("#live-mode").onchange = (e) => { S.cam.mode = e.target.value; camChanged(); };
+  $("#live-floor").onchange = (e) => { S.cam.floor = e.target.value; if (S.cam.mode === "floor") camChanged(); };
+  for (const b of $$("[data-cam]")) b.onclick = () => {
+    const c = S.cam;
+    ({ left: () => (c.az -= 20), right: () => (c.az += 20), up: () => (c.el = Math.min(80, c.el + 10)),
+       down: () => (c.el = Math.max(-80, c.el - 10)), in: () => (c.zoom = Math.min(8, c.zoom * 1.25)),
+       out: () => (c.zoom = Math.max(0.2, c.zoom / 1.25)), reset: () => Object.assign(c, { az: 0, el: 0, zoom: 1 }) })[b.dataset.cam]();
+    camChanged();
+  };
+  dragToTurn($("#live-viewport"), S.cam, camChanged);
+}
+
+function dragToTurn(vp, cam, changed) {
+  let start = null;
+  vp.addEventListener("pointerdown", (e) => { start = { x: e.clientX, y: e.clientY, az: cam.az, el: cam.el }; vp.setPointerCapture(e.pointerId); });
+  vp.addEventListener("pointerup", (e) => {
+    if (!start) return;
+    const moved = Math.abs(e.clientX - start.x) + Math.abs(e.clientY - start.y) > 3;
+    start = null; if (moved) changed();
+  });
+  vp.addEventListener("pointermove", (e) => {
+    if (!start) return;
+    cam.az = start.az - (e.clientX - start.x) * 0.4;
+    cam.el = Math.max(-80, Math.min(80, start.el + (e.clientY - start.y) * 0.3));
+  });
+  vp.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    cam.zoom = Math.max(0.2, Math.min(8, cam.zoom * (e.deltaY < 0 ? 1.15 : 1 / 1.15)));
+    clearTimeout(vp._wheel); vp._wheel = setTimeout(changed, 150);
+  }, { passive: false });
+}
+
+/* --- alarms ------------------------------------------------------------------------------ */
+
+async function loadAlarms() {
+  try {
+    const body = await api("/twin/alarms?state=open&limit=500");
+    const rows = body.alarms || [];
+    $("#alarm-none").hidden = rows.length > 0;
+    $("#alarm-table tbody").innerHTML = rows.map((a) => {
+      const dev = a.device || a.equipment || "";
+      const state = (a.active ? t("alarms.active") : t("alarms.cleared")) +
+        (a.acknowledged ? ` · ${t("alarms.acknowledged", { who: esc(a.acked_by || a.acknowledged_by || "") })}` : "");
+      return `<tr data-alarm="${esc(a.id)}"><td><span class="badge sev-${esc(a.severity)}">${esc(t("severity." + a.severity))}</span></td>
+        <td><a href="#" data-equipment="${esc(dev)}">${esc(dev)}</a></td><td>${esc(a.message || "")}</td>
+        <td>${esc(fmtTime(a.raised_ms))}</td><td>${state}</td>
+        <td>${a.acknowledged ? "" : `<input class="ack-note" placeholder="${esc(t("alarms.note"))}" size="14">
+          <button class="ack" data-id="${esc(a.id)}">${esc(t("alarms.acknowledge"))}</button>`}</td></tr>`;
+    }).join("");
+    for (const b of $$("#alarm-table button.ack")) b.onclick = async () => {
+      const note = b.parentElement.querySelector(".ack-note").value.trim();
+      try { await api(`/twin/alarms/${encodeURIComponent(b.dataset.id)}/ack`, { method: "POST", json: note ? { note } : {} }); await loadAlarms(); }
+      catch (e) { message(`${t("app.error")}: ${e.message}`); }
+    };
+    for (const a of $$("#alarm-table a[data-equipment]")) a.onclick = (e) => { e.preventDefault(); openEquipment(a.dataset.equipment); };
+  } catch (e) { message(`${t("app.error")}: ${e.message}`); }
+}
+
+/* --- equipment --------------------------------------------------------------------------- */
+
+function stateEquipment(body) {
+  const eq = body.equipment || {};
+  const list = Array.isArray(eq) ? eq : Object.values(eq);
+  const out = {};
+  for (const e of list) out[e.id] = e;
+  return out;
+}
+
+async function loadEquipment() {
+  if (!S.info) return;
+  try { S.statuses = stateEquipment(await api("/twin/state")); } catch (e) { S.statuses = {}; }
+  const filter = $("#equipment-filter").value.trim().toLowerCase();
+  const rows = S.info.equipment.filter((e) => !filter || `${e.id} ${e.name} ${e.system}`.toLowerCase().includes(filter));
+  $("#equipment-table tbody").innerHTML = rows.map((e) => {
+    const st = (S.statuses[e.id] || {}).status || "unknown";
+    return `<tr class="selectable${e.id === S.equipmentSelected ? " selected" : ""}" data-id="${esc(e.id)}"><td>${esc(e.id)}<br><small>${esc(e.name)}</small></td>
+      <td>${esc(e.system)}</td><td>${esc(e.floor || "")}</td>
+      <td><span class="swatch" style="background:${esc(S.palette[st] || "#ccc")}"></span> ${esc(t("status." + st))}</td></tr>`;
+  }).join("");
+  for (const tr of $$("#equipment-table tbody tr")) tr.onclick = () => openEquipment(tr.dataset.id, true);
+  if (S.equipmentSelected && !$("#equipment-detail").dataset.id) showEquipment(S.equipmentSelected);
+}
+
+function openEquipment(id, stay) {
+  S.equipmentSelected = id;
+  if (!stay) showTab("equipment");
+  for (const tr of $$("#equipment-table tbody tr")) tr.classList.toggle("selected", tr.dataset.id === id);
+  showEquipment(id);
+}
+
+async function showEquipment(id, point) {
+  const pane = $("#equipment-detail");
+  pane.dataset.id = id;
+  try {
+    const e = await api(`/twin/equipment/${encodeURIComponent(id)}`);
+    const info = S.info.equipment.find((x) => x.id === id) || {};
+    const values = e.values || {};
+    const numeric = Object.keys(values).filter((k) => typeof values[k] === "number");
+    point = point || pane.dataset.point && numeric.includes(pane.dataset.point) && pane.dataset.point || numeric[0];
+    pane.dataset.point = point || "";
+    const st = e.status || "unknown";
+    pane.innerHTML = `<h2>${esc(id)} <small>${esc(info.name || "")}</small></h2>
+      <p><span class="swatch" style="background:${esc(S.palette[st] || "#ccc")}"></span> ${esc(t("status." + st))}
+        · ${esc(e.system || info.system || "")} · ${esc(info.floor || e.floor || "")}
+        <button id="locate">${esc(t("equipment.locate"))}</button></p>
+      <h3>${esc(t("equipment.values"))}</h3>
+      <table class="grid"><thead><tr><th>${esc(t("equipment.point"))}</th><th>${esc(t("equipment.value"))}</th></tr></thead><tbody>
+      ${Object.entries(values).map(([k, v]) => `<tr class="${typeof v === "number" ? "selectable" : ""}${k === point ? " selected" : ""}" data-point="${esc(k)}">
+        <td>${esc(k)}</td><td class="num">${esc(fmt(v))}</td></tr>`).join("")}</tbody></table>
+      <h3>${esc(t("equipment.history"))}${point ? `: ${esc(point)}` : ""}</h3><p class="hint">${esc(t("equipment.history_hint"))}</p>
+      <div id="history-chart" class="chart"></div>`;
+    for (const tr of $$("tr.selectable[data-point]", pane)) tr.onclick = () => showEquipment(id, tr.dataset.point);
+    $("#locate").onclick = () => { showTab("live"); setTimeout(() => placeMarker(id), 300); };
+    if (point) {
+      const h = await api(`/twin/equipment/${encodeURIComponent(id)}/history?point=${encodeURIComponent(point)}&max_points=300`);
+      const pts = (h.samples || []).filter((s) => typeof s.value === "number");
+      $("#history-chart").innerHTML = pts.length ? lineChart(pts.map((s) => [s.ts_ms, s.value]), point) : `<p class="hint">${esc(t("equipment.no_history"))}</p>`;
+    }
+  } catch (err) { pane.innerHTML = `<p class="warn">${esc(err.message)}</p>`; }
+}
+
+/* --- charts (inline SVG) ----------------------------------------------------------------- */
+
+function niceRange(lo, hi) {
+  if (!(isFinite(lo) && isFinite(hi))) return [0, 1];
+  if (lo === hi) { const d = Math.abs(lo) * 0.1 || 1; return [lo - d, hi + d]; }
+  const pad = (hi - lo) * 0.08; return [lo - pad, hi + pad];
+}
+
+function lineChart(points, label, width = 640, height = 240) {
+  const m = { l: 56, r: 12, t: 10, b: 28 };
+  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs) || 1];
+  const [y0, y1] = niceRange(Math.min(...ys), Math.max(...ys));
+  const X = (x) => m.l + (x1 === x0 ? 0.5 : (x - x0) / (x1 - x0)) * (width - m.l - m.r);
+  const Y = (y) => height - m.b - (y - y0) / (y1 - y0) * (height - m.t - m.b);
+  const path = points.map((p, i) => `${i ? "L" : "M"}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join("");
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => y0 + f * (y1 - y0));
+  const timeTicks = [0, 0.5, 1].map((f) => x0 + f * (x1 - x0));
+  return `<svg width="${width}" height="${height}" role="img" aria-label="${esc(label)}" xmlns="http://www.w3.org/2000/svg">
+    ${ticks.map((v) => `<line x1="${m.l}" x2="${width - m.r}" y1="${Y(v)}" y2="${Y(v)}" stroke="#e3e7eb"/>
+      <text x="${m.l - 6}" y="${Y(v) + 4}" font-size="11" text-anchor="end" fill="#555">${esc(fmt(v))}</text>`).join("")}
+    ${timeTicks.map((v) => `<text x="${X(v)}" y="${height - 8}" font-size="11" text-anchor="middle" fill="#555">${esc(new Date(v).toLocaleTimeString(S.lang))}</text>`).join("")}
+    <path d="${path}" fill="none" stroke="#0072B2" stroke-width="1.6"/>
+    ${points.length <= 60 ? points.map((p) => `<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="2.5" fill="#0072B2"/>`).join("") : ""}</svg>`;
+}
+
+function ciChart(items, unit, width = 300) {
+  // items: [{label, mean, lo, hi, colour}]: horizontal bars with 95 % CI whiskers.
+  const rowH = 26, m = { l: 130, r: 56, t: 6, b: 22 }, height = m.t + m.b + rowH * items.length;
+  const short = (s) => (String(s).length > 20 ? String(s).slice(0, 19) + "…" : String(s));
+  const vals = items.flatMap((i) => [i.mean, i.lo, i.hi]).filter((v) => typeof v === "number" && isFinite(v));
+  if (!vals.length) return "";
+  const lo = Math.min(0, ...vals), hi = Math.max(...vals, lo + 1e-9);
+  const X = (v) => m.l + (v - lo) / (hi - lo || 1) * (width - m.l - m.r);
+  return `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
+    <line x1="${X(0)}" x2="${X(0)}" y1="${m.t}" y2="${height - m.b}" stroke="#999"/>
+    ${items.map((it, i) => {
+      const y = m.t + i * rowH + 4, ok = typeof it.mean === "number" && isFinite(it.mean);
+      return `<text x="${m.l - 6}" y="${y + 13}" font-size="11" text-anchor="end" fill="#333"><title>${esc(it.label)}</title>${esc(short(it.label))}</text>
+        ${ok ? `<rect x="${Math.min(X(0), X(it.mean))}" y="${y}" width="${Math.abs(X(it.mean) - X(0))}" height="${rowH - 10}" fill="${it.colour || "#0072B2"}" opacity="0.8"/>` : ""}
+        ${typeof it.lo === "number" && typeof it.hi === "number" ? `<line x1="${X(it.lo)}" x2="${X(it.hi)}" y1="${y + 8}" y2="${y + 8}" stroke="#222" stroke-width="1.5"/>
+          <line x1="${X(it.lo)}" x2="${X(it.lo)}" y1="${y + 3}" y2="${y + 13}" stroke="#222"/><line x1="${X(it.hi)}" x2="${X(it.hi)}" y1="${y + 3}" y2="${y + 13}" stroke="#222"/>` : ""}
+        <text x="${width - m.r + 4}" y="${y + 13}" font-size="11" fill="#333">${esc(fmt(it.mean))}</text>`;
+    }).join("")}
+    <text x="${m.l}" y="${height - 6}" font-size="11" fill="#555">${esc(unit || "")}</text></svg>`;
+}
+
+/* --- scenarios and runs ------------------------------------------------------------------ */
+
+async function loadScenarios() {
+  try {
+    const list = await api("/scenarios");
+    $("#scenario-list").innerHTML = list.map((s) => `<li data-name="${esc(s.name)}" class="${s.name === S.scenarioSelected ? "selected" : ""}">
+      <b>${esc(s.name)}</b> <small>${esc(s.model || "")} · ${esc(s.building || "")}</small><small>${esc(s.description || "")}</small></li>`).join("");
+    for (const li of $$("#scenario-list li")) li.onclick = () => openScenario(li.dataset.name);
+  } catch (e) { message(`${t("app.error")}: ${e.message}`); }
+}
+
+function keyParams(schema, params) {
+  // Scalar parameters of the model (numbers, integers, booleans, choices): the form's fields.
+  const props = (schema && schema.properties) || {};
+  const out = [];
+  for (const [name, p0] of Object.entries(props)) {
+    let p = p0;
+    if (p.anyOf) {
+      const scalar = p.anyOf.find((x) => ["number", "integer", "boolean", "string"].includes(x.type));
+      if (!scalar) continue;
+      p = Object.assign({}, scalar, { default: p0.default, description: p0.description, title: p0.title });
+    }
+    if (p.$ref || !["number", "integer", "boolean", "string"].includes(p.type)) continue;
+    if (p.type === "string" && !p.enum && !(name in params)) continue;
+    out.push({ name, type: p.type, enum: p.enum, min: p.minimum ?? p.exclusiveMinimum, max: p.maximum ?? p.exclusiveMaximum,
+               value: name in params ? params[name] : p.default, description: p.description || p0.description || "" });
+  }
+  return out;
+}
+
+async function openScenario(name) {
+  S.scenarioSelected = name;
+  for (const li of $$("#scenario-list li")) li.classList.toggle("selected", li.dataset.name === name);
+  const pane = $("#scenario-detail");
+  try {
+    const [doc, models] = await Promise.all([api(`/scenarios/${encodeURIComponent(name)}`), api("/models")]);
+    const d = doc.document || {};
+    const model = models.find((m) => m.name === (doc.model || d.model));
+    const params = keyParams(model && model.params_schema, d.params || {});
+    pane.innerHTML = `<h2>${esc(name)}</h2><p>${esc(d.description || doc.description || "")}</p>
+      <p>${esc(t("scenarios.model"))}: <b>${esc(model ? model.title : d.model)}</b> · ${esc(t("scenarios.building"))}: <b>${esc(d.building || "")}</b></p>
+      <form id="run-form"><fieldset><legend>${esc(t("scenarios.parameters"))}</legend><div class="form-grid">
+        <label for="f-replications">${esc(t("scenarios.replications"))}</label>
+        <input id="f-replications" type="number" min="1" max="10000" value="${esc(d.replications || 10)}">
+        <label for="f-seed">${esc(t("scenarios.seed"))}</label><input id="f-seed" type="number" min="0" value="${esc(d.seed ?? 1)}">
+        ${params.map((p) => field(p)).join("")}
+        <label for="f-from-live">${esc(t("scenarios.from_live"))}</label><input id="f-from-live" type="checkbox">
+      </div></fieldset>
+      <button type="submit" id="run-submit">${esc(t("scenarios.run"))}</button> <span id="run-progress"></span></form>`;
+    $("#run-form").onsubmit = (e) => { e.preventDefault(); submitRun(name, d, params); };
+  } catch (e) { pane.innerHTML = `<p class="warn">${esc(e.message)}</p>`; }
+}
+
+function field(p) {
+  const id = `p-${p.name}`;
+  let input;
+  if (p.type === "boolean") input = `<input id="${id}" data-param="${esc(p.name)}" type="checkbox" ${p.value ? "checked" : ""}>`;
+  else if (p.enum) input = `<select id="${id}" data-param="${esc(p.name)}">${p.enum.map((v) => `<option ${v === p.value ? "selected" : ""}>${esc(v)}</option>`).join("")}</select>`;
+  else if (p.type === "string") input = `<input id="${id}" data-param="${esc(p.name)}" value="${esc(p.value ?? "")}">`;
+  else input = `<input id="${id}" data-param="${esc(p.name)}" type="number" step="${p.type === "integer" ? 1 : "any"}"
+      ${p.min !== undefined ? `min="${p.min}"` : ""} ${p.max !== undefined ? `max="${p.max}"` : ""} value="${esc(p.value ?? "")}">`;
+  return `<label for="${id}">${esc(p.name)}</label>${input}${p.description ? `<small>${esc(p.description)}</small>` : ""}`;
+}
+
+async function submitRun(name, doc, params) {
+  const set = {};
+  for (const p of params) {
+    const el = $(`[data-param="${CSS.escape(p.name)}"]`);
+    if (!el) continue;
+    let v = p.type === "boolean" ? el.checked : el.value;
+    if (p.type === "number") v = Number(v); else if (p.type === "integer") v = parseInt(v, 10);
+    if ((p.type === "number" || p.type === "integer") && (el.value === "" || !isFinite(v))) continue;
+    if (v !== p.value) set[`params.${p.name}`] = v;
+  }
+  const body = { scenario: name, set, replications: parseInt($("#f-replications").value, 10), seed: parseInt($("#f-seed").value, 10),
+                 from_live: $("#f-from-live").checked };
+  const prog = $("#run-progress");
+  $("#run-submit").disabled = true;
+  try {
+    let run = await api("/runs", { method: "POST", json: body });
+    while (["queued", "running"].includes(run.status)) {
+      prog.innerHTML = run.status === "queued" ? esc(t("scenarios.queued")) :
+        `<progress max="${run.progress.total}" value="${run.progress.done}"></progress> ${esc(t("scenarios.running", { done: run.progress.done, total: run.progress.total }))}`;
+      await new Promise((ok) => setTimeout(ok, 400));
+      run = await api(`/runs/${encodeURIComponent(run.id)}`);
+    }
+    if (run.status !== "done") { prog.textContent = t("scenarios.failed", { error: run.error || run.status }); return; }
+    prog.textContent = t("run.status.done");
+    showTab("runs");
+    await openRun(run.id);
+  } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; }
+  finally { const b = $("#run-submit"); if (b) b.disabled = false; }
+}
+
+async function fetchRuns() {
+  const body = await api("/runs?limit=200");
+  S.runs = body.runs || body || [];
+  return S.runs;
+}
+
+async function loadRuns() {
+  try {
+    const runs = await fetchRuns();
+    $("#run-table tbody").innerHTML = runs.length ? runs.map((r) => `<tr class="selectable${r.id === S.runSelected ? " selected" : ""}" data-id="${esc(r.id)}">
+      <td>${esc(r.scenario)}<br><small>${esc(r.model)} · ${esc(r.id)}</small></td><td>${esc(t("run.status." + r.status))}
+      ${r.status === "running" ? `<progress max="${r.progress.total}" value="${r.progress.done}"></progress>` : ""}</td>
+      <td>${esc(new Date(r.created_at).toLocaleString(S.lang))}</td></tr>`).join("") : `<tr><td colspan="3">${esc(t("runs.none"))}</td></tr>`;
+    for (const tr of $$("#run-table tbody tr[data-id]")) tr.onclick = () => openRun(tr.dataset.id);
+  } catch (e) { message(`${t("app.error")}: ${e.message}`); }
+}
+
+function kpiRows(kpis) {
+  return Object.entries(kpis || {}).map(([name, k]) => `<tr><td title="${esc(k.description || "")}">${esc(name)}</td><td>${esc(k.unit || "")}</td>
+    <td class="num">${esc(fmt(k.mean))}</td><td class="num">${esc(fmt(k.ci95_low))} – ${esc(fmt(k.ci95_high))}</td></tr>`).join("");
+}
+
+async function openRun(id) {
+  S.runSelected = id;
+  for (const tr of $$("#run-table tbody tr")) tr.classList.toggle("selected", tr.dataset.id === id);
+  const pane = $("#run-detail");
+  pane.innerHTML = `<p class="hint">${esc(t("app.loading"))}</p>`;
+  try {
+    const run = await api(`/runs/${encodeURIComponent(id)}`);
+    if (run.status !== "done") { pane.innerHTML = `<h2>${esc(run.scenario)}</h2><p>${esc(t("run.status." + run.status))} ${esc(run.error || "")}</p>`; return; }
+    const s = await api(`/runs/${encodeURIComponent(id)}/summary`);
+    const points = s.points && s.points.length ? s.points : [{ point: 0, set: {}, kpis: s.kpis }];
+    pane.innerHTML = `<h2 id="results-title">${esc(t("runs.results"))}: ${esc(s.scenario.name)}</h2>
+      <p>${esc(s.model_title)} · ${esc(s.building.name || s.building.id)} · ${esc(s.replications)} × · seed ${esc(s.seed)}
+        ${s.model === "evacuation" ? `<button id="to-playback">${esc(t("nav.playback"))}</button>` : ""}</p>
+      <h3>${esc(t("runs.kpis"))}</h3>
+      ${points.map((p) => `${Object.keys(p.set || {}).length ? `<h4>${esc(Object.entries(p.set).map(([k, v]) => `${k}=${v}`).join(", "))}</h4>` : ""}
+        <table class="grid kpi-table"><thead><tr><th>${esc(t("runs.kpi"))}</th><th>${esc(t("runs.unit"))}</th><th>${esc(t("runs.mean"))}</th><th>${esc(t("runs.ci"))}</th></tr></thead>
+        <tbody>${kpiRows(p.kpis)}</tbody></table>`).join("")}
+      <h3>${esc(t("runs.charts"))}</h3><div class="charts">${Object.keys(points[0].kpis || {}).map((name) => {
+        const items = points.map((p) => { const k = (p.kpis || {})[name] || {}; return { label: Object.values(p.set || {}).join(" / ") || s.scenario.name, mean: k.mean, lo: k.ci95_low, hi: k.ci95_high }; });
+        const svg = ciChart(items, (points[0].kpis[name] || {}).unit);
+        return svg ? `<div class="chart"><h4>${esc(name)}</h4>${svg}</div>` : "";
+      }).join("")}</div>
+      <h3>${esc(t("runs.report"))}</h3><iframe class="report" id="report-frame" title="report"></iframe>`;
+    if ($("#to-playback")) $("#to-playback").onclick = () => { S.pb.run = id; showTab("playback"); };
+    try { $("#report-frame").srcdoc = await api(`/runs/${encodeURIComponent(id)}/report`); } catch (_) { /* report optional */ }
+  } catch (e) { pane.innerHTML = `<p class="warn">${esc(e.message)}</p>`; }
+}
+
+/* --- compare ----------------------------------------------------------------------------- */
+
+async function loadCompareChoices() {
+  try {
+    const done = (await fetchRuns()).filter((r) => r.status === "done");
+    const opts = done.map((r) => `<option value="${esc(r.id)}">${esc(r.scenario)} · ${esc(r.id)}</option>`).join("");
+    const a = $("#compare-a").value, b = $("#compare-b").value;
+    $("#compare-a").innerHTML = opts; $("#compare-b").innerHTML = opts;
+    if (a) $("#compare-a").value = a;
+    if (b) $("#compare-b").value = b; else if (done[1]) $("#compare-b").value = done[1].id;
+  } catch (e) { message(`${t("app.error")}: ${e.message}`); }
+}
+
+async function compare(a, b) {
+  const out = $("#compare-result");
+  try {
+    const c = await api(`/runs/compare?runs=${encodeURIComponent(a)}&runs=${encodeURIComponent(b)}`);
+    const [ra, rb] = c.runs;
+    const head = (r, i) => `<h3>${i ? "B" : "A"}: ${esc(r.scenario)} <small>${esc(r.ref)}</small></h3><p class="hint">${esc(Object.entries(r.set || {}).map(([k, v]) => `${k}=${v}`).join(", "))}</p>`;
+    out.innerHTML = `<div class="side-by-side"><div>${head(ra, 0)}</div><div>${head(rb, 1)}</div></div>
+      <table class="grid" id="compare-table"><thead><tr><th>${esc(t("runs.kpi"))}</th><th>${esc(t("runs.unit"))}</th>
+        <th>A: ${esc(ra.scenario)}<br><small>${esc(t("runs.mean"))} [${esc(t("runs.ci"))}]</small></th>
+        <th>B: ${esc(rb.scenario)}<br><small>${esc(t("runs.mean"))} [${esc(t("runs.ci"))}]</small></th>
+        <th>${esc(t("compare.delta"))}</th><th>${esc(t("compare.verdict"))}</th></tr></thead><tbody>
+      ${c.kpis.map((k) => { const [x, y] = k.values; return `<tr><td>${esc(k.kpi)}</td><td>${esc(k.unit)}</td>
+        <td class="num">${esc(fmt(x.mean))} [${esc(fmt(x.ci95_low))} – ${esc(fmt(x.ci95_high))}]</td>
+        <td class="num">${esc(fmt(y.mean))} [${esc(fmt(y.ci95_low))} – ${esc(fmt(y.ci95_high))}]</td>
+        <td class="num">${esc(fmt(y.delta))}${y.delta_pct !== null && y.delta_pct !== undefined ? ` (${esc(fmt(y.delta_pct, 1))} %)` : ""}</td>
+        <td class="verdict-${esc(y.verdict)}">${esc(t("verdict." + String(y.verdict).replaceAll(" ", "_").replace("no_clear_difference", "no_difference")))}</td></tr>`; }).join("")}</tbody></table>
+      <div class="charts">${c.kpis.map((k) => { const svg = ciChart(k.values.map((v, i) => ({ label: (i ? "B: " : "A: ") + (i ? rb : ra).scenario,
+        mean: v.mean, lo: v.ci95_low, hi: v.ci95_high, colour: i ? "#E69F00" : "#0072B2" })), k.unit, 340);
+        return svg ? `<div class="chart"><h4>${esc(k.kpi)}</h4>${svg}</div>` : ""; }).join("")}</div>`;
+  } catch (e) { out.innerHTML = `<p class="warn">${esc(e.message)}</p>`; }
+}
+
+/* --- playback ---------------------------------------------------------------------------- */
+
+async function loadPlaybackChoices() {
+  try {
+    const runs = (await fetchRuns()).filter((r) => r.status === "done" && r.model === "evacuation");
+    $("#playback-run").innerHTML = runs.map((r) => `<option value="${esc(r.id)}">${esc(r.scenario)} · ${esc(r.id)}</option>`).join("");
+    if (!runs.length) { $("#playback-approx").hidden = false; $("#playback-approx").textContent = t("playback.not_evacuation"); return; }
+    if (!S.pb.run || !runs.some((r) => r.id === S.pb.run)) S.pb.run = runs[0].id;
+    $("#playback-run").value = S.pb.run;
+    await openPlayback(S.pb.run);
+  } catch (e) { message(`${t("app.error")}: ${e.message}`); }
+}
+
+async function openPlayback(id) {
+  pausePlayback();
+  S.pb.run = id;
+  const info = await api(`/console/api/runs/${encodeURIComponent(id)}/playback`);
+  S.pb.duration = info.duration_s;
+  $("#playback-floor").innerHTML = info.floors.map((f) => `<option value="${esc(f.id)}">${esc(f.name)}</option>`).join("");
+  if (S.pb.floor && info.floors.some((f) => f.id === S.pb.floor)) $("#playback-floor").value = S.pb.floor; else S.pb.floor = $("#playback-floor").value;
+  const slider = $("#playback-time");
+  slider.max = String(Math.ceil(info.duration_s)); slider.value = String(Math.min(S.pb.t, info.duration_s));
+  $("#playback-approx").textContent = t("playback.approximate");
+  $("#playback-approx").hidden = !info.approximate;
+  await drawPlayback(Number(slider.value));
+}
+
+async function drawPlayback(time) {
+  if (!S.pb.run) return;
+  if (S.pb.busy) { S.pb.pending = time; return; }
+  S.pb.busy = true; S.pb.t = time;
+  try {
+    const q = camParams(S.pb.camera || (S.pb.camera = { mode: "all", floor: "", az: 0, el: 0, zoom: 1 }), $("#playback-viewport"));
+    q.set("t", time.toFixed(1));
+    const res = await imageInto($("#playback-img"), `/console/api/runs/${encodeURIComponent(S.pb.run)}/playback.png?${q}`, "url", S.pb);
+    $("#playback-clock").textContent = clock(time);
+    $("#playback-inside").textContent = t("playback.inside", { n: res.headers.get("X-Inside") || "?" });
+    $("#playback-img").dataset.time = time.toFixed(1);
+    $("#playback-img").dataset.inside = res.headers.get("X-Inside") || "";
+  } catch (e) { message(`${t("app.error")}: ${e.message}`); pausePlayback(); }
+  finally {
+    S.pb.busy = false;
+    if (S.pb.pending !== false) { const p = S.pb.pending; S.pb.pending = false; drawPlayback(p); }
+  }
+}
+
+function pausePlayback() { S.pb.playing = false; $("#playback-play").textContent = t("playback.play"); }
+
+async function playLoop() {
+  let last = performance.now();
+  while (S.pb.playing) {
+    const now = performance.now();
+    const speed = Number($("#playback-speed").value);
+    const next = Math.min(S.pb.duration, S.pb.t + speed * (now - last) / 1000);
+    last = now;
+    $("#playback-time").value = String(next);
+    await drawPlayback(next);
+    if (next >= S.pb.duration) pausePlayback();
+    await new Promise((ok) => setTimeout(ok, 30));
+  }
+}
+
+function wirePlayback() {
+  $("#playback-run").onchange = (e) => openPlayback(e.target.value);
+  $("#playback-time").oninput = (e) => drawPlayback(Number(e.target.value));
+  $("#playback-play").onclick = () => {
+    if (S.pb.playing) { pausePlayback(); return; }
+    if (S.pb.t >= S.pb.duration) S.pb.t = 0;
+    S.pb.playing = true; $("#playback-play").textContent = t("playback.pause"); playLoop();
+  };
+  const cam = () => S.pb.camera || (S.pb.camera = { mode: "all", floor: "", az: 0, el: 0, zoom: 1 });
+  $("#playback-mode").onchange = (e) => { cam().mode = e.target.value; cam().floor = $("#playback-floor").value; drawPlayback(S.pb.t); };
+  $("#playback-floor").onchange = (e) => { cam().floor = e.target.value; S.pb.floor = e.target.value; drawPlayback(S.pb.t); };
+  dragToTurn($("#playback-viewport"), cam(), () => drawPlayback(S.pb.t));
+  $("#playback-download").onclick = async () => {
+    try {
+      message(t("app.loading"), "info");
+      const res = await api(`/console/api/runs/${encodeURIComponent(S.pb.run)}/playback.mp4?speed=${$("#playback-speed").value}`, { raw: true });
+      const url = URL.createObjectURL(await res.blob());
+      const a = document.createElement("a"); a.href = url; a.download = `${S.pb.run}-evacuation.mp4`; a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      message("");
+    } catch (e) { message(`${t("app.error")}: ${e.message}`); }
+  };
+}
+
+/* --- start ------------------------------------------------------------------------------- */
+
+async function startApp() {
+  try { await loadInfo(); } catch (e) {
+    if (e.status === 503) $("#live-updated").textContent = t("live.not_running"); else message(`${t("app.error")}: ${e.message}`);
+  }
+  for (const id of S.timers) clearInterval(id);
+  S.timers = [
+    setInterval(() => { if (S.tab === "live" && !$("#app").hidden) refreshLive(); }, 500),
+    setInterval(() => { if (S.tab === "alarms") loadAlarms(); if (S.tab === "equipment") loadEquipment(); }, 3000),
+    setInterval(() => { if (S.tab === "runs") loadRuns(); }, 4000),
+  ];
+  showTab(S.tab);
+}
+
+window.addEventListener("DOMContentLoaded", async () => {
+  for (const b of $$("#tabs button")) b.onclick = () => showTab(b.dataset.tab);
+  $("#lang").onchange = (e) => loadLanguage(e.target.value);
+  $("#login-form").onsubmit = (e) => { e.preventDefault(); signIn($("#token").value); };
+  $("#sign-out").onclick = signOut;
+  $("#equipment-filter").oninput = () => loadEquipment();
+  $("#compare-form").onsubmit = (e) => { e.preventDefault(); compare($("#compare-a").value, $("#compare-b").value); };
+  wireLive();
+  wirePlayback();
+  const hash = new URLSearchParams(location.hash.slice(1));
+  if (hash.get("token")) { S.token = hash.get("token"); history.replaceState(null, "", location.pathname); }
+  if (hash.get("lang")) S.lang = hash.get("lang");
+  if (hash.get("tab")) S.tab = hash.get("tab");
+  try { await loadLanguage(S.lang); } catch (e) { message(e.message); }
+  if (S.token) await signIn(S.token); else signOut();
+});
