@@ -272,8 +272,11 @@ def list_scenarios() -> None:
 
 def _register_front_doors() -> None:
     """Commands of the other front doors: the 3D viewer's and, when present, the live twin's."""
+    from api.live_cli import devices, serve
     from api.viewer_cli import register as register_viewer
 
+    cli.add_command(serve)
+    cli.add_command(devices)
     register_viewer(cli)
 
 

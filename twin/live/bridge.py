@@ -22,10 +22,9 @@ import logging
 import queue
 import ssl
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -36,7 +35,7 @@ from paho.mqtt.properties import Properties
 from twin.live.payloads import DeadLetter, DecodeError, Decoder, Message
 from twin.live.values import wall_ms
 
-__all__ = ["MqttSettings", "MqttUrlError", "Inbound", "Rejected", "Bridge", "parse_mqtt_url"]
+__all__ = ["MqttSettings", "MqttUrlError", "Inbound", "Rejected", "Bridge", "parse_mqtt_url", "tls_context"]
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +116,25 @@ def parse_mqtt_url(url: str) -> MqttSettings:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Inbound:
+class Inbound(NamedTuple):
     """Decoded messages of one MQTT message, with what is needed to acknowledge it."""
 
     messages: tuple[Message, ...]
     received_ms: int
     mid: int
     qos: int
-    received_perf: float = 0.0
+
+
+def tls_context(settings: MqttSettings) -> ssl.SSLContext:
+    """The TLS context of a broker connection; MqttUrlError when its CA file cannot be used."""
+    try:
+        context = ssl.create_default_context(cafile=settings.ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise MqttUrlError(f"CA file {settings.ca_file!r} cannot be used: {getattr(exc, 'strerror', None) or exc}") from None
+    if settings.tls_insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,11 +189,7 @@ class Bridge:
         if s.username:
             client.username_pw_set(s.username, s.password)
         if s.tls:
-            context = ssl.create_default_context(cafile=s.ca_file)
-            if s.tls_insecure:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            client.tls_set_context(context)
+            client.tls_set_context(tls_context(s))
         client.will_set(self.status_topic, b"offline", qos=1, retain=True)
         client.reconnect_delay_set(min_delay=self.min_backoff_s, max_delay=self.max_backoff_s)  # type: ignore[arg-type]
         client.max_inflight_messages_set(1000)
@@ -275,9 +280,10 @@ class Bridge:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         try:
+            was_connected = self._connected.is_set()
             self._connected.clear()
             self._subscribed.clear()
-            if not self._stopping:
+            if not self._stopping and was_connected:  # a refused connection was reported in _on_connect
                 self.disconnects += 1
                 self.last_error = f"disconnected: {reason}"
                 log.warning("MQTT connection to %s lost (%s); reconnecting", self.settings.url, reason)
@@ -287,7 +293,6 @@ class Bridge:
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
             received_ms = wall_ms()
-            perf = time.perf_counter()
             self.received += 1
             payload = msg.payload if isinstance(msg.payload, bytes) else bytes(msg.payload)
             try:
@@ -305,7 +310,7 @@ class Bridge:
                 self._reject(topic, payload, received_ms,
                              DecodeError("internal", f"{type(exc).__name__}: {exc}"), msg)
                 return
-            self.sink.put(Inbound(messages, received_ms, msg.mid, msg.qos, perf))
+            self.sink.put(Inbound(messages, received_ms, msg.mid, msg.qos))
         except BaseException as exc:  # nothing may escape into paho's thread
             try:
                 self.last_error = f"on_message: {exc!r}"

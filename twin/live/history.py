@@ -7,9 +7,12 @@ acknowledged to the broker only after it is committed, so the broker sends them 
 
 Tables:
 
-``samples``       one row per point value received: (device, point, device time) → value; the
-                  newest-wins rule applies only to the current state, history keeps every
-                  arrival, late ones included. Booleans are stored as 0/1.
+``states``        one row per state message received: device, device time, sequence number and
+                  the message as the device sent it (JSON, its points under ``values``). The
+                  newest-wins rule applies only to the current state; history keeps every
+                  arrival, late ones included (a redelivered copy — same device, time and
+                  document — is kept once). One row per message rather than per point keeps
+                  ingest fast; SQLite's JSON functions read the points back.
 ``devices``       each device's current record, so a restarted twin comes back as it was.
 ``events``        device events, status changes and command acknowledgements, de-duplicated.
 ``dead_letters``  every rejected message: topic, first KiB of payload, size, reason, detail.
@@ -26,6 +29,7 @@ import json
 import math
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +45,10 @@ __all__ = ["History", "Batch", "SeriesPoint", "HistoryError"]
 SCHEMA_VERSION = "1"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS samples (
-    device TEXT NOT NULL, point TEXT NOT NULL, ts_ms INTEGER NOT NULL, value, received_ms INTEGER NOT NULL,
-    seq INTEGER, PRIMARY KEY (device, point, ts_ms)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS states (
+    device TEXT NOT NULL, ts_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL, seq INTEGER,
+    digest INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS states_device_time ON states (device, ts_ms, digest);
 CREATE TABLE IF NOT EXISTS devices (device TEXT PRIMARY KEY, record TEXT NOT NULL, updated_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, device TEXT NOT NULL, type TEXT NOT NULL,
@@ -93,8 +98,12 @@ class Batch:
                     or self.alarm_transitions)
 
 
-def _db_value(value: Scalar) -> Any:
-    return int(value) if isinstance(value, bool) else value
+_DUMPS = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _path(point: str) -> str:
+    """The SQLite JSON path of a point (quoted: point names may contain dots)."""
+    return '$.values."' + point.replace('"', "") + '"'
 
 
 class History:
@@ -135,8 +144,11 @@ class History:
         """Write one batch in one transaction."""
         if not batch:
             return
-        samples = [(c.device, point, c.ts_ms, _db_value(v), c.received_ms, c.seq)
-                   for c in batch.changes for point, v in c.values.items()]
+        dumps, crc = _DUMPS, zlib.crc32
+        states = []
+        for c in batch.changes:
+            doc = c.raw if c.raw is not None else dumps({"ts": c.ts_ms, "seq": c.seq, "values": c.values})
+            states.append((c.device, c.ts_ms, c.received_ms, c.seq, crc(doc.encode()), doc))
         devices = [(ident, json.dumps(rec, separators=(",", ":")), rec.get("last_seen") or 0)
                    for ident, rec in batch.devices.items()]
         events = [(e.key, e.device, e.type, e.severity, int(e.active), e.zone, e.ts_ms, e.ts_ms, e.message,
@@ -148,9 +160,9 @@ class History:
             db = self._db
             db.execute("BEGIN")
             try:
-                if samples:
-                    db.executemany("INSERT OR IGNORE INTO samples (device, point, ts_ms, value, received_ms, seq) "
-                                   "VALUES (?, ?, ?, ?, ?, ?)", samples)
+                if states:
+                    db.executemany("INSERT OR IGNORE INTO states (device, ts_ms, received_ms, seq, digest, doc) "
+                                   "VALUES (?, ?, ?, ?, ?, ?)", states)
                 if devices:
                     db.executemany("INSERT INTO devices (device, record, updated_ms) VALUES (?, ?, ?) "
                                    "ON CONFLICT (device) DO UPDATE SET record = excluded.record, "
@@ -178,21 +190,21 @@ class History:
                 raise
 
     def prune(self, older_than_ms: int) -> dict[str, int]:
-        """Retention: delete samples, events, dead letters and alarm log older than a time.
+        """Retention: delete state history, events, dead letters and alarm log older than a time.
 
         Current device records and open alarms are kept, so state survives any retention.
         """
         deleted: dict[str, int] = {}
         with self._write_lock:
             db = self._db
-            pairs = self._point_pairs(db)
+            devices = [d for (d,) in db.execute("SELECT device FROM devices")]
             db.execute("BEGIN")
             try:
                 n = 0
-                for device, point in pairs:
-                    n += db.execute("DELETE FROM samples WHERE device = ? AND point = ? AND ts_ms < ?",
-                                    (device, point, older_than_ms)).rowcount
-                deleted["samples"] = n
+                for device in devices:
+                    n += db.execute("DELETE FROM states WHERE device = ? AND ts_ms < ?",
+                                    (device, older_than_ms)).rowcount
+                deleted["states"] = n
                 deleted["events"] = db.execute("DELETE FROM events WHERE ts_ms < ?", (older_than_ms,)).rowcount
                 deleted["dead_letters"] = db.execute("DELETE FROM dead_letters WHERE received_ms < ?",
                                                      (older_than_ms,)).rowcount
@@ -228,14 +240,6 @@ class History:
             self._local.conn = conn
         return conn
 
-    @staticmethod
-    def _point_pairs(db: sqlite3.Connection) -> list[tuple[str, str]]:
-        pairs = []
-        for device, record in db.execute("SELECT device, record FROM devices"):
-            for point in json.loads(record).get("point_ts", {}):
-                pairs.append((device, point))
-        return pairs
-
     def load_devices(self) -> dict[str, dict[str, Any]]:
         """Each device's record as last written (what a restarted twin restores)."""
         return {d: json.loads(r) for d, r in self._reader().execute("SELECT device, record FROM devices")}
@@ -249,59 +253,90 @@ class History:
 
         Down-sampling happens when ``bucket_s`` is given, or when there are more than
         ``max_points`` samples: buckets of equal width from ``start_ms``, each reported at its
-        start time with mean, min, max and count (the last value for text points).
+        start time with mean, min, max and count (the last value for text points). Booleans
+        come back as 0/1, so a bucket's mean is the share of the time a flag was on.
         """
         db = self._reader()
-        where = "device = ? AND point = ? AND ts_ms >= ? AND ts_ms < ?"
-        args = (device, point, start_ms, end_ms)
+        path = _path(point)
+        where = "device = ? AND ts_ms >= ? AND ts_ms < ? AND json_type(doc, ?) IS NOT NULL"
+        args = (device, start_ms, end_ms, path)
         if bucket_s is None:
             if max_points is not None:
                 if max_points < 1:
                     raise ValueError("max_points must be at least 1")
-                (count,) = db.execute(f"SELECT COUNT(*) FROM samples WHERE {where}", args).fetchone()
+                (count,) = db.execute(f"SELECT COUNT(*) FROM states WHERE {where}", args).fetchone()
             if max_points is None or count <= max_points:
-                return [SeriesPoint(ts, v, v, v, 1) for ts, v in
-                        db.execute(f"SELECT ts_ms, value FROM samples WHERE {where} ORDER BY ts_ms", args)]
+                rows = db.execute(f"SELECT ts_ms, json_extract(doc, ?) FROM states WHERE {where} ORDER BY ts_ms",
+                                  (path, *args))
+                return [SeriesPoint(ts, v, v, v, 1) for ts, v in rows]
             bucket_ms = max(1, math.ceil((end_ms - start_ms) / max_points))
         else:
             if bucket_s <= 0:
                 raise ValueError("bucket_s must be positive")
             bucket_ms = max(1, int(bucket_s * 1000))
-        (texts,) = db.execute(f"SELECT COUNT(*) FROM samples WHERE {where} AND typeof(value) = 'text'",
-                              args).fetchone()
+        (texts,) = db.execute(f"SELECT COUNT(*) FROM states WHERE {where} AND json_type(doc, ?) = 'text'",
+                              (*args, path)).fetchone()
         if texts:
-            # One MAX() aggregate: SQLite takes the bare column 'value' from that row, the bucket's last.
-            rows = db.execute(f"SELECT (ts_ms - ?) / ? AS k, value, MAX(ts_ms), COUNT(*) FROM samples "
-                              f"WHERE {where} GROUP BY k ORDER BY k", (start_ms, bucket_ms, *args))
+            # One MAX() aggregate: SQLite takes the bare column 'v' from that row, the bucket's last.
+            rows = db.execute(f"SELECT (ts_ms - ?) / ? AS k, json_extract(doc, ?) AS v, MAX(ts_ms), COUNT(*) "
+                              f"FROM states WHERE {where} GROUP BY k ORDER BY k", (start_ms, bucket_ms, path, *args))
             return [SeriesPoint(start_ms + k * bucket_ms, v, None, None, n) for k, v, _, n in rows]
-        rows = db.execute(f"SELECT (ts_ms - ?) / ? AS k, AVG(value), MIN(value), MAX(value), COUNT(*) "
-                          f"FROM samples WHERE {where} AND value IS NOT NULL GROUP BY k ORDER BY k",
-                          (start_ms, bucket_ms, *args))
-        return [SeriesPoint(start_ms + k * bucket_ms, mean, lo, hi, n) for k, mean, lo, hi, n in rows]
+        rows = db.execute(f"SELECT k, AVG(v), MIN(v), MAX(v), COUNT(v) FROM (SELECT (ts_ms - ?) / ? AS k, "
+                          f"json_extract(doc, ?) AS v FROM states WHERE {where}) GROUP BY k ORDER BY k",
+                          (start_ms, bucket_ms, path, *args))
+        return [SeriesPoint(start_ms + k * bucket_ms, mean, lo, hi, n) for k, mean, lo, hi, n in rows if n]
+
+    def _newest(self, db: sqlite3.Connection, device: str, points: Iterable[str], ts_ms: int | None
+                ) -> dict[str, tuple[int, Scalar]]:
+        """Each point's newest (ts, value) at or before ``ts_ms``, walking the device's history back."""
+        wanted = set(points)
+        found: dict[str, tuple[int, Scalar]] = {}
+        sql = "SELECT ts_ms, rowid, doc FROM states WHERE device = ?" \
+            + (" AND ts_ms <= ?" if ts_ms is not None else "") + " ORDER BY ts_ms DESC"
+        cursor = db.execute(sql, (device, ts_ms) if ts_ms is not None else (device,))
+        rows: list = []
+        while wanted:
+            more = cursor.fetchmany(256)
+            rows += more
+            # Rows of one device time are taken last-received first (as the state took them); hold
+            # back the oldest time of this chunk until the next chunk shows whether it goes on.
+            if more:
+                last_ts = rows[-1][0]
+                ready = [r for r in rows if r[0] != last_ts]
+                rows = [r for r in rows if r[0] == last_ts]
+            else:
+                ready, rows = rows, []
+            ready.sort(key=lambda r: (-r[0], -r[1]))
+            for ts, _, doc in ready:
+                for point, value in json.loads(doc)["values"].items():
+                    if point in wanted:
+                        found[point] = (ts, value)
+                        wanted.discard(point)
+            if not more:
+                break
+        return found
 
     def state_at(self, ts_ms: int, devices: Iterable[str] | None = None) -> dict[str, dict[str, Scalar]]:
         """The building's point values as they stood at ``ts_ms`` (the newest sample not after it)."""
         db = self._reader()
         wanted = set(devices) if devices is not None else None
         out: dict[str, dict[str, Scalar]] = {}
-        for device, point in self._point_pairs(db):
+        for device, record in db.execute("SELECT device, record FROM devices").fetchall():
             if wanted is not None and device not in wanted:
                 continue
-            row = db.execute("SELECT value FROM samples WHERE device = ? AND point = ? AND ts_ms <= ? "
-                             "ORDER BY ts_ms DESC LIMIT 1", (device, point, ts_ms)).fetchone()
-            if row is not None:
-                out.setdefault(device, {})[point] = row[0]
+            newest = self._newest(db, device, json.loads(record).get("point_ts", {}), ts_ms)
+            if newest:
+                out[device] = {p: v for p, (_, v) in newest.items()}
         return out
 
     def latest_samples(self) -> dict[str, dict[str, tuple[int, Scalar]]]:
         """The newest sample of every point: device → point → (ts_ms, value)."""
         db = self._reader()
         out: dict[str, dict[str, tuple[int, Scalar]]] = {}
-        for device, point in self._point_pairs(db):
-            row = db.execute("SELECT ts_ms, value FROM samples WHERE device = ? AND point = ? "
-                             "ORDER BY ts_ms DESC LIMIT 1", (device, point)).fetchone()
-            if row is not None:
-                out.setdefault(device, {})[point] = (row[0], row[1])
+        for device, record in db.execute("SELECT device, record FROM devices").fetchall():
+            newest = self._newest(db, device, json.loads(record).get("point_ts", {}), None)
+            if newest:
+                out[device] = newest
         return out
 
     def events(self, *, start_ms: int | None = None, end_ms: int | None = None, device: str | None = None,
@@ -344,7 +379,7 @@ class History:
     def counts(self) -> dict[str, int]:
         db = self._reader()
         return {table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                for table in ("samples", "devices", "events", "dead_letters", "alarms", "alarm_log")}
+                for table in ("states", "devices", "events", "dead_letters", "alarms", "alarm_log")}
 
     def __enter__(self) -> "History":
         return self

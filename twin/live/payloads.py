@@ -23,7 +23,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from twin.live.devices import DeviceInfo, device_catalogue
 from twin.live.topics import TOPIC_ROOT, TWIN_SYSTEM, TopicError, parse_topic
@@ -84,9 +84,12 @@ class DecodeError(ValueError):
         super().__init__(f"{self.reason}: {detail}")
 
 
-@dataclass(frozen=True, slots=True)
-class StateUpdate:
-    """New values of some points of one device, as of the device's time ``ts_ms``."""
+class StateUpdate(NamedTuple):
+    """New values of some points of one device, as of the device's time ``ts_ms``.
+
+    ``raw`` is the document as the device sent it (checked), which the history keeps as is.
+    A named tuple rather than a dataclass: one is made per message, and tuples are cheap.
+    """
 
     device: str
     ts_ms: int
@@ -94,6 +97,7 @@ class StateUpdate:
     seq: int | None = None
     quality: str = "good"
     topic: str = ""
+    raw: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +162,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)  # one decoder: json.loads(**kw) builds one per call
+
+
 def parse_json(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> Any:
     """Bytes to a JSON value, or :class:`DecodeError` (too_large, encoding, json)."""
     if len(payload) > max_bytes:
@@ -166,8 +173,12 @@ def parse_json(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> Any:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DecodeError("encoding", f"payload is not UTF-8 text (byte {exc.start})") from None
+    return _parse_text(text)
+
+
+def _parse_text(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _JSON.decode(text)
     except RecursionError:
         raise DecodeError("json", "JSON nested too deeply") from None
     except ValueError as exc:
@@ -181,6 +192,8 @@ def _text(value: Any, limit: int = 80) -> str:
 
 def check_ts(value: Any, received_ms: int, where: str = "ts") -> int:
     """A device timestamp in epoch milliseconds, checked for type and plausibility."""
+    if type(value) is int and MIN_TS_MS <= value <= received_ms + MAX_FUTURE_MS:
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise DecodeError("schema", f"{where} must be epoch milliseconds (a number), got {_text(value)}")
     ts = int(value)
@@ -191,30 +204,36 @@ def check_ts(value: Any, received_ms: int, where: str = "ts") -> int:
     return ts
 
 
+_STATE_FIELDS = frozenset({"ts", "seq", "values", "quality"})
+_KNOWN_POINTS: set[str] = set()  # point names already checked (bounded: names come from outside)
+
+
 def check_point_values(values: Any, where: str = "values") -> dict[str, Scalar]:
     """Point values: a mapping of point name to number, short text, boolean or null."""
-    if not isinstance(values, dict):
+    if type(values) is not dict:
         raise DecodeError("schema", f"{where} must be a mapping of point to value, got {type(values).__name__}")
     if len(values) > MAX_POINTS:
         raise DecodeError("schema", f"{where} has {len(values)} points; the limit is {MAX_POINTS}")
-    out: dict[str, Scalar] = {}
+    known = _KNOWN_POINTS
     for key, value in values.items():
-        if not POINT_PATTERN.match(key):
-            raise DecodeError("schema", f"point name {_text(key)} in {where} is not [A-Za-z0-9_.-]{{1,64}}")
-        if value is None or isinstance(value, bool):
-            out[key] = value
-        elif isinstance(value, (int, float)):
+        if key not in known:
+            if not POINT_PATTERN.match(key):
+                raise DecodeError("schema", f"point name {_text(key)} in {where} is not [A-Za-z0-9_.-]{{1,64}}")
+            if len(known) < 100_000:
+                known.add(key)
+        kind = type(value)
+        if kind is float:
             if not math.isfinite(value):
                 raise DecodeError("schema", f"{where}.{key} is not a finite number")
-            out[key] = value
-        elif isinstance(value, str):
+        elif kind is int or kind is bool or value is None:
+            pass
+        elif kind is str:
             if len(value) > MAX_TEXT:
                 raise DecodeError("schema", f"{where}.{key} is a text of {len(value)} characters; the limit is {MAX_TEXT}")
-            out[key] = value
         else:
             raise DecodeError("schema", f"{where}.{key} must be a number, text, boolean or null, "
                                         f"got {type(value).__name__}")
-    return out
+    return values
 
 
 def _optional_str(doc: dict, key: str, limit: int = MAX_TEXT) -> str | None:
@@ -239,6 +258,7 @@ class Decoder:
         self.devices: dict[str, DeviceInfo] = device_catalogue(building)
         self.mapping = mapping
         self.max_payload_bytes = max_payload_bytes
+        self._routes: dict[str, tuple[DeviceInfo | None, str]] = {}
 
     def device(self, device_id: str) -> DeviceInfo:
         info = self.devices.get(device_id)
@@ -258,7 +278,11 @@ class Decoder:
 
     # --- twin topics ------------------------------------------------------------------------
 
-    def _decode_twin(self, topic: str, payload: bytes, received_ms: int) -> tuple[Message, ...]:
+    def _route(self, topic: str) -> tuple[DeviceInfo | None, str]:
+        """The device and channel of a twin topic (remembered: devices publish on the same topics)."""
+        route = self._routes.get(topic)
+        if route is not None:
+            return route
         try:
             parsed = parse_topic(topic)
         except TopicError as exc:
@@ -267,12 +291,21 @@ class Decoder:
             raise DecodeError("building", f"topic is for building {parsed.building!r}, this twin mirrors "
                                           f"{self.building_id!r}")
         if parsed.system == TWIN_SYSTEM:
-            return ()  # the twin's own presence, or another twin's
-        info = self.device(parsed.device)
-        if info.system != parsed.system:
-            raise DecodeError("wrong_system", f"device {info.id!r} is in system {info.system!r}, "
-                                              f"the topic says {parsed.system!r}")
-        channel = parsed.channel
+            route = (None, parsed.channel)  # the twin's own presence, or another twin's
+        else:
+            info = self.device(parsed.device)
+            if info.system != parsed.system:
+                raise DecodeError("wrong_system", f"device {info.id!r} is in system {info.system!r}, "
+                                                  f"the topic says {parsed.system!r}")
+            route = (info, parsed.channel)
+        if len(self._routes) < 50_000:  # only good topics are remembered, and only so many
+            self._routes[topic] = route
+        return route
+
+    def _decode_twin(self, topic: str, payload: bytes, received_ms: int) -> tuple[Message, ...]:
+        info, channel = self._route(topic)
+        if info is None:
+            return ()
         if channel == "state":
             return (self.decode_state(info.id, payload, received_ms, topic),)
         if channel == "event":
@@ -289,24 +322,29 @@ class Decoder:
         return ()  # cmd: addressed to the device, not to the twin
 
     def decode_state(self, device: str, payload: bytes, received_ms: int, topic: str = "") -> StateUpdate:
-        doc = parse_json(payload, self.max_payload_bytes)
+        if len(payload) > self.max_payload_bytes:
+            raise DecodeError("too_large", f"payload is {len(payload):,} bytes; the limit is {self.max_payload_bytes:,}")
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError("encoding", f"payload is not UTF-8 text (byte {exc.start})") from None
+        doc = _parse_text(text)
         if not isinstance(doc, dict):
             raise DecodeError("schema", f"state must be a JSON object with 'values', got {type(doc).__name__}")
-        unknown = set(doc) - {"ts", "seq", "values", "quality"}
-        if unknown:
-            raise DecodeError("schema", f"state has unknown field(s) {sorted(unknown)[:5]}; "
-                                        "expected ts, seq, values, quality")
+        if len(doc) > 4 or not _STATE_FIELDS.issuperset(doc):
+            unknown = sorted(set(doc) - _STATE_FIELDS)
+            raise DecodeError("schema", f"state has unknown field(s) {unknown[:5]}; expected ts, seq, values, quality")
         if "values" not in doc:
             raise DecodeError("schema", "state has no 'values'")
         values = check_point_values(doc["values"])
         ts = check_ts(doc["ts"], received_ms) if "ts" in doc else received_ms
         seq = doc.get("seq")
-        if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or seq < 0):
+        if seq is not None and (type(seq) is not int or seq < 0):
             raise DecodeError("schema", f"seq must be a non-negative integer, got {_text(seq)}")
         quality = doc.get("quality", "good")
         if quality not in QUALITIES:
             raise DecodeError("schema", f"quality must be one of {', '.join(QUALITIES)}, got {_text(quality)}")
-        return StateUpdate(device, ts, FrozenMap(values), seq, quality, topic)
+        return StateUpdate(device, ts, FrozenMap(values), seq, quality, topic, text)
 
     def decode_event(self, info: DeviceInfo, payload: bytes, received_ms: int, topic: str = "") -> DeviceEvent:
         doc = parse_json(payload, self.max_payload_bytes)

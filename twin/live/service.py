@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
@@ -47,7 +46,6 @@ __all__ = ["LiveService", "ServiceStats"]
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 5000
-DAY_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -70,6 +68,7 @@ class ServiceStats:
 
     received: int
     applied: int
+    ignored: int
     dead_letters: int
     dead_by_reason: dict[str, int]
     state_messages: int
@@ -128,10 +127,9 @@ class LiveService:
         self._ingest: threading.Thread | None = None
         self._ticker: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._idle = threading.Condition()
-        self._pending = 0
         self._change_listeners: list[Callable[[Sequence[StateChange]], None]] = []
         self.applied = 0
+        self.ignored = 0
         self.dead = 0
         self.dead_by_reason: Counter[str] = Counter()
         self.state_messages = 0
@@ -153,6 +151,15 @@ class LiveService:
         """Open the history and restore from it, connect, start ingesting (and simulating)."""
         if self.started:
             return self
+        try:
+            self._starting(wait_connected_s)
+        except BaseException:
+            self.started = True  # so that stop() releases whatever was opened
+            self.stop()
+            raise
+        return self
+
+    def _starting(self, wait_connected_s: float) -> None:
         b = self.building
         self.history = History(self.db_path, building_id=b.id)
         restored = self.state.restore(self.history.load_devices())
@@ -179,7 +186,6 @@ class LiveService:
         if self.simulate:
             sim = DeviceSimulator(b, rate_hz=self.sim_rate_hz, faults=self.faults, seed=self.seed, clock=self.clock)
             self.simulator = SimulatorRunner(sim, self.settings, client_id=f"{self.twin_id}-devices").start()
-        return self
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Stop simulating, say offline, ingest what has arrived, close the history and broker."""
@@ -192,8 +198,8 @@ class LiveService:
         if self.bridge is not None:
             self.bridge.stop()
         self._stopping.set()
-        self.queue.put(_STOP)
-        if self._ingest is not None:
+        if self._ingest is not None and self._ingest.is_alive():
+            self.queue.put(_STOP)
             self._ingest.join(timeout_s)
         if self._ticker is not None:
             self._ticker.join(timeout_s)
@@ -257,7 +263,8 @@ class LiveService:
     def stats(self) -> ServiceStats:
         bridge = self.bridge
         return ServiceStats(
-            received=bridge.received if bridge else 0, applied=self.applied, dead_letters=self.dead,
+            received=bridge.received if bridge else 0, applied=self.applied, ignored=self.ignored,
+            dead_letters=self.dead,
             dead_by_reason=dict(self.dead_by_reason), state_messages=self.state_messages, events=self.events,
             batches=self.batches, queue_depth=self.queue.qsize(), connected=bool(bridge and bridge.connected),
             connects=bridge.connects if bridge else 0, disconnects=bridge.disconnects if bridge else 0,
@@ -327,7 +334,10 @@ class LiveService:
                         log.exception("applying %r failed", message)
                         batch.dead_letters.append(DeadLetter.of(getattr(message, "topic", ""), b"", item.received_ms,
                                                                 DecodeError("internal", f"{type(exc).__name__}: {exc}")))
-                self.applied += 1
+                if item.messages:
+                    self.applied += 1
+                else:
+                    self.ignored += 1  # commands to devices, the twin's own status
                 if item.qos:
                     acks.append((item.mid, item.qos))
             elif isinstance(item, Rejected):

@@ -403,7 +403,8 @@ class _Power(_Model):
         k = info.kind.lower()
         self.generator = "generator" in k
         self.transfer = "transfer" in k
-        kv = rated.get("secondary_voltage_kv") or rated.get("voltage_kv")
+        # A transformer reports its secondary (LV) side; other gear its own voltage.
+        kv = rated.get("secondary_voltage_kv") or (None if "transformer" in k else rated.get("voltage_kv"))
         self.nominal_v = rated.get("voltage_v") or (kv * 1000 if kv else 400.0)
 
     def values(self, env: _Env) -> dict[str, Any]:
@@ -837,13 +838,9 @@ class SimulatorRunner:
         if s.username:
             client.username_pw_set(s.username, s.password)
         if s.tls:
-            import ssl
+            from twin.live.bridge import tls_context
 
-            context = ssl.create_default_context(cafile=s.ca_file)
-            if s.tls_insecure:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            client.tls_set_context(context)
+            client.tls_set_context(tls_context(s))
         client.max_inflight_messages_set(1000)
         client.reconnect_delay_set(0.5, 10)  # type: ignore[arg-type]
         client.on_connect = self._on_connect

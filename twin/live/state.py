@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from twin.live.devices import DeviceInfo, device_catalogue
@@ -51,9 +51,8 @@ OUT_OF_SERVICE_VALUES: Mapping[str, frozenset[str]] = FrozenMap({
 })
 
 
-@dataclass(frozen=True, slots=True)
-class StateChange:
-    """What one state message did to the current state."""
+class StateChange(NamedTuple):
+    """What one state message did to the current state (``raw``: the document as received)."""
 
     device: str
     ts_ms: int
@@ -65,6 +64,7 @@ class StateChange:
     duplicate: bool
     seq_gap: int
     seq_reset: bool = False
+    raw: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +335,7 @@ class TwinState:
                 d.last_ts = update.ts_ms
                 d.quality = update.quality
             return StateChange(update.device, update.ts_ms, received_ms, update.values, FrozenMap(applied), seq,
-                               out_of_order, duplicate, gap, reset)
+                               out_of_order, duplicate, gap, reset, update.raw)
 
     def apply_status(self, status: DeviceStatus) -> bool:
         """Apply an online/offline status; True when it changed."""

@@ -12,62 +12,52 @@ Times on the wire and in the history are epoch milliseconds (``ts_ms``), as devi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
-from typing import Any, Callable, TypeVar, Union
+from collections.abc import Mapping
+from typing import Any, Callable, Union
 
-__all__ = ["Scalar", "FrozenMap", "Clock", "wall_ms", "freeze"]
+__all__ = ["Scalar", "FrozenMap", "Clock", "wall_ms", "freeze", "thaw"]
 
 Scalar = Union[float, int, str, bool, None]
 Clock = Callable[[], int]
-
-K = TypeVar("K")
-V = TypeVar("V")
-
 
 def wall_ms() -> int:
     """The twin's clock: now, in epoch milliseconds."""
     return time.time_ns() // 1_000_000
 
 
-class FrozenMap(Mapping[K, V]):
-    """A read-only mapping: hashable when its values are, picklable, equal to any equal mapping."""
+class FrozenMap(dict):  # type: ignore[type-arg]
+    """A read-only dict: hashable when its values are, picklable, fast to read.
 
-    __slots__ = ("_data", "_hash")
+    It is a ``dict`` underneath (so reading it, iterating it and writing it as JSON cost what a
+    dict costs) with every mutating method refused.
+    """
 
-    def __init__(self, data: Mapping[K, V] | Any = (), **kwargs: V) -> None:
-        d = dict(data, **kwargs) if kwargs else dict(data)
-        object.__setattr__(self, "_data", d)
-        object.__setattr__(self, "_hash", None)
+    __slots__ = ()
 
-    def __getitem__(self, key: K) -> V:
-        return self._data[key]
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("FrozenMap is read-only")
 
-    def __iter__(self) -> Iterator[K]:
-        return iter(self._data)
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
 
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._data
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
 
     def __repr__(self) -> str:
-        return f"FrozenMap({self._data!r})"
-
-    def __hash__(self) -> int:
-        if self._hash is None:
-            object.__setattr__(self, "_hash", hash(frozenset(self._data.items())))
-        return self._hash  # type: ignore[return-value]
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("FrozenMap is read-only")
+        return f"FrozenMap({dict.__repr__(self)})"
 
     def __reduce__(self) -> tuple:
-        return (FrozenMap, (self._data,))
+        return (FrozenMap, (dict(self),))
 
-    def to_dict(self) -> dict[K, V]:
+    def __copy__(self) -> "FrozenMap":
+        return self
+
+    def __deepcopy__(self, memo: dict) -> "FrozenMap":
+        return self
+
+    def to_dict(self) -> dict:
         """A plain (mutable) copy."""
-        return dict(self._data)
+        return dict(self)
 
 
 def freeze(value: Any) -> Any:

@@ -1,0 +1,209 @@
+"""``twin serve`` and ``twin devices simulate``: the live twin from a terminal.
+
+``twin serve`` mirrors a building's live equipment: it connects to the broker given by
+``--mqtt URL`` (or the ``TWIN_MQTT_URL`` setting) — or, with neither, starts an embedded broker
+and the device simulator so a fresh clone shows a live building at once — keeps state, history
+and alarms in ``--db``, and prints one status line every few seconds until stopped (Ctrl-C,
+SIGTERM, or ``--duration``).
+
+``twin devices simulate`` only plays the devices: it publishes realistic telemetry of every
+equipment of a building to a broker, with faults on a schedule (``--fault LIFT-2:entrapment@60s``).
+
+A user's mistake — a bad URL, fault or building — is reported in one message and exits 2.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from twin.errors import SpecError
+from twin.live.bridge import MqttSettings, MqttUrlError, parse_mqtt_url
+from twin.live.broker import Broker, BrokerError
+from twin.live.history import HistoryError
+from twin.live.simulator import FAULT_KINDS, DeviceSimulator, Fault, SimulatorRunner, parse_fault
+from twin.loader import load_building
+from twin.spec import Building
+
+__all__ = ["serve", "devices"]
+
+
+class LiveUsageError(click.ClickException):
+    """A user's mistake: one clear message, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: object = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def _building(ref: str) -> Building:
+    try:
+        return load_building(ref)
+    except SpecError as exc:
+        raise LiveUsageError(str(exc)) from None
+
+
+def _settings(url: str | None) -> MqttSettings | None:
+    if url is None:
+        return None
+    try:
+        return parse_mqtt_url(url)
+    except MqttUrlError as exc:
+        raise click.BadParameter(str(exc), param_hint="--mqtt") from None
+
+
+def _faults(specs: tuple[str, ...], building: Building) -> tuple[Fault, ...]:
+    faults = []
+    for spec in specs:
+        try:
+            faults.append(parse_fault(spec, building))
+        except SpecError as exc:
+            raise click.BadParameter(str(exc.issues[0].message) + f" (in {spec!r})", param_hint="--fault") from None
+    return tuple(faults)
+
+
+@contextmanager
+def _until_stopped(duration_s: float | None) -> Iterator[threading.Event]:
+    """An event set by SIGTERM/SIGINT or when ``duration_s`` has passed."""
+    stop = threading.Event()
+    previous = {}
+
+    def stopping(signum: int, frame: object) -> None:
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            previous[sig] = signal.signal(sig, stopping)
+        except ValueError:  # not the main thread (e.g. inside a test runner)
+            pass
+    timer = threading.Timer(duration_s, stop.set) if duration_s is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield stop
+    finally:
+        if timer is not None:
+            timer.cancel()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+_FAULT_HELP = ("DEVICE:KIND[=ARG][@AT][+FOR], e.g. LIFT-2:entrapment@60s, PMP-1:trip@2m+5m, "
+               "FAP-1:fire_alarm=Z12@30s; kinds: " + ", ".join(FAULT_KINDS) + " (repeatable)")
+_MQTT_HELP = "broker URL mqtt://[user:pass@]host[:port] or mqtts://… (default: an embedded broker)"
+
+
+@click.command()
+@click.argument("building", default="tower", required=False)
+@click.option("--mqtt", "mqtt_url", envvar="TWIN_MQTT_URL", default=None, metavar="URL", help=_MQTT_HELP)
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("results/twin.db"),
+              show_default=True, help="SQLite history file")
+@click.option("--no-simulator", is_flag=True, help="do not simulate devices (default: simulate with an embedded broker)")
+@click.option("--simulator", "force_simulator", is_flag=True, help="simulate devices even with --mqtt")
+@click.option("--rate", type=click.FloatRange(0.01, 100), default=None,
+              help="simulated messages per second per device (default: each device's interval)")
+@click.option("--fault", "fault_specs", multiple=True, metavar="SPEC", help=_FAULT_HELP)
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
+              help="stop cleanly after S seconds (default: run until Ctrl-C)")
+@click.option("--rules", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="alarm rules YAML (default: the twin's own)")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="mapping file for a site that publishes on its own topics")
+@click.option("--status-every", type=click.FloatRange(0.2, 3600), default=5.0, show_default=True, metavar="S",
+              help="seconds between status lines")
+@click.option("--twin-id", default=None, help="MQTT client id (default twin-BUILDING; keeps the broker session)")
+def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool, force_simulator: bool,
+          rate: float | None, fault_specs: tuple[str, ...], duration: float | None, rules: Path | None,
+          mapping: Path | None, status_every: float, twin_id: str | None) -> None:
+    """Mirror BUILDING's live equipment (sample name or file; default: tower)."""
+    from twin.live.service import LiveService
+
+    b = _building(building)
+    settings = _settings(mqtt_url)
+    faults = _faults(fault_specs, b)
+    simulate = force_simulator or (settings is None and not no_simulator)
+    if faults and not simulate:
+        raise click.UsageError("--fault needs the device simulator (it is off with --mqtt or --no-simulator; "
+                               "add --simulator)")
+    try:
+        service = LiveService(b, mqtt=settings, db_path=db_path, rules=rules, mapping=mapping, simulate=simulate,
+                              sim_rate_hz=rate, faults=faults, twin_id=twin_id)
+    except SpecError as exc:
+        raise LiveUsageError(str(exc)) from None
+    with _until_stopped(duration) as stop:
+        try:
+            service.start()
+        except (HistoryError, BrokerError, MqttUrlError) as exc:
+            raise LiveUsageError(str(exc)) from None
+        try:
+            embedded = f" (embedded {service.broker.kind})" if service.broker else ""
+            click.echo(f"twin serve: {b.name} ({b.id}), {len(service.state.device_ids)} devices")
+            click.echo(f"broker: {service.broker_url}{embedded}")
+            click.echo(f"history: {db_path}")
+            if service.simulator is not None:
+                click.echo("device simulator: on" + (f", faults: {', '.join(map(str, faults))}" if faults else ""))
+            while not stop.wait(status_every):
+                click.echo(service.status_line())
+            click.echo(service.status_line())
+        finally:
+            service.stop()
+    click.echo("stopped")
+
+
+@click.group()
+def devices() -> None:
+    """Simulated devices."""
+
+
+@devices.command("simulate")
+@click.argument("building", default="tower", required=False)
+@click.option("--mqtt", "mqtt_url", envvar="TWIN_MQTT_URL", default=None, metavar="URL", help=_MQTT_HELP)
+@click.option("--rate", type=click.FloatRange(0.01, 100), default=None,
+              help="messages per second per device (default: each device's interval)")
+@click.option("--fault", "fault_specs", multiple=True, metavar="SPEC", help=_FAULT_HELP)
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
+              help="stop after S seconds (default: run until Ctrl-C)")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="seed of the simulated devices")
+@click.option("--status-every", type=click.FloatRange(0.2, 3600), default=5.0, show_default=True, metavar="S")
+def simulate(building: str, mqtt_url: str | None, rate: float | None, fault_specs: tuple[str, ...],
+             duration: float | None, seed: int, status_every: float) -> None:
+    """Publish realistic telemetry for every device of BUILDING (sample name or file)."""
+    b = _building(building)
+    settings = _settings(mqtt_url)
+    faults = _faults(fault_specs, b)
+    broker = None
+    if settings is None:
+        try:
+            broker = Broker().start()
+        except BrokerError as exc:
+            raise LiveUsageError(str(exc)) from None
+        settings = MqttSettings(host=broker.host, port=broker.port, protocol=broker.protocol)  # type: ignore[arg-type]
+    try:
+        sim = DeviceSimulator(b, rate_hz=rate, faults=faults, seed=seed)
+        try:
+            runner = SimulatorRunner(sim, settings)
+        except MqttUrlError as exc:
+            raise LiveUsageError(str(exc)) from None
+        with _until_stopped(duration) as stop:
+            runner.start()
+            click.echo(f"simulating {len(sim.devices)} devices of {b.id} → {settings.url}"
+                       + (" (embedded broker)" if broker else ""))
+            started = time.monotonic()
+            try:
+                while not stop.wait(status_every):
+                    click.echo(f"{time.monotonic() - started:7.0f} s  published {runner.published}  "
+                               f"active faults {len(sim.active)}")
+            finally:
+                runner.stop()
+        click.echo(f"published {runner.published} messages")
+    finally:
+        if broker is not None:
+            broker.cleanup()
