@@ -250,8 +250,9 @@ class EvacuationParams(BaseModel):
     space_max_density_ppm2: Annotated[float, Field(ge=1.0, lt=JAM_DENSITY_PPM2)] = 3.0
     stair_max_density_ppm2: Annotated[float, Field(ge=1.0, lt=JAM_DENSITY_PPM2)] = 1.9
     passing_width_m: Annotated[float, Field(ge=0, le=5)] = 1.0
-    trace: bool = False
-    """Record every movement event in a ``trace`` table (for small cases and playback)."""
+    trace: bool | Literal["first"] = False
+    """Record every movement event in a ``trace`` table (for small cases and playback); ``first``
+    records it for the first replication only, which is all a 3D playback needs."""
 
     @model_validator(mode="after")
     def _consistent(self) -> "EvacuationParams":
@@ -688,7 +689,8 @@ class Evacuation:
         self.version = 0
         self._tree_cache: dict[tuple, _Tree] = {}
         self.congestion_aware = self.params.route_choice == "congestion_aware"
-        self.trace_rows: list[dict] | None = [] if self.params.trace else None
+        tracing = self.params.trace is True or (self.params.trace == "first" and ctx.replication == 0)
+        self.trace_rows: list[dict] | None = [] if tracing else None
         self.lift_trips: list[dict] = []
         self.exit_times: dict[str, list[float]] = {}
         self.last_move_s = 0.0

@@ -350,3 +350,14 @@ def test_builtin_groups_and_populations_are_consistent():
         assert group.horizontal_mps.lower_bound > 0, name
         assert group.description
     assert isinstance(GROUPS["male_30_50"].horizontal_mps, Uniform)
+
+
+def test_trace_first_records_only_the_first_replication():
+    """``trace: first`` keeps the movement log of replication 0 only (what a 3D playback needs)."""
+    p = params(trace="first")
+    traced = []
+    for rep in (0, 1):
+        ctx = ModelContext(env=simpy.Environment(), rng=np.random.default_rng(rep), building=BUILDING, graph=GRAPH,
+                           params=p, horizon_s=3600.0, replication=rep)
+        traced.append("trace" in SPEC.run(ctx).records)
+    assert traced == [True, False]
