@@ -29,6 +29,9 @@ test: install system-deps
 bench: install
 	$(PY) bench/bench_runner.py
 	$(PY) bench/bench_evacuation.py
+	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_api.py
+	$(PY) bench/bench_viewer.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .hypothesis

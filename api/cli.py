@@ -243,9 +243,18 @@ def run(scenario: str, replications: int | None, seed: int | None, overrides: tu
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results/demo"),
               show_default=True)
 @click.option("--workers", "-w", type=click.IntRange(1, 64), default=2, show_default=True)
-def demo(out: Path, workers: int) -> None:
-    """The main job on the embedded default: a full drill of the sample tower, with its report."""
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="then serve the live twin of the tower with the API and web console")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
+              help="stop serving after S seconds (default: until Ctrl-C)")
+@click.pass_context
+def demo(ctx: click.Context, out: Path, workers: int, serve: bool, port: int, duration: float | None) -> None:
+    """The main job on the embedded default: a full drill of the sample tower with its report, then
+    the tower's live twin (embedded broker, simulated devices) with the API and the web console."""
     _run(DEMO_SCENARIO, None, None, (), workers, out, True)
+    if serve:
+        ctx.invoke(cli.commands["serve"], building="tower", port=port, duration=duration)
 
 
 # --- listings ---------------------------------------------------------------------------------
@@ -273,10 +282,12 @@ def list_scenarios() -> None:
 def _register_front_doors() -> None:
     """Commands of the other front doors: the 3D viewer's and, when present, the live twin's."""
     from api.live_cli import devices, serve
+    from api.token_cli import token
     from api.viewer_cli import register as register_viewer
 
     cli.add_command(serve)
     cli.add_command(devices)
+    cli.add_command(token)
     register_viewer(cli)
 
 

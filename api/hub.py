@@ -75,6 +75,20 @@ class Hub:
                     pass
             sub.queue.put_nowait(event)
 
+    def publish_many(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.publish(event)
+
+    def publish_many_threadsafe(self, events: list[dict[str, Any]]) -> None:
+        """Deliver a batch of events from any thread with one wake-up of the loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or not self._subs:
+            return
+        try:
+            loop.call_soon_threadsafe(self.publish_many, events)
+        except RuntimeError:
+            pass
+
     def publish_threadsafe(self, event: dict[str, Any]) -> None:
         """Deliver an event from any thread; dropped silently when no loop is running."""
         loop = self._loop

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -120,10 +121,18 @@ _MQTT_HELP = "broker URL mqtt://[user:pass@]host[:port] or mqtts://… (default:
 @click.option("--status-every", type=click.FloatRange(0.2, 3600), default=5.0, show_default=True, metavar="S",
               help="seconds between status lines")
 @click.option("--twin-id", default=None, help="MQTT client id (default twin-BUILDING; keeps the broker session)")
+@click.option("--api/--no-api", "api", default=True, show_default=True,
+              help="serve the HTTP API and the web console (/console/) with the live twin")
+@click.option("--host", default=None, help="address the API binds to [127.0.0.1]")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="API port [8000]")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="API tokens, runs and results [twin-data]")
 def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool, force_simulator: bool,
           rate: float | None, fault_specs: tuple[str, ...], duration: float | None, rules: Path | None,
-          mapping: Path | None, status_every: float, twin_id: str | None) -> None:
-    """Mirror BUILDING's live equipment (sample name or file; default: tower)."""
+          mapping: Path | None, status_every: float, twin_id: str | None, api: bool, host: str | None,
+          port: int | None, data_dir: Path | None) -> None:
+    """Mirror BUILDING's live equipment (sample name or file; default: tower), with the API and
+    web console unless --no-api."""
     from twin.live.service import LiveService
 
     b = _building(building)
@@ -138,6 +147,9 @@ def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool
                               sim_rate_hz=rate, faults=faults, twin_id=twin_id)
     except SpecError as exc:
         raise LiveUsageError(str(exc)) from None
+    if api:
+        _serve_api(service, building, mqtt_url, host, port, data_dir, duration, b)
+        return
     with _until_stopped(duration) as stop:
         try:
             service.start()
@@ -155,6 +167,40 @@ def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool
             click.echo(service.status_line())
         finally:
             service.stop()
+    click.echo("stopped")
+
+
+def _serve_api(service: Any, building: str, mqtt_url: str | None, host: str | None, port: int | None,
+               data_dir: Path | None, duration: float | None, b: Any) -> None:
+    """Serve the FastAPI app whose lifespan starts and stops ``service`` (until Ctrl-C or --duration)."""
+    import threading
+
+    import uvicorn
+    from pydantic import ValidationError
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    extra = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None}
+    try:
+        settings = Settings(building=building, mqtt_url=mqtt_url, **extra)
+    except ValidationError as exc:
+        raise LiveUsageError(f"twin serve: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+    try:
+        service.start()  # here, so that a user's mistake stops us with exit 2; the app's start is then a no-op
+    except (HistoryError, BrokerError, MqttUrlError) as exc:
+        raise LiveUsageError(str(exc)) from None
+    app = create_app(settings, live_factory=lambda _settings: service)
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                                           access_log=False))
+    click.echo(f"twin serve: {b.name} ({b.id}), {len(service.state.device_ids)} devices")
+    click.echo(f"API:     http://{settings.host}:{settings.port}/docs")
+    click.echo(f"console: http://{settings.host}:{settings.port}/console/")
+    if duration is not None:
+        timer = threading.Timer(duration, lambda: setattr(server, "should_exit", True))
+        timer.daemon = True
+        timer.start()
+    server.run()
     click.echo("stopped")
 
 

@@ -18,7 +18,9 @@ running puts them back in the queue when it starts again (same seed, same result
 from __future__ import annotations
 
 import copy
+import itertools
 import json
+import math
 import logging
 import multiprocessing
 import pickle
@@ -36,12 +38,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from scenarios.spec import LIBRARY_DIR, LoadedScenario, parse_scenario
-from twin.errors import SpecError, SpecIssue, format_value
+from pydantic import ValidationError
+
+from models import ModelSpec, UnknownModelError, get_model
+from scenarios.spec import LIBRARY_DIR, MAX_SWEEP_POINTS, LoadedScenario, Scenario, parse_scenario
+from twin.errors import SpecError, SpecIssue, format_value, issues_from_validation_error
 from twin.loader import read_yaml, sample_path
 
 __all__ = ["RunManager", "RunRecord", "RunJob", "RunLimitError", "RunNotFound", "ScenarioSource",
-           "scenario_sources", "find_scenario", "prepare_job", "set_dotted", "ACTIVE", "FINISHED"]
+           "scenario_sources", "find_scenario", "prepare_job", "quick_check", "set_dotted", "ACTIVE", "FINISHED"]
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +115,7 @@ class RunJob:
     ref: str | None = None
     from_live: bool = False
     snapshot: Any = None
+    building_path: str | None = None
 
     @property
     def size(self) -> int:
@@ -138,15 +144,76 @@ def _posted_building(doc: dict, file: str, buildings_dir: Path) -> Path | None:
     return None
 
 
+def _building_path(ref: str, base_dir: Path | None, file: str) -> Path:
+    """Where a scenario's building file is, resolved as :func:`scenarios.spec.parse_scenario` does."""
+    if base_dir is not None and not Path(ref).is_absolute() and (base_dir / ref).is_file():
+        return base_dir / ref
+    if Path(ref).is_file():
+        return Path(ref)
+    sample = sample_path(ref)
+    if sample is None:
+        from twin.loader import sample_names
+
+        raise SpecError.single(file, "building", f"no building file or sample {ref!r} "
+                                                 f"(samples: {', '.join(sample_names())})")
+    return sample
+
+
+def _in_params(path: str) -> str:
+    if path == "(top level)":
+        return "params"
+    return f"params{path}" if path.startswith("[") else f"params.{path}"
+
+
+def quick_check(data: dict, file: str, base_dir: Path | None) -> tuple[Scenario, ModelSpec, Path, int]:
+    """The checks that need no building: the scenario's fields, its model, the model's parameters at
+    every sweep point, that the building exists. Milliseconds, whatever the run's size; the full
+    check (the parameters against the building) follows in the pool process."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(issues_from_validation_error(exc, file, data)) from None
+    try:
+        model = get_model(scenario.model)
+    except UnknownModelError as exc:
+        raise SpecError.single(file, "model", str(exc)) from None
+    building = _building_path(scenario.building, base_dir, file)
+    sweep = scenario.sweep or {}
+    for key, values in sweep.items():
+        if not key.startswith("params.") or len(key) <= len("params."):
+            raise SpecError.single(file, f"sweep.{key}", "a swept field is a model parameter: write params.NAME")
+        if not values:
+            raise SpecError.single(file, f"sweep.{key}", "give at least one value")
+    # Count before expanding: a few keys with many values are more points than memory holds.
+    count = math.prod(len(v) for v in sweep.values()) if sweep else 1
+    if count > MAX_SWEEP_POINTS:
+        raise SpecError.single(file, "sweep", f"{count} points is more than the limit of {MAX_SWEEP_POINTS}")
+    for combo in (itertools.product(*sweep.values()) if sweep else [()]):
+        assignments = dict(zip(sweep.keys(), combo))
+        doc = {"params": copy.deepcopy(scenario.params)}
+        for key, value in assignments.items():
+            set_dotted(doc, key, value, file)
+        try:
+            model.params.model_validate(doc["params"])
+        except ValidationError as exc:
+            where = ", ".join(f"{k}={v!r}" for k, v in assignments.items())
+            raise SpecError([SpecIssue(i.file, _in_params(i.path),
+                                       i.message + (f" (in sweep point {where})" if where else ""))
+                             for i in issues_from_validation_error(exc, file, doc["params"])]) from None
+    return scenario, model, building, count
+
+
 def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Path, buildings_dir: Path,
                 overrides: dict[str, Any] | None = None, sweep: dict[str, list[Any]] | None = None,
-                replications: int | None = None, seed: int | None = None, name: str | None = None
-                ) -> tuple[RunJob, LoadedScenario]:
-    """Resolve and check a run request completely; raise :class:`SpecError` naming every problem.
+                replications: int | None = None, seed: int | None = None, name: str | None = None,
+                full: bool = False) -> tuple[RunJob, LoadedScenario | None]:
+    """Resolve and check a run request; raise :class:`SpecError` naming every problem.
 
     ``library`` names a scenario file the server knows; ``document`` is a posted scenario.
     ``overrides`` set fields by dotted path (``params.technicians``), ``sweep`` replaces the
-    scenario's sweep, ``replications`` and ``seed`` replace the scenario's.
+    scenario's sweep, ``replications`` and ``seed`` replace the scenario's. Without ``full`` only
+    :func:`quick_check` runs (no building is loaded); with it, the complete
+    :func:`scenarios.spec.parse_scenario` too, whose result is returned.
     """
     if library is not None:
         src = find_scenario(library, scenarios_dir)
@@ -156,7 +223,7 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
         data = read_yaml(src.path)
         file, base_dir, source = src.path.name, src.path.parent, src.source
     else:
-        data = copy.deepcopy(document)
+        data = document
         file, base_dir, source = f"{name or 'posted'}.yaml", None, "posted"
     if not isinstance(data, dict):
         raise SpecError.single(file, "(top level)", f"a scenario is a mapping of fields, got {type(data).__name__}")
@@ -167,18 +234,23 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
         data["sweep"] = sweep or None
     if source == "posted":
         base_dir = _posted_building(data, file, buildings_dir)
-    loaded = parse_scenario(data, file, base_dir)
-    sc = loaded.scenario
+    scenario, model, building_path, points = quick_check(data, file, base_dir)
+    loaded = parse_scenario(data, file, base_dir) if full else None
     job = RunJob(doc=data, file=file, base_dir=str(base_dir) if base_dir is not None else None,
-                 replications=replications or sc.replications, seed=sc.seed if seed is None else seed,
-                 scenario=sc.name, model=loaded.model.name, building=loaded.building.id,
-                 points=len(loaded.points), source=source, ref=library)
+                 replications=replications or scenario.replications,
+                 seed=scenario.seed if seed is None else seed, scenario=scenario.name, model=model.name,
+                 building=loaded.building.id if loaded else scenario.building, points=points, source=source,
+                 ref=library, building_path=str(building_path.resolve()))
     return job, loaded
 
 
 # --- the pool process side ----------------------------------------------------------------------
 
 _PROGRESS: Any = None  # the progress queue, set in each pool process by _init_worker
+
+
+def _ready() -> bool:
+    return True
 
 
 def _init_worker(progress_queue: Any) -> None:
@@ -224,7 +296,7 @@ def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str) -> dict:
         write_report(out)
     except Exception as exc:  # the results stand without their report
         report_error = f"{type(exc).__name__}: {exc}"
-    return {"report_error": report_error}
+    return {"report_error": report_error, "building": loaded.building.id}
 
 
 # --- the server side ----------------------------------------------------------------------------
@@ -304,6 +376,7 @@ class RunStore:
                    error TEXT, issues TEXT, created_by TEXT, report_error TEXT, job BLOB)""")
         self._db.execute("CREATE INDEX IF NOT EXISTS runs_status ON runs(status)")
         self._lock = threading.Lock()
+        self._probe: tuple[float, bool] = (-1e9, False)
 
     def close(self) -> None:
         with self._lock:
@@ -376,6 +449,26 @@ class RunStore:
                                     "ORDER BY created_at", statuses).fetchall()
         return [r[0] for r in rows]
 
+    def recent_probe(self, max_age_s: float) -> bool | None:
+        """The last probe's answer if it is younger than ``max_age_s``, else None."""
+        at, ok = self._probe
+        return ok if time.monotonic() - at < max_age_s else None
+
+    def probe_write(self, max_age_s: float = 5.0) -> bool:
+        """Whether the database accepts a write (a real write, at most every ``max_age_s``)."""
+        now = time.monotonic()
+        if now - self._probe[0] < max_age_s:
+            return self._probe[1]
+        try:
+            with self._lock:
+                self._db.execute("CREATE TABLE IF NOT EXISTS probe (k TEXT PRIMARY KEY, v TEXT)")
+                self._db.execute("INSERT OR REPLACE INTO probe VALUES ('health', ?)", (_now().isoformat(),))
+            ok = True
+        except sqlite3.Error:
+            ok = False
+        self._probe = (now, ok)
+        return ok
+
     def counts(self) -> dict[str, int]:
         with self._lock:
             rows = self._db.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
@@ -398,7 +491,10 @@ class RunManager:
         self.on_event = on_event
         self.on_finished = on_finished
         self.store = RunStore(db_path)
-        self._ctx = multiprocessing.get_context("spawn")
+        # Pool processes fork from a fresh server process that has imported the simulation code
+        # once: no fork of this threaded server, no re-run of whatever started it (``__main__``).
+        self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["api.runs"])
         self._queue: Any = None
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[str, Future] = {}
@@ -417,6 +513,9 @@ class RunManager:
         self._closing = False
         self._reader = threading.Thread(target=self._read_progress, name="run-progress", daemon=True)
         self._reader.start()
+        # Start the pool's first process now (the fork server imports the simulation code once),
+        # so that the first run submitted does not wait for it.
+        threading.Thread(target=self._warm_up, name="run-pool-warm-up", daemon=True).start()
         for run_id in self.store.ids_with_status(ACTIVE):
             job = self.store.job(run_id)
             if job is None:
@@ -448,8 +547,17 @@ class RunManager:
             self._queue = None
         self.store.close()
 
+    def _warm_up(self) -> None:
+        try:
+            self._ensure_pool().submit(_ready).result(timeout=120)
+        except Exception:  # a pool that cannot start shows in the first run's status
+            if not self._closing:  # (stopping while it warms up is no news)
+                log.warning("the run pool did not warm up", exc_info=True)
+
     def _ensure_pool(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._closing:
+                raise RuntimeError("the run manager has stopped")
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx,
                                                  initializer=_init_worker, initargs=(self._queue,))
@@ -545,6 +653,8 @@ class RunManager:
         try:
             outcome = future.result()
             values.update(status="done", report_error=outcome.get("report_error"))
+            if outcome.get("building"):
+                values["building"] = outcome["building"]
             with self._lock:
                 total = self._progress.get(run_id, (0, 0))[1]
             values["done"] = total
@@ -634,10 +744,3 @@ class RunManager:
             if rec.status in FINISHED or time.monotonic() > deadline:
                 return rec
             time.sleep(0.05)
-
-
-def issue_dicts(exc: SpecError) -> list[dict]:
-    return [i.as_dict() for i in exc.issues]
-
-
-__all__ += ["issue_dicts", "SpecIssue"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -176,9 +177,10 @@ def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = 
             raise SpecError.single(file, f"sweep.{key}", "a swept field is a model parameter: write params.NAME")
         if not values:
             raise SpecError.single(file, f"sweep.{key}", "give at least one value")
+    n_points = math.prod(len(v) for v in sweep.values()) if sweep else 1
+    if n_points > MAX_SWEEP_POINTS:
+        raise SpecError.single(file, "sweep", f"{n_points} points is more than the limit of {MAX_SWEEP_POINTS}")
     combos = list(itertools.product(*sweep.values())) if sweep else [()]
-    if len(combos) > MAX_SWEEP_POINTS:
-        raise SpecError.single(file, "sweep", f"{len(combos)} points is more than the limit of {MAX_SWEEP_POINTS}")
     for index, combo in enumerate(combos):
         assignments = dict(zip(sweep.keys(), combo))
         doc = {"params": copy.deepcopy(scenario.params)}

@@ -18,7 +18,7 @@ def test_serve_runs_the_embedded_default_for_a_while_and_stops_cleanly(tmp_path)
     ensure_mosquitto()
     building = write_block(tmp_path / "block.yaml", "cli-block")
     db = tmp_path / "twin.db"
-    result = CliRunner().invoke(serve, [str(building), "--db", str(db), "--duration", "2.5", "--rate", "4",
+    result = CliRunner().invoke(serve, [str(building), "--no-api", "--db", str(db), "--duration", "2.5", "--rate", "4",
                                         "--status-every", "0.5", "--fault", "LIFT-2:entrapment@0.5s"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

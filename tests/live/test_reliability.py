@@ -157,7 +157,7 @@ def test_broker_killed_and_restarted_mid_stream_loses_no_event(own_broker, tmp_p
 def _serve(building_file: Path, url: str, db: Path, twin_id: str) -> subprocess.Popen:
     code = "import sys; from api.live_cli import serve; serve.main(sys.argv[1:], prog_name='twin serve')"
     return subprocess.Popen([sys.executable, "-c", code, str(building_file), "--mqtt", url, "--db", str(db),
-                             "--no-simulator", "--status-every", "0.5", "--twin-id", twin_id],
+                             "--no-simulator", "--no-api", "--status-every", "0.5", "--twin-id", twin_id],
                             cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=dict(os.environ, PYTHONWARNINGS="ignore"))
 

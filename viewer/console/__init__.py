@@ -94,7 +94,8 @@ _ZOOM = Query(1.0, ge=0.2, le=8.0, description="zoom factor")
 def console_router(backend: Callable[[Request], ConsoleBackend], renderer: ConsoleRenderer, *,
                    auth: Callable[..., Any] | None = None) -> APIRouter:
     """The render API under ``/console/api``: public language catalogues, protected pictures."""
-    router = APIRouter(prefix=f"{CONSOLE_PREFIX}/api", tags=["console"])
+    # The console's own render routes: internal to the page, kept out of the public OpenAPI.
+    router = APIRouter(prefix=f"{CONSOLE_PREFIX}/api", tags=["console"], include_in_schema=False)
     protected = [Depends(auth)] if auth is not None else []
 
     @router.get("/languages", summary="Languages of the console")

@@ -1,0 +1,127 @@
+"""Scenarios and models: the what-if library, checking a scenario before running it, the models.
+
+Checking a posted scenario is ``twin validate`` over HTTP: the answer lists every problem with
+the file and field path it is in. A scenario names its building as a shipped sample or a file
+loaded into the server's data folder, never as a path on the server.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import ApiError, Ctx, Viewer, error_responses
+from api.runs import find_scenario, prepare_job, scenario_sources
+from api.schemas import KpiInfo, ModelInfo, ScenarioCheck, ScenarioCheckResult, ScenarioDocument, ScenarioInfo
+from models import available_models, get_model
+from twin.errors import SpecError
+from twin.loader import parse_yaml_text, read_yaml
+
+__all__ = ["router", "models_router", "posted_document"]
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/scenarios", tags=["scenarios"])
+models_router = APIRouter(prefix="/models", tags=["scenarios"])
+
+ScenarioName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128, examples=["repair-desk-weekday"])]
+
+
+def _info(name: str, source: str, data: Any) -> ScenarioInfo:
+    data = data if isinstance(data, dict) else {}
+
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return value if isinstance(value, str) else None
+
+    reps = data.get("replications")
+    sweep = data.get("sweep")
+    return ScenarioInfo(name=name, source=source, model=text("model"), description=text("description") or "",
+                        building=text("building"), replications=reps if isinstance(reps, int) else None,
+                        sweep=sweep if isinstance(sweep, dict) and all(isinstance(v, list) for v in sweep.values())
+                        else None)
+
+
+@router.get("", response_model=list[ScenarioInfo], responses=error_responses(), summary="List scenarios")
+def list_scenarios(ctx: Ctx, _: Viewer) -> list[ScenarioInfo]:
+    """The shipped library and the scenarios loaded into the server's data folder."""
+    result = []
+    for src in scenario_sources(ctx.settings.scenarios_dir).values():
+        try:
+            result.append(_info(src.name, src.source, read_yaml(src.path)))
+        except SpecError:
+            result.append(ScenarioInfo(name=src.name, source=src.source, description="(file has errors)"))
+    return result
+
+
+@router.get("/{name}", response_model=ScenarioDocument, responses=error_responses(404), summary="Read a scenario")
+def get_scenario(name: ScenarioName, ctx: Ctx, _: Viewer) -> ScenarioDocument:
+    src = find_scenario(name, ctx.settings.scenarios_dir)
+    if src is None:
+        known = ", ".join(scenario_sources(ctx.settings.scenarios_dir)) or "none"
+        raise ApiError(404, ["path", "name"], f"no scenario named {name!r} (known: {known})", "not_found")
+    try:
+        data = read_yaml(src.path)
+    except SpecError as exc:
+        raise ApiError(422, ["path", "name"], str(exc), "spec_error") from None
+    info = _info(src.name, src.source, data)
+    return ScenarioDocument(**info.model_dump(), document=data if isinstance(data, dict) else {},
+                            text=src.path.read_text(encoding="utf-8"))
+
+
+def posted_document(document: dict | None, text: str | None, name: str = "posted") -> dict:
+    """A posted scenario as a document; YAML text is parsed with the loader's strict rules."""
+    if document is not None:
+        return document
+    data = parse_yaml_text(text or "", f"{name}.yaml")
+    if not isinstance(data, dict):
+        raise SpecError.single(f"{name}.yaml", "(top level)",
+                               f"a scenario is a mapping of fields, got {type(data).__name__}")
+    return data
+
+
+@router.post("/validate", response_model=ScenarioCheckResult, responses=error_responses(413),
+             summary="Check a scenario without running it")
+async def validate_scenario(body: ScenarioCheck, ctx: Ctx, _: Viewer) -> ScenarioCheckResult:
+    """Every problem is reported with the file and the field path it is in; ``valid`` says whether the
+    scenario would run."""
+
+    def check() -> ScenarioCheckResult:
+        try:
+            doc = posted_document(body.document, body.yaml)
+            job, _ = prepare_job(library=None, document=doc, scenarios_dir=ctx.settings.scenarios_dir,
+                                 buildings_dir=ctx.settings.buildings_dir, full=True)
+        except SpecError as exc:
+            return ScenarioCheckResult(valid=False, issues=[i.as_dict() for i in exc.issues])
+        except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+            log.warning("scenario check failed unexpectedly", exc_info=exc)
+            return ScenarioCheckResult(valid=False, issues=[{"file": "posted.yaml", "path": "(top level)",
+                                                             "message": f"cannot be checked: {exc}"}])
+        return ScenarioCheckResult(valid=True, name=job.scenario, model=job.model, building=job.building,
+                                   points=job.points, replications=job.replications)
+
+    return await run_in_threadpool(check)
+
+
+@models_router.get("", response_model=list[ModelInfo], responses=error_responses(),
+                   summary="List the simulation models")
+def list_models(_: Viewer) -> list[ModelInfo]:
+    """Every registered model with its KPIs and the JSON Schema of its parameters; new models appear
+    here without new routes."""
+    return _model_infos(tuple(available_models()))
+
+
+@functools.lru_cache(maxsize=8)
+def _model_infos(names: tuple[str, ...]) -> list[ModelInfo]:
+    result = []
+    for name in names:
+        spec = get_model(name)
+        result.append(ModelInfo(name=spec.name, title=spec.title, description=spec.description,
+                                kpis=[KpiInfo(name=k.name, unit=k.unit, description=k.description, better=k.better)
+                                      for k in spec.kpis],
+                                params_schema=spec.params.model_json_schema()))
+    return result

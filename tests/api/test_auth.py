@@ -1,0 +1,146 @@
+"""Every route declares its role, and a missing or wrong token gets 401/403 — never data.
+
+The routes are read from the app itself, so a route added later is checked too. For each: no
+token → 401; an unknown token → 401; the role just below the one it needs → 403; the role it
+needs → neither. The bodies of 401/403 answers hold only the error, naming the Authorization
+header.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from api.auth import role_rank
+
+# Sample values for path parameters: valid in form, mostly unknown to the server.
+PATH_VALUES = {
+    "key": "two_storey", "run_id": "no-such-run", "table": "work_orders", "name": "repair_small",
+    "token_id": "abcdef", "equipment": "PMP-1", "alarm_id": "no-such-alarm", "command_id": "c-00000000",
+}
+BELOW = {"engineer": "viewer", "planner": "engineer", "admin": "planner"}
+# Open without a token: health, and the web console's interface labels (no building data).
+PUBLIC = {("GET", "/health"), ("GET", "/console/api/languages"), ("GET", "/console/api/i18n/{lang}")}
+
+
+def _role_of(route: APIRoute) -> str | None:
+    for dep in route.dependant.dependencies:
+        name = getattr(dep.call, "__name__", "")
+        if name.startswith("require_"):
+            return name.removeprefix("require_")
+    return None
+
+
+def _api_routes(routes, prefix: str = ""):
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix, route
+        elif hasattr(route, "original_router"):  # FastAPI keeps included routers as branches
+            yield from _api_routes(route.original_router.routes, prefix + route.include_context.prefix)
+        elif hasattr(route, "routes"):
+            yield from _api_routes(route.routes, prefix + getattr(route, "path", ""))
+
+
+def _routes(app) -> list[tuple[str, str, str | None]]:
+    found = []
+    for prefix, route in _api_routes(app.routes):
+        for method in sorted(route.methods - {"HEAD"}):
+            found.append((method, prefix + route.path, _role_of(route)))
+    return found
+
+
+def _call(client: TestClient, method: str, path: str, headers: dict):
+    url = path.format(**PATH_VALUES)
+    if method == "POST":
+        return client.post(url, json={}, headers=headers)
+    return client.request(method, url, headers=headers)
+
+
+def test_every_route_declares_a_role(client):
+    routes = _routes(client.app)
+    assert len(routes) >= 25
+    undeclared = [(m, p) for m, p, role in routes if role is None and (m, p) not in PUBLIC]
+    assert not undeclared, f"routes without a role: {undeclared}"
+
+
+def test_roles_are_ordered():
+    assert role_rank("viewer") < role_rank("engineer") < role_rank("planner") < role_rank("admin")
+    assert role_rank("supervisor") == role_rank("safety") == role_rank("planner")
+
+
+@pytest.mark.parametrize("who", ["none", "unknown", "malformed"])
+def test_no_valid_token_is_401_without_data(client, who):
+    headers = {"none": {}, "unknown": {"Authorization": "Bearer twin_000000000000_notarealsecret"},
+               "malformed": {"Authorization": "Basic dXNlcjpwYXNz"}}[who]
+    for method, path, role in _routes(client.app):
+        if (method, path) in PUBLIC:
+            continue
+        r = _call(client, method, path, headers)
+        assert r.status_code == 401, (method, path, r.status_code, r.text[:200])
+        body = r.json()
+        assert list(body) == ["detail"], (method, path, body)
+        assert body["detail"][0]["loc"] == ["header", "Authorization"]
+        assert r.headers.get("www-authenticate", "").startswith("Bearer")
+
+
+def test_role_below_is_403_and_role_needed_passes(client, api_env):
+    checked = 0
+    for method, path, role in _routes(client.app):
+        if role is None:
+            continue
+        if role in BELOW:
+            r = _call(client, method, path, api_env.auth(BELOW[role]))
+            assert r.status_code == 403, (method, path, role, r.status_code, r.text[:200])
+            body = r.json()
+            assert list(body) == ["detail"] and body["detail"][0]["type"] == "forbidden", (method, path, body)
+            assert role in body["detail"][0]["msg"] or "supervisor" in body["detail"][0]["msg"]
+        r = _call(client, method, path, api_env.auth(role))
+        assert r.status_code not in (401, 403), (method, path, role, r.status_code, r.text[:200])
+        checked += 1
+    assert checked >= 25
+
+
+def test_public_health_needs_no_token(client):
+    assert client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["supervisor", "safety", "planner", "admin"])
+def test_every_running_role_may_start_runs(client, api_env, role):
+    # An unknown scenario: the role check passes, the scenario is not found.
+    r = client.post("/runs", json={"scenario": "no-such-scenario"}, headers=api_env.auth(role))
+    assert r.status_code == 404
+    assert r.json()["detail"][0]["loc"] == ["body", "scenario"]
+
+
+def test_websocket_needs_a_token(client, api_env):
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/twin/stream") as ws:
+            ws.receive_json()
+    assert info.value.code == 4401
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/twin/stream?token=twin_000000000000_nope") as ws:
+            ws.receive_json()
+    assert info.value.code == 4401
+    with client.websocket_connect(f"/twin/stream?token={api_env.tokens['viewer']}") as ws:
+        hello = ws.receive_json()
+    assert hello["type"] == "hello" and hello["role"] == "viewer" and hello["live"] is False
+
+
+def test_cors_is_off_unless_configured(client):
+    r = client.options("/health", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in r.headers
+
+
+def test_cors_when_configured(tmp_path):
+    from api.app import create_app
+    from tests.api.conftest import make_data_dir, settings_for
+
+    env = make_data_dir(tmp_path)
+    app = create_app(settings_for(env, cors_origins=["https://console.example"]))
+    with TestClient(app) as c:
+        ok = c.get("/health", headers={"Origin": "https://console.example"})
+        bad = c.get("/health", headers={"Origin": "https://evil.example"})
+    assert ok.headers.get("access-control-allow-origin") == "https://console.example"
+    assert "access-control-allow-origin" not in bad.headers
