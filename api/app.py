@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -147,6 +148,20 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": items}, status_code=422)
 
 
+def _warm_building_cache() -> None:
+    from scenarios.spec import building_and_graph, library_scenarios
+    from twin.loader import read_yaml
+
+    for path in library_scenarios():
+        try:
+            ref = read_yaml(path).get("building")
+            if isinstance(ref, str):
+                local = path.parent / ref
+                building_and_graph(local if local.is_file() else ref)
+        except Exception:  # a broken library file is reported when it is used, not here
+            log.debug("could not pre-load the building of %s", path, exc_info=True)
+
+
 def _start_live(ctx: AppContext, factory: LiveFactory) -> None:
     from api.routers.twin import attach_live
 
@@ -204,6 +219,9 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
         from models import available_models
 
         await asyncio.to_thread(available_models)
+        # Load the library's buildings in the background, so the first run request checks its
+        # scenario against a cached building within milliseconds.
+        threading.Thread(target=_warm_building_cache, name="warm-buildings", daemon=True).start()
         try:
             yield
         finally:

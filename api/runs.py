@@ -203,17 +203,23 @@ def quick_check(data: dict, file: str, base_dir: Path | None) -> tuple[Scenario,
     return scenario, model, building, count
 
 
+FULL_CHECK_MAX_POINTS = 50
+
+
 def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Path, buildings_dir: Path,
                 overrides: dict[str, Any] | None = None, sweep: dict[str, list[Any]] | None = None,
                 replications: int | None = None, seed: int | None = None, name: str | None = None,
-                full: bool = False) -> tuple[RunJob, LoadedScenario | None]:
+                full: bool | None = None) -> tuple[RunJob, LoadedScenario | None]:
     """Resolve and check a run request; raise :class:`SpecError` naming every problem.
 
     ``library`` names a scenario file the server knows; ``document`` is a posted scenario.
     ``overrides`` set fields by dotted path (``params.technicians``), ``sweep`` replaces the
     scenario's sweep, ``replications`` and ``seed`` replace the scenario's. Without ``full`` only
     :func:`quick_check` runs (no building is loaded); with it, the complete
-    :func:`scenarios.spec.parse_scenario` too, whose result is returned.
+    :func:`scenarios.spec.parse_scenario` too, whose result is returned. By default (``None``) the
+    complete check runs when the sweep has at most :data:`FULL_CHECK_MAX_POINTS` points: the
+    building comes from a cache, so it costs milliseconds, and a parameter the building refutes
+    (an event naming an unknown stair) is a 422 at once rather than a failed run.
     """
     if library is not None:
         src = find_scenario(library, scenarios_dir)
@@ -235,6 +241,8 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
     if source == "posted":
         base_dir = _posted_building(data, file, buildings_dir)
     scenario, model, building_path, points = quick_check(data, file, base_dir)
+    if full is None:
+        full = points <= FULL_CHECK_MAX_POINTS
     loaded = parse_scenario(data, file, base_dir) if full else None
     job = RunJob(doc=data, file=file, base_dir=str(base_dir) if base_dir is not None else None,
                  replications=replications or scenario.replications,

@@ -15,6 +15,7 @@ field path and the offending value.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -27,10 +28,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from models import ModelSpec, UnknownModelError, get_model
 from twin.errors import SpecError, SpecIssue, format_path, format_value, issues_from_validation_error
 from twin.graph import build_graph
-from twin.loader import load_building, parse_yaml_text, read_yaml, sample_names
+from twin.loader import load_building, parse_yaml_text, read_yaml, sample_names, sample_path
 from twin.spec import Building, Id
 
 __all__ = ["Scenario", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
+           "building_and_graph",
            "load_scenario", "parse_scenario", "apply_overrides"]
 
 LIBRARY_DIR = Path(__file__).parent / "library"
@@ -147,6 +149,26 @@ def _building_ref(ref: str, base_dir: Path | None) -> str:
     return ref
 
 
+def building_and_graph(ref: str | Path) -> tuple[Building, nx.MultiGraph]:
+    """A building and its floor graph, loaded once per file version (path, size, modification time):
+    a service checking many scenarios against the same tower does not parse it every time."""
+    path = Path(ref)
+    if not path.exists():
+        path = sample_path(str(ref)) or path
+    try:
+        st = path.stat()
+    except OSError:
+        building = load_building(ref)  # raises the loader's own error
+        return building, build_graph(building)
+    return _cached_building(str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_building(path: str, size: int, mtime_ns: int) -> tuple[Building, nx.MultiGraph]:
+    building = load_building(Path(path))
+    return building, build_graph(building)
+
+
 def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = None) -> LoadedScenario:
     """Check a parsed scenario document completely; raise :class:`SpecError` with every problem."""
     if not isinstance(data, dict):
@@ -162,13 +184,12 @@ def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = 
 
     ref = _building_ref(scenario.building, base_dir)
     try:
-        building = load_building(ref)
+        building, graph = building_and_graph(ref)
     except SpecError as exc:
         if exc.issues[0].path == "(file)" and len(exc.issues) == 1:
             raise SpecError.single(file, "building", f"no building file or sample {scenario.building!r} "
                                    f"(samples: {', '.join(sample_names())})") from None
         raise
-    graph = build_graph(building)
 
     points: list[SweepPoint] = []
     sweep = scenario.sweep or {}

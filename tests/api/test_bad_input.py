@@ -103,3 +103,15 @@ def test_scenario_with_building_errors(client, api_env, tmp_path):
     r = client.post("/scenarios/validate", json={"document": {**doc, "building": "/etc/passwd"}},
                     headers=api_env.auth("viewer"))
     assert r.json()["valid"] is False and r.json()["issues"][0]["path"] == "building"
+
+
+def test_run_refuted_by_its_building_is_a_422(client, api_env):
+    """Parameters the building refutes (an event naming an unknown stair) are refused when the run is
+    submitted, naming the field — not accepted and then failed."""
+    r = client.post("/runs", json={"scenario": "tower-full-drill", "replications": 1,
+                                   "set": {"params.events": [{"type": "closed", "stair": "ST-NOWHERE", "at_s": 0}]}},
+                    headers=api_env.auth("planner"))
+    assert r.status_code == 422, r.text
+    item = _detail(r)[0]
+    assert "ST-NOWHERE" in item["msg"] and "params.events[0].stair" in " ".join(map(str, item["loc"])) + item.get(
+        "path", "")
