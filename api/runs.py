@@ -18,9 +18,7 @@ running puts them back in the queue when it starts again (same seed, same result
 from __future__ import annotations
 
 import copy
-import itertools
 import json
-import math
 import logging
 import multiprocessing
 import pickle
@@ -41,12 +39,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from models import ModelSpec, UnknownModelError, get_model
-from scenarios.spec import LIBRARY_DIR, MAX_SWEEP_POINTS, LoadedScenario, Scenario, parse_scenario
-from twin.errors import SpecError, SpecIssue, format_value, issues_from_validation_error
+from scenarios.spec import LIBRARY_DIR, LoadedScenario, Scenario, parse_scenario, set_path, sweep_points
+from twin.errors import SpecError, format_value, issues_from_validation_error
 from twin.loader import read_yaml, sample_path
 
 __all__ = ["RunManager", "RunRecord", "RunJob", "RunLimitError", "RunNotFound", "ScenarioSource",
-           "scenario_sources", "find_scenario", "prepare_job", "quick_check", "set_dotted", "ACTIVE", "FINISHED"]
+           "scenario_sources", "find_scenario", "prepare_job", "quick_check", "ACTIVE", "FINISHED"]
 
 log = logging.getLogger(__name__)
 
@@ -79,21 +77,6 @@ def scenario_sources(scenarios_dir: Path | None) -> dict[str, ScenarioSource]:
 
 def find_scenario(name: str, scenarios_dir: Path | None) -> ScenarioSource | None:
     return scenario_sources(scenarios_dir).get(name)
-
-
-def set_dotted(doc: dict, dotted: str, value: Any, file: str) -> None:
-    """Set ``params.alarm_delay_s``-style paths in a scenario document (a copy is the caller's)."""
-    keys = dotted.split(".")
-    if not all(keys):
-        raise SpecError.single(file, dotted, "a field path is names joined by dots, e.g. params.technicians")
-    node = doc
-    for key in keys[:-1]:
-        if node.get(key) is None:
-            node[key] = {}
-        if not isinstance(node[key], dict):
-            raise SpecError.single(file, dotted, f"cannot set inside {format_value(node[key])}: not a mapping")
-        node = node[key]
-    node[keys[-1]] = value
 
 
 # --- a run's job --------------------------------------------------------------------------------
@@ -159,12 +142,6 @@ def _building_path(ref: str, base_dir: Path | None, file: str) -> Path:
     return sample
 
 
-def _in_params(path: str) -> str:
-    if path == "(top level)":
-        return "params"
-    return f"params{path}" if path.startswith("[") else f"params.{path}"
-
-
 def quick_check(data: dict, file: str, base_dir: Path | None) -> tuple[Scenario, ModelSpec, Path, int]:
     """The checks that need no building: the scenario's fields, its model, the model's parameters at
     every sweep point, that the building exists. Milliseconds, whatever the run's size; the full
@@ -178,28 +155,7 @@ def quick_check(data: dict, file: str, base_dir: Path | None) -> tuple[Scenario,
     except UnknownModelError as exc:
         raise SpecError.single(file, "model", str(exc)) from None
     building = _building_path(scenario.building, base_dir, file)
-    sweep = scenario.sweep or {}
-    for key, values in sweep.items():
-        if not key.startswith("params.") or len(key) <= len("params."):
-            raise SpecError.single(file, f"sweep.{key}", "a swept field is a model parameter: write params.NAME")
-        if not values:
-            raise SpecError.single(file, f"sweep.{key}", "give at least one value")
-    # Count before expanding: a few keys with many values are more points than memory holds.
-    count = math.prod(len(v) for v in sweep.values()) if sweep else 1
-    if count > MAX_SWEEP_POINTS:
-        raise SpecError.single(file, "sweep", f"{count} points is more than the limit of {MAX_SWEEP_POINTS}")
-    for combo in (itertools.product(*sweep.values()) if sweep else [()]):
-        assignments = dict(zip(sweep.keys(), combo))
-        doc = {"params": copy.deepcopy(scenario.params)}
-        for key, value in assignments.items():
-            set_dotted(doc, key, value, file)
-        try:
-            model.params.model_validate(doc["params"])
-        except ValidationError as exc:
-            where = ", ".join(f"{k}={v!r}" for k, v in assignments.items())
-            raise SpecError([SpecIssue(i.file, _in_params(i.path),
-                                       i.message + (f" (in sweep point {where})" if where else ""))
-                             for i in issues_from_validation_error(exc, file, doc["params"])]) from None
+    count = len(sweep_points(scenario, model, file))
     return scenario, model, building, count
 
 
@@ -235,7 +191,7 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
         raise SpecError.single(file, "(top level)", f"a scenario is a mapping of fields, got {type(data).__name__}")
     data = copy.deepcopy(data)
     for path, value in (overrides or {}).items():
-        set_dotted(data, path, value, file)
+        set_path(data, path, value, file)
     if sweep is not None:
         data["sweep"] = sweep or None
     if source == "posted":

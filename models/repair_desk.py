@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-import simpy
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.harness import KPI, Chart, ModelContext, ModelSpec, ReplicationResult, register

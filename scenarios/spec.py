@@ -32,7 +32,7 @@ from twin.loader import load_building, parse_yaml_text, read_yaml, sample_names,
 from twin.spec import Building, Id
 
 __all__ = ["Scenario", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
-           "building_and_graph",
+           "building_and_graph", "sweep_points", "set_path",
            "load_scenario", "parse_scenario", "apply_overrides"]
 
 LIBRARY_DIR = Path(__file__).parent / "library"
@@ -100,14 +100,17 @@ def resolve_scenario_path(ref: str | Path) -> Path:
     raise SpecError.single(str(ref), "(file)", f"no such file, and no library scenario of that name (library: {names})")
 
 
-def _set_path(doc: dict, dotted: str, value: Any, file: str) -> None:
+def set_path(doc: dict, dotted: str, value: Any, file: str) -> None:
+    """Set a ``params.alarm_delay_s``-style path in a scenario document (in place)."""
     keys = dotted.split(".")
+    if not all(keys):
+        raise SpecError.single(file, dotted, "a field path is names joined by dots, e.g. params.technicians")
     node = doc
     for key in keys[:-1]:
-        if not isinstance(node.get(key), dict):
-            node[key] = {} if node.get(key) is None else node[key]
-            if not isinstance(node[key], dict):
-                raise SpecError.single(file, dotted, f"cannot set inside {format_value(node[key])}: not a mapping")
+        if node.get(key) is None:
+            node[key] = {}
+        if not isinstance(node[key], dict):
+            raise SpecError.single(file, dotted, f"cannot set inside {format_value(node[key])}: not a mapping")
         node = node[key]
     node[keys[-1]] = value
 
@@ -123,7 +126,7 @@ def apply_overrides(data: dict, overrides: list[str] | tuple[str, ...], file: st
             value = parse_yaml_text(text, file)
         except SpecError:
             value = text  # not YAML: keep the text, the field's own check will judge it
-        _set_path(doc, path.strip(), value, file)
+        set_path(doc, path.strip(), value, file)
     return doc
 
 
@@ -147,6 +150,46 @@ def _building_ref(ref: str, base_dir: Path | None) -> str:
     if base_dir is not None and not Path(ref).is_absolute() and (base_dir / ref).is_file():
         return str(base_dir / ref)
     return ref
+
+
+def sweep_points(scenario: Scenario, model: ModelSpec, file: str, *, building: Building | None = None,
+                 graph: nx.MultiGraph | None = None) -> tuple[SweepPoint, ...]:
+    """Every sweep point with its validated model parameters (one point when there is no sweep).
+
+    The sweep's keys must be ``params.NAME`` paths and its size within the limit (counted before
+    anything is expanded). With a building, the model's own check of the parameters against it
+    runs at every point too. Problems name the file and field; a sweep point's also its values.
+    """
+    sweep = scenario.sweep or {}
+    for key, values in sweep.items():
+        if not key.startswith("params.") or len(key) <= len("params."):
+            raise SpecError.single(file, f"sweep.{key}", "a swept field is a model parameter: write params.NAME")
+        if not values:
+            raise SpecError.single(file, f"sweep.{key}", "give at least one value")
+    n_points = math.prod(len(v) for v in sweep.values()) if sweep else 1
+    if n_points > MAX_SWEEP_POINTS:
+        raise SpecError.single(file, "sweep", f"{n_points} points is more than the limit of {MAX_SWEEP_POINTS}")
+    points: list[SweepPoint] = []
+    for index, combo in enumerate(itertools.product(*sweep.values()) if sweep else [()]):
+        assignments = dict(zip(sweep.keys(), combo))
+        doc = {"params": copy.deepcopy(scenario.params)}
+        for key, value in assignments.items():
+            set_path(doc, key, value, file)
+        try:
+            params = _validate_params(model, doc["params"], file, doc, ("params",))
+            problems = list(model.check(params, building, graph)) if (
+                building is not None and model.check is not None) else []
+            if problems:
+                raise SpecError([SpecIssue(file, _prefixed(("params",), format_path(loc, doc["params"])), msg)
+                                 for loc, msg in problems])
+        except SpecError as exc:
+            if not assignments:
+                raise
+            where = ", ".join(f"{k}={v!r}" for k, v in assignments.items())
+            raise SpecError([SpecIssue(i.file, i.path, f"{i.message} (in sweep point {where})")
+                             for i in exc.issues]) from None
+        points.append(SweepPoint(index, assignments, params))
+    return tuple(points)
 
 
 def building_and_graph(ref: str | Path) -> tuple[Building, nx.MultiGraph]:
@@ -191,36 +234,8 @@ def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = 
                                    f"(samples: {', '.join(sample_names())})") from None
         raise
 
-    points: list[SweepPoint] = []
-    sweep = scenario.sweep or {}
-    for key, values in sweep.items():
-        if not key.startswith("params.") or len(key) <= len("params."):
-            raise SpecError.single(file, f"sweep.{key}", "a swept field is a model parameter: write params.NAME")
-        if not values:
-            raise SpecError.single(file, f"sweep.{key}", "give at least one value")
-    n_points = math.prod(len(v) for v in sweep.values()) if sweep else 1
-    if n_points > MAX_SWEEP_POINTS:
-        raise SpecError.single(file, "sweep", f"{n_points} points is more than the limit of {MAX_SWEEP_POINTS}")
-    combos = list(itertools.product(*sweep.values())) if sweep else [()]
-    for index, combo in enumerate(combos):
-        assignments = dict(zip(sweep.keys(), combo))
-        doc = {"params": copy.deepcopy(scenario.params)}
-        for key, value in assignments.items():
-            _set_path(doc, key, value, file)
-        try:
-            params = _validate_params(model, doc["params"], file, doc, ("params",))
-            problems = list(model.check(params, building, graph)) if model.check is not None else []
-            if problems:
-                raise SpecError([SpecIssue(file, _prefixed(("params",), format_path(loc, doc["params"])), msg)
-                                 for loc, msg in problems])
-        except SpecError as exc:
-            if not assignments:
-                raise
-            where = ", ".join(f"{k}={v!r}" for k, v in assignments.items())
-            raise SpecError([SpecIssue(i.file, i.path, f"{i.message} (in sweep point {where})")
-                             for i in exc.issues]) from None
-        points.append(SweepPoint(index, assignments, params))
-    return LoadedScenario(scenario, file, model, building, scenario.building, graph, tuple(points), data)
+    points = sweep_points(scenario, model, file, building=building, graph=graph)
+    return LoadedScenario(scenario, file, model, building, scenario.building, graph, points, data)
 
 
 def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> LoadedScenario:
