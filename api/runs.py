@@ -36,11 +36,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 
-from models import ModelSpec, UnknownModelError, get_model
-from scenarios.spec import LIBRARY_DIR, LoadedScenario, Scenario, parse_scenario, set_path, sweep_points
-from twin.errors import SpecError, format_value, issues_from_validation_error
+from models import ModelSpec
+from scenarios.spec import (LIBRARY_DIR, LoadedScenario, Scenario, parse_scenario, scenario_and_model, set_path,
+                            sweep_points)
+from twin.errors import SpecError, format_value
 from twin.loader import read_yaml, sample_path
 
 __all__ = ["RunManager", "RunRecord", "RunJob", "RunLimitError", "RunNotFound", "ScenarioSource",
@@ -146,14 +146,7 @@ def quick_check(data: dict, file: str, base_dir: Path | None) -> tuple[Scenario,
     """The checks that need no building: the scenario's fields, its model, the model's parameters at
     every sweep point, that the building exists. Milliseconds, whatever the run's size; the full
     check (the parameters against the building) follows in the pool process."""
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise SpecError(issues_from_validation_error(exc, file, data)) from None
-    try:
-        model = get_model(scenario.model)
-    except UnknownModelError as exc:
-        raise SpecError.single(file, "model", str(exc)) from None
+    scenario, model = scenario_and_model(data, file)
     building = _building_path(scenario.building, base_dir, file)
     count = len(sweep_points(scenario, model, file))
     return scenario, model, building, count

@@ -32,7 +32,7 @@ from twin.loader import load_building, parse_yaml_text, read_yaml, sample_names,
 from twin.spec import Building, Id
 
 __all__ = ["Scenario", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
-           "building_and_graph", "sweep_points", "set_path",
+           "building_and_graph", "scenario_and_model", "sweep_points", "set_path",
            "load_scenario", "parse_scenario", "apply_overrides"]
 
 LIBRARY_DIR = Path(__file__).parent / "library"
@@ -212,8 +212,8 @@ def _cached_building(path: str, size: int, mtime_ns: int) -> tuple[Building, nx.
     return building, build_graph(building)
 
 
-def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = None) -> LoadedScenario:
-    """Check a parsed scenario document completely; raise :class:`SpecError` with every problem."""
+def scenario_and_model(data: Any, file: str) -> tuple[Scenario, ModelSpec]:
+    """The scenario's own fields checked, and its registered model (no building is loaded)."""
     if not isinstance(data, dict):
         raise SpecError.single(file, "(top level)", f"a scenario file is a mapping of fields, got {type(data).__name__}")
     try:
@@ -224,7 +224,12 @@ def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = 
         model = get_model(scenario.model)
     except UnknownModelError as exc:
         raise SpecError.single(file, "model", str(exc)) from None
+    return scenario, model
 
+
+def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = None) -> LoadedScenario:
+    """Check a parsed scenario document completely; raise :class:`SpecError` with every problem."""
+    scenario, model = scenario_and_model(data, file)
     ref = _building_ref(scenario.building, base_dir)
     try:
         building, graph = building_and_graph(ref)
