@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,24 @@ def run_twin(*args: str, cwd: Path | None = None, timeout: float = 300) -> subpr
     env = dict(os.environ, COLUMNS="200", PYTHONWARNINGS="ignore")
     return subprocess.run([sys.executable, "-m", "api", *args], cwd=cwd or REPO, capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+def ensure_debian_package(package: str, find: Callable[[], str | None]) -> str:
+    """What ``find`` finds (a binary's path), installing the Debian ``package`` with apt-get when it
+    is missing and we are root; otherwise the test is skipped with the reason."""
+    path = find()
+    if path:
+        return path
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip(f"{package} is not installed and these tests are not root to install it; "
+                    f"run `apt-get install {package}` (or `make system-deps`)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
+    result = subprocess.run(install, capture_output=True, text=True, env=env, timeout=900)
+    if result.returncode != 0:
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=900)
+        result = subprocess.run(install, capture_output=True, text=True, env=env, timeout=900)
+    path = find()
+    if not path:
+        pytest.skip(f"could not install {package}: {result.stderr.strip()[-300:]}")
+    return path

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, when missing. Run by `make test`.
 set -euo pipefail
-packages=(chromium mosquitto)   # filled in as parts that need system packages land (mosquitto, chromium)
+packages=(mosquitto chromium libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri)   # broker for live tests; browser for the console tests; EGL/Mesa for off-screen VTK
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

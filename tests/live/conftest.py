@@ -8,8 +8,6 @@ Tests that kill or restart a broker get their own (``own_broker``).
 
 from __future__ import annotations
 
-import os
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 
 from twin.live.broker import Broker, find_mosquitto
 from twin.loader import parse_building, read_yaml
+from tests.conftest import ensure_debian_package
 from twin.spec import Building
 
 LIVE_DATA = Path(__file__).parent / "data"
@@ -25,22 +24,7 @@ BLOCK_FILE = LIVE_DATA / "live_block.yaml"
 
 def ensure_mosquitto() -> str:
     """The mosquitto binary, installed with apt-get when missing and allowed; else skip."""
-    path = find_mosquitto()
-    if path:
-        return path
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("mosquitto is not installed and these tests are not root to install it; "
-                    "run `apt-get install mosquitto` (or `make system-deps`)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "mosquitto"]
-    result = subprocess.run(install, capture_output=True, text=True, env=env, timeout=600)
-    if result.returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=600)
-        result = subprocess.run(install, capture_output=True, text=True, env=env, timeout=600)
-    path = find_mosquitto()
-    if not path:
-        pytest.skip(f"could not install mosquitto: {result.stderr.strip()[-300:]}")
-    return path
+    return ensure_debian_package("mosquitto", find_mosquitto)
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import ensure_debian_package
 
 VIEWER_DATA = Path(__file__).parent / "data"
 BLOCK_FILE = VIEWER_DATA / "viewer_block.yaml"
@@ -34,34 +35,13 @@ def block():
 
 def ensure_chromium() -> str:
     """The Debian chromium binary, installed with apt-get when missing (as root); else skip."""
-    if os.path.exists(CHROMIUM):
-        return CHROMIUM
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("chromium is not installed and the tests are not root to install it: "
-                    "run tools/system-deps.sh (apt-get install chromium)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"]
-    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-    if result.returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, timeout=900)
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"could not install chromium: {result.stderr.strip()[-300:]}")
-    return CHROMIUM
+    return ensure_debian_package("chromium", lambda: CHROMIUM if os.path.exists(CHROMIUM) else None)
 
 
 def _ensure_mosquitto() -> None:
     from twin.live.broker import find_mosquitto
 
-    if find_mosquitto():
-        return
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("mosquitto is not installed: run tools/system-deps.sh")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "mosquitto"],
-                   capture_output=True, env=env, timeout=900)
-    if not find_mosquitto():
-        pytest.skip("could not install mosquitto")
+    ensure_debian_package("mosquitto", find_mosquitto)
 
 
 class ConsoleServer:
