@@ -87,6 +87,7 @@ def playback_fps(frames: int) -> tuple[float, float, int]:
     with BuildingScene(building, off_screen=True, window_size=SIZE) as scene:
         playback = EvacuationPlayback(scene, tracks)
         fps, speed = 15.0, tracks.duration_s * 15.0 / frames  # the whole drill in `frames` frames
+        playback.render(0.0)  # warm-up: the first render of a process compiles its shaders
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
             playback.export(Path(tmp) / "drill.mp4", fps=fps, speed=speed)

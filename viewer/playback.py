@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import json
 import math
+import queue
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -625,15 +627,36 @@ class EvacuationPlayback:
                                         ffmpeg_log_level="error", ffmpeg_params=["-preset", "ultrafast", "-tune", "animation"])
         else:
             writer = imageio.get_writer(path, mode="I", duration=1000.0 / fps, loop=0)
+        # Encoding runs beside rendering: a writer thread feeds the encoder (ffmpeg, its own process)
+        # while the next frame renders, so a frame costs the slower of the two, not their sum.
+        frames: queue.Queue = queue.Queue(maxsize=4)
+        failure: list[BaseException] = []
+
+        def writing() -> None:
+            while (image := frames.get()) is not None:
+                if not failure:
+                    try:
+                        writer.append_data(image)
+                    except BaseException as exc:  # reported in the caller's thread below
+                        failure.append(exc)
+
+        thread = threading.Thread(target=writing, name="playback-export", daemon=True)
+        thread.start()
         try:
             for t in times:
+                if failure:
+                    break
                 if text is not None:
                     _set_text(text, self._caption(t))
-                writer.append_data(self.render(float(t)))
+                frames.put(self.render(float(t)))
         finally:
+            frames.put(None)
+            thread.join()
             writer.close()
             if text is not None:
                 self.scene.plotter.remove_actor(text)
+        if failure:
+            raise PlaybackError(f"{path}: the video could not be written: {failure[0]}") from failure[0]
         return path
 
     def export_frames(self, folder: str | Path, times: Iterable[float] | None = None, *, every_s: float = 30.0,
