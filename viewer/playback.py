@@ -27,6 +27,7 @@ PNG frames, and opens a desktop window with a time slider and play controls.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import queue
@@ -75,6 +76,29 @@ def _set_text(actor, text: str) -> None:
         actor.SetInput(text)
     else:
         actor.SetText(2, text)
+
+
+def _stamp_caption(image: np.ndarray, text: str) -> np.ndarray:
+    """The frame with ``text`` drawn in its upper-left corner (on a light band, dark letters)."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.fromarray(image)
+    draw = ImageDraw.Draw(picture)
+    font = _caption_font()
+    left, top, right, bottom = draw.textbbox((12, 10), text, font=font)
+    draw.rectangle((left - 6, top - 4, right + 6, bottom + 4), fill=(255, 255, 255))
+    draw.text((12, 10), text, fill=(34, 34, 34), font=font)
+    return np.asarray(picture)
+
+
+@functools.lru_cache(maxsize=1)
+def _caption_font():
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=18)
+    except TypeError:  # Pillow without FreeType sizes: its small bitmap font
+        return ImageFont.load_default()
 
 
 class PlaybackError(ValueError):
@@ -620,23 +644,25 @@ class EvacuationPlayback:
         if suffix not in (".mp4", ".gif"):
             raise PlaybackError(f"{path}: export as .mp4 or .gif")
         times = self.frame_times(fps=fps, speed=speed, start_s=start_s, end_s=end_s)
-        text = self._caption_actor() if caption else None
         if suffix == ".mp4":
             # x264 "ultrafast": encoding keeps pace with rendering on a small machine (files ~2x larger).
             writer = imageio.get_writer(path, fps=fps, codec="libx264", quality=7, macro_block_size=8,
                                         ffmpeg_log_level="error", ffmpeg_params=["-preset", "ultrafast", "-tune", "animation"])
         else:
             writer = imageio.get_writer(path, mode="I", duration=1000.0 / fps, loop=0)
-        # Encoding runs beside rendering: a writer thread feeds the encoder (ffmpeg, its own process)
-        # while the next frame renders, so a frame costs the slower of the two, not their sum.
+        # Encoding runs beside rendering: a writer thread stamps the caption and feeds the encoder
+        # (ffmpeg, its own process) while the next frame renders, so a frame costs the slower of
+        # the two, not their sum. The caption is drawn on the picture, not as a 3D text actor,
+        # which would cost a software renderer as much as the whole scene.
         frames: queue.Queue = queue.Queue(maxsize=4)
         failure: list[BaseException] = []
 
         def writing() -> None:
-            while (image := frames.get()) is not None:
+            while (item := frames.get()) is not None:
                 if not failure:
                     try:
-                        writer.append_data(image)
+                        image, t = item
+                        writer.append_data(_stamp_caption(image, self._caption(t)) if caption else image)
                     except BaseException as exc:  # reported in the caller's thread below
                         failure.append(exc)
 
@@ -646,15 +672,11 @@ class EvacuationPlayback:
             for t in times:
                 if failure:
                     break
-                if text is not None:
-                    _set_text(text, self._caption(t))
-                frames.put(self.render(float(t)))
+                frames.put((self.render(float(t)), float(t)))
         finally:
             frames.put(None)
             thread.join()
             writer.close()
-            if text is not None:
-                self.scene.plotter.remove_actor(text)
         if failure:
             raise PlaybackError(f"{path}: the video could not be written: {failure[0]}") from failure[0]
         return path
@@ -668,18 +690,12 @@ class EvacuationPlayback:
         folder.mkdir(parents=True, exist_ok=True)
         if times is None:
             times = np.arange(0.0, self.duration_s + every_s, every_s)
-        text = self._caption_actor() if caption else None
         paths = []
-        try:
-            for i, t in enumerate(times):
-                if text is not None:
-                    _set_text(text, self._caption(float(t)))
-                path = folder / f"frame_{i:05d}.png"
-                _write_png(path, self.render(float(t)))
-                paths.append(path)
-        finally:
-            if text is not None:
-                self.scene.plotter.remove_actor(text)
+        for i, t in enumerate(times):
+            path = folder / f"frame_{i:05d}.png"
+            image = self.render(float(t))
+            _write_png(path, _stamp_caption(image, self._caption(float(t))) if caption else image)
+            paths.append(path)
         return paths
 
     def _caption(self, t: float) -> str:
