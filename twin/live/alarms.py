@@ -402,6 +402,13 @@ class AlarmEngine:
         self.started_ms = clock()
         self.devices = device_catalogue(building)
         self._rules_by_device = {ident: rules.for_device(info) for ident, info in self.devices.items()}
+        # What a state change is checked against: each device's threshold and state rules with the
+        # points they read, for devices that have any (most state messages concern none of them).
+        self._value_rules: dict[str, tuple[tuple[Rule, frozenset[str]], ...]] = {}
+        for ident, device_rules in self._rules_by_device.items():
+            value_rules = tuple((r, r.points) for r in device_rules if r.kind in ("threshold", "state"))
+            if value_rules:
+                self._value_rules[ident] = value_rules
         self._alarms: dict[str, Alarm] = {}
         self._pending: dict[tuple[str, str], int] = {}
         self._lock = threading.RLock()
@@ -437,14 +444,17 @@ class AlarmEngine:
         """Check the rules of each device whose state changed."""
         now = self.clock() if now_ms is None else now_ms
         out: list[AlarmTransition] = []
+        value_rules = self._value_rules
         with self._lock:
             for change in changes:
                 if not change.applied:
                     continue
-                rules = self._rules_by_device.get(change.device, ())
+                rules = value_rules.get(change.device)
+                if rules is None:
+                    continue
                 values = None
-                for rule in rules:
-                    if rule.kind in ("threshold", "state") and not rule.points.isdisjoint(change.applied):
+                for rule, points in rules:
+                    if not points.isdisjoint(change.applied):
                         if values is None:
                             values = self.state.values(change.device)
                         self._check(rule, change.device, values, now, out)

@@ -14,6 +14,10 @@ The bridge is an MQTT client (paho-mqtt 2, callback API version 2) that:
 Paho calls ``on_message`` on its network thread, and an exception there kills that thread.
 So the callback does only one thing — decode the message and put the result (or the reason it
 was rejected) on a queue for the ingest thread — inside a ``try`` that catches everything.
+With ``defer_decoding`` it does even less: it puts the raw message on the queue, and the ingest
+thread decodes it (:meth:`Bridge.decode`). The live service works that way — paho's thread,
+which reads the socket, is then free for the next message, and a backlog waits in the queue as
+plain tuples, which Python's garbage collector does not have to walk over and over.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from paho.mqtt.properties import Properties
 from twin.live.payloads import DeadLetter, DecodeError, Decoder, Message
 from twin.live.values import wall_ms
 
-__all__ = ["MqttSettings", "MqttUrlError", "Inbound", "Rejected", "Bridge", "parse_mqtt_url", "tls_context"]
+__all__ = ["MqttSettings", "MqttUrlError", "Inbound", "Rejected", "Received", "Bridge", "parse_mqtt_url",
+           "tls_context"]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +121,14 @@ def parse_mqtt_url(url: str) -> MqttSettings:
     )
 
 
+Received = tuple[bytes, bytes, int, int, int]
+"""A message as it came off the wire: ``(topic, payload, received_ms, mid, qos)``, topic still bytes.
+
+A plain tuple, not a named one: a backlog of these waits in the ingest queue, and the garbage
+collector stops tracking a tuple of bytes and ints (never a named tuple) once it has seen it.
+"""
+
+
 class Inbound(NamedTuple):
     """Decoded messages of one MQTT message, with what is needed to acknowledge it."""
 
@@ -151,15 +164,17 @@ class Bridge:
 
     ``subscriptions`` are topic filters (subscribed with QoS 1). ``status_topic`` is where the
     twin's birth and last will go. The ingest side calls :meth:`ack` after committing a QoS 1
-    message.
+    message. With ``defer_decoding`` the sink receives :data:`Received` tuples instead, which
+    the ingest side turns into :class:`Inbound` or :class:`Rejected` with :meth:`decode`.
     """
 
     def __init__(self, settings: MqttSettings, *, decoder: Decoder, sink: "queue.SimpleQueue[Any]",
                  subscriptions: list[str], status_topic: str, client_id: str,
-                 min_backoff_s: float = 0.5, max_backoff_s: float = 30.0):
+                 min_backoff_s: float = 0.5, max_backoff_s: float = 30.0, defer_decoding: bool = False):
         self.settings = settings
         self.decoder = decoder
         self.sink = sink
+        self.defer_decoding = defer_decoding
         self.subscriptions = list(dict.fromkeys(subscriptions))
         self.status_topic = status_topic
         self.client_id = settings.client_id or client_id
@@ -292,25 +307,11 @@ class Bridge:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            received_ms = wall_ms()
             self.received += 1
-            payload = msg.payload if isinstance(msg.payload, bytes) else bytes(msg.payload)
-            try:
-                topic = msg.topic
-            except UnicodeDecodeError:
-                topic = msg._topic.decode("utf-8", "replace")  # noqa: SLF001
-                self._reject(topic, payload, received_ms, DecodeError("topic", "topic is not UTF-8"), msg)
-                return
-            try:
-                messages = self.decoder.decode(topic, payload, received_ms)
-            except DecodeError as exc:
-                self._reject(topic, payload, received_ms, exc, msg)
-                return
-            except Exception as exc:  # a bug in decoding must not cost the message
-                self._reject(topic, payload, received_ms,
-                             DecodeError("internal", f"{type(exc).__name__}: {exc}"), msg)
-                return
-            self.sink.put(Inbound(messages, received_ms, msg.mid, msg.qos))
+            payload = msg.payload
+            received: Received = (msg._topic, payload if type(payload) is bytes else bytes(payload),  # noqa: SLF001
+                                  wall_ms(), msg.mid, msg.qos)
+            self.sink.put(received if self.defer_decoding else self.decode(received))
         except BaseException as exc:  # nothing may escape into paho's thread
             try:
                 self.last_error = f"on_message: {exc!r}"
@@ -318,6 +319,22 @@ class Bridge:
             except BaseException:
                 pass
 
-    def _reject(self, topic: str, payload: bytes, received_ms: int, error: DecodeError, msg: mqtt.MQTTMessage) -> None:
+    def decode(self, received: Received) -> Inbound | Rejected:
+        """Decode a message as it came off the wire; never raises (a rejection says why)."""
+        raw_topic, payload, received_ms, mid, qos = received
+        try:
+            topic = raw_topic if type(raw_topic) is str else raw_topic.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._reject(raw_topic.decode("utf-8", "replace"), payload, received_ms,
+                                DecodeError("topic", "topic is not UTF-8"), mid, qos)
+        try:
+            return Inbound(self.decoder.decode(topic, payload, received_ms), received_ms, mid, qos)
+        except DecodeError as exc:
+            return self._reject(topic, payload, received_ms, exc, mid, qos)
+        except Exception as exc:  # a bug in decoding must not cost the message
+            return self._reject(topic, payload, received_ms, DecodeError("internal", f"{type(exc).__name__}: {exc}"),
+                                mid, qos)
+
+    def _reject(self, topic: str, payload: bytes, received_ms: int, error: DecodeError, mid: int, qos: int) -> Rejected:
         self.rejected[error.reason] += 1
-        self.sink.put(Rejected(DeadLetter.of(topic, payload, received_ms, error), msg.mid, msg.qos))
+        return Rejected(DeadLetter.of(topic, payload, received_ms, error), mid, qos)

@@ -295,25 +295,28 @@ class TwinState:
 
     def apply_state(self, update: StateUpdate, received_ms: int) -> StateChange:
         """Apply a state message: newest device time wins per point; bookkeeping of seq and order."""
+        ts = update.ts_ms
         with self._lock:
             d = self._devices[update.device]
             d.messages += 1
-            d.last_seen = received_ms if d.last_seen is None else max(d.last_seen, received_ms)
-            out_of_order = d.last_ts is not None and update.ts_ms < d.last_ts
+            if d.last_seen is None or received_ms > d.last_seen:
+                d.last_seen = received_ms
+            last_ts = d.last_ts
+            out_of_order = last_ts is not None and ts < last_ts
             gap, reset, duplicate = 0, False, False
             seq = update.seq
             if seq is not None:
                 if d.seq is None:
                     d.seq = seq
                 elif seq == d.seq:
-                    duplicate = update.ts_ms == d.last_ts
+                    duplicate = ts == last_ts
                 elif seq > d.seq:
                     gap = seq - d.seq - 1
                     if gap:
                         d.seq_gaps += 1
                         d.missed += gap
                     d.seq = seq
-                elif not out_of_order and d.last_ts is not None and update.ts_ms > d.last_ts:
+                elif not out_of_order and last_ts is not None and ts > last_ts:
                     reset = True  # the device restarted its counter
                     d.seq = seq
                 elif d.missed:
@@ -322,19 +325,22 @@ class TwinState:
                 d.duplicates += 1
             if out_of_order:
                 d.out_of_order += 1
+            values, point_ts = d.values, d.point_ts
             applied: dict[str, Scalar] = {}
             for point, value in update.values.items():
-                old_ts = d.point_ts.get(point)
-                if old_ts is not None and update.ts_ms < old_ts:
-                    continue  # older than what we have: history only
-                if old_ts is None or d.values.get(point) != value:
+                old_ts = point_ts.get(point)
+                if old_ts is None:
                     applied[point] = value
-                d.values[point] = value
-                d.point_ts[point] = update.ts_ms
-            if d.last_ts is None or update.ts_ms >= d.last_ts:
-                d.last_ts = update.ts_ms
+                elif ts < old_ts:
+                    continue  # older than what we have: history only
+                elif values.get(point) != value:
+                    applied[point] = value
+                values[point] = value
+                point_ts[point] = ts
+            if last_ts is None or ts >= last_ts:
+                d.last_ts = ts
                 d.quality = update.quality
-            return StateChange(update.device, update.ts_ms, received_ms, update.values, FrozenMap(applied), seq,
+            return StateChange(update.device, ts, received_ms, update.values, FrozenMap(applied), seq,
                                out_of_order, duplicate, gap, reset, update.raw)
 
     def apply_status(self, status: DeviceStatus) -> bool:
