@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from viewer.scene import STATUS_COLORS, status_rgb
 
@@ -75,7 +76,10 @@ def test_fault_turns_pump_alarm_colour_in_browser(console_server, browser_page):
     # so click again (acknowledging is idempotent) until the button is gone or 20 s have passed.
     deadline = time.monotonic() + 20.0
     while page.query_selector("#alarm-table button.ack") is not None and time.monotonic() < deadline:
-        page.click("#alarm-table button.ack", timeout=5_000)
+        try:
+            page.click("#alarm-table button.ack", timeout=3_000)
+        except PlaywrightTimeoutError:  # gone meanwhile: the earlier click took
+            break
         page.wait_for_timeout(1_000)
     assert page.query_selector("#alarm-table button.ack") is None, "the alarm was not acknowledged from the browser"
 
