@@ -491,7 +491,19 @@ class _FirePanel(_Model):
         return super().fault_ended(kind, arg, env)
 
 
-class _Hvac(_Model):
+class _FanDriven(_Model):
+    """Equipment driven by a fan (AHUs, fans): a trip fault is announced as a ``fan_trip`` event."""
+
+    def fault_started(self, kind: str, arg: str | None, env: _Env) -> list[dict]:
+        super().fault_started(kind, arg, env)
+        return [{"type": "fan_trip", "severity": "major", "active": True}] if kind == "trip" else []
+
+    def fault_ended(self, kind: str, arg: str | None, env: _Env) -> list[dict]:
+        super().fault_ended(kind, arg, env)
+        return [{"type": "fan_trip", "severity": "major", "active": False}] if kind == "trip" else []
+
+
+class _Hvac(_FanDriven):
     def __init__(self, info: DeviceInfo, rated: dict[str, float], rng: np.random.Generator):
         super().__init__(info, rated, rng)
         self.chiller = "chiller" in info.kind.lower()
@@ -522,16 +534,8 @@ class _Hvac(_Model):
                 "fan_speed_pct": round(60 + 25 * env.demand + self.noise(1.0), 1) if running else 0.0,
                 "filter_dp_pa": round(self.filter_dp, 1), "power_kw": round(power, 1)}
 
-    def fault_started(self, kind: str, arg: str | None, env: _Env) -> list[dict]:
-        super().fault_started(kind, arg, env)
-        return [{"type": "fan_trip", "severity": "major", "active": True}] if kind == "trip" else []
 
-    def fault_ended(self, kind: str, arg: str | None, env: _Env) -> list[dict]:
-        super().fault_ended(kind, arg, env)
-        return [{"type": "fan_trip", "severity": "major", "active": False}] if kind == "trip" else []
-
-
-class _Fan(_Model):
+class _Fan(_FanDriven):
     """Fans: exhaust fans run by day; stair pressurisation and smoke fans stand by for a fire alarm."""
 
     def __init__(self, info: DeviceInfo, rated: dict[str, float], rng: np.random.Generator):
@@ -552,14 +556,6 @@ class _Fan(_Model):
         speed = (100.0 if self.life_safety else 50 + 40 * env.demand + self.noise(1.0)) if run_state == "running" else 0.0
         power = self.rated.get("power_kw", 5.5) * (speed / 100) ** 3
         return {"run_state": run_state, "speed_pct": round(speed, 1), "power_kw": round(power, 2)}
-
-    def fault_started(self, kind: str, arg: str | None, env: _Env) -> list[dict]:
-        super().fault_started(kind, arg, env)
-        return [{"type": "fan_trip", "severity": "major", "active": True}] if kind == "trip" else []
-
-    def fault_ended(self, kind: str, arg: str | None, env: _Env) -> list[dict]:
-        super().fault_ended(kind, arg, env)
-        return [{"type": "fan_trip", "severity": "major", "active": False}] if kind == "trip" else []
 
 
 class _Lighting(_Model):
