@@ -219,6 +219,12 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
         app.state.ctx = ctx
         if settings.live:
             await asyncio.to_thread(_start_live, ctx, live_factory or live_service_from_settings)
+        if ctx.live is not None and settings.triggers_enabled:
+            # Alarm → forecast: a bad triggers file stops the start with its file, field and value.
+            from api.triggers import TriggerRunner
+
+            ctx.triggers = TriggerRunner.from_settings(ctx)
+            ctx.triggers.start()
         # Import the models now, not in the first request that names one.
         from models import available_models
 
@@ -229,6 +235,8 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
         try:
             yield
         finally:
+            if ctx.triggers is not None:
+                ctx.triggers.stop()
             if ctx.live is not None:
                 from api.routers.twin import detach_live
 
@@ -250,13 +258,14 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
 
-    from api.routers import buildings, health, runs, scenarios, tokens, twin
+    from api.routers import buildings, health, runs, scenarios, tokens, triggers, twin
 
     app.include_router(buildings.router)
     app.include_router(twin.router)
     app.include_router(scenarios.router)
     app.include_router(scenarios.models_router)
     app.include_router(runs.router)
+    app.include_router(triggers.router)
     app.include_router(tokens.router)
     app.include_router(health.router)
 

@@ -42,6 +42,7 @@ class AppContext:
     live: Any = None
     live_link: Any = None
     live_error: str | None = None
+    triggers: Any = None
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 

@@ -127,10 +127,14 @@ _MQTT_HELP = "broker URL mqtt://[user:pass@]host[:port] or mqtts://… (default:
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="API port [8000]")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="API tokens, runs and results [twin-data]")
+@click.option("--triggers", "triggers_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, envvar="TWIN_TRIGGERS",
+              help="alarm → forecast triggers (YAML) [the shipped scenarios/triggers.yaml]")
+@click.option("--no-triggers", is_flag=True, help="start no forecasts when alarms are raised")
 def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool, force_simulator: bool,
           rate: float | None, fault_specs: tuple[str, ...], duration: float | None, rules: Path | None,
           mapping: Path | None, status_every: float, twin_id: str | None, api: bool, host: str | None,
-          port: int | None, data_dir: Path | None) -> None:
+          port: int | None, data_dir: Path | None, triggers_file: Path | None, no_triggers: bool) -> None:
     """Mirror BUILDING's live equipment (sample name or file; default: tower), with the API and
     web console unless --no-api."""
     from twin.live.service import LiveService
@@ -148,7 +152,8 @@ def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool
     except SpecError as exc:
         raise LiveUsageError(str(exc)) from None
     if api:
-        _serve_api(service, building, mqtt_url, host, port, data_dir, duration, b)
+        _serve_api(service, building, mqtt_url, host, port, data_dir, duration, b,
+                   triggers=triggers_file, triggers_enabled=not no_triggers)
         return
     with _until_stopped(duration) as stop:
         try:
@@ -171,7 +176,8 @@ def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool
 
 
 def _serve_api(service: Any, building: str, mqtt_url: str | None, host: str | None, port: int | None,
-               data_dir: Path | None, duration: float | None, b: Any) -> None:
+               data_dir: Path | None, duration: float | None, b: Any, *, triggers: Path | None = None,
+               triggers_enabled: bool = True) -> None:
     """Serve the FastAPI app whose lifespan starts and stops ``service`` (until Ctrl-C or --duration)."""
     import threading
 
@@ -181,11 +187,20 @@ def _serve_api(service: Any, building: str, mqtt_url: str | None, host: str | No
     from api.app import create_app
     from api.settings import Settings
 
-    extra = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None}
+    extra = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir, "triggers": triggers}.items()
+             if v is not None}
     try:
-        settings = Settings(building=building, mqtt_url=mqtt_url, **extra)
+        settings = Settings(building=building, mqtt_url=mqtt_url, triggers_enabled=triggers_enabled, **extra)
     except ValidationError as exc:
         raise LiveUsageError(f"twin serve: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+    if settings.triggers_enabled:
+        from api.runs import scenario_sources
+        from scenarios.triggers import load_triggers
+
+        try:  # a mistake in the triggers file stops us here, naming file, field and value
+            load_triggers(settings.triggers, known_scenarios=set(scenario_sources(settings.scenarios_dir)))
+        except SpecError as exc:
+            raise LiveUsageError(str(exc)) from None
     try:
         service.start()  # here, so that a user's mistake stops us with exit 2; the app's start is then a no-op
     except (HistoryError, BrokerError, MqttUrlError) as exc:

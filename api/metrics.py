@@ -64,6 +64,8 @@ class Metrics:
         self.request_seconds = Histogram("twin_http_request_duration_seconds", "time to answer an HTTP request",
                                          ["method", "route"], buckets=_DURATION_BUCKETS, registry=self.registry)
         self.runs_submitted = Counter("twin_runs_submitted", "scenario runs accepted", registry=self.registry)
+        self.runs_triggered = Counter("twin_runs_triggered", "scenario runs started by alarm triggers",
+                                      registry=self.registry)
         self.runs_finished = Counter("twin_runs_finished", "scenario runs finished", ["status"],
                                      registry=self.registry)
         self.run_seconds = Histogram("twin_run_duration_seconds", "wall time of a finished run",

@@ -674,3 +674,40 @@ class HealthOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"status": "ok", "live": True, "broker_connected": True, "store_writable": True, "history_writable": True,
          "lag_s": 0.4, "runs_active": 1, "version": "0.1.0"}]})
+
+
+# --- triggers -----------------------------------------------------------------------------------
+
+class TriggerOut(BaseModel):
+    """An alarm → forecast trigger (scenarios/triggers.yaml) and what it has done since the start."""
+
+    name: str
+    description: str
+    scenario: str
+    rules: list[str] | None = None
+    severities: list[str] | None = None
+    systems: list[str] | None = None
+    set: dict[str, Any] = Field(default_factory=dict)
+    replications: int | None = None
+    cooldown_s: float
+    enabled: bool
+    fired: int = 0
+    skipped: int = 0
+    last_alarm: str | None = None
+    last_run: str | None = None
+    last_at_ms: int | None = None
+    last_outcome: str | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "fire-evacuation-forecast", "description": "A fire alarm in a zone → an evacuation forecast",
+         "scenario": "live-fire-forecast", "rules": ["event:fire_alarm"], "severities": ["critical"],
+         "systems": None, "set": {"params.fire_floor": "{alarm.floor}"}, "replications": 10, "cooldown_s": 600,
+         "enabled": True, "fired": 1, "skipped": 0, "last_alarm": "event:fire_alarm:FAP-1:FZ-F12",
+         "last_run": "20261124T023001-a1b2c3", "last_at_ms": 1795545001000,
+         "last_outcome": "started run 20261124T023001-a1b2c3"}]})
+
+
+class TriggerList(BaseModel):
+    live: bool
+    """Whether the live twin runs (triggers only fire on a live twin)."""
+    triggers: list[TriggerOut]

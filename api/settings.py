@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     token_cache_s: Annotated[float, Field(ge=0)] = Field(
         30.0, description="how long a verified token is trusted before its hash is checked again")
     print_admin_token: bool = Field(True, description="print the admin token generated at first start")
+    triggers: Path | None = Field(None, description="alarm triggers file (format: scenarios/triggers.py); "
+                                                    "none uses the shipped scenarios/triggers.yaml")
+    triggers_enabled: bool = Field(True, description="start forecasts when alarms are raised on the live twin")
 
     @property
     def db_path(self) -> Path:

@@ -75,7 +75,10 @@ assumptions before comparing its results with a microscopic or another network s
   optionally a share of the others) from their floor's lift lobby to the discharge floor, serving
   the longest-waiting lobby first. Trips take the time of the car's kinematics (rated speed,
   acceleration and jerk), door opening and closing, and boarding; power loss stops them unless
-  they have a backup supply.
+  they have a backup supply. Cars listed in ``lifts.out_of_service`` do not serve.
+* **From the live twin.** A run started from a snapshot (``from_live``) takes the lift cars the
+  twin reports out of service, a total loss of supply, the fire floor of a fire alarm in a zone
+  and the occupancy profile of the local time as its initial conditions (:func:`from_live`).
 
 Results per replication: KPIs (RSET, mean and 95th percentile evacuation time, evacuated share,
 trapped, maximum queue, total queueing time, the least ASET − RSET margin…), and the tables
@@ -101,6 +104,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from models.harness import KPI, Chart, ModelContext, ModelSpec, ReplicationResult, register
+from models.live import LiveConditions, occupancy_for_time
 from models.occupants import OccupantGroup, PreMovement, presence_fraction, resolve_population, sample_population
 from models.theory import SFPE_A, SFPE_K_CORRIDOR, sfpe_max_specific_flow, sfpe_stair_k
 from twin.graph import exit_distances
@@ -207,6 +211,9 @@ class LiftEvacuation(BaseModel):
     """Time per place to board (and again to alight)."""
     backup_power: bool = False
     """Fire-service cars keep running after a power loss (secondary supply)."""
+    out_of_service: tuple[Id, ...] = ()
+    """Cars that do not serve the evacuation (under maintenance, faulty, trapped); a run from the
+    live twin adds the cars the twin reports out of service."""
 
 
 class EvacuationParams(BaseModel):
@@ -300,6 +307,9 @@ def check(params: EvacuationParams, building: Building, graph: nx.MultiGraph) ->
             value = getattr(ev, field, None)
             if value is not None and value not in known[field]:
                 problems.append((("events", i, field), f"unknown {field} {value!r}"))
+    for i, car in enumerate(params.lifts.out_of_service):
+        if car not in building.car_by_id:
+            problems.append((("lifts", "out_of_service", i), f"unknown lift car {car!r}"))
     floors = set(building.floor_by_id)
     if params.fire_floor is not None and params.fire_floor not in floors:
         problems.append((("fire_floor",), f"unknown floor {params.fire_floor!r}"))
@@ -712,7 +722,8 @@ class Evacuation:
             return []
         banks = []
         for group in self.building.elevators:
-            cars = [c for c in group.cars if lifts.cars == "all" or c.fire_service]
+            cars = [c for c in group.cars if (lifts.cars == "all" or c.fire_service)
+                    and c.id not in lifts.out_of_service]
             if not cars:
                 continue
             lobbies = {self.net.element_index[s]: self.net.el_pos[self.net.element_index[s]][2] for s in group.lobbies}
@@ -1464,6 +1475,66 @@ def run(ctx: ModelContext) -> ReplicationResult:
     return Evacuation(ctx).run()
 
 
+def from_live(params: EvacuationParams, cond: LiveConditions, building: Building) -> tuple[EvacuationParams, list[str]]:
+    """The evacuation as it would unfold from the building's live state (see :mod:`models.live`).
+
+    * lift cars the twin reports out of service do not serve the evacuation (always applied);
+    * mains lost: power fails at 0 s, stopping every lift not on a generator in service (the
+      fire-service cars keep running when a generator in service feeds them all);
+    * a fire alarm in a zone: its floor becomes the fire floor unless the scenario names one, and
+      the alarm has sounded — the alarm delay is 0 s, the forecast starts at the alarm;
+    * the occupancy profile follows the local time (night, weekday, weekend) unless the scenario
+      sets its own occupancy or occupant counts.
+    """
+    notes: list[str] = []
+    data = params.model_dump(mode="python")
+    explicit = params.model_fields_set
+    if cond.lifts_out:
+        cars = [c for c in cond.lifts_out if c in building.car_by_id]
+        merged = tuple(dict.fromkeys([*params.lifts.out_of_service, *cars]))
+        data["lifts"] = {**data["lifts"], "out_of_service": merged}
+        fs = [c for c in cars if building.car_by_id[c].fire_service]
+        notes.append("lift cars out of service, not used for evacuation: "
+                     + ", ".join(f"{c} ({cond.reasons.get(c, 'out of service')})" for c in cars)
+                     + (f" — {len(fs)} of them fire-service" if fs else ""))
+    if cond.mains_lost:
+        if not any(ev.type == "power_loss" and ev.at_s == 0 for ev in params.events):
+            data["events"] = [*data["events"], {"type": "power_loss", "at_s": 0.0}]
+        fire_cars = [c.id for g in building.elevators for c in g.cars if c.fire_service]
+        on_backup = bool(fire_cars) and all(c in cond.backup_fed for c in fire_cars)
+        if on_backup and not params.lifts.backup_power:
+            data["lifts"] = {**data["lifts"], "backup_power": True}
+        notes.append("mains lost (" + ", ".join(cond.supplies_out) + " out of service): power loss at 0 s; "
+                     + ("the fire-service cars run on a generator in service" if on_backup or params.lifts.backup_power
+                        else "no generator in service feeds the fire-service cars"))
+    elif cond.supplies_out:
+        notes.append("power equipment out of service: " + ", ".join(cond.supplies_out)
+                     + " (the lifts it feeds report their own state)")
+    if cond.fire_floor is not None:
+        if "fire_floor" in explicit and params.fire_floor not in (None, cond.fire_floor):
+            notes.append(f"fire floor {params.fire_floor} kept from the scenario; the live fire alarm is on "
+                         f"{', '.join(cond.fire_floors)}")
+        else:
+            data["fire_floor"] = cond.fire_floor
+            age = cond.alarm_age_s(cond.fire_floor)
+            notes.append(f"fire floor {cond.fire_floor} from the live fire alarm"
+                         + (f" raised {age:.0f} s before the snapshot" if age is not None else ""))
+        if params.alarm_delay_s != 0:
+            notes.append(f"the fire alarm has sounded: alarm delay {params.alarm_delay_s:g} s → 0 s")
+        data["alarm_delay_s"] = 0.0
+    else:
+        notes.append("no fire alarm in the live twin: the scenario's fire floor and alarm apply")
+    if "occupancy" in explicit or "occupant_counts" in explicit:
+        notes.append("occupancy kept from the scenario")
+    else:
+        profile = occupancy_for_time(building, cond.taken_at)
+        if profile is not None:
+            data["occupancy"] = profile
+            notes.append(f"occupancy profile {profile!r} for {cond.taken_at:%A %H:%M} at the building")
+    adjusted = EvacuationParams.model_validate(data)
+    return adjusted, notes
+
+
 SPEC = register(ModelSpec(
     name="evacuation",
     title="Fire evacuation",
@@ -1497,4 +1568,5 @@ SPEC = register(ModelSpec(
         Chart("Evacuation times", "occupants", "hist", x="arrival_s", x_label="time out (s)"),
     ),
     check=check,
+    from_live=from_live,
 ))

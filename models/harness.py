@@ -9,6 +9,9 @@ The context gives a replication everything it may use and nothing else: its own 
 environment, its own random generator (from the scenario seed via ``SeedSequence.spawn``), the
 building, its floor graph, the validated parameters, the horizon and an optional live snapshot
 as initial conditions. Models receive objects, never paths, sockets or environment variables.
+
+A model that starts from live state says how in ``ModelSpec.from_live`` (see :mod:`models.live`):
+the runner applies it once per sweep point, before any replication, and records what it did.
 """
 
 from __future__ import annotations
@@ -94,6 +97,11 @@ class ModelSpec:
     check: Callable[[BaseModel, Building, nx.MultiGraph], Sequence[tuple[tuple, str]]] | None = None
     """Checks of the parameters against the building (unknown space in an event…), run before any
     simulation; each problem is (location inside ``params``, message)."""
+    from_live: Callable[[BaseModel, Any, Building], tuple[BaseModel, list[str]]] | None = None
+    """``from_live(params, conditions, building) -> (params, notes)``: the parameters adjusted to
+    the live twin's :class:`models.live.LiveConditions` (equipment out of service, open alarms,
+    time of day), with one note per adjustment for the run's summary. A model without it runs
+    from a snapshot unchanged, and the summary says so."""
 
     def kpi(self, name: str) -> KPI:
         for k in self.kpis:

@@ -8,7 +8,8 @@ attended within 30 minutes and an ordinary repair within 2 hours.
 
 With Poisson arrivals and exponential repair times this is the M/M/c queue with non-preemptive
 priorities, whose mean waits are known in closed form (Erlang C; Larson & Odoni §4.9) — which is
-what the verification tests compare it with. It is the small model that proves the runner end to
+what the verification tests compare it with. Orders already open at the start (``backlog_*``; a
+run from the live twin opens one per device in alarm) drain as an M/M/c from a full queue. It is the small model that proves the runner end to
 end; the staffing and operations model will grow from it (shifts, travel, skills, visits back).
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.harness import KPI, Chart, ModelContext, ModelSpec, ReplicationResult, register
+from models.live import LiveConditions
 from models.resources import MonitoredPriorityResource
 
 __all__ = ["RepairDeskParams", "WorkOrder", "SPEC"]
@@ -40,6 +42,8 @@ class RepairDeskParams(BaseModel):
     warmup_s: float = Field(3600.0, ge=0, description="orders reported before this are not counted")
     emergency_sla_min: float = Field(30.0, gt=0)
     ordinary_sla_min: float = Field(120.0, gt=0)
+    backlog_emergency: int = Field(0, ge=0, le=10_000, description="emergency orders already waiting at 0 s")
+    backlog_ordinary: int = Field(0, ge=0, le=10_000, description="ordinary orders already waiting at 0 s")
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,11 @@ def _mean(values: list[float]) -> float:
 
 def run(ctx: ModelContext) -> ReplicationResult:
     desk = RepairDesk(ctx)
+    # Orders already open when the run starts (from the live twin, or set by hand), reported at 0 s.
+    for priority, count in ((EMERGENCY, desk.p.backlog_emergency), (ORDINARY, desk.p.backlog_ordinary)):
+        for _ in range(count):
+            desk._next += 1
+            ctx.env.process(desk.repairing(desk._next, priority))
     ctx.env.process(desk.reporting())
     ctx.env.run(until=ctx.horizon_s)
     by = {name: [o for o in desk.orders if o.priority == name] for name in PRIORITY_NAMES.values()}
@@ -113,6 +122,33 @@ def run(ctx: ModelContext) -> ReplicationResult:
         "orders_completed": float(len(desk.orders)),
     }
     return ReplicationResult(kpis=kpis, records={"work_orders": [asdict(o) for o in desk.orders]})
+
+
+def from_live(params: RepairDeskParams, cond: LiveConditions, building) -> tuple[RepairDeskParams, list[str]]:
+    """The repair desk from the twin's open alarms: each device with an open critical or major
+    alarm is an emergency order waiting at 0 s, each with only minor or warning alarms an ordinary
+    one (fire incidents are the safety officer's, not a repair). A forecast from now has no
+    warm-up unless the scenario sets one."""
+    levels: dict[str, int] = {}
+    for alarm in cond.open_alarms:
+        rule = str(getattr(alarm, "rule", "") or "")
+        if rule.startswith("event:fire"):
+            continue
+        sev = getattr(alarm, "severity", "warning")
+        level = EMERGENCY if sev in ("critical", "major") else ORDINARY
+        device = getattr(alarm, "device", "?")
+        levels[device] = min(levels.get(device, ORDINARY), level)
+    emergency = sorted(d for d, lv in levels.items() if lv == EMERGENCY)
+    ordinary = sorted(d for d, lv in levels.items() if lv == ORDINARY)
+    data = params.model_dump()
+    data["backlog_emergency"] = params.backlog_emergency + len(emergency)
+    data["backlog_ordinary"] = params.backlog_ordinary + len(ordinary)
+    notes = [f"{len(emergency)} emergency and {len(ordinary)} ordinary work orders open from the twin's alarms"
+             + (f" (emergencies: {', '.join(emergency[:10])}{'…' if len(emergency) > 10 else ''})" if emergency else "")]
+    if "warmup_s" not in params.model_fields_set and params.warmup_s:
+        data["warmup_s"] = 0.0
+        notes.append(f"forecast from now: no warm-up (was {params.warmup_s:g} s)")
+    return RepairDeskParams.model_validate(data), notes
 
 
 SPEC = register(ModelSpec(
@@ -134,4 +170,5 @@ SPEC = register(ModelSpec(
         Chart("Wait until attended", "work_orders", "hist", x="wait_min", x_label="wait (min)"),
         Chart("Mean wait by priority", "work_orders", "bar", x="priority", y="wait_min", y_label="wait (min)"),
     ),
+    from_live=from_live,
 ))

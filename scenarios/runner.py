@@ -29,11 +29,13 @@ import simpy
 from pydantic import BaseModel
 
 from models import ModelContext, ReplicationResult, get_model
+from models.live import live_conditions
 from models.stats import summarise
 from scenarios.spec import LoadedScenario
 from twin.spec import Building
 
-__all__ = ["RunCancelled", "RunResult", "run_scenario", "replication_seeds", "write_results", "build_summary"]
+__all__ = ["RunCancelled", "RunResult", "run_scenario", "replication_seeds", "write_results", "build_summary",
+           "apply_live"]
 
 ProgressFn = Callable[[int, int], None]
 
@@ -100,9 +102,47 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def apply_live(loaded: LoadedScenario, snapshot: Any) -> tuple[dict[int, BaseModel], dict | None]:
+    """Each sweep point's parameters adjusted to a live snapshot, and the summary's ``live`` section.
+
+    Without a snapshot the parameters are the scenario's and there is no section. With one, the
+    model's ``from_live`` (if it has one) adjusts every point; the section records when the
+    snapshot was taken, what it found out of service and in alarm, and the model's notes.
+    """
+    params = {p.index: p.params for p in loaded.points}
+    if snapshot is None:
+        return params, None
+    spec = loaded.model
+    cond = live_conditions(snapshot, loaded.building)
+    notes: list[str] = []
+    if spec.from_live is None:
+        notes.append(f"the {spec.name} model takes no initial conditions from the live twin; "
+                     "the scenario runs as written")
+    else:
+        for point in loaded.points:
+            adjusted, point_notes = spec.from_live(point.params, cond, loaded.building)
+            params[point.index] = adjusted
+            notes.extend(n for n in point_notes if n not in notes)
+    section = {
+        "building_id": getattr(snapshot, "building_id", loaded.building.id),
+        "taken_at": cond.taken_at.isoformat() if cond.taken_at else None,
+        "out_of_service": {d: cond.reasons.get(d, "") for d in cond.out_of_service},
+        "lifts_out": list(cond.lifts_out),
+        "fire_floors": list(cond.fire_floors),
+        "open_alarms": len(cond.open_alarms),
+        "notes": notes,
+    }
+    return params, section
+
+
 def build_summary(loaded: LoadedScenario, seed: int, replications: int,
-                  results: dict[tuple[int, int], ReplicationResult]) -> dict:
-    """The summary of a run: scenario, model, seed, parameters and every KPI across replications."""
+                  results: dict[tuple[int, int], ReplicationResult],
+                  params: dict[int, BaseModel] | None = None, live: dict | None = None) -> dict:
+    """The summary of a run: scenario, model, seed, parameters and every KPI across replications.
+
+    ``params`` replaces the points' parameters (as adjusted by :func:`apply_live`); ``live`` is
+    the section saying which live conditions the run started from.
+    """
     spec = loaded.model
     points = []
     for point in loaded.points:
@@ -111,8 +151,9 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
             values = [float(results[(point.index, r)].kpis.get(kpi.name, math.nan)) for r in range(replications)]
             kpis[kpi.name] = {"unit": kpi.unit, "description": kpi.description, "better": kpi.better,
                               **summarise(values).as_dict()}
+        point_params = params[point.index] if params else point.params
         points.append({"point": point.index, "set": point.assignments,
-                       "parameters": point.params.model_dump(mode="json"), "kpis": kpis})
+                       "parameters": point_params.model_dump(mode="json"), "kpis": kpis})
     sc = loaded.scenario
     summary = {
         "scenario": {"name": sc.name, "description": sc.description, "file": loaded.file, "building": sc.building},
@@ -126,6 +167,8 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
         "sweep": sc.sweep,
         "points": points,
     }
+    if live is not None:
+        summary["live"] = live
     if len(points) == 1:
         summary["kpis"] = points[0]["kpis"]
     return _json_safe(summary)
@@ -165,12 +208,13 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
 
     ``progress`` shows a progress bar on the terminal; ``on_progress(done, total)`` is called after
     each replication; setting ``cancel`` stops the run (pending replications are dropped) and
-    raises :class:`RunCancelled`.
+    raises :class:`RunCancelled`. ``snapshot`` (a live twin snapshot) adjusts the parameters
+    through the model's ``from_live`` (:func:`apply_live`) and reaches every replication's context.
     """
     n = replications or loaded.scenario.replications
     s = loaded.scenario.seed if seed is None else seed
     seeds = replication_seeds(s, n)
-    params = {p.index: p.params for p in loaded.points}
+    params, live = apply_live(loaded, snapshot)
     tasks = list(_tasks(loaded, seeds))
     total = len(tasks)
     results: dict[tuple[int, int], ReplicationResult] = {}
@@ -210,7 +254,7 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
         if bar:
             bar.close()
 
-    result = RunResult(summary=build_summary(loaded, s, n, results), records=_record_tables(results))
+    result = RunResult(summary=build_summary(loaded, s, n, results, params, live), records=_record_tables(results))
     if out is not None:
         write_results(result, Path(out))
     return result

@@ -406,6 +406,7 @@ class _ReportBuilder:
             "model_charts": self._model_charts(),
             "parameters": _param_tree(s.get("parameters") or {}),
             "notes": self.notes,
+            "live": s.get("live"),
         }
 
 

@@ -210,3 +210,45 @@ def test_run_from_live_snapshot(live_env):
     other = client.post("/runs", json={"document": {**doc, "building": "two_storey"}, "from_live": True},
                         headers=env.auth("safety"))
     assert other.status_code == 422 and other.json()["detail"][0]["loc"] == ["body", "from_live"]
+
+
+def test_fire_alarm_starts_an_evacuation_forecast_from_the_live_building(live_env):
+    """Issue 4: an alarm triggers a scenario run from the current snapshot. A fire alarm in zone
+    FZ-L02 starts the shipped trigger's forecast on the live (small) tower: fire floor L02 from the
+    zone map, the fire-service car under inspection left out; the same alarm again within the
+    cooldown starts nothing more."""
+    client, env, broker, app = live_env
+    h = env.auth("viewer")
+    publish(broker, _topic("elevator", "LIFT-1", "state"),
+            {"ts": _now_ms(), "values": {"mode": "inspection", "floor": 0}})
+    assert _poll(lambda: client.get("/twin/equipment/LIFT-1", headers=h).json()["values"].get("mode") == "inspection")
+    before = {t["name"]: t for t in client.get("/triggers", headers=h).json()["triggers"]}
+    assert before["fire-evacuation-forecast"]["scenario"] == "live-fire-forecast"
+    fired_before = before["fire-evacuation-forecast"]["fired"]
+
+    fire = {"type": "fire_alarm", "severity": "critical", "active": True, "zone": "FZ-L02"}
+    publish(broker, _topic("fire", "FACP-1", "event"), {**fire, "ts": _now_ms()})
+
+    def started():
+        t = client.get("/triggers", headers=h).json()["triggers"][0]
+        return t if t["fired"] > fired_before else None
+
+    trig = _poll(started, timeout_s=20)
+    assert trig, client.get("/triggers", headers=h).json()
+    assert trig["last_alarm"] == "event:fire_alarm:FACP-1:FZ-L02"
+    run = wait_run(client, trig["last_run"], h)
+    assert run["status"] == "done", run
+    assert run["from_live"] is True and run["created_by"] == "trigger:fire-evacuation-forecast"
+    assert run["scenario"] == "live-fire-forecast" and run["building"] == "small-tower"
+    summary = client.get(f"/runs/{run['id']}/summary", headers=h).json()
+    assert summary["live"]["fire_floors"] == ["L02"] and summary["parameters"]["fire_floor"] == "L02"
+    assert "LIFT-1" in summary["parameters"]["lifts"]["out_of_service"]
+    assert any("LIFT-1 (mode inspection)" in n for n in summary["live"]["notes"])
+    assert summary["kpis"]["lift_evacuated"]["mean"] == 0  # its only fire-service car is out
+
+    # Cleared and raised again within the cooldown: recorded as skipped, no second run.
+    publish(broker, _topic("fire", "FACP-1", "event"), {**fire, "active": False, "ts": _now_ms()})
+    publish(broker, _topic("fire", "FACP-1", "event"), {**fire, "ts": _now_ms() + 1})
+    again = _poll(lambda: (t := client.get("/triggers", headers=h).json()["triggers"][0])["skipped"] and t)
+    assert again and again["fired"] == trig["fired"] and "cooldown" in again["last_outcome"]
+    assert client.get("/triggers").status_code == 401

@@ -1,0 +1,30 @@
+"""Alarm triggers: which alarms start forecasts on the live twin, and what each has started."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import Ctx, Viewer, error_responses
+from api.schemas import TriggerList, TriggerOut
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/triggers", tags=["scenarios"])
+
+
+@router.get("", response_model=TriggerList, responses=error_responses(), summary="List alarm triggers")
+def list_triggers(ctx: Ctx, _: Viewer) -> TriggerList:
+    """The triggers armed on the live twin: the alarms each answers, the scenario it runs, and its
+    last firing (the run it started, or why it did not start). Empty without a live twin."""
+    runner = ctx.triggers
+    out = []
+    for st in (runner.status.values() if runner is not None else ()):
+        t = st.trigger
+        out.append(TriggerOut(name=t.name, description=t.description, scenario=t.scenario,
+                              rules=list(t.when.rules) if t.when.rules else None,
+                              severities=list(t.when.severities) if t.when.severities else None,
+                              systems=list(t.when.systems) if t.when.systems else None,
+                              set=dict(t.set), replications=t.replications, cooldown_s=t.cooldown_s,
+                              enabled=t.enabled, fired=st.fired, skipped=st.skipped, last_alarm=st.last_alarm,
+                              last_run=st.last_run, last_at_ms=st.last_at_ms, last_outcome=st.last_outcome))
+    return TriggerList(live=ctx.live is not None, triggers=out)
