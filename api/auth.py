@@ -5,10 +5,16 @@ buildings, results); an *engineer* also acknowledges alarms and sends commands t
 *supervisor*, *safety* officer or *planner* also runs scenarios; an *admin* also manages tokens.
 Each role includes everything the roles below it may do.
 
-A token is shown once, when it is made, and stored only as a salted scrypt hash. It reads
-``twin_<id>_<secret>``: the id finds the stored hash, the secret is checked against it. Checking a
-hash is deliberately slow, so a verified token is remembered in memory for a short while
-(``token_cache_s``); revoking a token through the API forgets it at once.
+A token is shown once, when it is made, and stored only as a salted hash. It reads
+``twin_<id>_<secret>``: the id finds the stored hash, the secret is checked against it.
+
+The secret is 256 random bits (``secrets.token_urlsafe(32)``), not a password a person chose, so
+guessing it is hopeless however fast the hash: the hash is HMAC-SHA256 keyed by a per-token salt,
+checked in microseconds on every route (a slow password hash such as scrypt protects
+low-entropy secrets, and would cost each token's first request some 50 ms). Tokens stored by an
+earlier version with scrypt still work; the first successful check re-stores them with HMAC.
+A verified token is remembered in memory for ``token_cache_s`` (no database read per request);
+revoking a token through the API forgets it at once.
 """
 
 from __future__ import annotations
@@ -24,14 +30,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["ROLES", "Role", "role_rank", "Principal", "TokenInfo", "TokenStore", "hash_secret"]
+__all__ = ["ROLES", "Role", "role_rank", "Principal", "TokenInfo", "TokenStore", "hash_secret", "HMAC_SCHEME",
+           "SCRYPT_SCHEME"]
 
 Role = Literal["viewer", "engineer", "supervisor", "safety", "planner", "admin"]
 ROLES: tuple[str, ...] = ("viewer", "engineer", "supervisor", "safety", "planner", "admin")
 _RANK = {"viewer": 0, "engineer": 1, "supervisor": 2, "safety": 2, "planner": 2, "admin": 3}
 
-# scrypt cost: 16 MiB and a few tens of milliseconds per check (RFC 7914's interactive figures).
+# Tokens stored before HMAC-SHA256 used scrypt with these costs (RFC 7914's interactive figures).
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+HMAC_SCHEME, SCRYPT_SCHEME = "hmac-sha256", "scrypt"
 
 
 def role_rank(role: str) -> int:
@@ -39,8 +47,11 @@ def role_rank(role: str) -> int:
     return _RANK[role]
 
 
-def hash_secret(secret: str, salt: bytes) -> bytes:
-    return hashlib.scrypt(secret.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+def hash_secret(secret: str, salt: bytes, scheme: str = HMAC_SCHEME) -> bytes:
+    """The stored hash of a token's secret: HMAC-SHA256 keyed by the salt (or legacy scrypt)."""
+    if scheme == SCRYPT_SCHEME:
+        return hashlib.scrypt(secret.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
+    return hmac.new(salt, secret.encode(), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,9 @@ class TokenStore:
                    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
                    salt BLOB NOT NULL, hash BLOB NOT NULL, created_at TEXT NOT NULL,
                    revoked_at TEXT, created_by TEXT)""")
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(tokens)")}
+        if "scheme" not in columns:  # a store made before HMAC: its hashes are scrypt
+            self._db.execute(f"ALTER TABLE tokens ADD COLUMN scheme TEXT NOT NULL DEFAULT '{SCRYPT_SCHEME}'")
         self._lock = threading.Lock()
         self._cache: dict[bytes, tuple[Principal, float]] = {}
         self._cache_s = cache_s
@@ -108,9 +122,10 @@ class TokenStore:
         digest = hash_secret(secret, salt)
         created = _now()
         with self._lock:
-            self._db.execute("INSERT INTO tokens (id, name, role, salt, hash, created_at, created_by) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (token_id, name or role, role, salt, digest, created.isoformat(), created_by))
+            self._db.execute("INSERT INTO tokens (id, name, role, salt, hash, created_at, created_by, scheme) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                             (token_id, name or role, role, salt, digest, created.isoformat(), created_by,
+                              HMAC_SCHEME))
         info = TokenInfo(token_id, name or role, role, created, None, created_by)
         return info, f"twin_{token_id}_{secret}"
 
@@ -162,12 +177,16 @@ class TokenStore:
         if len(parts) != 3 or parts[0] != "twin" or not parts[1] or not parts[2] or len(token) > 200:
             return None
         with self._lock:
-            row = self._db.execute("SELECT name, role, salt, hash, revoked_at FROM tokens WHERE id = ?",
+            row = self._db.execute("SELECT name, role, salt, hash, revoked_at, scheme FROM tokens WHERE id = ?",
                                    (parts[1],)).fetchone()
         if row is None or row[4] is not None:
             return None
-        if not hmac.compare_digest(hash_secret(parts[2], row[2]), row[3]):
+        if not hmac.compare_digest(hash_secret(parts[2], row[2], row[5]), row[3]):
             return None
+        if row[5] != HMAC_SCHEME:
+            with self._lock:
+                self._db.execute("UPDATE tokens SET hash = ?, scheme = ? WHERE id = ?",
+                                 (hash_secret(parts[2], row[2]), HMAC_SCHEME, parts[1]))
         principal = Principal(parts[1], row[0], row[1])
         if self._cache_s > 0:
             with self._lock:

@@ -31,6 +31,8 @@ class _LiveCollector(Collector):
         stats = self.read() or {}
         counters = {
             "messages_ingested": ("twin_messages_ingested", "MQTT messages applied to the live state"),
+            "ingest_batches": ("twin_ingest_batches", "batches the ingest thread applied and wrote (one "
+                                                      "transaction each)"),
             "dead_letters": ("twin_dead_letters", "MQTT messages rejected and kept as dead letters"),
             "events": ("twin_events", "device events received"),
             "sequence_gaps": ("twin_sequence_gaps", "messages lost on the way, from sequence gaps"),

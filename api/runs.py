@@ -450,8 +450,11 @@ class RunManager:
         self.store = RunStore(db_path)
         # Pool processes fork from a fresh server process that has imported the simulation code
         # once: no fork of this threaded server, no re-run of whatever started it (``__main__``).
+        # The runner and the report (pandas, pyarrow, matplotlib: most of a second of CPU) are
+        # imported there too, so that a pool process's first run does not import them while the
+        # server answers requests on the same cores.
         self._ctx = multiprocessing.get_context("forkserver")
-        self._ctx.set_forkserver_preload(["api.runs"])
+        self._ctx.set_forkserver_preload(["api.runs", "scenarios.runner", "viewer.report"])
         self._queue: Any = None
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[str, Future] = {}

@@ -3,7 +3,11 @@
 Set-up, all real and on loopback: a Mosquitto broker; the API server (uvicorn running
 ``create_app``, its own process) mirroring the sample tower with the device simulator off; a
 publisher process sending QoS 0 state messages for the tower's devices at a steady rate; and
-this process as 50 concurrent HTTP clients (httpx ``AsyncClient``).
+this process as 50 concurrent HTTP clients, each on its own keep-alive connection. The clients
+are plain HTTP/1.1 over asyncio streams (``--client httpx`` uses httpx ``AsyncClient``): httpx
+spends some 2 ms of CPU on each request, a fifth of a core at 100 requests a second, which on a
+two-core machine competes with the server it measures and shows in every figure. A latency is
+from writing the request to having read the whole body (its ``Content-Length``), status checked.
 
 Figures printed (no assertions; these machines are shared and noisy):
 
@@ -13,9 +17,14 @@ Figures printed (no assertions; these machines are shared and noisy):
   throughput, where latency is mostly queueing); the same run's ``GET /health`` is the baseline;
 * the ingest rate the server actually applied meanwhile (from its ``/metrics``);
 * ``POST /runs`` latency for a one-replication run and for a 10,000-replication sweep (each
-  cancelled at once), against ``GET /runs/{id}`` as baseline.
+  cancelled at once), against ``GET /runs/{id}`` as baseline. The planner's token is fresh: the
+  first submission includes its first check (an HMAC; printed apart as well).
 
-Run: ``.venv/bin/python bench/bench_api.py [--seconds 10] [--rate 2000] [--clients 50]``.
+Each row also says how busy the machine was: the CPU of the server, of these clients, and of
+everything else (the publisher, the broker, and whatever else the machine runs) — a shared
+machine's other work shows up as latency here.
+
+Run: ``.venv/bin/python bench/bench_api.py [--seconds 10] [--rate 2000] [--clients 50] [--client raw|httpx]``.
 """
 
 from __future__ import annotations
@@ -30,12 +39,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENT_LAG: list[float] = []  # p99 of the client's own event-loop lag, per phase
+CLIENT_KIND = "raw"  # --client
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -81,10 +92,41 @@ def publishing(url_host: str, port: int, building: str, devices: list[tuple[str,
     client.disconnect()
 
 
-async def _hammer(client: httpx.AsyncClient, path: str, headers: dict, clients: int, seconds: float,
-                  interval_s: float | None) -> list[float]:
+class _Connection:
+    """One keep-alive HTTP/1.1 connection doing GETs: the least a client can do per request."""
+
+    def __init__(self, base: str):
+        url = httpx.URL(base)
+        self.host, self.port = url.host, url.port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str, headers: dict) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}", *(f"{k}: {v}" for k, v in headers.items())]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        assert self.reader is not None
+        status = int((await self.reader.readuntil(b"\r\n")).split(b" ", 2)[1])
+        length = None
+        while (line := await self.reader.readuntil(b"\r\n")) != b"\r\n":
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        if length is None:
+            raise RuntimeError(f"GET {path}: no Content-Length in the answer")
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def _hammer(get: Callable[[int, str, dict], Awaitable[tuple[int, bytes]]], path: str, headers: dict,
+                  clients: int, seconds: float, interval_s: float | None) -> list[float]:
     """``clients`` clients on ``path``: each polls every ``interval_s`` (a console refreshing), or,
-    with None, sends its next request as soon as the last one is answered (saturation)."""
+    with None, sends its next request as soon as the last one is answered (saturation).
+    ``get(k, path, headers)`` sends client ``k``'s request and returns the status and body."""
     latencies: list[float] = []
     stop = time.perf_counter() + seconds
 
@@ -94,10 +136,10 @@ async def _hammer(client: httpx.AsyncClient, path: str, headers: dict, clients: 
         next_at = time.perf_counter()
         while time.perf_counter() < stop:
             t = time.perf_counter()
-            r = await client.get(path, headers=headers)
+            status, body = await get(k, path, headers)
             latencies.append(time.perf_counter() - t)
-            if r.status_code != 200:
-                raise RuntimeError(f"GET {path}: {r.status_code} {r.text[:200]}")
+            if status != 200:
+                raise RuntimeError(f"GET {path}: {status} {body[:200]!r}")
             if interval_s:
                 next_at += interval_s
                 await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
@@ -120,10 +162,27 @@ async def _mixed(base: str, headers: dict, clients: int, seconds: float,
             await asyncio.sleep(0.01)
             lags.append(time.perf_counter() - t - 0.01)
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        state, health, _ = await asyncio.gather(
-            _hammer(client, "/twin/state", headers, clients, seconds, interval_s),
-            _hammer(client, "/health", {}, 1, seconds, interval_s), watching_own_loop())
+    if CLIENT_KIND == "httpx":
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+            async def get(k: int, path: str, hdrs: dict) -> tuple[int, bytes]:
+                r = await client.get(path, headers=hdrs)
+                return r.status_code, r.content
+
+            state, health, _ = await asyncio.gather(
+                _hammer(get, "/twin/state", headers, clients, seconds, interval_s),
+                _hammer(get, "/health", {}, 1, seconds, interval_s), watching_own_loop())
+    else:
+        state_conns = [_Connection(base) for _ in range(clients)]
+        health_conn = _Connection(base)
+        try:
+            state, health, _ = await asyncio.gather(
+                _hammer(lambda k, p, h: state_conns[k].get(p, h), "/twin/state", headers, clients, seconds,
+                        interval_s),
+                _hammer(lambda k, p, h: health_conn.get(p, h), "/health", {}, 1, seconds, interval_s),
+                watching_own_loop())
+        finally:
+            for conn in (*state_conns, health_conn):
+                conn.close()
     CLIENT_LAG.append(_percentile(lags, 99))
     return state, health
 
@@ -145,13 +204,44 @@ def _cpu_s(pid: int) -> float:
         return float("nan")
 
 
-def _row(label: str, values: list[float], baseline: list[float], seconds: float, server_cpu_s: float) -> str:
+def _machine_cpu_s() -> float:
+    """CPU seconds the whole machine has been busy (Linux /proc/stat; NaN elsewhere)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle, iowait
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+class _Usage:
+    """CPU used during a phase: by the server, by this process (the clients), by everything else."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.start = (time.perf_counter(), _cpu_s(server_pid), time.process_time(), _machine_cpu_s())
+
+    def stop(self) -> tuple[float, float, float, float]:
+        """Seconds of wall time, and cores used by the server, the clients and everything else."""
+        wall0, server0, client0, machine0 = self.start
+        wall = time.perf_counter() - wall0
+        server = _cpu_s(self.server_pid) - server0
+        client = time.process_time() - client0
+        others = _machine_cpu_s() - machine0 - server - client
+        return wall, server / wall, client / wall, max(0.0, others) / wall
+
+
+def _row(label: str, values: list[float], baseline: list[float], seconds: float, usage: _Usage) -> str:
+    wall, server_cores, client_cores, other_cores = usage.stop()
     p50, p99 = _percentile(values, 50) * 1000, _percentile(values, 99) * 1000
     b99 = _percentile(baseline, 99) * 1000
-    cpu_ms = server_cpu_s / max(1, len(values) + len(baseline)) * 1000
-    return (f"{label:<46} {len(values) / seconds:5.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  "
-            f"(/health p99 {b99:5.1f} ms, ratio {p99 / b99 if b99 else float('nan'):4.1f}; "
-            f"server CPU {cpu_ms:4.1f} ms/req; client loop lag p99 {CLIENT_LAG[-1] * 1000:5.1f} ms)")
+    requests = max(1, len(values) + len(baseline))
+    ratio = p99 / b99 if b99 else float("nan")
+    return (f"{label:<46} {len(values) / seconds:5.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  max "
+            f"{max(values) * 1000:6.1f} ms  (/health p99 {b99:5.1f} ms, ratio {ratio:4.1f}; "
+            f"CPU per request: server {server_cores * wall / requests * 1000:4.1f} ms, clients "
+            f"{client_cores * wall / requests * 1000:4.1f} ms; client loop lag p99 {CLIENT_LAG[-1] * 1000:5.1f} ms; "
+            f"cores busy: server {server_cores:4.2f}, clients {client_cores:4.2f}, all else {other_cores:4.2f})")
 
 
 def main() -> None:
@@ -161,7 +251,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between one client's polls")
     parser.add_argument("--building", default="tower")
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
+                        help="HTTP client of the 50: plain HTTP/1.1 on asyncio streams (light), or httpx")
     args = parser.parse_args()
+    global CLIENT_KIND
+    CLIENT_KIND = args.client
 
     from api.auth import TokenStore
     from twin.live.broker import Broker, free_port
@@ -196,8 +290,8 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("the API server did not come up")
             time.sleep(0.3)
-        print(f"API bench: {building.name} ({len(devices)} devices), {args.clients} clients, "
-              f"{args.seconds:g} s per phase, broker {broker.kind}")
+        print(f"API bench: {building.name} ({len(devices)} devices), {args.clients} clients ({args.client}), "
+              f"{args.seconds:g} s per phase, broker {broker.kind}, {os.cpu_count()} cores")
         asyncio.run(_mixed(base, viewer, 5, 1.0, None))  # warm-up
         size = len(httpx.get(f"{base}/twin/state", headers=viewer).content)
         print(f"GET /twin/state body: {size / 1024:.0f} KiB; {args.clients} clients each polling every "
@@ -205,10 +299,9 @@ def main() -> None:
         modes = ((f"{args.clients} clients @ {1 / args.interval:g}/s", args.interval),
                  (f"{args.clients} clients, closed loop", None))
         for label, interval in modes:
-            cpu = _cpu_s(server.pid)
+            usage = _Usage(server.pid)
             idle, idle_base = asyncio.run(_mixed(base, viewer, args.clients, args.seconds, interval))
-            print(_row(f"GET /twin/state, no ingest, {label}", idle, idle_base, args.seconds,
-                       _cpu_s(server.pid) - cpu))
+            print(_row(f"GET /twin/state, no ingest, {label}", idle, idle_base, args.seconds, usage))
 
         ctx = multiprocessing.get_context("spawn")
         ready = ctx.Event()
@@ -220,10 +313,9 @@ def main() -> None:
         ingested_before = _metric(base, viewer, "twin_messages_ingested_total")
         t0 = time.perf_counter()
         for label, interval in modes:
-            cpu = _cpu_s(server.pid)
+            usage = _Usage(server.pid)
             busy, busy_base = asyncio.run(_mixed(base, viewer, args.clients, args.seconds, interval))
-            print(_row(f"GET /twin/state, {args.rate:g} msg/s, {label}", busy, busy_base, args.seconds,
-                       _cpu_s(server.pid) - cpu))
+            print(_row(f"GET /twin/state, {args.rate:g} msg/s, {label}", busy, busy_base, args.seconds, usage))
         elapsed = time.perf_counter() - t0
         ingested = _metric(base, viewer, "twin_messages_ingested_total") - ingested_before
         pub.join(30)
@@ -234,6 +326,7 @@ def main() -> None:
                "horizon_s": 3600, "params": {"technicians": 3}}
         small, large, baseline = [], [], []
         with httpx.Client(base_url=base, timeout=60) as client:
+            # The planner token's first request is the first POST: its check is part of what a tool sees.
             for i in range(20):
                 for body, bucket in (({"document": doc, "replications": 1}, small),
                                      ({"document": {**doc, "sweep": {"params.technicians": list(range(1, 11))}},
@@ -252,6 +345,7 @@ def main() -> None:
             print(f"{label:<44} n={len(values):>6}  p50 {statistics.median(values) * 1000:7.1f} ms  "
                   f"max {max(values) * 1000:7.1f} ms   (baseline GET /runs/{{id}} p50 "
                   f"{statistics.median(baseline) * 1000:.1f} ms)")
+        print(f"the first POST /runs (the planner token's first use): {small[0] * 1000:.1f} ms")
     finally:
         server.terminate()
         try:

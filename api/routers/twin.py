@@ -44,6 +44,11 @@ AlarmId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:*-]+$", max_length=256, ex
 CommandId = Annotated[str, Path(pattern=r"^c-[a-f0-9]{8,32}$", examples=["c-5f2a1c0e"])]
 EpochMs = Annotated[int, Query(ge=0, le=2**53)]
 
+try:
+    from orjson import dumps as _orjson_dumps
+except ImportError:  # pragma: no cover - orjson is a dependency; the standard library does the same, slower
+    _orjson_dumps = None
+
 STATE_MAX_AGE_S = 0.05
 STATE_SERVE_STALE_S = 1.0
 ACK_GIVE_UP_MS = 60_000
@@ -55,9 +60,17 @@ def _now_ms() -> int:
 
 
 def _json_bytes(data: Any) -> bytes:
+    """Compact JSON, a non-finite number as null (as everywhere in the API). orjson writes the
+    building's state ten times faster than the standard library, which takes what orjson refuses
+    (an integer beyond 64 bits, a key that is not a string)."""
+    if _orjson_dumps is not None:
+        try:
+            return _orjson_dumps(data)
+        except TypeError:  # orjson.JSONEncodeError
+            pass
     try:
         return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
-    except ValueError:  # a NaN somewhere: as null, as everywhere in the API
+    except ValueError:  # a NaN somewhere
         return json.dumps(_finite(data), separators=(",", ":")).encode()
 
 
@@ -244,7 +257,8 @@ def live_stats(ctx: AppContext) -> dict[str, Any]:
     if link is not None and link.last_lag_ms is not None and link.last_change_ms is not None:
         idle_s = (_now_ms() - link.last_change_ms) / 1000
         lag_s = round(link.last_lag_ms / 1000, 3) if idle_s < 60 else None
-    return {"messages_ingested": s.applied, "dead_letters": s.dead_letters, "events": s.events,
+    return {"messages_ingested": s.applied, "ingest_batches": s.batches, "dead_letters": s.dead_letters,
+            "events": s.events,
             "commands_sent": link.commands_sent if link else 0, "lag_s": lag_s,
             "broker_connected": s.connected, "devices": len(service.state.device_ids),
             "alarms_active": s.open_alarms, "queue_depth": s.queue_depth,
