@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need, when missing. Run by `make test`.
 set -euo pipefail
-packages=(mosquitto chromium libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri)   # broker for live tests; browser for the console tests; EGL/Mesa for off-screen VTK
+packages=(mosquitto chromium libegl1 libgl1 libegl-mesa0 libgl1-mesa-dri fonts-wqy-microhei)
+# mosquitto: the broker of the live tests; chromium: the console browser tests; EGL/Mesa: off-screen VTK;
+# fonts-wqy-microhei: a CJK font (5 MB, the smallest Debian one) so the console's Simplified Chinese
+# labels are drawn, not shown as boxes, in headless Chromium
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

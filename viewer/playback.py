@@ -79,16 +79,25 @@ def _set_text(actor, text: str) -> None:
 
 
 def _stamp_caption(image: np.ndarray, text: str) -> np.ndarray:
-    """The frame with ``text`` drawn in its upper-left corner (on a light band, dark letters)."""
+    """The frame with ``text`` drawn in its upper-left corner (on a light band, dark letters).
+
+    Only the band is handed to Pillow and written back, so a caption costs the same whatever the
+    frame's size. The frame is changed in place when it is writable (a fresh screenshot is)."""
     from PIL import Image, ImageDraw
 
-    picture = Image.fromarray(image)
-    draw = ImageDraw.Draw(picture)
     font = _caption_font()
-    left, top, right, bottom = draw.textbbox((12, 10), text, font=font)
-    draw.rectangle((left - 6, top - 4, right + 6, bottom + 4), fill=(255, 255, 255))
-    draw.text((12, 10), text, fill=(34, 34, 34), font=font)
-    return np.asarray(picture)
+    left, top, right, bottom = font.getbbox(text)
+    x0, y0 = max(0, 12 + left - 6), max(0, 10 + top - 4)
+    x1, y1 = min(image.shape[1], 12 + right + 7), min(image.shape[0], 10 + bottom + 5)
+    if not image.flags.writeable:
+        image = image.copy()
+    band = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1]))
+    draw = ImageDraw.Draw(band)
+    draw.rectangle((12 + left - 6 - x0, 10 + top - 4 - y0, 12 + right + 6 - x0, 10 + bottom + 4 - y0),
+                   fill=(255, 255, 255))
+    draw.text((12 - x0, 10 - y0), text, fill=(34, 34, 34), font=font)
+    image[y0:y1, x0:x1] = np.asarray(band)
+    return image
 
 
 @functools.lru_cache(maxsize=1)
@@ -477,6 +486,9 @@ class EvacuationPlayback:
         mesh.point_data["rgb"] = np.zeros((max(n, 1), 3), np.uint8)
         mesh.verts = np.empty(0, np.int64)
         self._people = mesh
+        # Views of the mesh's own arrays, written in place every frame.
+        self._people_arrays = (mesh.points, mesh.point_data["rgb"])
+        self._all_verts = np.c_[np.ones(max(n, 1), np.int64), np.arange(max(n, 1))].ravel()
         actor = self.scene.add_overlay_actor("occupants", mesh, scalars="rgb", lighting=False)
         actor.prop.point_size = point_size
         # Square points by default: round ones (sphere impostors) cost a software renderer ~40 %.
@@ -487,6 +499,7 @@ class EvacuationPlayback:
 
         gates = self.tracks.gate_ids
         self._queue_gates = gates
+        self._queue_slot = {g: i for i, g in enumerate(gates)}
         if not gates:
             self._queue_mesh = None
             return
@@ -550,25 +563,31 @@ class EvacuationPlayback:
             np.zeros(0, np.int64)
         floors = np.clip(floors, 0, len(scene.floors) - 1)
         shown = scene._visible[floors]
-        pts = np.asarray(self._people.points)
+        pts, rgb = self._people_arrays
         n_shown = int(shown.sum())
-        pts[:n_shown] = xyz[shown] + np.c_[np.zeros((n_shown, 2)), _RAISE_M + scene._dz[floors[shown]]]
-        self._people.points = pts
-        rgb = self._people.point_data["rgb"]
+        pts[:n_shown] = xyz[shown]
+        pts[:n_shown, 2] += _RAISE_M + scene._dz[floors[shown]]
+        self._people.GetPoints().Modified()
         rgb[:n_shown] = _STATE_RGB[frame.state[shown]]
         self._people.GetPointData().GetArray("rgb").Modified()
-        self._people.verts = np.c_[np.ones(n_shown, np.int64), np.arange(n_shown)].ravel()
+        self._people.verts = self._all_verts[:2 * n_shown]
         self._draw_queues(frame)
         self._draw_smoke(time_s)
         if self.density_shading:
             self._draw_density(frame)
+        # Equipment stands still in a drill: one draw for all of it (again after a view change).
+        scene.batch_equipment()
         return frame
 
     def _draw_queues(self, frame: Frame) -> None:
         if self._queue_mesh is None:
             return
         scene = self.scene
-        heights = np.array([frame.queues.get(g, 0) for g in self._queue_gates], float) * _QUEUE_M_PER_PERSON
+        heights = np.zeros(len(self._queue_gates))
+        for gate, waiting in frame.queues.items():
+            slot = self._queue_slot.get(gate)
+            if slot is not None:
+                heights[slot] = waiting * _QUEUE_M_PER_PERSON
         h = np.repeat(heights, 8) * self._queue_top
         pts = self._queue_base.copy()
         pts[:, 2] += h + scene._dz[self._queue_floor]

@@ -5,18 +5,19 @@
    alarm colour within a few seconds; the pixels are read from a screenshot of the page.
 2. A scenario is run from the console's form (a parameter changed, replications set) and its
    results page shows the KPI table, the charts and the report.
-3. The labels switch to Simplified Chinese.
+3. The labels switch to Simplified Chinese, and are drawn in a CJK font (not as boxes).
 """
 
 from __future__ import annotations
 
 import io
+import subprocess
 import time
 
 import numpy as np
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from tests.conftest import ensure_debian_package
 from viewer.scene import STATUS_COLORS, status_rgb
 
 pytestmark = pytest.mark.slow
@@ -68,20 +69,22 @@ def test_fault_turns_pump_alarm_colour_in_browser(console_server, browser_page):
     other = server.get(f"/console/api/live/locate?{query}", equipment="PMP-2").json()
     ox, oy = int(round(other["x"] * scale_x)), int(round(other["y"] * scale_y))
     assert not _near(img[oy, ox], alarm)
-    # And the alarm is listed on the alarms tab, where an engineer can acknowledge it.
+    # And the alarm is listed on the alarms tab, where an engineer acknowledges it with one click.
+    # The table is updated in place (rows keyed by alarm id), so the button clicked is the one
+    # that stays on the page while alarms stream in: one click, then the row says so.
     page.click("#tabs button[data-tab=alarms]")
-    page.wait_for_selector("#alarm-table button.ack", timeout=15_000)
-    assert "PMP-1" in page.inner_text("#alarm-table")
-    # The table is redrawn as alarms stream in; a click that lands on a row being replaced is lost,
-    # so click again (acknowledging is idempotent) until the button is gone or 20 s have passed.
-    deadline = time.monotonic() + 20.0
-    while page.query_selector("#alarm-table button.ack") is not None and time.monotonic() < deadline:
-        try:
-            page.click("#alarm-table button.ack", timeout=3_000)
-        except PlaywrightTimeoutError:  # gone meanwhile: the earlier click took
-            break
-        page.wait_for_timeout(1_000)
-    assert page.query_selector("#alarm-table button.ack") is None, "the alarm was not acknowledged from the browser"
+    row = page.locator("#alarm-table tr[data-alarm]", has=page.locator("a[data-equipment=PMP-1]"))
+    row.locator("button.ack").wait_for(timeout=15_000)
+    alarm_id = row.get_attribute("data-alarm")
+    button = row.locator("button.ack").element_handle()
+    page.evaluate("async () => { await loadAlarms(); await loadAlarms(); }")  # refreshes, as alarms stream in
+    assert button.evaluate("(b) => b.isConnected"), "a refresh replaced the acknowledge button"
+    button.click()
+    acked = page.locator(f'#alarm-table tr[data-alarm="{alarm_id}"]')
+    acked.locator("button.ack").wait_for(state="detached", timeout=20_000)
+    assert "Acknowledged by" in acked.inner_text(), acked.inner_text()
+    alarms = server.get("/twin/alarms", state="open").json()["alarms"]
+    assert any(str(a["id"]) == alarm_id and a["acknowledged"] for a in alarms), alarms
 
 
 def test_run_scenario_from_form_shows_results(console_server, browser_page):
@@ -106,11 +109,43 @@ def test_run_scenario_from_form_shows_results(console_server, browser_page):
     assert summary["replications"] == 2
 
 
+def _cjk_font() -> str | None:
+    """The first font fontconfig knows with Chinese glyphs, if any."""
+    try:
+        found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.splitlines()[0] if found.strip() else None
+
+
+# Two different characters drawn in the page's font (canvas text falls back through fonts as the page's
+# text does): without a CJK font both are the same "missing glyph" box, pixel for pixel.
+_DRAW_TWO_GLYPHS = """(selector) => {
+  const family = getComputedStyle(document.querySelector(selector)).fontFamily;
+  const draw = (ch) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 48; canvas.height = 48;
+    const g = canvas.getContext("2d");
+    g.font = `32px ${family}`; g.fillStyle = "#000"; g.fillText(ch, 4, 38);
+    const alpha = [];
+    const px = g.getImageData(0, 0, 48, 48).data;
+    for (let i = 3; i < px.length; i += 4) alpha.push(px[i]);
+    return alpha;
+  };
+  const a = draw("报"), b = draw("警");
+  return { ink: Math.min(a.filter((v) => v > 0).length, b.filter((v) => v > 0).length),
+           same: a.join(",") === b.join(",") };
+}"""
+
+
 def test_labels_in_simplified_chinese(console_server, browser_page):
+    ensure_debian_package("fonts-wqy-microhei", _cjk_font)
     page, server = browser_page, console_server
     page.goto(f"{server.base_url}/console/#token={server.token}&lang=zh-CN")
     page.wait_for_function("() => document.documentElement.lang === 'zh-CN'", timeout=30_000)
     assert page.inner_text("#tabs button[data-tab=live]") == "实时三维"
     assert page.inner_text("#tabs button[data-tab=alarms]") == "报警"
+    glyphs = page.evaluate(_DRAW_TWO_GLYPHS, "#tabs button[data-tab=alarms]")
+    assert glyphs["ink"] > 0 and not glyphs["same"], "报 and 警 are drawn as the same box: no CJK font in the stack"
     page.select_option("#lang", "en")
     page.wait_for_function("() => document.querySelector('#tabs button[data-tab=live]').textContent === 'Live 3D'")

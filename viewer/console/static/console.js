@@ -100,6 +100,7 @@ async function loadLanguage(lang) {
 
 function signOut() {
   S.token = ""; localStorage.removeItem("twin.token");
+  if (S.alarmSocket) { const ws = S.alarmSocket; S.alarmSocket = null; ws.close(); }
   $("#app").hidden = true; $("#login").hidden = false; $("#sign-out").hidden = true; $("#who").textContent = "";
 }
 
@@ -235,28 +236,117 @@ function dragToTurn(vp, cam, changed) {
 
 /* --- alarms ------------------------------------------------------------------------------ */
 
+/* The table is updated in place, keyed by alarm id: an existing row has its changed cells
+ * rewritten, a new alarm gets a new row, a closed one loses its row. Rows, links, note fields
+ * and acknowledge buttons survive every refresh, so a click (or a half-typed note) is never lost
+ * to a redraw as alarms stream in. */
+
 async function loadAlarms() {
+  if (S.alarmsBusy) { S.alarmsAgain = true; return; }
+  S.alarmsBusy = true;
   try {
-    const body = await api("/twin/alarms?state=open&limit=500");
-    const rows = body.alarms || [];
-    $("#alarm-none").hidden = rows.length > 0;
-    $("#alarm-table tbody").innerHTML = rows.map((a) => {
-      const dev = a.device || a.equipment || "";
-      const state = (a.active ? t("alarms.active") : t("alarms.cleared")) +
-        (a.acknowledged ? ` · ${t("alarms.acknowledged", { who: esc(a.acked_by || a.acknowledged_by || "") })}` : "");
-      return `<tr data-alarm="${esc(a.id)}"><td><span class="badge sev-${esc(a.severity)}">${esc(t("severity." + a.severity))}</span></td>
-        <td><a href="#" data-equipment="${esc(dev)}">${esc(dev)}</a></td><td>${esc(a.message || "")}</td>
-        <td>${esc(fmtTime(a.raised_ms))}</td><td>${state}</td>
-        <td>${a.acknowledged ? "" : `<input class="ack-note" placeholder="${esc(t("alarms.note"))}" size="14">
-          <button class="ack" data-id="${esc(a.id)}">${esc(t("alarms.acknowledge"))}</button>`}</td></tr>`;
-    }).join("");
-    for (const b of $$("#alarm-table button.ack")) b.onclick = async () => {
-      const note = b.parentElement.querySelector(".ack-note").value.trim();
-      try { await api(`/twin/alarms/${encodeURIComponent(b.dataset.id)}/ack`, { method: "POST", json: note ? { note } : {} }); await loadAlarms(); }
-      catch (e) { message(`${t("app.error")}: ${e.message}`); }
-    };
-    for (const a of $$("#alarm-table a[data-equipment]")) a.onclick = (e) => { e.preventDefault(); openEquipment(a.dataset.equipment); };
+    do {
+      S.alarmsAgain = false;
+      const body = await api("/twin/alarms?state=open&limit=500");
+      updateAlarmTable(body.alarms || []);
+    } while (S.alarmsAgain);
   } catch (e) { message(`${t("app.error")}: ${e.message}`); }
+  finally { S.alarmsBusy = false; }
+}
+
+function updateAlarmTable(alarms) {
+  $("#alarm-none").hidden = alarms.length > 0;
+  const tbody = $("#alarm-table tbody");
+  const rows = new Map($$("tr[data-alarm]", tbody).map((tr) => [tr.dataset.alarm, tr]));
+  alarms.forEach((a, i) => {
+    const id = String(a.id);
+    let tr = rows.get(id);
+    if (tr) rows.delete(id); else tr = alarmRow(id);
+    fillAlarmRow(tr, a);
+    const here = tbody.children[i];
+    if (here !== tr) tbody.insertBefore(tr, here || null);  // a new row, or a changed order
+  });
+  for (const tr of rows.values()) tr.remove();  // closed since the last refresh
+}
+
+function alarmRow(id) {
+  const tr = document.createElement("tr");
+  tr.dataset.alarm = id;
+  for (const name of ["severity", "equipment", "message", "raised", "state", "action"]) {
+    const td = document.createElement("td");
+    td.dataset.cell = name;
+    tr.appendChild(td);
+  }
+  const link = document.createElement("a");
+  link.href = "#";
+  link.onclick = (e) => { e.preventDefault(); openEquipment(link.dataset.equipment); };
+  tr.querySelector("[data-cell=equipment]").appendChild(link);
+  const note = document.createElement("input");
+  note.className = "ack-note"; note.size = 14;
+  const button = document.createElement("button");
+  button.className = "ack"; button.dataset.id = id;
+  button.onclick = () => acknowledgeAlarm(tr, button, note);
+  tr.querySelector("[data-cell=action]").append(note, " ", button);
+  return tr;
+}
+
+function setCell(td, html) {
+  if (td._html !== html) { td.innerHTML = html; td._html = html; }
+}
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function fillAlarmRow(tr, a) {
+  const cell = (name) => tr.querySelector(`[data-cell=${name}]`);
+  setCell(cell("severity"), `<span class="badge sev-${esc(a.severity)}">${esc(t("severity." + a.severity))}</span>`);
+  const dev = a.device || a.equipment || "";
+  const link = cell("equipment").firstElementChild;
+  link.dataset.equipment = dev;
+  setText(link, dev);
+  setText(cell("message"), a.message || "");
+  setText(cell("raised"), fmtTime(a.raised_ms));
+  setText(cell("state"), (a.active ? t("alarms.active") : t("alarms.cleared")) +
+    (a.acknowledged ? ` · ${t("alarms.acknowledged", { who: a.acked_by || a.acknowledged_by || "" })}` : ""));
+  const action = cell("action");
+  const button = action.querySelector("button.ack");
+  if (a.acknowledged) {
+    if (button) action.replaceChildren();  // nothing left to do on this alarm
+    return;
+  }
+  if (!button) return;
+  const note = action.querySelector(".ack-note");
+  if (note.placeholder !== t("alarms.note")) note.placeholder = t("alarms.note");
+  setText(button, t("alarms.acknowledge"));
+}
+
+async function acknowledgeAlarm(tr, button, note) {
+  const text = note.value.trim();
+  button.disabled = true;
+  try {
+    await api(`/twin/alarms/${encodeURIComponent(tr.dataset.alarm)}/ack`, { method: "POST", json: text ? { note: text } : {} });
+    await loadAlarms();
+  } catch (e) { message(`${t("app.error")}: ${e.message}`); }
+  finally { button.disabled = false; }
+}
+
+/* Alarm transitions (raised, cleared, acknowledged) arrive on the API's WebSocket; the alarms
+ * tab refreshes on each (the 3 s poll stays as the fallback when the socket is down). */
+function streamAlarms() {
+  if (S.alarmSocket || !S.token || !window.WebSocket) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${scheme}://${location.host}/twin/stream?topics=alarm&token=${encodeURIComponent(S.token)}`);
+  S.alarmSocket = ws;
+  ws.onmessage = (e) => {
+    let event = null;
+    try { event = JSON.parse(e.data); } catch (_) { return; }
+    if (event && (event.type === "alarm" || event.type === "dropped") && S.tab === "alarms") loadAlarms();
+  };
+  ws.onclose = () => {
+    if (S.alarmSocket === ws) S.alarmSocket = null;
+    if (S.token) setTimeout(streamAlarms, 5000);
+  };
 }
 
 /* --- equipment --------------------------------------------------------------------------- */
@@ -646,6 +736,7 @@ async function startApp() {
     setInterval(() => { if (S.tab === "alarms") loadAlarms(); if (S.tab === "equipment") loadEquipment(); }, 3000),
     setInterval(() => { if (S.tab === "runs") loadRuns(); }, 4000),
   ];
+  streamAlarms();
   showTab(S.tab);
 }
 
