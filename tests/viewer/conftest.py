@@ -64,6 +64,26 @@ class ConsoleServer:
         return httpx.get(self.base_url + path, params=params, headers={"Authorization": f"Bearer {self.token}"},
                          timeout=60)
 
+    def publish_event(self, system: str, device: str, event: dict) -> None:
+        """Publish a device event (an alarm a device raises itself), QoS 1, as a device would."""
+        import json
+
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        from twin.live.topics import device_topic
+
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"viewer-test-ev-{time.monotonic_ns()}")
+        client.connect(self.broker.host, self.broker.port)
+        client.loop_start()
+        try:
+            body = {"ts": int(time.time() * 1000), **event}
+            client.publish(device_topic(self.building_id, system, device, "event"), json.dumps(body),
+                           qos=1).wait_for_publish(10)
+        finally:
+            client.loop_stop()
+            client.disconnect()
+
     def publish_state(self, system: str, device: str, values: dict, seq: int) -> None:
         """Publish a device state message to the broker, as a device would (QoS 1, retained)."""
         import paho.mqtt.client as mqtt

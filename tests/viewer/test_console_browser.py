@@ -5,7 +5,9 @@
    alarm colour within a few seconds; the pixels are read from a screenshot of the page.
 2. A scenario is run from the console's form (a parameter changed, replications set) and its
    results page shows the KPI table, the charts and the report.
-3. The labels switch to Simplified Chinese, and are drawn in a CJK font (not as boxes).
+3. A fire alarm published to the broker starts an evacuation forecast (the shipped trigger); the
+   alarms tab links to it beside the alarm, and its results say what live state it started from.
+4. The labels switch to Simplified Chinese, and are drawn in a CJK font (not as boxes).
 """
 
 from __future__ import annotations
@@ -107,6 +109,31 @@ def test_run_scenario_from_form_shows_results(console_server, browser_page):
     summary = server.get(f"/runs/{done[0]['id']}/summary").json()
     assert summary["parameters"]["alarm_delay_s"] == 30
     assert summary["replications"] == 2
+
+
+def test_fire_alarm_forecast_is_beside_the_alarm(console_server, browser_page):
+    """A fire alarm published to Mosquitto starts the shipped trigger's evacuation forecast from
+    the live twin; the alarms tab shows a link to it beside the alarm, and its results page says
+    which live conditions it started from (the fire floor of the alarm's zone)."""
+    page, server = browser_page, console_server
+    _open_console(page, server, "&tab=alarms")
+    page.wait_for_selector("#alarm-table", timeout=60_000)
+    server.publish_event("fire", "FAP-1", {"type": "fire_alarm", "severity": "critical", "active": True,
+                                           "zone": "Z-L1"})
+    row = page.locator("#alarm-table tr[data-alarm='event:fire_alarm:FAP-1:Z-L1']")
+    link = row.locator("a.forecast:visible")
+    link.wait_for(timeout=30_000)
+    run_id = link.get_attribute("data-run")
+    run = server.get(f"/runs/{run_id}").json()
+    assert run["created_by"] == "trigger:fire-evacuation-forecast" and run["from_live"] is True
+    deadline = time.monotonic() + 180
+    while server.get(f"/runs/{run_id}").json()["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.5)
+    link.click()
+    page.wait_for_selector("#run-detail .live-notes", timeout=60_000)
+    notes = page.inner_text("#run-detail .live-notes")
+    assert "Started from the live twin" in notes and "fire floor L1 from the live fire alarm" in notes
+    assert "started by an alarm" in page.inner_text(f"#run-table tr[data-id='{run_id}']")
 
 
 def _cjk_font() -> str | None:

@@ -247,7 +247,11 @@ async function loadAlarms() {
   try {
     do {
       S.alarmsAgain = false;
-      const body = await api("/twin/alarms?state=open&limit=500");
+      const [body, triggers] = await Promise.all([api("/twin/alarms?state=open&limit=500"),
+                                                  api("/triggers").catch(() => ({ triggers: [] }))]);
+      // The forecast an alarm started (scenarios/triggers.yaml), by alarm id: shown beside it.
+      S.forecasts = new Map((triggers.triggers || []).filter((tr) => tr.last_alarm && tr.last_run)
+        .map((tr) => [tr.last_alarm, tr.last_run]));
       updateAlarmTable(body.alarms || []);
     } while (S.alarmsAgain);
   } catch (e) { message(`${t("app.error")}: ${e.message}`); }
@@ -281,6 +285,11 @@ function alarmRow(id) {
   link.href = "#";
   link.onclick = (e) => { e.preventDefault(); openEquipment(link.dataset.equipment); };
   tr.querySelector("[data-cell=equipment]").appendChild(link);
+  const text = document.createElement("span");
+  const forecast = document.createElement("a");
+  forecast.href = "#"; forecast.className = "forecast"; forecast.hidden = true;
+  forecast.onclick = (e) => { e.preventDefault(); showTab("runs"); openRun(forecast.dataset.run); };
+  tr.querySelector("[data-cell=message]").append(text, " ", forecast);
   const note = document.createElement("input");
   note.className = "ack-note"; note.size = 14;
   const button = document.createElement("button");
@@ -305,7 +314,11 @@ function fillAlarmRow(tr, a) {
   const link = cell("equipment").firstElementChild;
   link.dataset.equipment = dev;
   setText(link, dev);
-  setText(cell("message"), a.message || "");
+  setText(cell("message").firstElementChild, a.message || "");
+  const forecast = cell("message").querySelector("a.forecast");
+  const run = S.forecasts && S.forecasts.get(String(a.id));
+  forecast.hidden = !run;
+  if (run) { forecast.dataset.run = run; setText(forecast, t("alarms.forecast")); }
   setText(cell("raised"), fmtTime(a.raised_ms));
   setText(cell("state"), (a.active ? t("alarms.active") : t("alarms.cleared")) +
     (a.acknowledged ? ` · ${t("alarms.acknowledged", { who: a.acked_by || a.acknowledged_by || "" })}` : ""));
@@ -563,7 +576,7 @@ async function loadRuns() {
   try {
     const runs = await fetchRuns();
     $("#run-table tbody").innerHTML = runs.length ? runs.map((r) => `<tr class="selectable${r.id === S.runSelected ? " selected" : ""}" data-id="${esc(r.id)}">
-      <td>${esc(r.scenario)}<br><small>${esc(r.model)} · ${esc(r.id)}</small></td><td>${esc(t("run.status." + r.status))}
+      <td>${esc(r.scenario)}<br><small>${esc(r.model)} · ${esc(r.id)}${(r.created_by || "").startsWith("trigger:") ? ` · <span class="by-alarm">${esc(t("runs.by_alarm"))}</span>` : ""}</small></td><td>${esc(t("run.status." + r.status))}
       ${r.status === "running" ? `<progress max="${r.progress.total}" value="${r.progress.done}"></progress>` : ""}</td>
       <td>${esc(new Date(r.created_at).toLocaleString(S.lang))}</td></tr>`).join("") : `<tr><td colspan="3">${esc(t("runs.none"))}</td></tr>`;
     for (const tr of $$("#run-table tbody tr[data-id]")) tr.onclick = () => openRun(tr.dataset.id);
@@ -588,6 +601,8 @@ async function openRun(id) {
     pane.innerHTML = `<h2 id="results-title">${esc(t("runs.results"))}: ${esc(s.scenario.name)}</h2>
       <p>${esc(s.model_title)} · ${esc(s.building.name || s.building.id)} · ${esc(s.replications)} × · seed ${esc(s.seed)}
         ${s.model === "evacuation" ? `<button id="to-playback">${esc(t("nav.playback"))}</button>` : ""}</p>
+      ${s.live ? `<section class="live-notes"><h3>${esc(t("runs.live", { at: s.live.taken_at || "" }))}</h3>
+        <ul>${(s.live.notes || []).map((n) => `<li>${esc(n)}</li>`).join("")}</ul></section>` : ""}
       <h3>${esc(t("runs.kpis"))}</h3>
       ${points.map((p) => `${Object.keys(p.set || {}).length ? `<h4>${esc(Object.entries(p.set).map(([k, v]) => `${k}=${v}`).join(", "))}</h4>` : ""}
         <table class="grid kpi-table"><thead><tr><th>${esc(t("runs.kpi"))}</th><th>${esc(t("runs.unit"))}</th><th>${esc(t("runs.mean"))}</th><th>${esc(t("runs.ci"))}</th></tr></thead>
