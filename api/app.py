@@ -232,7 +232,8 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
 
         runs = RunManager(db_path=settings.db_path, runs_dir=settings.runs_dir, workers=settings.workers,
                           max_concurrent=settings.max_concurrent_runs, max_size=settings.max_run_size,
-                          on_event=hub.publish_threadsafe, on_finished=run_finished)
+                          on_event=hub.publish_threadsafe, on_finished=run_finished,
+                          scheduler=settings.scheduler)
         runs.start()
         ctx = AppContext(settings=settings, tokens=tokens, runs=runs, hub=hub,
                          buildings=BuildingCatalogue(settings.buildings_dir, settings.building if settings.live else None),

@@ -1,9 +1,10 @@
 """The ``twin`` command: the front door for people at a terminal.
 
 ``twin validate`` checks building and scenario files; ``twin building new|show|graph`` makes and
-inspects buildings; ``twin run`` runs a scenario's replications and writes its results folder and
-report; ``twin demo`` runs the main job on the embedded default. A mistake in a user's file
-prints ``file: field path: message`` lines and exits with status 2, never a traceback.
+inspects buildings; ``twin run`` runs a scenario's replications (here, or on a Dask cluster with
+``--scheduler``) and writes its results folder and report; ``twin demo`` runs the main job on the
+embedded default. A mistake in a user's file prints ``file: field path: message`` lines and exits
+with status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -205,14 +206,17 @@ def print_kpi_table(summary: dict) -> None:
 
 
 def _run(ref: str, replications: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
-         out: Path | None, report: bool) -> Path:
-    from scenarios.runner import run_scenario
+         out: Path | None, report: bool, scheduler: str | None = None) -> Path:
+    from scenarios.runner import RunnerError, run_scenario
     from scenarios.spec import load_scenario
 
     loaded = load_scenario(ref, overrides)
     out = out or Path("results") / loaded.scenario.name
-    result = run_scenario(loaded, replications=replications, seed=seed, workers=workers, out=out,
-                          progress=sys.stderr.isatty())
+    try:
+        result = run_scenario(loaded, replications=replications, seed=seed, workers=workers, out=out,
+                              progress=sys.stderr.isatty(), scheduler=scheduler)
+    except RunnerError as exc:
+        raise UserError(f"twin run: {exc}") from None
     print_kpi_table(result.summary)
     click.echo(f"results: {out}/summary.json, {out}/records/")
     if report:
@@ -232,11 +236,13 @@ def _run(ref: str, replications: int | None, seed: int | None, overrides: tuple[
               help="processes running replications in parallel")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="results folder (default results/SCENARIO)")
+@click.option("--scheduler", default=None, envvar="TWIN_SCHEDULER", show_envvar=True, metavar="tcp://HOST:PORT",
+              help="run the replications on this Dask scheduler's workers (instead of --workers)")
 @click.option("--report/--no-report", default=True, show_default=True, help="write report.html")
 def run(scenario: str, replications: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
-        out: Path | None, report: bool) -> None:
+        out: Path | None, scheduler: str | None, report: bool) -> None:
     """Run a scenario file (or library scenario name) and print its KPI table."""
-    _run(scenario, replications, seed, overrides, workers, out, report)
+    _run(scenario, replications, seed, overrides, workers, out, report, scheduler or None)
 
 
 @cli.command()

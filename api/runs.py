@@ -225,8 +225,9 @@ class _CancelFlag:
         return self.path.exists()
 
 
-def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str) -> dict:
-    """Run one scenario in a pool process: results folder, then the report."""
+def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str, scheduler: str | None = None) -> dict:
+    """Run one scenario in a pool process (its replications on the Dask ``scheduler`` if given):
+    results folder, then the report."""
     from scenarios.runner import run_scenario
 
     out = Path(out_dir)
@@ -244,7 +245,7 @@ def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str) -> dict:
             _PROGRESS.put((run_id, done, total))
 
     _PROGRESS.put((run_id, 0, job.size))
-    run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1, out=out,
+    run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1, out=out, scheduler=scheduler,
                  on_progress=progress, cancel=_CancelFlag(Path(cancel_path)), snapshot=snapshot)  # type: ignore[arg-type]
     report_error = None
     try:
@@ -440,9 +441,10 @@ class RunManager:
 
     def __init__(self, *, db_path: Path, runs_dir: Path, workers: int = 1, max_concurrent: int = 4,
                  max_size: int = 20_000, on_event: EventFn | None = None,
-                 on_finished: Callable[[RunRecord], None] | None = None):
+                 on_finished: Callable[[RunRecord], None] | None = None, scheduler: str | None = None):
         self.runs_dir = runs_dir
         self.workers = workers
+        self.scheduler = scheduler  # a Dask scheduler running the replications, or none
         self.max_concurrent = max_concurrent
         self.max_size = max_size
         self.on_event = on_event
@@ -566,10 +568,10 @@ class RunManager:
         with self._lock:
             self._progress[run_id] = (0, job.size)
             try:
-                future = self._ensure_pool().submit(_execute, run_id, job, str(out), str(cancel))
+                future = self._ensure_pool().submit(_execute, run_id, job, str(out), str(cancel), self.scheduler)
             except BrokenProcessPool:
                 self._pool = None
-                future = self._ensure_pool().submit(_execute, run_id, job, str(out), str(cancel))
+                future = self._ensure_pool().submit(_execute, run_id, job, str(out), str(cancel), self.scheduler)
             self._futures[run_id] = future
         future.add_done_callback(lambda f, rid=run_id: self._finished(rid, f))
 

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
     workers: Annotated[int, Field(ge=1, le=256)] = Field(default_factory=_default_workers,
                                                          description="processes running simulations")
+    scheduler: str | None = Field(None, description="Dask scheduler (tcp://HOST:PORT) whose workers run each run's "
+                                                    "replications; none runs them in the run's pool process")
     cors_origins: list[str] = Field(default_factory=list, description="origins allowed by CORS; empty = CORS off")
     token_cache_s: Annotated[float, Field(ge=0)] = Field(
         30.0, description="how long a verified token is trusted before its hash is checked again")

@@ -2,7 +2,10 @@
 
 Runs the repair-desk library scenario (a pure-SimPy model with no building-sized state) with
 1 and 2 workers, and compares the inline runner with calling the model directly (the engine's own
-cost). Prints ratios, never asserts: these machines are shared and noisy.
+cost). Then the same run on a local Dask cluster (a scheduler and 2 single-threaded worker
+processes on the loopback, started and warmed up beforehand as a long-lived cluster would be),
+against the local process pool of 2 workers. Prints ratios, never asserts: these machines are
+shared and noisy.
 """
 
 from __future__ import annotations
@@ -42,6 +45,14 @@ def main() -> None:
     print(f"  model called directly : {t_direct:6.2f} s")
     print(f"  runner, 1 worker      : {t_one:6.2f} s  (overhead ratio {t_one / t_direct:.2f})")
     print(f"  runner, 2 workers     : {t_two:6.2f} s  (speed-up vs 1 worker {t_one / t_two:.2f}x)")
+
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, scheduler_port=0, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        run_scenario(loaded, replications=2, scheduler=cluster.scheduler_address)  # workers import the models
+        t_dask = timed(lambda: run_scenario(loaded, replications=REPLICATIONS, scheduler=cluster.scheduler_address))
+    print(f"  Dask, 2 workers       : {t_dask:6.2f} s  (ratio vs local pool of 2 {t_dask / t_two:.2f})")
 
 
 if __name__ == "__main__":

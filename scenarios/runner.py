@@ -2,9 +2,16 @@
 
 Each replication gets its own ``numpy.random.Generator`` from the scenario seed through
 ``SeedSequence.spawn`` — replication *r* of every sweep point uses the same child seed (common
-random numbers) — and its own SimPy environment. Replications run inline or on a local process
-pool; results are put back in replication order, so the same seed gives the same
-``summary.json``, byte for byte, whatever the number of workers.
+random numbers) — and its own SimPy environment. Replications run inline, on a local process
+pool (``workers=N``) or on a Dask distributed cluster (``scheduler="tcp://HOST:PORT"``, the
+``twin run --scheduler`` option; see :mod:`scenarios.backends`); results are put back in
+replication order, so the same seed gives the same ``summary.json``, byte for byte, whatever
+the back end and the number of workers.
+
+To scale a sweep out, start a scheduler and workers on machines that have this package
+installed (``dask scheduler``; ``dask worker tcp://HOST:8786`` on each machine) and point the
+run at the scheduler. The building and its graph are scattered to every worker once; each
+replication is one task.
 
 The results folder holds ``summary.json`` (every KPI with mean, 95 % CI, p50, p95 and unit),
 ``records/<table>.parquet`` (the model's per-entity records with ``point`` and ``replication``
@@ -16,26 +23,24 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
-import simpy
 from pydantic import BaseModel
 
-from models import ModelContext, ReplicationResult, get_model
+from models import ReplicationResult
 from models.live import live_conditions
 from models.stats import summarise
+from scenarios import backends
+from scenarios.backends import Replication, RunnerError, SharedInputs
 from scenarios.spec import LoadedScenario
-from twin.spec import Building
 
-__all__ = ["RunCancelled", "RunResult", "run_scenario", "replication_seeds", "write_results", "build_summary",
-           "apply_live"]
+__all__ = ["RunCancelled", "RunResult", "RunnerError", "run_scenario", "replication_seeds", "write_results",
+           "build_summary", "apply_live"]
 
 ProgressFn = Callable[[int, int], None]
 
@@ -56,38 +61,6 @@ class RunResult:
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
     """One child seed sequence per replication, the same for every sweep point."""
     return np.random.SeedSequence(seed).spawn(replications)
-
-
-# Worker-process state: the building and its graph are sent once per worker, not once per task.
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(building: Building, graph: nx.MultiGraph) -> None:
-    _WORKER["building"] = building
-    _WORKER["graph"] = graph
-
-
-def _run_replication(model_name: str, params: BaseModel, horizon_s: float, replication: int,
-                     seed: np.random.SeedSequence, snapshot: Any = None,
-                     building: Building | None = None, graph: nx.MultiGraph | None = None) -> ReplicationResult:
-    spec = get_model(model_name)
-    ctx = ModelContext(
-        env=simpy.Environment(),
-        rng=np.random.default_rng(seed),
-        building=building if building is not None else _WORKER["building"],
-        graph=graph if graph is not None else _WORKER["graph"],
-        params=params,
-        horizon_s=horizon_s,
-        replication=replication,
-        snapshot=snapshot,
-    )
-    return spec.run(ctx)
-
-
-def _tasks(loaded: LoadedScenario, seeds: list[np.random.SeedSequence]) -> Iterator[tuple[int, int]]:
-    for point in loaded.points:
-        for rep in range(len(seeds)):
-            yield point.index, rep
 
 
 def _json_safe(value: Any) -> Any:
@@ -203,54 +176,50 @@ def write_results(result: RunResult, out: Path) -> Path:
 def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, seed: int | None = None,
                  workers: int = 1, out: Path | None = None, progress: bool = False,
                  on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-                 snapshot: Any = None) -> RunResult:
+                 snapshot: Any = None, scheduler: str | None = None) -> RunResult:
     """Run every replication of every sweep point and summarise; write the results folder if ``out``.
 
-    ``progress`` shows a progress bar on the terminal; ``on_progress(done, total)`` is called after
-    each replication; setting ``cancel`` stops the run (pending replications are dropped) and
-    raises :class:`RunCancelled`. ``snapshot`` (a live twin snapshot) adjusts the parameters
-    through the model's ``from_live`` (:func:`apply_live`) and reaches every replication's context.
+    Replications run inline (``workers=1``), on a local pool of ``workers`` processes, or, given
+    ``scheduler`` (``tcp://HOST:PORT``), on that Dask cluster's workers (``workers`` is then
+    ignored; an unreachable scheduler raises :class:`RunnerError`). ``progress`` shows a progress
+    bar on the terminal; ``on_progress(done, total)`` is called after each replication; setting
+    ``cancel`` stops the run (pending replications are dropped) and raises :class:`RunCancelled`.
+    ``snapshot`` (a live twin snapshot) adjusts the parameters through the model's ``from_live``
+    (:func:`apply_live`) and reaches every replication's context.
     """
     n = replications or loaded.scenario.replications
     s = loaded.scenario.seed if seed is None else seed
     seeds = replication_seeds(s, n)
     params, live = apply_live(loaded, snapshot)
-    tasks = list(_tasks(loaded, seeds))
-    total = len(tasks)
+    tasks = [Replication(point.index, rep, params[point.index], seeds[rep])
+             for point in loaded.points for rep in range(n)]
+    shared = SharedInputs(loaded.model.name, loaded.scenario.horizon_s, loaded.building, loaded.graph, snapshot)
     results: dict[tuple[int, int], ReplicationResult] = {}
-    bar = _ProgressBar(f"{loaded.scenario.name} ({loaded.model.name})", total) if progress else None
 
-    def done(key: tuple[int, int], res: ReplicationResult) -> None:
-        results[key] = res
-        if bar:
-            bar.advance()
-        if on_progress:
-            on_progress(len(results), total)
+    def cancelled() -> bool:
+        return cancel is not None and cancel.is_set()
 
+    if cancelled():
+        raise RunCancelled(loaded.scenario.name)
+    bar = _ProgressBar(f"{loaded.scenario.name} ({loaded.model.name})", len(tasks)) if progress else None
+    if scheduler:
+        batches = backends.on_dask(tasks, shared, scheduler=scheduler)
+    elif workers > 1:
+        batches = backends.on_local_pool(tasks, shared, workers=workers)
+    else:
+        batches = backends.inline(tasks, shared)
     try:
-        if workers <= 1:
-            for point, rep in tasks:
-                if cancel is not None and cancel.is_set():
-                    raise RunCancelled(loaded.scenario.name)
-                done((point, rep), _run_replication(loaded.model.name, params[point], loaded.scenario.horizon_s,
-                                                    rep, seeds[rep], snapshot, loaded.building, loaded.graph))
-        else:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                     initargs=(loaded.building, loaded.graph)) as pool:
-                pending: dict[Future, tuple[int, int]] = {
-                    pool.submit(_run_replication, loaded.model.name, params[point], loaded.scenario.horizon_s,
-                                rep, seeds[rep], snapshot): (point, rep)
-                    for point, rep in tasks
-                }
-                while pending:
-                    finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    if cancel is not None and cancel.is_set():
-                        for fut in pending:
-                            fut.cancel()
-                        raise RunCancelled(loaded.scenario.name)
-                    for fut in finished:
-                        done(pending.pop(fut), fut.result())
+        for batch in batches:
+            for key, replication_result in batch:
+                results[key] = replication_result
+                if bar:
+                    bar.advance()
+                if on_progress:
+                    on_progress(len(results), len(tasks))
+            if cancelled():
+                raise RunCancelled(loaded.scenario.name)
     finally:
+        batches.close()  # cancels what is still pending
         if bar:
             bar.close()
 

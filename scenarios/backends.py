@@ -1,0 +1,170 @@
+"""Where replications run: in this process, on a local process pool, or on a Dask cluster.
+
+A run of a scenario is a bag of independent replications — every replication of every sweep
+point — that differ only in their parameters and their seed. Which machine runs one makes no
+difference to its result: a :class:`Replication` carries everything that varies, the run's
+:class:`SharedInputs` (model, horizon, building, graph, live snapshot) everything else, and
+:func:`run_replication` turns the two into a :class:`~models.ReplicationResult`.
+
+The building and its graph are the largest inputs, so they travel once per worker, never once
+per replication: the local pool hands them to each process's initializer; a Dask cluster
+receives them by ``Client.scatter(..., broadcast=True)`` and the tasks refer to them.
+
+Each back end is a generator that yields *batches* of finished replications as
+``((point, replication), result)`` pairs, in the order they finish, and an empty batch at
+least every :data:`POLL_S` seconds while it waits, so that the caller can stop the run between
+batches; closing the generator cancels the replications still pending. Putting the results
+back in order is the caller's job (:func:`scenarios.runner.run_scenario`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+import numpy as np
+import simpy
+from pydantic import BaseModel
+
+from models import ModelContext, ReplicationResult, get_model
+from twin.spec import Building
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["DASK_CONNECT_TIMEOUT_S", "POLL_S", "Batch", "Replication", "RunnerError", "SharedInputs",
+           "on_dask", "on_local_pool", "inline", "run_replication"]
+
+POLL_S = 0.5
+"""Longest wait between two batches: how soon a cancelled run stops."""
+
+DASK_CONNECT_TIMEOUT_S = 10.0
+"""How long to try to reach a Dask scheduler before giving up with a :class:`RunnerError`."""
+
+_DASK_POLL_S = 0.05
+
+Key = tuple[int, int]
+Batch = list[tuple[Key, ReplicationResult]]
+
+
+class RunnerError(RuntimeError):
+    """The run cannot be carried out where it was asked to run (e.g. the Dask scheduler is unreachable)."""
+
+
+@dataclass(frozen=True)
+class SharedInputs:
+    """What every replication of a run shares."""
+
+    model_name: str
+    horizon_s: float
+    building: Building
+    graph: nx.MultiGraph
+    snapshot: Any = None
+
+
+@dataclass(frozen=True)
+class Replication:
+    """Replication ``replication`` of sweep point ``point``: its parameters and its seed."""
+
+    point: int
+    replication: int
+    params: BaseModel
+    seed: np.random.SeedSequence
+
+    @property
+    def key(self) -> Key:
+        return self.point, self.replication
+
+
+def run_replication(task: Replication, shared: SharedInputs | None = None) -> ReplicationResult:
+    """One replication on a fresh SimPy environment with its own generator (``shared`` defaults to
+    what the local pool's initializer left in this process)."""
+    if shared is None:
+        shared = _WORKER_INPUTS["shared"]
+    ctx = ModelContext(
+        env=simpy.Environment(),
+        rng=np.random.default_rng(task.seed),
+        building=shared.building,
+        graph=shared.graph,
+        params=task.params,
+        horizon_s=shared.horizon_s,
+        replication=task.replication,
+        snapshot=shared.snapshot,
+    )
+    return get_model(shared.model_name).run(ctx)
+
+
+# --- in this process ---------------------------------------------------------------------------
+
+def inline(tasks: list[Replication], shared: SharedInputs) -> Iterator[Batch]:
+    """Run the replications one after the other in this process."""
+    for task in tasks:
+        yield [(task.key, run_replication(task, shared))]
+
+
+# --- a local process pool ----------------------------------------------------------------------
+
+# Pool-process state: the shared inputs, set once per process by the pool's initializer.
+_WORKER_INPUTS: dict[str, SharedInputs] = {}
+
+
+def _init_worker(shared: SharedInputs) -> None:
+    _WORKER_INPUTS["shared"] = shared
+
+
+def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: int) -> Iterator[Batch]:
+    """Run the replications on ``workers`` local processes."""
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(shared,)) as pool:
+        pending = {pool.submit(run_replication, task): task.key for task in tasks}
+        try:
+            while pending:
+                finished, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+                yield [(pending.pop(future), future.result()) for future in finished]
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+# --- a Dask cluster ----------------------------------------------------------------------------
+
+def on_dask(tasks: list[Replication], shared: SharedInputs, *, scheduler: str) -> Iterator[Batch]:
+    """Run the replications on the workers of the Dask scheduler at ``scheduler`` (``tcp://HOST:PORT``)."""
+    from distributed import as_completed
+
+    with _connect(scheduler) as client:
+        shared_on_workers = client.scatter(shared, broadcast=True, hash=False)
+        futures = client.map(run_replication, tasks, shared=shared_on_workers, pure=False)
+        pending = {future: task.key for future, task in zip(futures, tasks)}
+        completed = as_completed(futures, loop=client.loop)
+        try:
+            while pending:
+                # Polled rather than blocking on the next completion, so that a cancelled run
+                # stops at once even while every worker is busy with a long replication.
+                finished = completed.next_batch(block=False)
+                if not finished:
+                    time.sleep(_DASK_POLL_S)
+                    yield []
+                    continue
+                keys = [pending.pop(future) for future in finished]
+                yield list(zip(keys, client.gather(finished)))
+        finally:
+            if pending:
+                client.cancel(list(pending))
+
+
+def _connect(scheduler: str) -> Client:
+    from distributed import Client
+    from distributed.comm import get_address_host_port
+
+    try:
+        get_address_host_port(scheduler)
+    except ValueError as exc:
+        raise RunnerError(f"Dask scheduler {scheduler!r}: {exc}; expected tcp://HOST:PORT") from None
+    try:
+        return Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise RunnerError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
