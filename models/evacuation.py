@@ -1518,7 +1518,7 @@ def from_live(params: EvacuationParams, cond: LiveConditions, building: Building
             data["fire_floor"] = cond.fire_floor
             age = cond.alarm_age_s(cond.fire_floor)
             notes.append(f"fire floor {cond.fire_floor} from the live fire alarm"
-                         + (f" raised {age:.0f} s before the snapshot" if age is not None else ""))
+                         + (f", raised {age:.0f} s before the snapshot" if age is not None and age >= 1 else ""))
         if params.alarm_delay_s != 0:
             notes.append(f"the fire alarm has sounded: alarm delay {params.alarm_delay_s:g} s → 0 s")
         data["alarm_delay_s"] = 0.0
