@@ -333,6 +333,9 @@ class RunStore:
                    done INTEGER, from_live INTEGER, created_at TEXT, started_at TEXT, finished_at TEXT,
                    error TEXT, issues TEXT, created_by TEXT, report_error TEXT, job BLOB)""")
         self._db.execute("CREATE INDEX IF NOT EXISTS runs_status ON runs(status)")
+        # Runs that alarm triggers started (api.triggers): which alarm, and the trigger's cooldown key.
+        self._db.execute("CREATE TABLE IF NOT EXISTS trigger_runs (run_id TEXT PRIMARY KEY, trigger TEXT NOT NULL, "
+                         "alarm_id TEXT, key TEXT NOT NULL, at_ms INTEGER NOT NULL)")
         self._lock = threading.Lock()
         self._probe: tuple[float, bool] = (-1e9, False)
 
@@ -426,6 +429,21 @@ class RunStore:
             ok = False
         self._probe = (now, ok)
         return ok
+
+    def add_trigger_run(self, run_id: str, trigger: str, alarm_id: str | None, key: str, at_ms: int) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO trigger_runs VALUES (?, ?, ?, ?, ?)",
+                             (run_id, trigger, alarm_id, key, at_ms))
+
+    def trigger_runs(self, trigger: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Runs started by alarm triggers, newest first."""
+        sql = "SELECT run_id, trigger, alarm_id, key, at_ms FROM trigger_runs"
+        args: tuple = ()
+        if trigger is not None:
+            sql, args = sql + " WHERE trigger = ?", (trigger,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY at_ms DESC, rowid DESC LIMIT ?", (*args, limit)).fetchall()
+        return [{"run": r[0], "trigger": r[1], "alarm": r[2], "key": r[3], "at_ms": r[4]} for r in rows]
 
     def counts(self) -> dict[str, int]:
         with self._lock:

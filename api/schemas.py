@@ -678,8 +678,17 @@ class HealthOut(BaseModel):
 
 # --- triggers -----------------------------------------------------------------------------------
 
+class TriggerRun(BaseModel):
+    """A run a trigger started: the alarm it answered, and when."""
+
+    run: str
+    alarm: str | None = None
+    at_ms: int
+
+
 class TriggerOut(BaseModel):
-    """An alarm → forecast trigger (scenarios/triggers.yaml) and what it has done since the start."""
+    """An alarm → forecast trigger (scenarios/triggers.yaml): the runs it started (kept across
+    restarts, newest first) and, since the server started, how often it fired or was skipped."""
 
     name: str
     description: str
@@ -697,6 +706,7 @@ class TriggerOut(BaseModel):
     last_run: str | None = None
     last_at_ms: int | None = None
     last_outcome: str | None = None
+    recent: list[TriggerRun] = Field(default_factory=list)
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"name": "fire-evacuation-forecast", "description": "A fire alarm in a zone → an evacuation forecast",
@@ -704,7 +714,9 @@ class TriggerOut(BaseModel):
          "systems": None, "set": {"params.fire_floor": "{alarm.floor}"}, "replications": 10, "cooldown_s": 600,
          "enabled": True, "fired": 1, "skipped": 0, "last_alarm": "event:fire_alarm:FAP-1:FZ-F12",
          "last_run": "20261124T023001-a1b2c3", "last_at_ms": 1795545001000,
-         "last_outcome": "started run 20261124T023001-a1b2c3"}]})
+         "last_outcome": "started run 20261124T023001-a1b2c3",
+         "recent": [{"run": "20261124T023001-a1b2c3", "alarm": "event:fire_alarm:FAP-1:FZ-F12",
+                     "at_ms": 1795545001000}]}]})
 
 
 class TriggerList(BaseModel):

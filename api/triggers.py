@@ -6,17 +6,20 @@ per trigger on the live twin. When a matching alarm is raised the hook — on th
 thread, never on the ingest path — resolves the trigger's overrides from the alarm, points the
 scenario at the live building, and submits the run with the alarm's snapshot (``from_live``),
 exactly as ``POST /runs`` with ``from_live: true`` would. The run appears in ``GET /runs``
-(``created_by: trigger:NAME``), its progress on the WebSocket, and the trigger's last firing in
-``GET /triggers``. A trigger that cannot start (cooldown, too many runs, an alarm without the
-value it needs) records why and leaves the twin running.
+(``created_by: trigger:NAME``), its progress on the WebSocket, and the runs each trigger started
+(with their alarms) in ``GET /triggers``, where the console finds the forecast beside its alarm.
+The runs a trigger started are rows of the API database, so the cooldown and the alarm → run
+links survive a restart. A trigger that cannot start (cooldown, too many runs, an alarm without
+the value it needs) records why and leaves the twin running.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from api.runs import RunLimitError, prepare_job, scenario_sources
@@ -39,7 +42,6 @@ class TriggerStatus:
     last_run: str | None = None
     last_at_ms: int | None = None
     last_outcome: str | None = None
-    _started: dict[tuple, float] = field(default_factory=dict)
 
 
 class TriggerRunner:
@@ -50,6 +52,11 @@ class TriggerRunner:
         self.status = {t.name: TriggerStatus(t) for t in triggers}
         self._hooks: list[Any] = []
         self._lock = threading.Lock()
+        # When each (trigger, overrides) last started a run, in epoch ms: from the database, so a
+        # restarted server keeps the cooldowns of the forecasts it started before.
+        self._started: dict[tuple[str, str], int] = {}
+        for row in reversed(ctx.runs.store.trigger_runs(limit=1000)):
+            self._started[(row["trigger"], row["key"])] = row["at_ms"]
 
     @classmethod
     def from_settings(cls, ctx: Any) -> "TriggerRunner":
@@ -86,16 +93,16 @@ class TriggerRunner:
         """Start the trigger's run for ``alarm`` from ``snapshot``; the run id, or None if skipped."""
         t = st.trigger
         now_ms = int(time.time() * 1000)
-        key: tuple | None = None
+        key: tuple[str, str] | None = None
         try:
             overrides = resolve_overrides(t, alarm)
-            key = tuple(sorted((k, repr(v)) for k, v in overrides.items()))
+            key = (t.name, json.dumps(overrides, sort_keys=True, default=str))
             with self._lock:
-                last = st._started.get(key)
-                if last is not None and time.monotonic() - last < t.cooldown_s:
-                    raise TriggerSkipped(f"started {time.monotonic() - last:.0f} s ago for the same alarm "
+                last = self._started.get(key)
+                if last is not None and now_ms - last < t.cooldown_s * 1000:
+                    raise TriggerSkipped(f"started {(now_ms - last) / 1000:.0f} s ago for the same alarm "
                                          f"(cooldown {t.cooldown_s:g} s)")
-                st._started[key] = time.monotonic()
+                self._started[key] = now_ms
             live_path = self.ctx.buildings.live_path
             job, _ = prepare_job(library=t.scenario, document=None, scenarios_dir=self.ctx.settings.scenarios_dir,
                                  buildings_dir=self.ctx.settings.buildings_dir,
@@ -103,10 +110,11 @@ class TriggerRunner:
             job.from_live = True
             job.snapshot = snapshot
             rec = self.ctx.runs.submit(job, f"trigger:{t.name}")
+            self.ctx.runs.store.add_trigger_run(rec.id, t.name, getattr(alarm, "id", None), key[1], now_ms)
         except (TriggerSkipped, RunLimitError, SpecError) as exc:
             with self._lock:
                 if not isinstance(exc, TriggerSkipped) and key is not None:
-                    st._started.pop(key, None)  # nothing started: the next alarm may try again
+                    self._started.pop(key, None)  # nothing started: the next alarm may try again
                 st.skipped += 1
                 st.last_alarm, st.last_at_ms, st.last_run = getattr(alarm, "id", None), now_ms, None
                 st.last_outcome = f"not started: {exc}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import Ctx, Viewer, error_responses
-from api.schemas import TriggerList, TriggerOut
+from api.schemas import TriggerList, TriggerOut, TriggerRun
 
 __all__ = ["router"]
 
@@ -14,8 +14,9 @@ router = APIRouter(prefix="/triggers", tags=["scenarios"])
 
 @router.get("", response_model=TriggerList, responses=error_responses(), summary="List alarm triggers")
 def list_triggers(ctx: Ctx, _: Viewer) -> TriggerList:
-    """The triggers armed on the live twin: the alarms each answers, the scenario it runs, and its
-    last firing (the run it started, or why it did not start). Empty without a live twin."""
+    """The triggers armed on the live twin: the alarms each answers, the scenario it runs, the last
+    20 runs it started (with their alarms; kept across restarts) and its last firing since the
+    start (the run, or why it did not start). Empty without a live twin."""
     runner = ctx.triggers
     out = []
     for st in (runner.status.values() if runner is not None else ()):
@@ -26,5 +27,7 @@ def list_triggers(ctx: Ctx, _: Viewer) -> TriggerList:
                               systems=list(t.when.systems) if t.when.systems else None,
                               set=dict(t.set), replications=t.replications, cooldown_s=t.cooldown_s,
                               enabled=t.enabled, fired=st.fired, skipped=st.skipped, last_alarm=st.last_alarm,
-                              last_run=st.last_run, last_at_ms=st.last_at_ms, last_outcome=st.last_outcome))
+                              last_run=st.last_run, last_at_ms=st.last_at_ms, last_outcome=st.last_outcome,
+                              recent=[TriggerRun(run=r["run"], alarm=r["alarm"], at_ms=r["at_ms"])
+                                      for r in ctx.runs.store.trigger_runs(t.name, limit=20)]))
     return TriggerList(live=ctx.live is not None, triggers=out)

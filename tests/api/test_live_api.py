@@ -251,4 +251,19 @@ def test_fire_alarm_starts_an_evacuation_forecast_from_the_live_building(live_en
     publish(broker, _topic("fire", "FACP-1", "event"), {**fire, "ts": _now_ms() + 1})
     again = _poll(lambda: (t := client.get("/triggers", headers=h).json()["triggers"][0])["skipped"] and t)
     assert again and again["fired"] == trig["fired"] and "cooldown" in again["last_outcome"]
+    assert again["recent"][0] == {"run": run["id"], "alarm": "event:fire_alarm:FACP-1:FZ-L02",
+                                  "at_ms": again["recent"][0]["at_ms"]}
     assert client.get("/triggers").status_code == 401
+
+    # The runs triggers started are rows of the API database: a restarted server (a new runner
+    # over the same store) keeps the cooldown, and the alarm → forecast links.
+    from api.triggers import TriggerRunner
+    from scenarios.triggers import load_triggers
+    from twin.live.alarms import Alarm
+
+    ctx = app.state.ctx
+    restarted = TriggerRunner(ctx, load_triggers())
+    st = restarted.status["fire-evacuation-forecast"]
+    alarm = Alarm("event:fire_alarm:FACP-1:FZ-L02", "event:fire_alarm", "event", "FACP-1", "critical", "fire",
+                  True, _now_ms(), zone="FZ-L02", floor="L02", system="fire")
+    assert restarted.fire(st, alarm, ctx.live.snapshot()) is None and "cooldown" in st.last_outcome

@@ -249,9 +249,13 @@ async function loadAlarms() {
       S.alarmsAgain = false;
       const [body, triggers] = await Promise.all([api("/twin/alarms?state=open&limit=500"),
                                                   api("/triggers").catch(() => ({ triggers: [] }))]);
-      // The forecast an alarm started (scenarios/triggers.yaml), by alarm id: shown beside it.
-      S.forecasts = new Map((triggers.triggers || []).filter((tr) => tr.last_alarm && tr.last_run)
-        .map((tr) => [tr.last_alarm, tr.last_run]));
+      // The newest forecast each alarm started (scenarios/triggers.yaml), by alarm id: shown beside it.
+      S.forecasts = new Map();
+      for (const tr of triggers.triggers || []) {
+        for (const r of tr.recent || []) {
+          if (r.alarm && !S.forecasts.has(r.alarm)) S.forecasts.set(r.alarm, r.run);
+        }
+      }
       updateAlarmTable(body.alarms || []);
     } while (S.alarmsAgain);
   } catch (e) { message(`${t("app.error")}: ${e.message}`); }
