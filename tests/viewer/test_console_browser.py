@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import time
 
@@ -129,6 +130,12 @@ def test_fire_alarm_forecast_is_beside_the_alarm(console_server, browser_page):
     deadline = time.monotonic() + 180
     while server.get(f"/runs/{run_id}").json()["status"] in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.5)
+    # Beside the link, once the run is done: its headline figures (RSET first, for an evacuation).
+    figures = row.locator(".forecast-figures")
+    page.wait_for_function("(el) => el.textContent.includes('rset_s')", arg=figures.element_handle(), timeout=30_000)
+    rset = server.get(f"/runs/{run_id}/summary").json()["kpis"]["rset_s"]["mean"]
+    shown = re.search(r"rset_s ([\d,.]+) s", figures.inner_text())
+    assert shown and abs(float(shown.group(1).replace(",", "")) - rset) <= 0.01 * rset, figures.inner_text()
     link.click()
     page.wait_for_selector("#run-detail .live-notes", timeout=60_000)
     notes = page.inner_text("#run-detail .live-notes")

@@ -293,7 +293,9 @@ function alarmRow(id) {
   const forecast = document.createElement("a");
   forecast.href = "#"; forecast.className = "forecast"; forecast.hidden = true;
   forecast.onclick = (e) => { e.preventDefault(); showTab("runs"); openRun(forecast.dataset.run); };
-  tr.querySelector("[data-cell=message]").append(text, " ", forecast);
+  const figures = document.createElement("small");
+  figures.className = "forecast-figures";
+  tr.querySelector("[data-cell=message]").append(text, " ", forecast, " ", figures);
   const note = document.createElement("input");
   note.className = "ack-note"; note.size = 14;
   const button = document.createElement("button");
@@ -323,6 +325,7 @@ function fillAlarmRow(tr, a) {
   const run = S.forecasts && S.forecasts.get(String(a.id));
   forecast.hidden = !run;
   if (run) { forecast.dataset.run = run; setText(forecast, t("alarms.forecast")); }
+  setText(cell("message").querySelector(".forecast-figures"), run ? forecastFigures(run) : "");
   setText(cell("raised"), fmtTime(a.raised_ms));
   setText(cell("state"), (a.active ? t("alarms.active") : t("alarms.cleared")) +
     (a.acknowledged ? ` · ${t("alarms.acknowledged", { who: a.acked_by || a.acknowledged_by || "" })}` : ""));
@@ -336,6 +339,34 @@ function fillAlarmRow(tr, a) {
   const note = action.querySelector(".ack-note");
   if (note.placeholder !== t("alarms.note")) note.placeholder = t("alarms.note");
   setText(button, t("alarms.acknowledge"));
+}
+
+/* A forecast's headline beside its alarm: progress while it runs, then its first two KPIs that have
+ * a better direction (for an evacuation: RSET and mean evacuation time), mean over replications. */
+function forecastFigures(run) {
+  S.forecastFigures = S.forecastFigures || new Map();
+  const known = S.forecastFigures.get(run);
+  if (known && known.final) return known.text;
+  if (!known || !known.pending) {
+    S.forecastFigures.set(run, { text: known ? known.text : "", pending: true });
+    (async () => {
+      let entry = { text: "", final: false };
+      try {
+        const r = await api(`/runs/${encodeURIComponent(run)}`);
+        if (r.status === "done") {
+          const s = await api(`/runs/${encodeURIComponent(run)}/summary`);
+          const kpis = Object.entries(s.kpis || {}).filter(([, k]) => k.better).slice(0, 2);
+          entry = { text: kpis.map(([name, k]) => `${name} ${fmt(k.mean)} ${k.unit || ""}`.trim()).join(" · "), final: true };
+        } else {
+          entry = { text: `${t("run.status." + r.status)} ${r.progress.done}/${r.progress.total}`, final: r.status !== "queued" && r.status !== "running" };
+        }
+      } catch (_) { /* figures are a courtesy; the link stays */ }
+      const before = S.forecastFigures.get(run);
+      S.forecastFigures.set(run, entry);
+      if (!before || before.text !== entry.text) loadAlarms();
+    })();
+  }
+  return known ? known.text : "";
 }
 
 async function acknowledgeAlarm(tr, button, note) {
