@@ -159,13 +159,6 @@ class TokenStore:
 
     # --- checking ----------------------------------------------------------------------------
 
-    def cached(self, token: str) -> Principal | None:
-        """The principal of a token verified recently (no hashing), or None."""
-        cached = self._cache.get(hashlib.sha256(token.encode("utf-8", "replace")).digest())
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
-        return None
-
     def verify(self, token: str) -> Principal | None:
         """The principal a token stands for, or None for an unknown, malformed or revoked token."""
         key = hashlib.sha256(token.encode("utf-8", "replace")).digest()

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import networkx as nx
+
 from twin.spec import Building
 
 __all__ = ["LiveConditions", "live_conditions", "LIFT_OUT_OF_SERVICE_MODES", "occupancy_for_time"]
@@ -43,6 +45,7 @@ __all__ = ["LiveConditions", "live_conditions", "LIFT_OUT_OF_SERVICE_MODES", "oc
 # Lift modes that take a car out of evacuation service (fire recall does not; see module docstring).
 LIFT_OUT_OF_SERVICE_MODES = frozenset({"out_of_service", "fault", "power_loss", "inspection"})
 _FIRE_ALARM_TYPES = ("fire_alarm", "fire")
+_STATUS_REASONS = {"offline": "offline", "alarm": "alarm open"}
 
 
 @dataclass(frozen=True)
@@ -103,27 +106,27 @@ def live_conditions(snapshot: Any, building: Building) -> LiveConditions:
     equipment = dict(getattr(snapshot, "equipment", {}) or {})
     alarms = tuple(getattr(snapshot, "alarms", ()) or ())
     cars = {c.id for g in building.elevators for c in g.cars}
-    supplies = {e.id for e in building.equipment if e.system == "power"}
+    power = [e for e in building.equipment if e.system == "power"]
     reasons: dict[str, str] = {}
     lifts_out: list[str] = []
-    out: list[str] = []
+    out: set[str] = set()
     for dev_id, eq in equipment.items():
         status = _get(eq, "status")
         values = _get(eq, "values") or {}
         mode = values.get("mode") if hasattr(values, "get") else None
         in_service = _get(eq, "in_service")
         if dev_id in cars:
-            if status in ("offline", "alarm"):
-                reasons[dev_id] = "offline" if status == "offline" else "alarm open"
+            if status in _STATUS_REASONS:
+                reasons[dev_id] = _STATUS_REASONS[status]
             elif mode in LIFT_OUT_OF_SERVICE_MODES:
                 reasons[dev_id] = f"mode {mode}"
             if dev_id in reasons:
                 lifts_out.append(dev_id)
-                out.append(dev_id)
+                out.add(dev_id)
                 continue
         if in_service is False:
-            out.append(dev_id)
-            reasons.setdefault(dev_id, {"offline": "offline", "alarm": "alarm open"}.get(status, "reports out of service"))
+            out.add(dev_id)
+            reasons.setdefault(dev_id, _STATUS_REASONS.get(status, "reports out of service"))
     fire = sorted((a for a in alarms if _is_fire(a) and _get(a, "active") is not False and _get(a, "floor")),
                   key=lambda a: _get(a, "first_raised_ms") or _get(a, "raised_ms") or 0)
     fire_floors: list[str] = []
@@ -131,8 +134,7 @@ def live_conditions(snapshot: Any, building: Building) -> LiveConditions:
         floor = _get(a, "floor")
         if floor in building.floor_by_id and floor not in fire_floors:
             fire_floors.append(floor)
-    supplies_out = tuple(sorted(s for s in out if s in supplies))
-    power = [e for e in building.equipment if e.system == "power"]
+    supplies_out = tuple(sorted(e.id for e in power if e.id in out))
     mains = [e.id for e in power if "transformer" in e.kind] or [e.id for e in power if "switchgear" in e.kind]
     generators = [e.id for e in power if "generator" in e.kind and e.id not in out]
     return LiveConditions(
@@ -152,16 +154,8 @@ def live_conditions(snapshot: Any, building: Building) -> LiveConditions:
 
 def _fed_from(building: Building, sources: list[str]) -> frozenset[str]:
     """Every device reachable from ``sources`` along the building file's ``feeds`` lists."""
-    feeds = {e.id: list(e.feeds) for e in building.equipment}
-    seen: set[str] = set()
-    todo = list(sources)
-    while todo:
-        dev = todo.pop()
-        for nxt in feeds.get(dev, ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return frozenset(seen)
+    feeds = nx.DiGraph((e.id, fed) for e in building.equipment for fed in e.feeds)
+    return frozenset().union(*(nx.descendants(feeds, s) for s in sources if s in feeds))
 
 
 def _get(obj: Any, name: str) -> Any:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 from fastapi import APIRouter
 
 from api.deps import Ctx, Viewer, error_responses
-from api.schemas import TriggerList, TriggerOut, TriggerRun
+from api.schemas import TriggerList, TriggerOut
 
 __all__ = ["router"]
 
@@ -26,8 +28,6 @@ def list_triggers(ctx: Ctx, _: Viewer) -> TriggerList:
                               severities=list(t.when.severities) if t.when.severities else None,
                               systems=list(t.when.systems) if t.when.systems else None,
                               set=dict(t.set), replications=t.replications, cooldown_s=t.cooldown_s,
-                              enabled=t.enabled, fired=st.fired, skipped=st.skipped, last_alarm=st.last_alarm,
-                              last_run=st.last_run, last_at_ms=st.last_at_ms, last_outcome=st.last_outcome,
-                              recent=[TriggerRun(run=r["run"], alarm=r["alarm"], at_ms=r["at_ms"])
-                                      for r in ctx.runs.store.trigger_runs(t.name, limit=20)]))
+                              enabled=t.enabled, recent=ctx.runs.store.trigger_runs(t.name, limit=20),
+                              **{f.name: getattr(st, f.name) for f in fields(st) if f.name != "trigger"}))
     return TriggerList(live=ctx.live is not None, triggers=out)
