@@ -2,7 +2,8 @@
 
 A building is loaded (and checked) once and kept with its floor graph until its file changes.
 Buildings are addressed by their key — a sample's name or a loaded file's name without
-``.yaml`` — or by the building's own id.
+``.yaml`` — or by the building's own id; a key is looked up among these files, never opened as a
+path, and a loaded file that links to somewhere outside the data folder is not listed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import networkx as nx
 
 from twin.errors import SpecError
 from twin.graph import build_graph
-from twin.loader import SAMPLES_DIR, load_building
+from twin.loader import SAMPLES_DIR, confined_path, load_building
 from twin.spec import Building
 
 __all__ = ["BuildingCatalogue", "BuildingEntry", "LoadedBuilding"]
@@ -64,6 +65,8 @@ class BuildingCatalogue:
             found[path.stem] = BuildingEntry(path.stem, path, "sample", path.resolve() == self.live_path)
         if self.buildings_dir.is_dir():
             for path in sorted(self.buildings_dir.glob("*.yaml")):
+                if confined_path(path, (self.buildings_dir,)) is None:
+                    continue  # a symbolic link to a file outside the data folder is not a loaded building
                 found.setdefault(path.stem, BuildingEntry(path.stem, path, "loaded",
                                                           path.resolve() == self.live_path))
         if self.live_path is not None and not any(e.live for e in found.values()):

@@ -18,6 +18,8 @@ import copy
 import functools
 import itertools
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,16 +30,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from models import ModelSpec, UnknownModelError, get_model
 from twin.errors import SpecError, SpecIssue, format_path, format_value, issues_from_validation_error
 from twin.graph import build_graph
-from twin.loader import load_building, parse_yaml_text, read_yaml, sample_names, sample_path
+from twin.loader import confined_file, load_building, parse_yaml_text, read_yaml, sample_names, sample_path
 from twin.spec import Building, Id
 
 __all__ = ["Scenario", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
-           "building_and_graph", "scenario_and_model", "sweep_points", "set_path",
+           "building_file", "building_and_graph", "scenario_and_model", "sweep_points", "set_path",
            "load_scenario", "parse_scenario", "apply_overrides"]
 
 LIBRARY_DIR = Path(__file__).parent / "library"
 MAX_REPLICATIONS = 10_000
 MAX_SWEEP_POINTS = 1_000
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Scenario(BaseModel):
@@ -145,11 +148,42 @@ def _prefixed(prefix: tuple, path: str) -> str:
     return f"{head}{path}" if path.startswith("[") else f"{head}.{path}"
 
 
-def _building_ref(ref: str, base_dir: Path | None) -> str:
-    """A building path relative to the scenario's folder, else the reference as given (a sample)."""
-    if base_dir is not None and not Path(ref).is_absolute() and (base_dir / ref).is_file():
-        return str(base_dir / ref)
-    return ref
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system is no file
+        return False
+
+
+def building_file(ref: str, base_dir: Path | None, file: str, roots: Sequence[Path] | None = None) -> Path:
+    """The file of a scenario's building: a path relative to the scenario's folder, or a shipped
+    sample's name (``tower``). Raises :class:`SpecError` naming the scenario's ``building`` field.
+
+    ``roots`` confines a reference that arrived over the network: then the building must be a
+    sample, or a file that lies, after its symbolic links are resolved, inside one of ``roots``
+    (the shipped samples, the data folder's ``buildings/``…). Anything else — an absolute path, a
+    ``../`` walk out, a link pointing out — is refused with one message, whether or not such a
+    file exists, and without opening it. Without ``roots`` (a person's own command line), a path
+    relative to the working directory is tried too.
+    """
+    ref_path = Path(ref)
+    if roots is None:
+        if base_dir is not None and not ref_path.is_absolute() and _is_file(base_dir / ref_path):
+            return base_dir / ref_path
+        if _is_file(ref_path):
+            return ref_path
+    elif base_dir is not None and not ref_path.is_absolute():
+        inside = confined_file(base_dir / ref_path, roots)
+        if inside is not None:
+            return inside
+    sample = sample_path(ref)
+    if sample is not None:
+        return sample
+    samples = ", ".join(sample_names()) or "none"
+    if roots is not None and not _PLAIN_NAME.fullmatch(ref):
+        raise SpecError.single(file, "building", f"{format_value(ref)} is not a shipped sample or a building file "
+                               f"loaded on the server; name one (samples: {samples})")
+    raise SpecError.single(file, "building", f"no building file or sample {format_value(ref)} (samples: {samples})")
 
 
 def sweep_points(scenario: Scenario, model: ModelSpec, file: str, *, building: Building | None = None,
@@ -185,7 +219,7 @@ def sweep_points(scenario: Scenario, model: ModelSpec, file: str, *, building: B
         except SpecError as exc:
             if not assignments:
                 raise
-            where = ", ".join(f"{k}={v!r}" for k, v in assignments.items())
+            where = ", ".join(f"{k}={format_value(v)}" for k, v in assignments.items())
             raise SpecError([SpecIssue(i.file, i.path, f"{i.message} (in sweep point {where})")
                              for i in exc.issues]) from None
         points.append(SweepPoint(index, assignments, params))
@@ -227,15 +261,19 @@ def scenario_and_model(data: Any, file: str) -> tuple[Scenario, ModelSpec]:
     return scenario, model
 
 
-def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = None) -> LoadedScenario:
-    """Check a parsed scenario document completely; raise :class:`SpecError` with every problem."""
+def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = None,
+                   roots: Sequence[Path] | None = None) -> LoadedScenario:
+    """Check a parsed scenario document completely; raise :class:`SpecError` with every problem.
+
+    ``roots`` confines where its building may be (see :func:`building_file`); the server gives it.
+    """
     scenario, model = scenario_and_model(data, file)
-    ref = _building_ref(scenario.building, base_dir)
+    path = building_file(scenario.building, base_dir, file, roots)
     try:
-        building, graph = building_and_graph(ref)
+        building, graph = building_and_graph(path)
     except SpecError as exc:
         if exc.issues[0].path == "(file)" and len(exc.issues) == 1:
-            raise SpecError.single(file, "building", f"no building file or sample {scenario.building!r} "
+            raise SpecError.single(file, "building", f"no building file or sample {format_value(scenario.building)} "
                                    f"(samples: {', '.join(sample_names())})") from None
         raise
 

@@ -13,24 +13,66 @@ structured field paths.
 
 from __future__ import annotations
 
+import builtins
 import re
+import reprlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SpecIssue", "SpecError", "format_path", "format_value", "issues_from_validation_error"]
+__all__ = ["SpecIssue", "SpecError", "format_path", "format_value", "format_text", "issues_from_validation_error"]
 
 
 # A key or id shown as-is in a path; anything else is quoted, so a path never holds ':' or a newline.
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+class _BoundedRepr(reprlib.Repr):
+    """``repr`` that looks at no more of a value than a message shows.
+
+    A parsed document can hold a value far larger than its text (YAML aliases share one list many
+    times over); ``repr()`` of it would walk every element while holding the interpreter. Strings
+    are cut before they are escaped, containers show a few items of a few levels.
+    """
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.maxlevel = 3
+        self.maxtuple = self.maxlist = self.maxarray = self.maxdict = 6
+        self.maxset = self.maxfrozenset = self.maxdeque = 6
+        self.maxstring = self.maxlong = self.maxother = limit
+
+    def repr_str(self, x: str, level: int) -> str:
+        return builtins.repr(x[: self.maxstring + 1])  # one more, so that the cut below shows "..."
+
+    def repr_bytes(self, x: bytes, level: int) -> str:
+        return builtins.repr(x[: self.maxstring + 1])
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 4 * self.maxlong:
+            return f"<an integer of about {int(x.bit_length() * 0.30103) + 1} digits>"
+        return builtins.repr(x)
+
+
 def format_value(value: Any, limit: int = 60) -> str:
-    """A short, quoted rendering of an offending value for an error message."""
-    text = repr(value)
+    """A short, quoted and escaped rendering of an offending value for an error message.
+
+    Costs the same whatever the value's size: at most ``limit`` characters of a string, a few
+    items of a container, never the whole of either.
+    """
+    try:
+        text = _BoundedRepr(limit).repr(value)
+    except Exception:  # a value whose repr fails is named by its type
+        text = f"<{type(value).__name__}>"
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return text
+
+
+def format_text(text: Any, limit: int = 300) -> str:
+    """Free text (a library's message) on one line, at most ``limit`` characters."""
+    one_line = " ".join(str(text)[: limit * 4].split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 3] + "..."
 
 
 def _key_label(key: Any) -> str:
@@ -132,7 +174,8 @@ def issues_from_validation_error(exc: Any, file: str, data: Any) -> list[SpecIss
         # Union and validator wrappers add synthetic location parts; keep the document's own.
         loc = _document_loc(err.get("loc", ()), data)
         kind = err.get("type", "")
-        message = _PYDANTIC_MESSAGES.get(kind) or str(err.get("msg", "invalid value"))
+        # pydantic's own text can quote the input (a union tag, an enum member): bounded too
+        message = _PYDANTIC_MESSAGES.get(kind) or format_text(err.get("msg", "invalid value"))
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
         if kind not in ("missing",) and "input" in err and kind != "value_error":
             message += f" (got {format_value(err['input'])})"

@@ -3,13 +3,20 @@
 One loader for one kind of input (as JuPedSim normalises its geometry in one place): read the
 YAML, check each field's type and range with pydantic, then check what needs the whole document —
 ids are unique, every id referred to exists, doors join spaces on one floor, stairs climb through
-stair landings, and every space reaches a final exit on foot. All problems found are reported
-together, each naming the file, the field path and the offending value or id.
+stair landings, no space holds more people than can stand in it, and every space reaches a final
+exit on foot. All problems found are reported together, each naming the file, the field path and
+the offending value or id.
+
+A building file may come from anyone who can send one, so the YAML itself is bounded before it is
+built: its size, its nesting, and how much its aliases may repeat (a few hundred bytes of nested
+aliases would otherwise become a billion values).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+import re
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +24,27 @@ import yaml
 from pydantic import ValidationError
 
 from twin.graph import build_graph, unreachable_spaces
-from twin.errors import SpecError, SpecIssue, format_path, format_value, issues_from_validation_error
+from twin.errors import SpecError, SpecIssue, format_path, format_text, format_value, issues_from_validation_error
 from twin.spec import Building
 
-__all__ = ["read_yaml", "parse_yaml_text", "parse_building", "check_building", "load_building", "sample_names", "sample_path", "SAMPLES_DIR"]
+__all__ = ["read_yaml", "parse_yaml_text", "parse_building", "check_building", "load_building", "sample_names",
+           "sample_path", "confined_path", "confined_file", "check_nesting", "SAMPLES_DIR", "MAX_ALIAS_NODES",
+           "MAX_DEPTH", "MAX_OCCUPANT_DENSITY_PPM2"]
 
 SAMPLES_DIR = Path(__file__).parent / "samples"
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# A YAML alias repeats a value without repeating its text: nine lines of nine aliases each make a
+# list of 9^9 items ("billion laughs"). A document may reach at most this many values again
+# through aliases (a building that merges ``<<: *office`` into every space uses a few thousand).
+MAX_ALIAS_NODES = 100_000
+# Nesting deeper than this is no building or scenario (they nest about eight levels).
+MAX_DEPTH = 100
+_SAMPLE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The SFPE jam density, 1/a with a = 0.266 m² per person (SFPE Handbook, egress chapter; the same
+# figure bounds the evacuation model's spaces): at it walking speed is zero. No design load comes
+# near it (the densest, standing spectators, is 0.3 m² per person); a space loaded beyond it is a
+# typing mistake, and 10^9 occupants would cost a simulation hours and gigabytes.
+MAX_OCCUPANT_DENSITY_PPM2 = 1 / 0.266
 
 
 def sample_names() -> list[str]:
@@ -32,8 +53,40 @@ def sample_names() -> list[str]:
 
 
 def sample_path(name: str) -> Path | None:
+    """The file of the shipped sample ``name`` (a plain name, never a path), or None."""
+    if not isinstance(name, str) or not _SAMPLE_NAME.fullmatch(name):
+        return None
     path = SAMPLES_DIR / f"{name}.yaml"
     return path if path.is_file() else None
+
+
+def confined_path(path: Path, roots: Sequence[Path]) -> Path | None:
+    """``path`` with its symbolic links resolved if it lies inside one of ``roots``, else None.
+
+    Decided from the resolved names alone: nothing is opened, and the answer is the same whether
+    or not a file outside the roots exists.
+    """
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte
+        return None
+    for root in roots:
+        try:
+            if real.is_relative_to(root.resolve()):
+                return real
+        except (OSError, RuntimeError, ValueError):
+            continue
+    return None
+
+
+def confined_file(path: Path, roots: Sequence[Path]) -> Path | None:
+    """:func:`confined_path` if that is a regular file (a name too long for the file system, or
+    one with a NUL byte, is no file), else None. Only a path inside ``roots`` is looked at."""
+    inside = confined_path(path, roots)
+    try:
+        return inside if inside is not None and inside.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -56,9 +109,19 @@ def read_yaml(path: str | Path) -> Any:
 
 
 def parse_yaml_text(text: str, name: str = "<text>") -> Any:
-    """Parse YAML text with the strict safe loader; errors name ``name``, line and column."""
+    """Parse YAML text with the strict safe loader; errors name ``name``, line and column.
+
+    The document is bounded before anything is built from it: its size (:data:`MAX_FILE_BYTES`),
+    its nesting (:data:`MAX_DEPTH`) and how many values its aliases repeat (:data:`MAX_ALIAS_NODES`).
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise SpecError.single(name, "(file)", f"the document is larger than {MAX_FILE_BYTES // 2**20} MiB")
     try:
         return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DocumentLimitError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise SpecError.single(name, where, str(exc.problem)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - text.rfind("\n", 0, exc.position)
@@ -77,8 +140,71 @@ def parse_yaml_text(text: str, name: str = "<text>") -> Any:
         raise SpecError.single(name, "(file)", "YAML nesting too deep") from None
 
 
+def check_nesting(data: Any, file: str, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse a parsed document (YAML or JSON) nested deeper than ``max_depth`` levels, before
+    anything recursive (a copy, validation) walks it. Raises :class:`SpecError` naming where."""
+    stack: list[tuple[Any, tuple, int]] = [(data, (), 1)]
+    seen: set[int] = set()
+    while stack:
+        node, loc, depth = stack.pop()
+        if not isinstance(node, (dict, list)) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if depth > max_depth:
+            raise SpecError.single(file, format_path(loc[:4], data) + (" ..." if len(loc) > 4 else ""),
+                                   f"values nested more than {max_depth} levels deep")
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend((value, loc + (key,), depth + 1) for key, value in items)
+
+
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    return format_text(text)
+
+
+class _DocumentLimitError(yaml.MarkedYAMLError):
+    """A document beyond the loader's bounds (aliases, nesting), found before it is built."""
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Walk the composed document as construction would (each alias in full) and stop at the bounds.
+
+    Composing shares one node for every use of an anchor, so composing a bomb is cheap; building
+    and then printing the value is what costs. The walk counts the nodes reached a second time and
+    stops after :data:`MAX_ALIAS_NODES` of them, so it is short whatever the document expands to.
+    """
+    seen: set[int] = set()
+    on_path: set[int] = set()
+    repeats = 0
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if id(node) in on_path:
+            raise _DocumentLimitError(None, None, "an alias refers to a value that contains it (a value cannot "
+                                      "contain itself)", node.start_mark)
+        if id(node) in seen:
+            repeats += 1
+            if repeats > MAX_ALIAS_NODES:
+                raise _DocumentLimitError(
+                    None, None, f"YAML aliases repeat more than {MAX_ALIAS_NODES} values (the alias bound): "
+                    "the document would grow far beyond its text; write the values out or use fewer nested "
+                    "aliases", node.start_mark)
+        else:
+            seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise _DocumentLimitError(None, None, f"values nested more than {MAX_DEPTH} levels deep",
+                                      node.start_mark)
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            continue
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in reversed(children))
 
 
 # libyaml's parser when PyYAML was built with it (five times faster on a tower), else pure Python.
@@ -89,7 +215,14 @@ class _SafeLoader(_BaseSafeLoader):  # type: ignore[misc,valid-type]
     """PyYAML's safe loader, stricter where a person's mistake would otherwise pass or crash: a key
     given twice in one mapping (YAML forbids it; PyYAML silently keeps the last) and a scalar it
     cannot convert (``2020-13-45``, ``!!int x``, an integer of 5000 digits) are YAML errors at
-    their line."""
+    their line. A document whose aliases would repeat too many values, or that nests too deep, is
+    refused before any of it is built (:func:`_check_expansion`)."""
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
@@ -284,6 +417,22 @@ class _Checker:
                     if ident not in b.space_by_id:
                         self.add(("equipment", i, "zones", j, "spaces", k), f"unknown space {ident!r}")
 
+    def occupancy(self) -> None:
+        """Occupants a space can physically hold: at most :data:`MAX_OCCUPANT_DENSITY_PPM2` per m²."""
+        limit = MAX_OCCUPANT_DENSITY_PPM2
+        for i, space in enumerate(self.b.spaces):
+            area = space.floor_area_m2
+            if space.occupants is not None and area > 0 and space.occupants / area > limit:
+                self.add(("spaces", i, "occupants"),
+                         f"{space.occupants} persons in {area:.4g} m² is {space.occupants / area:.4g} per m², above "
+                         f"the safe maximum of {limit:.2f} per m² (the SFPE jam density, at which nobody can "
+                         f"walk): at most {math.floor(area * limit)} here")
+            if space.m2_per_person is not None and 1 / space.m2_per_person > limit:
+                self.add(("spaces", i, "m2_per_person"),
+                         f"{space.m2_per_person:g} m² per person is {1 / space.m2_per_person:.4g} persons per m², "
+                         f"above the safe maximum of {limit:.2f} per m² (the SFPE jam density, at which nobody "
+                         f"can walk): give at least {1 / limit:.3f} m² per person")
+
     def reachability(self) -> None:
         # Only meaningful once every reference resolves.
         graph = build_graph(self.b)
@@ -292,7 +441,8 @@ class _Checker:
             self.add(("spaces", index[ident]), "no final exit can be reached from this space through doors and stairs")
 
     def run(self) -> list[SpecIssue]:
-        for check in (self.unique_ids, self.floors, self.doors, self.stairs, self.elevators, self.equipment):
+        for check in (self.unique_ids, self.floors, self.doors, self.stairs, self.elevators, self.equipment,
+                      self.occupancy):
             check()
         if not self.issues:
             self.reachability()

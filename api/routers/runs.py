@@ -22,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.deps import ApiError, Ctx, Planner, Viewer, error_responses
-from api.routers.scenarios import posted_document
+from api.routers.scenarios import check_off_loop, posted_document
 from api.runs import RunJob, RunLimitError, RunNotFound, RunRecord, prepare_job
 from api.schemas import (CompareKpi, CompareOut, ComparedRun, CompareValue, KpiRow, KpiTable, RecordsPage,
                          RecordTable, RecordTables, RunCreate, RunLinks, RunList, RunOut, RunProgress, RunSummary)
@@ -66,9 +66,11 @@ def _finished_dir(ctx: Ctx, run_id: str, loc: list[str | int] | None = None) -> 
     return ctx.runs.results_dir(run_id)
 
 
-def _spec_error_items(exc: SpecError, where: str) -> list[dict]:
-    return [{"loc": ["body", where, issue.path], "msg": issue.message, "type": "spec_error",
-             "file": issue.file, "path": issue.path} for issue in exc.issues]
+def _spec_error_items(exc: SpecError, where: str, set_fields: dict | None = None) -> list[dict]:
+    """The issues of a refused scenario as 422 items; a field the request's ``set`` gave is located there."""
+    return [{"loc": ["body", "set", issue.path] if issue.path in (set_fields or {}) else ["body", where, issue.path],
+             "msg": issue.message, "type": "spec_error", "file": issue.file, "path": issue.path}
+            for issue in exc.issues]
 
 
 def _live_snapshot(ctx: Ctx, job: RunJob) -> Any:
@@ -104,10 +106,10 @@ async def start_run(body: RunCreate, ctx: Ctx, who: Planner) -> RunOut:
         except SpecError as exc:
             if body.scenario is not None and exc.issues[0].file == "request":
                 raise ApiError(404, ["body", "scenario"], exc.issues[0].message, "not_found") from None
-            raise ApiError(422, [], "", items=_spec_error_items(exc, where)) from None
+            raise ApiError(422, [], "", items=_spec_error_items(exc, where, body.set)) from None
         return job
 
-    job = await run_in_threadpool(prepare)
+    job = await check_off_loop(ctx, prepare)
     try:
         ctx.runs.check_limits(job)
     except RunLimitError as exc:

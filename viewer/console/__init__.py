@@ -53,7 +53,9 @@ class ConsoleBackend:
     ``building`` and ``state`` are the live twin's building and its :class:`TwinState` (None when
     the live twin is not running); ``results_dir(run_id)`` is a run's results folder (raise
     ``KeyError`` or return None for an unknown run); ``load_building(ref)`` loads the building a
-    run names (default: the live building when ids match, else :func:`twin.loader.load_building`).
+    run names (default: the live building when ids match, else a shipped sample of that name or a
+    file of that name inside one of ``building_roots``, the server's building folders — a name in a
+    run's summary is never opened as a path of its own).
     """
 
     building: Building | None
@@ -61,6 +63,7 @@ class ConsoleBackend:
     results_dir: Callable[[str], Path | None]
     load_building: Callable[[str], Building] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    building_roots: tuple[Path, ...] = ()
 
     def run_building(self, summary: dict) -> Building:
         ref = (summary.get("scenario") or {}).get("building") or (summary.get("building") or {}).get("id")
@@ -69,9 +72,17 @@ class ConsoleBackend:
             return self.building
         if self.load_building is not None:
             return self.load_building(str(ref))
-        from twin.loader import load_building
+        from twin.loader import confined_file, load_building, sample_path
 
-        return load_building(str(ref))
+        path = sample_path(str(ref))
+        for root in self.building_roots:
+            if path is not None:
+                break
+            path = confined_file(root / str(ref), (root,))
+        if path is None:
+            raise _error(404, ["path", "run_id"], "the building this run was made for is not on the server",
+                         "building_not_found")
+        return load_building(path)
 
 
 def _error(status: int, loc: list, msg: str, kind: str = "invalid") -> HTTPException:
