@@ -3,8 +3,14 @@
 ``twin serve`` mirrors a building's live equipment: it connects to the broker given by
 ``--mqtt URL`` (or the ``TWIN_MQTT_URL`` setting) — or, with neither, starts an embedded broker
 and the device simulator so a fresh clone shows a live building at once — keeps state, history
-and alarms in ``--db``, and prints one status line every few seconds until stopped (Ctrl-C,
-SIGTERM, or ``--duration``).
+and alarms in the data directory (``DATA_DIR/history.sqlite``; ``--data-dir`` or
+``TWIN_DATA_DIR``, ``twin-data`` by default; ``--db`` names another file), and prints one status
+line every few seconds until stopped (Ctrl-C, SIGTERM, or ``--duration``). A history left by an
+older twin in ``results/twin.db`` under the working directory is moved into the data directory
+once, with a message naming both paths.
+
+The embedded broker lets in only the twin and the simulated devices, with passwords made at
+start and kept in ``DATA_DIR/mqtt/twin-broker-…/credentials.json`` (mode 0600).
 
 ``twin devices simulate`` only plays the devices: it publishes realistic telemetry of every
 equipment of a building to a broker, with faults on a schedule (``--fault LIFT-2:entrapment@60s``).
@@ -26,13 +32,16 @@ import click
 
 from twin.errors import SpecError
 from twin.live.bridge import MqttSettings, MqttUrlError, parse_mqtt_url
-from twin.live.broker import Broker, BrokerError
-from twin.live.history import HistoryError
+from twin.live.broker import DEVICES_USER, Broker, BrokerError, embedded_users
+from twin.live.history import HistoryError, migrate_history
 from twin.live.simulator import FAULT_KINDS, DeviceSimulator, Fault, SimulatorRunner, parse_fault
 from twin.loader import load_building
 from twin.spec import Building
 
-__all__ = ["serve", "devices"]
+__all__ = ["serve", "devices", "LEGACY_HISTORY"]
+
+LEGACY_HISTORY = Path("results/twin.db")
+"""Where ``twin serve`` kept the history before it moved into the data directory (under the working directory)."""
 
 
 class LiveUsageError(click.ClickException):
@@ -99,14 +108,15 @@ def _until_stopped(duration_s: float | None) -> Iterator[threading.Event]:
 
 _FAULT_HELP = ("DEVICE:KIND[=ARG][@AT][+FOR], e.g. LIFT-2:entrapment@60s, PMP-1:trip@2m+5m, "
                "FAP-1:fire_alarm=Z12@30s; kinds: " + ", ".join(FAULT_KINDS) + " (repeatable)")
-_MQTT_HELP = "broker URL mqtt://[user:pass@]host[:port] or mqtts://… (default: an embedded broker)"
+_MQTT_HELP = ("broker URL mqtt://[user:pass@]host[:port], or with TLS mqtts://[user:pass@]host[:port]?ca=CA.pem "
+              "(default: an embedded broker)")
 
 
 @click.command()
 @click.argument("building", default="tower", required=False)
 @click.option("--mqtt", "mqtt_url", envvar="TWIN_MQTT_URL", default=None, metavar="URL", help=_MQTT_HELP)
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("results/twin.db"),
-              show_default=True, help="SQLite history file")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite history file [DATA_DIR/history.sqlite]")
 @click.option("--no-simulator", is_flag=True, help="do not simulate devices (default: simulate with an embedded broker)")
 @click.option("--simulator", "force_simulator", is_flag=True, help="simulate devices even with --mqtt")
 @click.option("--rate", type=click.FloatRange(0.01, 100), default=None,
@@ -126,12 +136,13 @@ _MQTT_HELP = "broker URL mqtt://[user:pass@]host[:port] or mqtts://… (default:
 @click.option("--host", default=None, help="address the API binds to [127.0.0.1]")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="API port [8000]")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="API tokens, runs and results [twin-data]")
+              help="API tokens, runs and results, the live history, the embedded broker's credentials "
+                   "[TWIN_DATA_DIR or twin-data]")
 @click.option("--triggers", "triggers_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, envvar="TWIN_TRIGGERS",
               help="alarm → forecast triggers (YAML) [the shipped scenarios/triggers.yaml]")
 @click.option("--no-triggers", is_flag=True, help="start no forecasts when alarms are raised")
-def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool, force_simulator: bool,
+def serve(building: str, mqtt_url: str | None, db_path: Path | None, no_simulator: bool, force_simulator: bool,
           rate: float | None, fault_specs: tuple[str, ...], duration: float | None, rules: Path | None,
           mapping: Path | None, status_every: float, twin_id: str | None, api: bool, host: str | None,
           port: int | None, data_dir: Path | None, triggers_file: Path | None, no_triggers: bool) -> None:
@@ -146,13 +157,25 @@ def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool
     if faults and not simulate:
         raise click.UsageError("--fault needs the device simulator (it is off with --mqtt or --no-simulator; "
                                "add --simulator)")
+    data = _data_dir(data_dir)
+    # The embedded broker's folder goes to the data directory, or beside a history named by --db alone.
+    broker_dir = data / "mqtt" if db_path is None or data_dir is not None or api else None
+    if db_path is None:
+        db_path = data / "history.sqlite"
+        try:
+            if migrate_history(LEGACY_HISTORY, db_path, building_id=b.id):
+                click.echo(f"twin serve: moved the live history from {LEGACY_HISTORY.resolve()} to {db_path.resolve()} "
+                           f"(the old file is kept as {LEGACY_HISTORY.name}.migrated)")
+        except OSError as exc:
+            raise LiveUsageError(f"twin serve: could not move the live history from {LEGACY_HISTORY.resolve()} "
+                                 f"to {db_path.resolve()}: {exc}") from None
     try:
         service = LiveService(b, mqtt=settings, db_path=db_path, rules=rules, mapping=mapping, simulate=simulate,
-                              sim_rate_hz=rate, faults=faults, twin_id=twin_id)
+                              sim_rate_hz=rate, faults=faults, twin_id=twin_id, broker_dir=broker_dir)
     except SpecError as exc:
         raise LiveUsageError(str(exc)) from None
     if api:
-        _serve_api(service, building, mqtt_url, host, port, data_dir, duration, b,
+        _serve_api(service, building, mqtt_url, host, port, data, duration, b,
                    triggers=triggers_file, triggers_enabled=not no_triggers)
         return
     with _until_stopped(duration) as stop:
@@ -165,6 +188,8 @@ def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool
             click.echo(f"twin serve: {b.name} ({b.id}), {len(service.state.device_ids)} devices")
             click.echo(f"broker: {service.broker_url}{embedded}")
             click.echo(f"history: {db_path}")
+            if service.broker is not None and service.broker.secured:
+                click.echo(f"broker credentials: {service.broker.credentials_path}")
             if service.simulator is not None:
                 click.echo("device simulator: on" + (f", faults: {', '.join(map(str, faults))}" if faults else ""))
             while not stop.wait(status_every):
@@ -173,6 +198,20 @@ def serve(building: str, mqtt_url: str | None, db_path: Path, no_simulator: bool
         finally:
             service.stop()
     click.echo("stopped")
+
+
+def _data_dir(given: Path | None) -> Path:
+    """The data directory: ``--data-dir``, else the API's setting (``TWIN_DATA_DIR``, ``twin-data``)."""
+    if given is not None:
+        return given
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    try:
+        return Settings().data_dir
+    except ValidationError as exc:
+        raise LiveUsageError(f"twin serve: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
 
 
 def _serve_api(service: Any, building: str, mqtt_url: str | None, host: str | None, port: int | None,
@@ -211,6 +250,9 @@ def _serve_api(service: Any, building: str, mqtt_url: str | None, host: str | No
     click.echo(f"twin serve: {b.name} ({b.id}), {len(service.state.device_ids)} devices")
     click.echo(f"API:     http://{settings.host}:{settings.port}/docs")
     click.echo(f"console: http://{settings.host}:{settings.port}/console/")
+    click.echo(f"history: {service.db_path}")
+    if service.broker is not None and service.broker.secured:
+        click.echo(f"broker credentials: {service.broker.credentials_path}")
     if duration is not None:
         timer = threading.Timer(duration, lambda: setattr(server, "should_exit", True))
         timer.daemon = True
@@ -243,10 +285,12 @@ def simulate(building: str, mqtt_url: str | None, rate: float | None, fault_spec
     broker = None
     if settings is None:
         try:
-            broker = Broker().start()
+            broker = Broker(users=embedded_users()).start()
         except BrokerError as exc:
             raise LiveUsageError(str(exc)) from None
-        settings = MqttSettings(host=broker.host, port=broker.port, protocol=broker.protocol)  # type: ignore[arg-type]
+        user, password = broker.credentials(DEVICES_USER)
+        settings = MqttSettings(host=broker.host, port=broker.port, protocol=broker.protocol,  # type: ignore[arg-type]
+                                username=user, password=password)
     try:
         sim = DeviceSimulator(b, rate_hz=rate, faults=faults, seed=seed)
         try:
@@ -256,7 +300,7 @@ def simulate(building: str, mqtt_url: str | None, rate: float | None, fault_spec
         with _until_stopped(duration) as stop:
             runner.start()
             click.echo(f"simulating {len(sim.devices)} devices of {b.id} → {settings.url}"
-                       + (" (embedded broker)" if broker else ""))
+                       + (f" (embedded broker; credentials in {broker.credentials_path})" if broker else ""))
             started = time.monotonic()
             try:
                 while not stop.wait(status_every):

@@ -20,9 +20,9 @@ from twin.live.alarms import (
     parse_rules,
 )
 from twin.live.bridge import Bridge, MqttSettings, MqttUrlError, parse_mqtt_url
-from twin.live.broker import Broker, BrokerError, find_mosquitto
+from twin.live.broker import Broker, BrokerError, BrokerUser, embedded_users, find_mosquitto
 from twin.live.devices import DeviceInfo, device_catalogue
-from twin.live.history import Batch, History, HistoryError, SeriesPoint
+from twin.live.history import Batch, History, HistoryError, SeriesPoint, migrate_history
 from twin.live.mapping import Mapping, convert, load_mapping, parse_mapping
 from twin.live.payloads import (
     DeadLetter,
@@ -35,7 +35,7 @@ from twin.live.payloads import (
 )
 from twin.live.service import LiveService, ServiceStats
 from twin.live.simulator import DeviceSimulator, Fault, SimulatorRunner, parse_fault
-from twin.live.state import EquipmentSnapshot, StateChange, TwinSnapshot, TwinState
+from twin.live.state import EquipmentSnapshot, StateChange, StateLimitError, TwinSnapshot, TwinState
 from twin.live.topics import Topic, TopicError, building_filter, device_topic, parse_topic, twin_status_topic
 from twin.live.values import FrozenMap
 
@@ -48,6 +48,7 @@ __all__ = [
     "Batch",
     "Bridge",
     "Broker",
+    "BrokerUser",
     "BrokerError",
     "DeadLetter",
     "DecodeError",
@@ -72,6 +73,7 @@ __all__ = [
     "ServiceStats",
     "SimulatorRunner",
     "StateChange",
+    "StateLimitError",
     "StateUpdate",
     "Topic",
     "TopicError",
@@ -81,9 +83,11 @@ __all__ = [
     "convert",
     "device_catalogue",
     "device_topic",
+    "embedded_users",
     "find_mosquitto",
     "load_mapping",
     "load_rules",
+    "migrate_history",
     "parse_fault",
     "parse_mapping",
     "parse_mqtt_url",

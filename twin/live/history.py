@@ -19,6 +19,10 @@ Tables:
 ``dead_letters``  every rejected message: topic, first KiB of payload, size, reason, detail.
 ``alarms``        the open alarms; ``alarm_log`` every transition of every alarm.
 
+The file holds what the building's devices said and which alarms were raised: it is created
+readable by its owner only (0600), and so are its ``-wal`` and ``-shm`` files, which SQLite
+makes with the database file's permissions.
+
 Queries: a point's time series over a range, down-sampled to buckets (mean, min, max, count;
 the last value for text points); the building's state at a past time; events, alarms and dead
 letters; and retention, which deletes what is older than a horizon but keeps current state.
@@ -29,6 +33,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
+import shutil
 import sqlite3
 import threading
 import zlib
@@ -43,7 +49,7 @@ from twin.live.payloads import DeadLetter, DeviceEvent, DeviceStatus
 from twin.live.state import StateChange
 from twin.live.values import Scalar, thaw
 
-__all__ = ["History", "Batch", "SeriesPoint", "HistoryError"]
+__all__ = ["History", "Batch", "SeriesPoint", "HistoryError", "migrate_history", "make_private"]
 
 log = logging.getLogger(__name__)
 
@@ -173,15 +179,82 @@ def _insert_rows(db: sqlite3.Connection, head: str, rows: list[tuple], tail: str
         db.execute(sql, list(chain.from_iterable(chunk)))
 
 
+def make_private(path: Path) -> None:
+    """Create the database file ``path`` with mode 0600 if missing; make it and its -wal, -shm 0600."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        pass
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.is_file() and file.stat().st_mode & 0o077:
+                os.chmod(file, 0o600)
+        except FileNotFoundError:
+            pass
+        except PermissionError:
+            log.warning("%s: cannot make it private (mode 0600): not its owner", file)
+
+
+def _history_building(path: Path) -> str | None:
+    """The building id a history file is of, or None if it is not a twin history."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'building_id'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def migrate_history(old: str | Path, new: str | Path, *, building_id: str) -> bool:
+    """Move a history kept where an older twin kept it (``results/twin.db``) to ``new``, once.
+
+    Only when ``new`` does not exist yet and ``old`` is the history of ``building_id``. The copy
+    is made with SQLite's backup (the write-ahead log included, whatever state it is in), with
+    mode 0600; the old file is then renamed ``….migrated`` (kept, not deleted). Returns whether
+    it moved.
+    """
+    old, new = Path(old), Path(new)
+    if new.exists() or not old.is_file() or old.resolve() == new.resolve():
+        return False
+    if _history_building(old) != building_id:
+        return False
+    new.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    part = new.with_name(new.name + ".migrating")
+    part.unlink(missing_ok=True)
+    make_private(part)
+    src = sqlite3.connect(old, timeout=30)
+    dst = sqlite3.connect(part, timeout=30)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    os.replace(part, new)
+    make_private(new)
+    moved = old.with_name(old.name + ".migrated")
+    for suffix in ("", "-wal", "-shm"):  # the log goes with its database (a clean close removed it)
+        if old.with_name(old.name + suffix).exists():
+            shutil.move(str(old.with_name(old.name + suffix)), str(moved.with_name(moved.name + suffix)))
+    return True
+
+
 class History:
     """The SQLite history of one building's twin. Writes from one thread; reads from any."""
 
     def __init__(self, path: str | Path, *, building_id: str):
         self.path = Path(path)
         self.building_id = building_id
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._write_lock = threading.Lock()
         self._local = threading.local()
+        try:
+            make_private(self.path)  # before SQLite makes it, or its -wal and -shm, world-readable
+        except OSError as exc:
+            raise HistoryError(f"{self.path}: cannot be used as the twin's history: {exc}") from None
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -189,6 +262,7 @@ class History:
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.path}: cannot be used as the twin's history: {exc}") from None
+        make_private(self.path)
         self._check_meta()
         self._variable_limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         # Checkpoints run on a thread of their own (see _checkpointing); the writer checkpoints

@@ -6,7 +6,7 @@ where a mapping belongs, a megabyte of padding, a device the building does not h
 messages — :class:`StateUpdate`, :class:`DeviceEvent`, :class:`DeviceStatus`,
 :class:`DeviceAttributes` — or raises :class:`DecodeError` whose ``reason`` is a short code
 (``too_large``, ``encoding``, ``json``, ``schema``, ``topic``, ``building``, ``unknown_device``,
-``wrong_system``, ``mapping``) and whose text says what was wrong. The twin stores every
+``wrong_system``, ``mapping``; the live service adds ``limit``) and whose text says what was wrong. The twin stores every
 rejected message with that reason in its dead-letter table.
 
 Payloads on the twin's own topics follow ``../shared/DESIGN.md``: ``state`` is
@@ -71,6 +71,7 @@ REASONS = {
     "unknown_device": "device id is not in the building file",
     "wrong_system": "topic's system is not the device's system",
     "mapping": "a mapped payload could not be converted",
+    "limit": "the device's state would exceed its bound of points or bytes",
     "internal": "the decoder failed unexpectedly",
 }
 

@@ -3,7 +3,19 @@
 ``twin serve`` runs this, and the HTTP API starts it in its lifespan. Given a broker URL it
 connects there (username/password and TLS from the URL); given none it starts an embedded
 broker and — unless told not to — the device simulator for the building, so a fresh clone shows
-a live building at once.
+a live building at once. The embedded broker is not open to every local process: it gets two
+users with passwords made at start — the twin (reads the building's topics, writes commands)
+and the simulated devices (write state, events…, read commands) — and refuses anyone else; it
+keeps its folder, with those credentials (mode 0600), under ``broker_dir`` (``mqtt/`` beside
+the history).
+
+The history lives in the data directory: ``DATA_DIR/history.sqlite`` (``TWIN_DATA_DIR``,
+``twin-data`` by default), the file the API reads too, created readable by its owner only.
+
+A device can only grow its state so far: a state message that would take it past
+``max_points_per_device`` points or ``max_device_state_bytes`` of values is not applied and
+goes to the dead letters with reason ``limit`` (a device's own message is already bounded; this
+bounds what many messages with ever new point names would add up to).
 
 Threads and who owns what:
 
@@ -20,6 +32,7 @@ Threads and who owns what:
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
@@ -33,18 +46,18 @@ from typing import Any
 
 from twin.live.alarms import Alarm, AlarmEngine, AlarmTransition, RuleSet, load_rules
 from twin.live.bridge import Bridge, Inbound, MqttSettings, Rejected, parse_mqtt_url
-from twin.live.broker import Broker
+from twin.live.broker import DEVICES_USER, TWIN_USER, Broker, embedded_users
 from twin.live.history import Batch, History
 from twin.live.mapping import Mapping, load_mapping
 from twin.live.payloads import DeadLetter, Decoder, DecodeError, DeviceAttributes, DeviceEvent, DeviceStatus, StateUpdate
 from twin.live.simulator import DeviceSimulator, Fault, SimulatorRunner, parse_fault
-from twin.live.state import StateChange, TwinSnapshot, TwinState
+from twin.live.state import StateChange, StateLimitError, TwinSnapshot, TwinState
 from twin.live.topics import building_filter, twin_status_topic
 from twin.live.values import Clock, wall_ms
 from twin.loader import load_building
 from twin.spec import Building
 
-__all__ = ["LiveService", "ServiceStats"]
+__all__ = ["LiveService", "ServiceStats", "default_history_path", "MAX_POINTS_PER_DEVICE", "MAX_DEVICE_STATE_BYTES"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +69,13 @@ MAX_BATCH = 5000
 # batches are small and nothing waits.
 BACKLOG_BATCH = 100
 GATHER_S = 0.010
+MAX_POINTS_PER_DEVICE = 256
+MAX_DEVICE_STATE_BYTES = 64 * 1024
+
+
+def default_history_path() -> Path:
+    """``DATA_DIR/history.sqlite``: ``TWIN_DATA_DIR`` or ``twin-data``, as the API's settings say."""
+    return Path(os.environ.get("TWIN_DATA_DIR") or "twin-data") / "history.sqlite"
 
 
 @dataclass(frozen=True)
@@ -97,17 +117,22 @@ class LiveService:
     """The live twin of one building.
 
     ``mqtt`` is a URL (``mqtt://user:pass@host:1883``, ``mqtts://…``) or :class:`MqttSettings`;
-    ``None`` starts an embedded broker. ``simulate`` defaults to True exactly when the broker is
-    embedded. ``faults`` are simulator fault specs (``LIFT-2:entrapment@60s``).
+    ``None`` starts an embedded broker (locked down, its folder under ``broker_dir``: by
+    default ``mqtt/`` beside the history). ``simulate`` defaults to True exactly when the broker
+    is embedded. ``faults`` are simulator fault specs (``LIFT-2:entrapment@60s``). ``db_path``
+    defaults to :func:`default_history_path`. ``max_points_per_device`` and
+    ``max_device_state_bytes`` bound each device's state (excess is dead-lettered).
     """
 
     def __init__(self, building: Building | str | Path, *, mqtt: str | MqttSettings | None = None,
-                 db_path: str | Path = "results/twin.db", rules: RuleSet | str | Path | None = None,
+                 db_path: str | Path | None = None, rules: RuleSet | str | Path | None = None,
                  mapping: Mapping | str | Path | None = None, simulate: bool | None = None,
                  sim_rate_hz: float | None = None, faults: Iterable[Fault | str] = (), seed: int = 0,
                  stale_factor: float = 3.0, retention_s: float | None = 30 * 24 * 3600,
                  twin_id: str | None = None, broker_kind: str = "auto", tick_s: float = 1.0,
-                 min_backoff_s: float = 0.5, max_backoff_s: float = 30.0, clock: Clock = wall_ms):
+                 min_backoff_s: float = 0.5, max_backoff_s: float = 30.0, clock: Clock = wall_ms,
+                 broker_dir: str | Path | None = None, max_points_per_device: int = MAX_POINTS_PER_DEVICE,
+                 max_device_state_bytes: int = MAX_DEVICE_STATE_BYTES):
         self.building = building if isinstance(building, Building) else load_building(building)
         b = self.building
         self.settings: MqttSettings | None = parse_mqtt_url(mqtt) if isinstance(mqtt, str) else mqtt
@@ -115,7 +140,9 @@ class LiveService:
         self.faults = tuple(f if isinstance(f, Fault) else parse_fault(f, b) for f in faults)
         self.rules = rules if isinstance(rules, RuleSet) else load_rules(rules)
         self.mapping = mapping if isinstance(mapping, Mapping) or mapping is None else load_mapping(mapping)
-        self.db_path = Path(db_path)
+        self.db_path = Path(db_path) if db_path is not None else default_history_path()
+        self.broker_dir = Path(broker_dir) if broker_dir is not None else self.db_path.parent / "mqtt"
+        self.simulator_settings: MqttSettings | None = None
         self.twin_id = twin_id or f"twin-{b.id}"
         self.sim_rate_hz = sim_rate_hz
         self.seed = seed
@@ -126,7 +153,8 @@ class LiveService:
         self.max_backoff_s = max_backoff_s
         self.clock = clock
 
-        self.state = TwinState(b, stale_factor=stale_factor, clock=clock)
+        self.state = TwinState(b, stale_factor=stale_factor, clock=clock, max_points=max_points_per_device,
+                               max_state_bytes=max_device_state_bytes)
         self.alarms = AlarmEngine(b, self.rules, self.state, clock=clock)
         self.decoder = Decoder(b, mapping=self.mapping)
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -153,6 +181,8 @@ class LiveService:
 
     @property
     def broker_url(self) -> str:
+        if self.broker is not None:
+            return self.broker.url
         if self.settings is None:
             return "(not started)"
         return self.settings.url
@@ -176,11 +206,15 @@ class LiveService:
         reopened = self.alarms.restore(self.history.load_open_alarms())
         if restored or reopened:
             log.info("restored %d devices and %d open alarms from %s", restored, reopened, self.db_path)
-        if self.settings is None:
-            self.broker = Broker(kind=self.broker_kind).start()  # type: ignore[arg-type]
-            self.settings = MqttSettings(host=self.broker.host, port=self.broker.port,
-                                         protocol=self.broker.protocol)  # type: ignore[arg-type]
         subscriptions = [building_filter(b.id)] + (self.mapping.subscriptions() if self.mapping else [])
+        if self.settings is None:
+            users = embedded_users(twin_reads=subscriptions[1:])
+            self.broker = Broker(kind=self.broker_kind, users=users,  # type: ignore[arg-type]
+                                 root_dir=self.broker_dir).start()
+            self.settings = self._embedded_settings(TWIN_USER)
+            self.simulator_settings = self._embedded_settings(DEVICES_USER)
+        else:
+            self.simulator_settings = self.settings
         self.bridge = Bridge(self.settings, decoder=self.decoder, sink=self.queue, subscriptions=subscriptions,
                              status_topic=twin_status_topic(b.id, self.twin_id), client_id=self.twin_id,
                              min_backoff_s=self.min_backoff_s, max_backoff_s=self.max_backoff_s,
@@ -196,7 +230,14 @@ class LiveService:
             log.warning("not connected to %s yet; retrying in the background", self.settings.url)
         if self.simulate:
             sim = DeviceSimulator(b, rate_hz=self.sim_rate_hz, faults=self.faults, seed=self.seed, clock=self.clock)
-            self.simulator = SimulatorRunner(sim, self.settings, client_id=f"{self.twin_id}-devices").start()
+            self.simulator = SimulatorRunner(sim, self.simulator_settings, client_id=f"{self.twin_id}-devices").start()
+
+    def _embedded_settings(self, username: str) -> MqttSettings:
+        """How ``username`` reaches the embedded broker."""
+        assert self.broker is not None
+        user, password = self.broker.credentials(username)
+        return MqttSettings(host=self.broker.host, port=self.broker.port, protocol=self.broker.protocol,  # type: ignore[arg-type]
+                            username=user, password=password)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Stop simulating, say offline, ingest what has arrived, close the history and broker."""
@@ -221,6 +262,7 @@ class LiveService:
             self.broker.cleanup()
             self.broker = None
             self.settings = None
+            self.simulator_settings = None
         self.started = False
 
     def __enter__(self) -> "LiveService":
@@ -343,6 +385,7 @@ class LiveService:
             if type(item) is tuple and decode is not None:  # a message as received (Bridge(defer_decoding=True))
                 item = decode(item)
             if isinstance(item, Inbound):
+                limited = False
                 for message in item.messages:
                     try:
                         if type(message) is StateUpdate:  # the bulk of the traffic: what _apply does, inline
@@ -351,12 +394,20 @@ class LiveService:
                             self.state_messages += 1
                         else:
                             self._apply(message, item.received_ms, now, batch, changes, touched, transitions)
+                    except StateLimitError as exc:  # the device's state would grow past its bound
+                        batch.dead_letters.append(DeadLetter.of(message.topic, (message.raw or "").encode(),
+                                                                item.received_ms, DecodeError("limit", str(exc))))
+                        self.dead += 1
+                        self.dead_by_reason["limit"] += 1
+                        limited = True
                     except Exception as exc:  # a bug applying one message: dead-letter it, go on
                         self.ingest_errors += 1
                         log.exception("applying %r failed", message)
                         batch.dead_letters.append(DeadLetter.of(getattr(message, "topic", ""), b"", item.received_ms,
                                                                 DecodeError("internal", f"{type(exc).__name__}: {exc}")))
-                if item.messages:
+                if limited:
+                    pass  # counted as a dead letter
+                elif item.messages:
                     self.applied += 1
                 else:
                     self.ignored += 1  # commands to devices, the twin's own status

@@ -11,6 +11,11 @@ these and the open alarms the twin derives one **status** per device:
 ``warning``  a minor or warning alarm is open, or it reports its data quality as not good;
 ``ok``       none of the above.
 
+A device's state is bounded: at most ``max_points`` point names and ``max_state_bytes`` of
+values (names and values as text, a number counting 8 bytes). A state message that would take
+a device past either is refused whole (:class:`StateLimitError`), before it changes anything —
+otherwise a client could grow one device without end, one new point name at a time.
+
 Messages can arrive out of order (a gateway flushes a buffer after a reconnect). For the
 *current* state the newest device timestamp wins, point by point; the history keeps both.
 
@@ -40,6 +45,7 @@ __all__ = [
     "TwinSnapshot",
     "TwinState",
     "OUT_OF_SERVICE_VALUES",
+    "StateLimitError",
 ]
 
 STATUSES = ("ok", "warning", "alarm", "offline", "stale")
@@ -49,6 +55,15 @@ OUT_OF_SERVICE_VALUES: Mapping[str, frozenset[str]] = FrozenMap({
     "run_state": frozenset({"tripped", "fault"}),
     "breaker": frozenset({"open", "tripped"}),
 })
+
+
+class StateLimitError(ValueError):
+    """A state message that would take a device past its bound of points or bytes."""
+
+
+def _value_bytes(value: Scalar) -> int:
+    """What a point's value counts towards its device's state size: a text its length, else 8."""
+    return len(value) if type(value) is str else 8
 
 
 class StateChange(NamedTuple):
@@ -173,7 +188,7 @@ class _Device:
     """Mutable live record of one device (internal to :class:`TwinState`)."""
 
     __slots__ = ("info", "values", "point_ts", "last_ts", "last_seen", "online", "quality", "seq", "seq_gaps",
-                 "missed", "out_of_order", "duplicates", "messages", "attributes")
+                 "missed", "out_of_order", "duplicates", "messages", "attributes", "size_bytes")
 
     def __init__(self, info: DeviceInfo):
         self.info = info
@@ -190,6 +205,7 @@ class _Device:
         self.duplicates = 0
         self.messages = 0
         self.attributes: Any = FrozenMap()
+        self.size_bytes = 0  # of values, as _value_bytes counts it, plus the point names
 
     def to_record(self) -> dict[str, Any]:
         return {"values": self.values, "point_ts": self.point_ts, "last_ts": self.last_ts,
@@ -211,18 +227,25 @@ class _Device:
         self.duplicates = int(rec.get("duplicates", 0))
         self.messages = int(rec.get("messages", 0))
         self.attributes = freeze(rec.get("attributes") or {})
+        self.size_bytes = sum(len(k) + _value_bytes(v) for k, v in self.values.items())
 
 
 class TwinState:
     """Current state of every device of one building; thread-safe.
 
     ``stale_factor`` × a device's expected interval without a message makes it stale. ``clock``
-    (epoch ms) is injectable so tests control time.
+    (epoch ms) is injectable so tests control time. ``max_points`` and ``max_state_bytes``
+    bound each device's state (:class:`StateLimitError`).
     """
 
-    def __init__(self, building: Building, *, stale_factor: float = 3.0, clock: Clock = wall_ms):
+    def __init__(self, building: Building, *, stale_factor: float = 3.0, clock: Clock = wall_ms,
+                 max_points: int = 256, max_state_bytes: int = 64 * 1024):
         if stale_factor <= 0:
             raise ValueError("stale_factor must be positive")
+        if max_points < 1 or max_state_bytes < 1:
+            raise ValueError(f"max_points and max_state_bytes must be positive, got {max_points}, {max_state_bytes}")
+        self.max_points = max_points
+        self.max_state_bytes = max_state_bytes
         self.building = building
         self.stale_factor = stale_factor
         self.clock = clock
@@ -293,11 +316,39 @@ class TwinState:
 
     # --- writing -----------------------------------------------------------------------------
 
+    def _check_bounds(self, d: _Device, update: StateUpdate) -> None:
+        """Raise StateLimitError if ``update`` would take ``d`` past its bound of points or bytes."""
+        values = d.values
+        incoming = update.values
+        raw = update.raw
+        # The common case costs two comparisons: even if every point were new, and the text of
+        # the message all names and text values, the device would stay within both bounds.
+        if (len(values) + len(incoming) <= self.max_points
+                and d.size_bytes + (len(raw) if raw is not None else 0) + 8 * len(incoming) <= self.max_state_bytes
+                and raw is not None):
+            return
+        points, size = len(values), d.size_bytes
+        for point, value in incoming.items():
+            if point in values:
+                size += _value_bytes(value) - _value_bytes(values[point])
+            else:
+                points += 1
+                size += len(point) + _value_bytes(value)
+        if points > self.max_points:
+            raise StateLimitError(f"device {d.info.id!r} would have {points} points; the limit is {self.max_points}")
+        if size > self.max_state_bytes:
+            raise StateLimitError(f"device {d.info.id!r} would hold {size:,} bytes of state; "
+                                  f"the limit is {self.max_state_bytes:,}")
+
     def apply_state(self, update: StateUpdate, received_ms: int) -> StateChange:
-        """Apply a state message: newest device time wins per point; bookkeeping of seq and order."""
+        """Apply a state message: newest device time wins per point; bookkeeping of seq and order.
+
+        Raises :class:`StateLimitError`, changing nothing, if the device would grow past its bounds.
+        """
         ts = update.ts_ms
         with self._lock:
             d = self._devices[update.device]
+            self._check_bounds(d, update)
             d.messages += 1
             if d.last_seen is None or received_ms > d.last_seen:
                 d.last_seen = received_ms
@@ -327,16 +378,23 @@ class TwinState:
                 d.out_of_order += 1
             values, point_ts = d.values, d.point_ts
             applied: dict[str, Scalar] = {}
+            size = d.size_bytes
             for point, value in update.values.items():
                 old_ts = point_ts.get(point)
                 if old_ts is None:
                     applied[point] = value
+                    size += len(point) + _value_bytes(value)
                 elif ts < old_ts:
                     continue  # older than what we have: history only
-                elif values.get(point) != value:
-                    applied[point] = value
+                else:
+                    old = values.get(point)
+                    if old != value:
+                        applied[point] = value
+                    if type(old) is str or type(value) is str:
+                        size += _value_bytes(value) - _value_bytes(old)
                 values[point] = value
                 point_ts[point] = ts
+            d.size_bytes = size
             if last_ts is None or ts >= last_ts:
                 d.last_ts = ts
                 d.quality = update.quality
