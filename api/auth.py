@@ -13,15 +13,28 @@ guessing it is hopeless however fast the hash: the hash is HMAC-SHA256 keyed by 
 checked in microseconds on every route (a slow password hash such as scrypt protects
 low-entropy secrets, and would cost each token's first request some 50 ms). Tokens stored by an
 earlier version with scrypt still work; the first successful check re-stores them with HMAC.
-A verified token is remembered in memory for ``token_cache_s`` (no database read per request);
-revoking a token through the API forgets it at once.
+
+Revocation takes effect at once, whoever revokes: the API, or ``twin token revoke`` in another
+process on the same database. Revoking bumps a revocation counter (``token_revocations``) in the
+same transaction; every check reads that counter first (one read of a one-row table, 8–20 µs)
+and forgets every remembered token when it moved. Otherwise a verified token is remembered in
+memory for ``token_cache_s``, so its hash is not checked again on every request. Open streams
+are closed the same way (:mod:`api.hub`). The last admin token cannot be revoked: nobody could
+manage tokens any more.
+
+The database holds the hashes, so it is private to the server's user: ``api.sqlite`` and its
+``-wal`` and ``-shm`` files are created mode 0600 in a data folder of mode 0700, whatever the
+umask; looser modes found at start are tightened, with a log line.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import os
 import secrets
+import stat
 import sqlite3
 import threading
 import time
@@ -31,7 +44,9 @@ from pathlib import Path
 from typing import Literal
 
 __all__ = ["ROLES", "Role", "role_rank", "Principal", "TokenInfo", "TokenStore", "hash_secret", "HMAC_SCHEME",
-           "SCRYPT_SCHEME"]
+           "SCRYPT_SCHEME", "LastAdminError", "private_dir", "private_file"]
+
+log = logging.getLogger(__name__)
 
 Role = Literal["viewer", "engineer", "supervisor", "safety", "planner", "admin"]
 ROLES: tuple[str, ...] = ("viewer", "engineer", "supervisor", "safety", "planner", "admin")
@@ -86,14 +101,52 @@ def _ts(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+class LastAdminError(ValueError):
+    """Revoking this token would leave no admin token: nobody could manage tokens any more."""
+
+
+def _tighten(path: Path, mode: int, what: str, level: int = logging.WARNING) -> None:
+    current = stat.S_IMODE(path.stat().st_mode)
+    if current & ~mode:
+        os.chmod(path, current & mode)
+        log.log(level, "%s %s was open to other users (mode %04o); it is now %04o", what, path, current,
+                current & mode)
+
+
+def private_dir(path: Path) -> Path:
+    """Make ``path`` a folder only its owner may enter (mode 0700), making missing parents."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)  # the umask may only take bits away
+    # Often just made by a plain mkdir (0755); its files are private anyway, so no warning.
+    _tighten(path, 0o700, "data folder", logging.INFO)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty with mode 0600 unless it exists; an existing one is tightened to 0600.
+
+    Made before SQLite opens it: SQLite creates a database's ``-wal`` and ``-shm`` files with the
+    database file's mode, so they are private too."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _tighten(path, 0o600, "file")
+    return path
+
+
 class TokenStore:
     """Tokens in the API's SQLite database, hashed; verification with a short in-memory cache."""
 
     def __init__(self, db_path: Path, *, cache_s: float = 30.0):
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(db_path.parent)
+        private_file(db_path)
         self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        for suffix in ("-wal", "-shm"):  # left by an older version with looser modes
+            side = db_path.with_name(db_path.name + suffix)
+            if side.exists():
+                _tighten(side, 0o600, "file")
         self._db.execute(
             """CREATE TABLE IF NOT EXISTS tokens (
                    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
@@ -102,9 +155,14 @@ class TokenStore:
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(tokens)")}
         if "scheme" not in columns:  # a store made before HMAC: its hashes are scrypt
             self._db.execute(f"ALTER TABLE tokens ADD COLUMN scheme TEXT NOT NULL DEFAULT '{SCRYPT_SCHEME}'")
+        # One row, bumped by every revocation in the revoking transaction; read before each check.
+        self._db.execute("CREATE TABLE IF NOT EXISTS token_revocations ("
+                         "id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL)")
+        self._db.execute("INSERT OR IGNORE INTO token_revocations (id, generation) VALUES (1, 0)")
         self._lock = threading.Lock()
         self._cache: dict[bytes, tuple[Principal, float]] = {}
         self._cache_s = cache_s
+        self._cache_generation = self.generation()
 
     def close(self) -> None:
         with self._lock:
@@ -140,12 +198,39 @@ class TokenStore:
         return next((t for t in self.list() if t.id == token_id), None)
 
     def revoke(self, token_id: str) -> TokenInfo | None:
-        """Revoke a token (idempotent); None when there is no such token."""
+        """Revoke a token (idempotent); None when there is no such token.
+
+        Bumps the revocation counter in the same transaction, so every server on this database
+        stops the token at its next check. Raises :class:`LastAdminError` for the last admin token."""
         with self._lock:
-            self._db.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                             (_now().isoformat(), token_id))
-            self._cache = {k: v for k, v in self._cache.items() if v[0].token_id != token_id}
+            self._db.execute("BEGIN IMMEDIATE")  # the last-admin check and the update see one state
+            try:
+                row = self._db.execute("SELECT role, revoked_at FROM tokens WHERE id = ?", (token_id,)).fetchone()
+                if row is not None and row[1] is None:
+                    admins = self._db.execute("SELECT count(*) FROM tokens "
+                                              "WHERE role = 'admin' AND revoked_at IS NULL").fetchone()[0]
+                    if row[0] == "admin" and admins <= 1:
+                        raise LastAdminError(f"token {token_id} is the last admin token; make another admin token "
+                                             "first (twin token create --role admin), then revoke this one")
+                    self._db.execute("UPDATE tokens SET revoked_at = ? WHERE id = ?", (_now().isoformat(), token_id))
+                    self._db.execute("UPDATE token_revocations SET generation = generation + 1 WHERE id = 1")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._cache.clear()
         return self.get(token_id)
+
+    def generation(self) -> int:
+        """The revocation counter: it moves whenever any process revokes a token in this database."""
+        with self._lock:
+            return self._db.execute("SELECT generation FROM token_revocations WHERE id = 1").fetchone()[0]
+
+    def is_active(self, token_id: str) -> bool:
+        """Whether the token exists and is not revoked (read from the database, not the cache)."""
+        with self._lock:
+            row = self._db.execute("SELECT revoked_at FROM tokens WHERE id = ?", (token_id,)).fetchone()
+        return row is not None and row[0] is None
 
     def count(self) -> int:
         with self._lock:
@@ -162,6 +247,11 @@ class TokenStore:
     def verify(self, token: str) -> Principal | None:
         """The principal a token stands for, or None for an unknown, malformed or revoked token."""
         key = hashlib.sha256(token.encode("utf-8", "replace")).digest()
+        generation = self.generation()  # a revocation anywhere empties the cache before it is used
+        if generation != self._cache_generation:
+            with self._lock:
+                self._cache.clear()
+                self._cache_generation = generation
         cached = self._cache.get(key)
         now = time.monotonic()
         if cached is not None and cached[1] > now:
@@ -183,6 +273,8 @@ class TokenStore:
         principal = Principal(parts[1], row[0], row[1])
         if self._cache_s > 0:
             with self._lock:
+                if generation != self._cache_generation:  # revoked meanwhile: not remembered
+                    return principal
                 if len(self._cache) > 10_000:
                     self._cache.clear()
                 self._cache[key] = (principal, now + self._cache_s)

@@ -25,7 +25,7 @@ from api.runs import RunManager
 from api.settings import Settings
 
 __all__ = ["AppContext", "ApiError", "Ctx", "Viewer", "Engineer", "Planner", "Admin", "require", "get_ctx",
-           "authenticate", "ROLE_LABELS"]
+           "authenticate", "auth_error_first", "ROLE_LABELS"]
 
 
 @dataclass
@@ -80,7 +80,8 @@ async def authenticate(tokens: TokenStore, token: str | None) -> Principal:
     if not token:
         raise ApiError(401, ["header", "Authorization"], "an API token is needed: Authorization: Bearer twin_…",
                        "missing_token", headers={"WWW-Authenticate": "Bearer"})
-    principal = tokens.verify(token)  # cached, or one indexed read and an HMAC: microseconds
+    # The revocation counter (one read), then the cache or one indexed read and an HMAC: microseconds.
+    principal = tokens.verify(token)
     if principal is None:
         raise ApiError(401, ["header", "Authorization"], "unknown or revoked token", "invalid_token",
                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
@@ -101,7 +102,39 @@ def require(role: str):
         return principal
 
     dependency.__name__ = f"require_{role}"
+    dependency.role = role  # type: ignore[attr-defined]  # read by auth_error_first
     return dependency
+
+
+def _required_role(dependant: Any) -> str | None:
+    for dep in getattr(dependant, "dependencies", ()):
+        role = getattr(dep.call, "role", None)
+        if isinstance(role, str) and dep.call.__name__ == f"require_{role}":
+            return role
+        role = _required_role(dep)
+        if role is not None:
+            return role
+    return None
+
+
+async def auth_error_first(request: Request) -> ApiError | None:
+    """The 401 or 403 a request would have got from its route's role check, or None.
+
+    FastAPI reads and decodes a request's body before it runs the route's dependencies, so a body
+    that is not JSON is refused (422, or 400) before the token is looked at. The app's error
+    handlers ask this first: authentication comes before any word about the input."""
+    route = request.scope.get("route")
+    role = _required_role(getattr(route, "dependant", None))
+    if role is None:
+        return None
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    token = credential.strip() if scheme.lower() == "bearer" else None
+    try:
+        await require(role)(request, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+                            if token else None)
+    except ApiError as exc:
+        return exc
+    return None
 
 
 Viewer = Annotated[Principal, Depends(require("viewer"))]

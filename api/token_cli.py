@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from api.auth import ROLES, TokenStore
+from api.auth import ROLES, LastAdminError, TokenStore
 
 __all__ = ["token"]
 
@@ -21,6 +21,12 @@ def _store(data_dir: Path | None) -> TokenStore:
 
     settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
     return TokenStore(settings.db_path, cache_s=0)
+
+
+class _Refused(click.ClickException):
+    """A request the token store refuses (exit status 2, like a usage error)."""
+
+    exit_code = 2
 
 
 _DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -65,10 +71,15 @@ def list_tokens(data_dir: Path | None) -> None:
 @click.argument("token_id")
 @_DATA_DIR
 def revoke(token_id: str, data_dir: Path | None) -> None:
-    """Revoke a token by its id (the part after ``twin_``)."""
+    """Revoke a token by its id (the part after ``twin_``).
+
+    A running server stops the token within a second and closes its open streams. The last admin
+    token cannot be revoked (exit status 2): make another admin token first."""
     store = _store(data_dir)
     try:
         info = store.revoke(token_id)
+    except LastAdminError as exc:
+        raise _Refused(str(exc)) from None
     finally:
         store.close()
     if info is None:

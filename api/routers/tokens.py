@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from api.auth import TokenInfo
+from api.auth import LastAdminError, TokenInfo
 from api.deps import Admin, ApiError, Ctx, error_responses
 from api.schemas import TokenCreate, TokenCreated, TokenList, TokenOut
 
@@ -38,10 +38,16 @@ def list_tokens(ctx: Ctx, _: Admin, include_revoked: bool = True) -> TokenList:
     return TokenList(tokens=[_out(t) for t in ctx.tokens.list(include_revoked=include_revoked)])
 
 
-@router.post("/{token_id}/revoke", response_model=TokenOut, responses=error_responses(404), summary="Revoke a token")
+@router.post("/{token_id}/revoke", response_model=TokenOut, responses=error_responses(404, 409),
+             summary="Revoke a token")
 def revoke_token(token_id: TokenId, ctx: Ctx, _: Admin) -> TokenOut:
-    """The token stops working at once; revoking twice is harmless."""
-    info = ctx.tokens.revoke(token_id)
+    """The token stops working at once, on every server using this database, and its open streams
+    are closed (code 4401) within a second; revoking twice is harmless. The last admin token cannot
+    be revoked (409): make another admin token first."""
+    try:
+        info = ctx.tokens.revoke(token_id)
+    except LastAdminError as exc:
+        raise ApiError(409, ["path", "token_id"], str(exc), "last_admin") from None
     if info is None:
         raise ApiError(404, ["path", "token_id"], f"no token {token_id!r}", "not_found")
     return _out(info)

@@ -432,6 +432,17 @@ def get_command(command_id: CommandId, ctx: Ctx, _: Viewer) -> CommandOut:
 
 # --- the stream ---------------------------------------------------------------------------------
 
+async def _refuse(ws: WebSocket, code: int, reason: str) -> None:
+    """Refuse a stream with a close code the client can read: closed before the handshake is
+    accepted, a WebSocket is answered by the server with a bare HTTP 403 instead."""
+    await ws.accept()
+    await ws.close(code=code, reason=_close_reason(reason))
+
+
+def _close_reason(text: str) -> str:
+    return text.encode()[:120].decode(errors="ignore")  # a close frame's reason is at most 123 bytes
+
+
 @router.websocket("/stream")
 async def stream(ws: WebSocket, token: str | None = None, topics: str = "state,alarm,run,command",
                  equipment: str | None = None) -> None:
@@ -439,23 +450,33 @@ async def stream(ws: WebSocket, token: str | None = None, topics: str = "state,a
     ``alarm`` (raised, cleared, acknowledged), ``run`` (status and progress), ``command`` (an
     acknowledgement). Authenticate with ``?token=`` or an ``Authorization: Bearer`` header; choose
     with ``?topics=state,alarm`` and ``?equipment=LIFT-1,PMP-1``. The first message is ``hello``;
-    with ``state`` chosen and the live twin running, the second is a ``snapshot`` of the building."""
+    with ``state`` chosen and the live twin running, the second is a ``snapshot`` of the building.
+
+    Refusals and ends are WebSocket close codes with a reason (the handshake is accepted first, so
+    that a client sees the code rather than an HTTP 403): **4401** no token, an unknown one, or a
+    token revoked while the stream is open (closed within about a second of the revocation, from
+    the API or ``twin token revoke``); **4403** a token whose role may not stream (every role may
+    today); **4422** a bad query (unknown topics)."""
     ctx: AppContext = ws.app.state.ctx
     header = ws.headers.get("authorization", "")
     credential = token or (header[7:].strip() if header.lower().startswith("bearer ") else None)
+    generation = ctx.tokens.generation()  # before the check: a revocation after it is seen by the hub
     try:
         principal = await authenticate(ctx.tokens, credential)
     except ApiError as exc:
-        await ws.close(code=4401, reason=exc.items[0]["msg"][:120])
+        await _refuse(ws, 4401, exc.items[0]["msg"])
+        return
+    if not principal.may("viewer"):
+        await _refuse(ws, 4403, f"this needs the role viewer; this token's role is {principal.role!r}")
         return
     wanted = {t.strip() for t in topics.split(",") if t.strip()}
     unknown = wanted - set(TOPICS)
     if unknown or not wanted:
-        await ws.close(code=4422, reason=f"unknown topics {sorted(unknown)}; choose from {', '.join(TOPICS)}"[:120])
+        await _refuse(ws, 4422, f"unknown topics {sorted(unknown)}; choose from {', '.join(TOPICS)}")
         return
     devices = {d.strip() for d in equipment.split(",") if d.strip()} if equipment else None
     await ws.accept()
-    sub = ctx.hub.subscribe(wanted, devices)
+    sub = ctx.hub.subscribe(wanted, devices, token_id=principal.token_id, tokens=ctx.tokens, generation=generation)
     ctx.metrics.ws_clients.set(ctx.hub.clients)
     try:
         await ws.send_text(json.dumps({"type": "hello", "topics": sorted(wanted), "role": principal.role,
@@ -484,13 +505,19 @@ async def stream(ws: WebSocket, token: str | None = None, topics: str = "state,a
                 if message.get("text", "").strip() == "ping":
                     await ws.send_text(json.dumps({"type": "pong"}))
 
-        tasks = {asyncio.create_task(pump()), asyncio.create_task(listen())}
+        ended = asyncio.create_task(sub.ended.wait())
+        tasks = {asyncio.create_task(pump()), asyncio.create_task(listen()), ended}
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()
         for task in done:
             if task.exception() is not None and not isinstance(task.exception(), (WebSocketDisconnect, RuntimeError)):
                 raise task.exception()  # type: ignore[misc]
+        if ended in done:  # the hub ended it: the token was revoked
+            try:
+                await ws.close(code=4401, reason=_close_reason(sub.end_reason))
+            except RuntimeError:  # the client left meanwhile
+                pass
     except WebSocketDisconnect:
         pass
     finally:

@@ -8,6 +8,8 @@ header.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -51,8 +53,13 @@ def _routes(app) -> list[tuple[str, str, str | None]]:
     return found
 
 
+def _url(path: str) -> str:
+    """The route's path with sample values, ``{name}`` and ``{name:convertor}`` alike."""
+    return re.sub(r"\{(\w+)(?::[^}]*)?\}", lambda m: PATH_VALUES[m.group(1)], path)
+
+
 def _call(client: TestClient, method: str, path: str, headers: dict):
-    url = path.format(**PATH_VALUES)
+    url = _url(path)
     if method == "POST":
         return client.post(url, json={}, headers=headers)
     return client.request(method, url, headers=headers)
@@ -144,3 +151,67 @@ def test_cors_when_configured(tmp_path):
         bad = c.get("/health", headers={"Origin": "https://evil.example"})
     assert ok.headers.get("access-control-allow-origin") == "https://console.example"
     assert "access-control-allow-origin" not in bad.headers
+
+
+@pytest.mark.parametrize("body", [b'{"scenario": "repair_small"', b'\xff\xfe{"role": 1}'],
+                         ids=["truncated-json", "not-utf8"])
+def test_authentication_comes_before_the_body(client, api_env, body):
+    """issue 10 item 6: FastAPI decodes a body before the route's role check runs, so a body that is
+    not JSON was answered 422 (or 400) without a token. Now: no token → 401, a token whose role is
+    too low → 403, the role needed → the body's error."""
+    checked = 0
+    for method, path, role in _routes(client.app):
+        if method != "POST" or role is None:
+            continue
+        url = _url(path)
+        headers = {"Content-Type": "application/json"}
+        r = client.post(url, content=body, headers=headers)
+        assert r.status_code == 401, (path, r.status_code, r.text[:200])
+        assert r.json()["detail"][0]["loc"] == ["header", "Authorization"]
+        if role in BELOW:
+            r = client.post(url, content=body, headers={**headers, **api_env.auth(BELOW[role])})
+            assert r.status_code == 403, (path, role, r.status_code, r.text[:200])
+            assert r.json()["detail"][0]["type"] == "forbidden"
+        r = client.post(url, content=body, headers={**headers, **api_env.auth(role)})
+        assert r.status_code not in (401, 403), (path, role, r.status_code, r.text[:200])
+        checked += 1
+    assert checked >= 5
+
+
+def test_last_admin_token_cannot_be_revoked_through_the_api(tmp_path):
+    """issue 10 item 5: revoking the last admin token would leave nobody to manage tokens: 409."""
+    from api.app import create_app
+    from tests.api.conftest import make_data_dir, settings_for
+
+    env = make_data_dir(tmp_path)
+    app = create_app(settings_for(env))
+    with TestClient(app) as c:
+        first = c.get("/tokens", headers=env.auth("admin")).json()["tokens"]
+        (admin_id,) = [t["id"] for t in first if t["role"] == "admin"]
+        r = c.post(f"/tokens/{admin_id}/revoke", headers=env.auth("admin"))
+        assert r.status_code == 409, r.text
+        item = r.json()["detail"][0]
+        assert item["loc"] == ["path", "token_id"] and item["type"] == "last_admin" and "last admin" in item["msg"]
+        assert c.get("/tokens", headers=env.auth("admin")).status_code == 200  # still an admin
+        second = c.post("/tokens", json={"role": "admin", "name": "deputy"}, headers=env.auth("admin")).json()
+        assert c.post(f"/tokens/{admin_id}/revoke", headers=env.auth("admin")).status_code == 200
+        deputy = {"Authorization": f"Bearer {second['token']}"}
+        assert c.post(f"/tokens/{second['id']}/revoke", headers=deputy).status_code == 409
+        assert c.post(f"/tokens/{admin_id}/revoke", headers=deputy).status_code == 200  # revoked already: harmless
+
+
+def test_last_admin_token_cannot_be_revoked_from_the_command_line(tmp_path):
+    """issue 10 item 5: `twin token revoke` of the last admin token exits 2 and says why."""
+    from click.testing import CliRunner
+
+    from api.auth import TokenStore
+    from api.token_cli import token
+
+    store = TokenStore(tmp_path / "api.sqlite", cache_s=0)
+    admin, text = store.create("admin", "only admin")
+    store.create("planner", "tool")
+    done = CliRunner().invoke(token, ["revoke", admin.id, "--data-dir", str(tmp_path)])
+    assert done.exit_code == 2, done.output
+    assert "last admin token" in done.output and "--role admin" in done.output
+    assert store.verify(text) is not None
+    store.close()
