@@ -18,11 +18,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
 
 from api.auth import TokenStore
 from api.catalogue import BuildingCatalogue
@@ -53,13 +54,16 @@ names the field (`["body", "document", "params.technicians"]`, `["path", "run_id
 
 
 def live_service_from_settings(settings: Settings) -> Any:
-    """The live twin for the settings: the building, the broker (embedded when no URL is given, with
-    the device simulator unless it is turned off) and the history in the data folder."""
+    """The live twin for the settings: the building, the broker (embedded when no URL is given —
+    locked down, its credentials in ``DATA_DIR/mqtt/`` — with the device simulator unless it is
+    turned off), the history in the data folder, and each device's bounds."""
     from twin.live.service import LiveService
 
     embedded = settings.mqtt_url is None
     return LiveService(settings.building or "tower", mqtt=settings.mqtt_url, db_path=settings.history_path,
-                       simulate=embedded and settings.simulate_devices)
+                       simulate=embedded and settings.simulate_devices, broker_dir=settings.data_dir / "mqtt",
+                       max_points_per_device=settings.mqtt_max_points_per_device,
+                       max_device_state_bytes=settings.mqtt_max_device_state_bytes)
 
 
 def _print_admin_token(token: str) -> None:
@@ -131,15 +135,70 @@ def _error_items(detail: Any) -> list[dict]:
     return [{"loc": [], "msg": str(detail), "type": "http_error"}]
 
 
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route of ``app`` answers at ``path`` — what a 405's ``Allow`` lists.
+
+    Starlette's own 405 names the methods of the one route it matched first; a path served by two
+    routes (``GET /runs`` and ``POST /runs``) would then advertise only one of them."""
+    from starlette.routing import Match
+
+    def answered(method: str) -> bool:
+        scope = {"type": "http", "path": path, "root_path": "", "method": method, "headers": [], "query_string": b""}
+        return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
+
+    return [method for method in _METHOD_ORDER if answered(method)]
+
+
+def _declared_query_names(app: Any, route: Any, method: str) -> frozenset[str]:
+    """The query parameters the OpenAPI document declares for ``route`` and ``method``."""
+    operation = app.openapi().get("paths", {}).get(route.path_format, {}).get(method.lower(), {})
+    return frozenset(p["name"] for p in operation.get("parameters", ()) if p.get("in") == "query")
+
+
+async def _refuse_unknown_query_parameters(connection: HTTPConnection) -> None:
+    """A query parameter the route does not declare is an error naming it (as an unknown body field
+    is), not silently ignored: ``GET /runs?stauts=done`` would otherwise list every run.
+
+    An app-wide dependency; it raises a validation error, so that authentication still comes
+    first (see the validation error handler). Routes outside the OpenAPI document are left alone."""
+    route = connection.scope.get("route")
+    if connection.scope["type"] != "http" or route is None or not getattr(route, "include_in_schema", False):
+        return
+    declared = _declared_query_names(connection.app, route, connection.scope["method"])
+    unknown = [name for name in dict.fromkeys(connection.query_params.keys()) if name not in declared]
+    if unknown:
+        known = ", ".join(sorted(declared)) or "none"
+        raise RequestValidationError([{"loc": ("query", name[:64]), "msg": f"unknown query parameter "
+                                       f"(this route takes: {known})", "type": "extra_forbidden"}
+                                      for name in unknown[:10]])
+
+
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    if exc.status_code == 400 and not isinstance(exc.detail, list):
+        from api.deps import auth_error_first  # an unreadable body is refused before the role check ran
+
+        exc = await auth_error_first(request) or exc
     items = _error_items(exc.detail)
     if exc.status_code == 400 and not isinstance(exc.detail, list):
         # FastAPI's answer to a body it cannot decode at all (not UTF-8, not JSON text).
         items = [{"loc": ["body"], "msg": f"{exc.detail}: send UTF-8 JSON", "type": "body_unreadable"}]
-    return JSONResponse({"detail": items}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request.app, request.scope["path"]))}
+        items = [{"loc": [], "msg": f"{request.method} is not allowed here; this path answers {headers['Allow']}",
+                  "type": "method_not_allowed"}]
+    return JSONResponse({"detail": items}, status_code=exc.status_code, headers=headers)
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    from api.deps import auth_error_first
+
+    # FastAPI decodes the body before the route's role check runs: authentication comes first.
+    if (denied := await auth_error_first(request)) is not None:
+        return await _http_error(request, denied)
     items = []
     for err in exc.errors():
         msg = str(err.get("msg", "invalid value"))
@@ -233,7 +292,9 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
         runs = RunManager(db_path=settings.db_path, runs_dir=settings.runs_dir, workers=settings.workers,
                           max_concurrent=settings.max_concurrent_runs, max_size=settings.max_run_size,
                           on_event=hub.publish_threadsafe, on_finished=run_finished,
-                          scheduler=settings.scheduler)
+                          scheduler=settings.scheduler, time_limit_s=settings.run_time_limit_s,
+                          memory_limit_gib=settings.run_memory_limit_gib,
+                          forecast_workers=settings.forecast_workers)
         runs.start()
         ctx = AppContext(settings=settings, tokens=tokens, runs=runs, hub=hub,
                          buildings=BuildingCatalogue(settings.buildings_dir, settings.building if settings.live else None),
@@ -270,6 +331,7 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
             tokens.close()
 
     app = FastAPI(title="Building Twin API", version=_version(), description=DESCRIPTION, lifespan=lifespan,
+                  dependencies=[Depends(_refuse_unknown_query_parameters)],
                   openapi_tags=[
                       {"name": "buildings", "description": "building specs, floor graphs, equipment, Brick models"},
                       {"name": "twin", "description": "the live twin: state, history, alarms, commands, stream"},
@@ -300,7 +362,8 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
         ctx = request.app.state.ctx
         live = ctx.live
         return ConsoleBackend(building=live.building if live is not None else None,
-                              state=live.state if live is not None else None, results_dir=ctx.runs.results_dir)
+                              state=live.state if live is not None else None, results_dir=ctx.runs.results_dir,
+                              building_roots=(ctx.settings.buildings_dir, ctx.settings.scenarios_dir))
 
     app.state.console = mount_console(app, console_backend, auth=require("viewer"))
 

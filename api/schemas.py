@@ -15,7 +15,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+from starlette.convertors import StringConvertor, register_url_convertor
 
 __all__ = [
     "ErrorItem", "ErrorResponse",
@@ -28,9 +30,51 @@ __all__ = [
     "RecordTable", "RecordTables", "RecordsPage", "CompareValue", "CompareKpi", "CompareOut", "ComparedRun",
     "TokenCreate", "TokenOut", "TokenCreated", "TokenList",
     "HealthOut", "ModelInfo", "KpiInfo",
+    "exactly_one_of", "NOT_A_BOOLEAN", "ScenarioNameConvertor",
 ]
 
 IdStr = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", min_length=1, max_length=64)]
+
+
+def _not_a_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer, not true or false")
+    return value
+
+
+NOT_A_BOOLEAN = BeforeValidator(_not_a_boolean)
+"""For an integer in a request body: a JSON number, not true/false (which pydantic reads as 1/0)."""
+
+
+class ScenarioNameConvertor(StringConvertor):
+    """The ``{name:scenario_name}`` path segment of ``/scenarios/{name}``: any segment but
+    ``validate``, so that ``GET /scenarios/validate`` reaches the ``POST /scenarios/validate``
+    route (405, ``Allow: POST``) instead of being read as a scenario named "validate". What a name
+    may contain is checked by the route's parameter, which names the field when it is wrong."""
+
+    regex = r"(?!validate$)[^/]+"
+
+
+register_url_convertor("scenario_name", ScenarioNameConvertor())
+
+
+def exactly_one_of(*fields: str) -> dict[str, Any]:
+    """The JSON Schema of "give exactly one of ``fields``" (each may also be sent as null, which
+    counts as not given), for a model's ``json_schema_extra``; the model's validator enforces it."""
+    return {"oneOf": [{"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in fields]}
+
+
+def _keys_matching(pattern: str, max_length: int) -> Any:
+    """A dict field's ``json_schema_extra``: its keys must match ``pattern`` (pydantic says so with
+    ``patternProperties``, which lets any other key through with any value; ``propertyNames`` does
+    not)."""
+
+    def fix(schema: dict[str, Any]) -> None:
+        values = schema.pop("patternProperties", {}).get(pattern, {})
+        schema["propertyNames"] = {"pattern": pattern, "maxLength": max_length}
+        schema["additionalProperties"] = values
+
+    return fix
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -292,8 +336,11 @@ class CommandCreate(BaseModel):
         {"desired": {"clear": "trip"}}]})
 
     desired: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)], Scalar] = Field(
-        min_length=1, max_length=50, description="the desired state, e.g. {\"mode\": \"auto\"}; the device's own vocabulary")
-    wait_s: Annotated[float, Field(ge=0, le=30)] = Field(
+        min_length=1, max_length=50,
+        description="the desired state, e.g. {\"mode\": \"auto\"}; the device's own vocabulary",
+        json_schema_extra=_keys_matching(r"^[A-Za-z0-9_.-]+$", 64))
+    # strict: a number, not true/false (which pydantic would otherwise read as 1 and 0)
+    wait_s: Annotated[float, Field(ge=0, le=30, strict=True)] = Field(
         0, description="wait up to this long for the acknowledgement before answering (0: answer at once)")
 
 
@@ -344,9 +391,9 @@ class ScenarioDocument(ScenarioInfo):
 
 
 class ScenarioCheck(BaseModel):
-    """A scenario to check: as a JSON document or as YAML text."""
+    """A scenario to check: as a JSON document or as YAML text (exactly one of the two)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", json_schema_extra={**exactly_one_of("document", "yaml"), "examples": [
         {"document": {"name": "desk-3", "model": "repair_desk", "building": "tower", "replications": 10,
                       "horizon_s": 86400, "params": {"technicians": 3}}}]})
 
@@ -387,9 +434,11 @@ class ScenarioCheckResult(BaseModel):
 # --- runs ---------------------------------------------------------------------------------------
 
 class RunCreate(BaseModel):
-    """Start a run: a known scenario by name, or a posted one; optionally from the live twin's state."""
+    """Start a run: a known scenario by name, or a posted one (exactly one of ``scenario``,
+    ``document``, ``yaml``); optionally from the live twin's state."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        **exactly_one_of("scenario", "document", "yaml"), "examples": [
         {"scenario": "repair-desk-weekday", "replications": 20, "seed": 1},
         {"scenario": "tower-full-drill", "sweep": {"params.alarm_delay_s": [0, 120, 300]}},
         {"document": {"name": "desk-3", "model": "repair_desk", "building": "tower", "seed": 7,
@@ -401,12 +450,14 @@ class RunCreate(BaseModel):
     document: dict[str, Any] | None = Field(None, description="a scenario document (the YAML file's fields)")
     yaml: Annotated[str, Field(max_length=1_000_000)] | None = Field(None, description="a scenario as YAML text")
     set: dict[Annotated[str, Field(max_length=200)], Any] = Field(
-        default_factory=dict, description="fields to override by dotted path, e.g. {'params.technicians': 5}")
-    sweep: dict[Annotated[str, Field(max_length=200)], list[Any]] | None = Field(
-        None, description="replace the scenario's sweep: dotted parameter path → values")
-    replications: Annotated[int, Field(ge=1, le=10_000)] | None = None
-    seed: Annotated[int, Field(ge=0, lt=2**63)] | None = None
-    from_live: bool = Field(False, description="start from the live twin's current snapshot")
+        default_factory=dict, max_length=100,
+        description="fields to override by dotted path, e.g. {'params.technicians': 5}")
+    sweep: dict[Annotated[str, Field(max_length=200)], Annotated[list[Any], Field(max_length=1000)]] | None = Field(
+        None, max_length=20, description="replace the scenario's sweep: dotted parameter path → values")
+    replications: Annotated[int, Field(ge=1, le=10_000), NOT_A_BOOLEAN] | None = None
+    seed: Annotated[int, Field(ge=0, lt=2**63), NOT_A_BOOLEAN] | None = None
+    # strict: true or false, as the schema says (not 0/1 or "yes", which pydantic would otherwise read)
+    from_live: bool = Field(False, strict=True, description="start from the live twin's current snapshot")
 
     @model_validator(mode="after")
     def _one_source(self) -> "RunCreate":

@@ -7,21 +7,24 @@ loaded into the server's data folder, never as a path on the server.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path
-from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ApiError, Ctx, Viewer, error_responses
 from api.runs import find_scenario, prepare_job, scenario_sources
 from api.schemas import KpiInfo, ModelInfo, ScenarioCheck, ScenarioCheckResult, ScenarioDocument, ScenarioInfo
 from models import available_models, get_model
-from twin.errors import SpecError
+from twin.errors import SpecError, format_text
 from twin.loader import parse_yaml_text, read_yaml
 
-__all__ = ["router", "models_router", "posted_document"]
+__all__ = ["router", "models_router", "posted_document", "check_off_loop"]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,7 @@ def list_scenarios(ctx: Ctx, _: Viewer) -> list[ScenarioInfo]:
     return result
 
 
-@router.get("/{name}", response_model=ScenarioDocument, responses=error_responses(404), summary="Read a scenario")
+@router.get("/{name:scenario_name}", response_model=ScenarioDocument, responses=error_responses(404), summary="Read a scenario")
 def get_scenario(name: ScenarioName, ctx: Ctx, _: Viewer) -> ScenarioDocument:
     src = find_scenario(name, ctx.settings.scenarios_dir)
     if src is None:
@@ -84,6 +87,21 @@ def posted_document(document: dict | None, text: str | None, name: str = "posted
     return data
 
 
+async def check_off_loop(ctx: Ctx, check: Callable[[], T]) -> T:
+    """Run the parsing and checking of a posted scenario in a thread, within ``check_budget_s``.
+
+    The event loop keeps serving (``/health``, the live twin's WebSocket) meanwhile. The loader's
+    bounds (size, nesting, YAML aliases) keep a check short; a check that still overruns the budget
+    is answered with a 422 (the thread finishes on its own: a thread cannot be stopped).
+    """
+    budget_s = ctx.settings.check_budget_s
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(check), timeout=budget_s)
+    except asyncio.TimeoutError:
+        raise ApiError(422, ["body"], f"checking the scenario took longer than the server's budget of {budget_s:g} s; "
+                       "send a smaller scenario or sweep", "check_timeout") from None
+
+
 @router.post("/validate", response_model=ScenarioCheckResult, responses=error_responses(413),
              summary="Check a scenario without running it")
 async def validate_scenario(body: ScenarioCheck, ctx: Ctx, _: Viewer) -> ScenarioCheckResult:
@@ -100,11 +118,11 @@ async def validate_scenario(body: ScenarioCheck, ctx: Ctx, _: Viewer) -> Scenari
         except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
             log.warning("scenario check failed unexpectedly", exc_info=exc)
             return ScenarioCheckResult(valid=False, issues=[{"file": "posted.yaml", "path": "(top level)",
-                                                             "message": f"cannot be checked: {exc}"}])
+                                                             "message": f"cannot be checked: {format_text(exc)}"}])
         return ScenarioCheckResult(valid=True, name=job.scenario, model=job.model, building=job.building,
                                    points=job.points, replications=job.replications)
 
-    return await run_in_threadpool(check)
+    return await check_off_loop(ctx, check)
 
 
 @models_router.get("", response_model=list[ModelInfo], responses=error_responses(),
