@@ -28,6 +28,7 @@ test: install system-deps
 
 bench: install
 	$(PY) bench/bench_runner.py
+	$(PY) bench/bench_guard.py
 	$(PY) bench/bench_evacuation.py
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_api.py

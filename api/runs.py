@@ -9,22 +9,29 @@ for a process of the manager's pool. Inside that process it is exactly ``twin ru
 ``summary.json``, byte for byte.
 
 Progress (replications done / total) comes back from the pool through a queue and is published
-to listeners (the WebSocket); cancelling sets a flag file the replication loop looks at before
-each replication. Every run — its request, status and progress — is a row in the API's SQLite
-database, and its results are a folder under ``runs/``; a server that stops with runs queued or
-running puts them back in the queue when it starts again (same seed, same results).
+to listeners (the WebSocket); cancelling sets a flag file that the model's clock looks at inside
+each replication (a cancel takes effect within a second). Every run has a wall-time budget and a
+memory ceiling, and forecasts started by live alarms have a pool of their own. Every run — its
+request, status and progress — is a row in the API's SQLite database, and its results are a
+folder under ``runs/``; a server that stops with runs queued or running puts them back in the
+queue when it starts again (same seed, same results), unless a process from before still holds
+the run's folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import fcntl
 import json
 import logging
 import multiprocessing
+import os
 import pickle
 import queue
 import re
 import secrets
+import signal
 import sqlite3
 import threading
 import time
@@ -38,13 +45,15 @@ from typing import Any
 
 
 from models import ModelSpec
-from scenarios.spec import (LIBRARY_DIR, LoadedScenario, Scenario, parse_scenario, scenario_and_model, set_path,
-                            sweep_points)
+from scenarios.spec import (LIBRARY_DIR, LoadedScenario, Scenario, building_file, parse_scenario, scenario_and_model,
+                            set_path, sweep_points)
 from twin.errors import SpecError, format_value
-from twin.loader import read_yaml, sample_path
+from twin.processes import die_with_parent, pid_alive
+from twin.loader import SAMPLES_DIR, check_nesting, confined_file, confined_path, read_yaml, sample_names, sample_path
 
 __all__ = ["RunManager", "RunRecord", "RunJob", "RunLimitError", "RunNotFound", "ScenarioSource",
-           "scenario_sources", "find_scenario", "prepare_job", "quick_check", "ACTIVE", "FINISHED"]
+           "scenario_sources", "find_scenario", "building_roots", "prepare_job", "quick_check", "ACTIVE",
+           "FINISHED"]
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +74,22 @@ class ScenarioSource:
 
 
 def scenario_sources(scenarios_dir: Path | None) -> dict[str, ScenarioSource]:
-    """Scenario files by name: the shipped library first, then the data folder's ``scenarios/``."""
+    """Scenario files by name: the shipped library first, then the data folder's ``scenarios/``
+    (a file there that is a symbolic link to somewhere outside the folder is not one)."""
     found: dict[str, ScenarioSource] = {}
     for path in sorted(LIBRARY_DIR.glob("*.yaml")):
         found[path.stem] = ScenarioSource(path.stem, path, "library")
     if scenarios_dir is not None and scenarios_dir.is_dir():
         for path in sorted(scenarios_dir.glob("*.yaml")):
-            found.setdefault(path.stem, ScenarioSource(path.stem, path, "loaded"))
+            if confined_path(path, (scenarios_dir,)) is not None:
+                found.setdefault(path.stem, ScenarioSource(path.stem, path, "loaded"))
     return found
+
+
+def building_roots(scenarios_dir: Path, buildings_dir: Path) -> tuple[Path, ...]:
+    """The folders a building named through the API may be in: the shipped samples and library,
+    the data folder's ``buildings/`` and ``scenarios/`` (a loaded scenario's own building)."""
+    return (SAMPLES_DIR, LIBRARY_DIR, buildings_dir, scenarios_dir)
 
 
 def find_scenario(name: str, scenarios_dir: Path | None) -> ScenarioSource | None:
@@ -99,55 +116,48 @@ class RunJob:
     from_live: bool = False
     snapshot: Any = None
     building_path: str | None = None
+    building_roots: tuple[str, ...] | None = None
+    """Where the building may be (:func:`building_roots`): the pool resolves it inside them again."""
 
     @property
     def size(self) -> int:
         return self.replications * self.points
 
 
-def _posted_building(doc: dict, file: str, buildings_dir: Path) -> Path | None:
-    """Check a posted scenario's building reference: a sample, or a file in the data folder only."""
+def _posted_building(doc: dict, file: str, buildings_dir: Path, live_building: Path | None = None) -> Path | None:
+    """Check a building the request names (a posted scenario's, or one ``set`` over a known one): a
+    sample, a file in the data folder's ``buildings/``, or the live twin's building by its name
+    (``GET /buildings`` lists it; the server's own setting chose its file). Nothing outside is
+    looked at."""
     ref = doc.get("building")
     if not isinstance(ref, str) or not ref:
         return None  # the scenario schema reports it
     if not _BUILDING_NAME.match(ref) or ".." in ref:
-        raise SpecError.single(file, "building", f"{format_value(ref)}: a posted scenario names a sample building "
-                                                 "or a building file loaded on the server, not a path")
+        raise SpecError.single(file, "building", f"{format_value(ref)}: a scenario sent to the server names a "
+                                                 "sample building or a building file loaded on the server, not a path")
     for name in (ref, f"{ref}.yaml", f"{ref}.yml"):
-        if (buildings_dir / name).is_file():
+        if confined_file(buildings_dir / name, (buildings_dir,)) is not None:
             doc["building"] = name
             return buildings_dir
+    if live_building is not None and ref in (live_building.stem, live_building.name):
+        doc["building"] = live_building.name  # resolved in its folder, where only it is admitted
+        return live_building.parent
     if sample_path(ref) is None:
         known = sorted({p.stem for p in buildings_dir.glob("*.y*ml")}) if buildings_dir.is_dir() else []
-        from twin.loader import sample_names
-
-        raise SpecError.single(file, "building", f"no sample or loaded building {ref!r} "
+        raise SpecError.single(file, "building", f"no sample or loaded building {format_value(ref)} "
                                                  f"(samples: {', '.join(sample_names()) or 'none'}; "
                                                  f"loaded: {', '.join(known) or 'none'})")
     return None
 
 
-def _building_path(ref: str, base_dir: Path | None, file: str) -> Path:
-    """Where a scenario's building file is, resolved as :func:`scenarios.spec.parse_scenario` does."""
-    if base_dir is not None and not Path(ref).is_absolute() and (base_dir / ref).is_file():
-        return base_dir / ref
-    if Path(ref).is_file():
-        return Path(ref)
-    sample = sample_path(ref)
-    if sample is None:
-        from twin.loader import sample_names
-
-        raise SpecError.single(file, "building", f"no building file or sample {ref!r} "
-                                                 f"(samples: {', '.join(sample_names())})")
-    return sample
-
-
-def quick_check(data: dict, file: str, base_dir: Path | None) -> tuple[Scenario, ModelSpec, Path, int]:
+def quick_check(data: dict, file: str, base_dir: Path | None,
+                roots: tuple[Path, ...] | None = None) -> tuple[Scenario, ModelSpec, Path, int]:
     """The checks that need no building: the scenario's fields, its model, the model's parameters at
-    every sweep point, that the building exists. Milliseconds, whatever the run's size; the full
-    check (the parameters against the building) follows in the pool process."""
+    every sweep point, that the building exists (inside ``roots`` when given, see
+    :func:`scenarios.spec.building_file`). Milliseconds, whatever the run's size; the full check (the
+    parameters against the building) follows in the pool process."""
     scenario, model = scenario_and_model(data, file)
-    building = _building_path(scenario.building, base_dir, file)
+    building = building_file(scenario.building, base_dir, file, roots)
     count = len(sweep_points(scenario, model, file))
     return scenario, model, building, count
 
@@ -158,7 +168,7 @@ FULL_CHECK_MAX_POINTS = 50
 def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Path, buildings_dir: Path,
                 overrides: dict[str, Any] | None = None, sweep: dict[str, list[Any]] | None = None,
                 replications: int | None = None, seed: int | None = None, name: str | None = None,
-                full: bool | None = None) -> tuple[RunJob, LoadedScenario | None]:
+                full: bool | None = None, live_building: Path | None = None) -> tuple[RunJob, LoadedScenario | None]:
     """Resolve and check a run request; raise :class:`SpecError` naming every problem.
 
     ``library`` names a scenario file the server knows; ``document`` is a posted scenario.
@@ -169,6 +179,12 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
     complete check runs when the sweep has at most :data:`FULL_CHECK_MAX_POINTS` points: the
     building comes from a cache, so it costs milliseconds, and a parameter the building refutes
     (an event naming an unknown stair) is a 422 at once rather than a failed run.
+
+    A request names buildings, never paths: a posted scenario's building, or one ``set`` over a
+    known scenario, is a sample or a file of the data folder's ``buildings/``; a known scenario's
+    own building must lie inside :func:`building_roots`. Nothing elsewhere is opened. The one
+    exception is ``live_building``, the live twin's building file from the server's settings: a
+    request may name it by its name (its file's stem), wherever the file is.
     """
     if library is not None:
         src = find_scenario(library, scenarios_dir)
@@ -182,37 +198,81 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
         file, base_dir, source = f"{name or 'posted'}.yaml", None, "posted"
     if not isinstance(data, dict):
         raise SpecError.single(file, "(top level)", f"a scenario is a mapping of fields, got {type(data).__name__}")
+    check_nesting(data, file)
     data = copy.deepcopy(data)
     for path, value in (overrides or {}).items():
         set_path(data, path, value, file)
     if sweep is not None:
         data["sweep"] = sweep or None
-    if source == "posted":
-        base_dir = _posted_building(data, file, buildings_dir)
-    scenario, model, building_path, points = quick_check(data, file, base_dir)
+    if overrides or sweep:
+        check_nesting(data, file)
+    if source == "posted" or "building" in (overrides or {}):
+        base_dir = _posted_building(data, file, buildings_dir, live_building)
+    roots = building_roots(scenarios_dir, buildings_dir)
+    if live_building is not None:
+        roots = (*roots, live_building)  # a root that is a file admits that file alone
+    scenario, model, building_path, points = quick_check(data, file, base_dir, roots)
     if full is None:
         full = points <= FULL_CHECK_MAX_POINTS
-    loaded = parse_scenario(data, file, base_dir) if full else None
+    loaded = parse_scenario(data, file, base_dir, roots) if full else None
     job = RunJob(doc=data, file=file, base_dir=str(base_dir) if base_dir is not None else None,
                  replications=replications or scenario.replications,
                  seed=scenario.seed if seed is None else seed, scenario=scenario.name, model=model.name,
                  building=loaded.building.id if loaded else scenario.building, points=points, source=source,
-                 ref=library, building_path=str(building_path.resolve()))
+                 ref=library, building_path=str(building_path.resolve()),
+                 building_roots=tuple(str(root) for root in roots))
     return job, loaded
 
 
 # --- the pool process side ----------------------------------------------------------------------
+#
+# A pool process runs one run at a time. It ends with the server: Linux sends it SIGKILL when its
+# parent (the fork server) dies, and a watchdog thread ends it — and the fork server — once the
+# server's own process is gone, so a server killed with ``kill -9`` leaves no simulation running.
+# While it runs a run it holds the lock of the run's folder (``RUN_DIR/.lock``): a restarted
+# server re-runs a run only when no process from before holds it. It stops a run over its
+# wall-time budget (from inside the model's clock; failing that, by ending itself) or over its
+# memory ceiling (a watchdog on its resident memory, which ends it).
 
 _PROGRESS: Any = None  # the progress queue, set in each pool process by _init_worker
+
+WATCHDOG_INTERVAL_S = 0.5
+"""How often a pool process looks whether the server that started it is still there."""
+LOCK_WAIT_S = 10.0
+"""How long a run waits for its folder's lock (held by a process from before a restart, dying)."""
+HARD_STOP_GRACE_S = 60.0
+"""After its time budget and this grace, a run that did not stop from inside ends its process."""
+
+
+class RunFolderBusy(RuntimeError):
+    """Another process (one from before a restart) still holds the run's folder."""
 
 
 def _ready() -> bool:
     return True
 
 
-def _init_worker(progress_queue: Any) -> None:
+def _watch_server(server_pid: int, fork_server_pid: int) -> None:
+    """End this pool process, and the fork server that forked it, once the server is gone."""
+    while True:
+        time.sleep(WATCHDOG_INTERVAL_S)
+        if pid_alive(server_pid):
+            continue
+        if fork_server_pid not in (1, server_pid) and os.getppid() == fork_server_pid:
+            try:  # still our parent, so the pid is still the fork server's
+                os.kill(fork_server_pid, signal.SIGKILL)
+            except OSError:
+                pass
+        os._exit(1)
+
+
+def _init_worker(progress_queue: Any, server_pid: int | None = None) -> None:
     global _PROGRESS
     _PROGRESS = progress_queue
+    die_with_parent()
+    if server_pid is not None:
+        threading.Thread(target=_watch_server, args=(server_pid, os.getppid()), name="server-watchdog",
+                         daemon=True).start()
 
 
 class _CancelFlag:
@@ -225,35 +285,148 @@ class _CancelFlag:
         return self.path.exists()
 
 
-def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str, scheduler: str | None = None) -> dict:
+@contextlib.contextmanager
+def _run_folder_lock(out: Path, run_id: str):
+    """Hold ``out/.lock`` for the run (waiting up to :data:`LOCK_WAIT_S` for a dying holder)."""
+    fd = os.open(out / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RunFolderBusy(f"run {run_id}: another process still holds its folder "
+                                        f"({out / '.lock'}); not written twice") from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def folder_locked(out: Path) -> bool:
+    """Whether a process holds the lock of the run folder ``out`` right now."""
+    lock = out / ".lock"
+    if not lock.exists():
+        return False
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory in bytes."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+MEMORY_POLL_S = 0.1
+"""How often a pool process looks at its resident memory while it runs a run."""
+
+
+@contextlib.contextmanager
+def _memory_ceiling(out: Path, limit_bytes: int, reason: str):
+    """End this process when its resident memory grows more than ``limit_bytes`` beyond what it had
+    when the run started; the reason is left in ``out/.stopped`` for the server. (A watchdog on
+    the resident size rather than an address-space limit: an interpreter short of address space
+    can spin or die in places that cannot raise ``MemoryError``.)"""
+    baseline = _resident_bytes()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(MEMORY_POLL_S):
+            if _resident_bytes() - baseline > limit_bytes:
+                try:
+                    (out / ".stopped").write_text(reason + "\n")
+                finally:
+                    os._exit(71)
+
+    watcher = threading.Thread(target=watch, name="run-memory-ceiling", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+@contextlib.contextmanager
+def _hard_stop(out: Path, time_limit_s: float):
+    """End this process if the run is still going :data:`HARD_STOP_GRACE_S` after its time budget
+    (a step the model's clock does not see, e.g. the report); the reason is left in ``out/.stopped``."""
+
+    def stop() -> None:
+        try:
+            (out / ".stopped").write_text(f"stopped after {time_limit_s:g} s: the run's time budget\n")
+        finally:
+            os._exit(70)
+
+    timer = threading.Timer(time_limit_s + HARD_STOP_GRACE_S, stop)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str, scheduler: str | None = None,
+             limits: tuple[float, float] | None = None) -> dict:
     """Run one scenario in a pool process (its replications on the Dask ``scheduler`` if given):
-    results folder, then the report."""
+    results folder, then the report. ``limits`` is the run's (time budget in s, memory ceiling in GiB)."""
+    from scenarios.backends import RunCancelled, RunOverBudget
+    from scenarios.budget import RunBudget
     from scenarios.runner import run_scenario
 
     out = Path(out_dir)
-    loaded = parse_scenario(job.doc, job.file, Path(job.base_dir) if job.base_dir else None)
-    snapshot = None
-    snap_file = out / "snapshot.pickle"
-    if job.from_live and snap_file.is_file():
-        snapshot = pickle.loads(snap_file.read_bytes())
-    last = [0.0]
+    cancel = _CancelFlag(Path(cancel_path))
+    if cancel.is_set():  # cancelled while it waited in the pool's call queue
+        raise RunCancelled(job.scenario)
+    budget = RunBudget(*limits) if limits else RunBudget()
+    with _run_folder_lock(out, run_id), _hard_stop(out, budget.time_limit_s):
+        if cancel.is_set():
+            raise RunCancelled(job.scenario)
+        # The first message starts the queue's feeder thread: before the memory ceiling, under
+        # which a new thread's stack may not fit.
+        _PROGRESS.put((run_id, 0, job.size))
+        over_memory = f"stopped at {budget.memory_limit_gib:g} GiB: the run's memory ceiling"
+        try:
+            with _memory_ceiling(out, budget.memory_limit_bytes, over_memory):
+                loaded = parse_scenario(job.doc, job.file, Path(job.base_dir) if job.base_dir else None,
+                                        tuple(map(Path, job.building_roots)) if job.building_roots else None)
+                snapshot = None
+                snap_file = out / "snapshot.pickle"
+                if job.from_live and snap_file.is_file():
+                    snapshot = pickle.loads(snap_file.read_bytes())
+                last = [0.0]
 
-    def progress(done: int, total: int) -> None:
-        now = time.monotonic()
-        if done == total or now - last[0] >= 0.2:
-            last[0] = now
-            _PROGRESS.put((run_id, done, total))
+                def progress(done: int, total: int) -> None:
+                    now = time.monotonic()
+                    if done == total or now - last[0] >= 0.2:
+                        last[0] = now
+                        _PROGRESS.put((run_id, done, total))
 
-    _PROGRESS.put((run_id, 0, job.size))
-    run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1, out=out, scheduler=scheduler,
-                 on_progress=progress, cancel=_CancelFlag(Path(cancel_path)), snapshot=snapshot)  # type: ignore[arg-type]
-    report_error = None
-    try:
-        from viewer.report import write_report
+                run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1, out=out,
+                             scheduler=scheduler, on_progress=progress, cancel=cancel,  # type: ignore[arg-type]
+                             snapshot=snapshot, budget=budget, time_limit_s=budget.time_limit_s)
+        except MemoryError:
+            raise RunOverBudget(over_memory) from None
+        report_error = None
+        try:
+            from viewer.report import write_report
 
-        write_report(out)
-    except Exception as exc:  # the results stand without their report
-        report_error = f"{type(exc).__name__}: {exc}"
+            write_report(out)
+        except Exception as exc:  # the results stand without their report
+            report_error = f"{type(exc).__name__}: {exc}"
     return {"report_error": report_error, "building": loaded.building.id}
 
 
@@ -454,14 +627,38 @@ class RunStore:
 EventFn = Callable[[dict], None]
 
 
+PLANNER, FORECAST = "runs", "forecasts"
+"""The two lanes of the manager: planners' runs, and forecasts started by live alarms, each on its
+own pool so that a forecast never waits behind a planner's sweep."""
+
+
+def _lane_of(created_by: str | None) -> str:
+    return FORECAST if (created_by or "").startswith("trigger:") else PLANNER
+
+
 class RunManager:
-    """Accepts runs, executes them on a process pool, tracks progress, and remembers them."""
+    """Accepts runs, executes them on a process pool, tracks progress, and remembers them.
+
+    Two pools: ``workers`` processes for planners' runs, ``forecast_workers`` reserved for the
+    forecasts alarm triggers start (``created_by`` ``trigger:…``, or ``submit(forecast=True)``).
+    Every run has a wall-time budget (``time_limit_s``) and a memory ceiling
+    (``memory_limit_gib``); a run over either is stopped and marked failed with the reason, and a
+    run whose estimated cost could not fit them is refused (:mod:`scenarios.budget`).
+    """
 
     def __init__(self, *, db_path: Path, runs_dir: Path, workers: int = 1, max_concurrent: int = 4,
                  max_size: int = 20_000, on_event: EventFn | None = None,
-                 on_finished: Callable[[RunRecord], None] | None = None, scheduler: str | None = None):
+                 on_finished: Callable[[RunRecord], None] | None = None, scheduler: str | None = None,
+                 time_limit_s: float | None = None, memory_limit_gib: float | None = None,
+                 forecast_workers: int = 1):
+        from scenarios.budget import RunBudget
+
         self.runs_dir = runs_dir
         self.workers = workers
+        self.forecast_workers = forecast_workers
+        defaults = RunBudget()
+        self.budget = RunBudget(time_limit_s=time_limit_s or defaults.time_limit_s,
+                                memory_limit_gib=memory_limit_gib or defaults.memory_limit_gib)
         self.scheduler = scheduler  # a Dask scheduler running the replications, or none
         self.max_concurrent = max_concurrent
         self.max_size = max_size
@@ -476,7 +673,9 @@ class RunManager:
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(["api.runs", "scenarios.runner", "viewer.report"])
         self._queue: Any = None
-        self._pool: ProcessPoolExecutor | None = None
+        self._pools: dict[str, ProcessPoolExecutor | None] = {PLANNER: None, FORECAST: None}
+        self._lanes: dict[str, str] = {}
+        self._requeued: dict[str, int] = {}
         self._futures: dict[str, Future] = {}
         self._progress: dict[str, tuple[int, int]] = {}
         self._started: set[str] = set()
@@ -495,30 +694,48 @@ class RunManager:
         self._reader.start()
         # Start the pool's first process now (the fork server imports the simulation code once),
         # so that the first run submitted does not wait for it.
-        threading.Thread(target=self._warm_up, name="run-pool-warm-up", daemon=True).start()
+        self._warming = threading.Thread(target=self._warm_up, name="run-pool-warm-up", daemon=True)
+        self._warming.start()
+        wait_until = time.monotonic() + 3.0  # for processes of a killed server to die
         for run_id in self.store.ids_with_status(ACTIVE):
             job = self.store.job(run_id)
             if job is None:
                 self.store.update(run_id, status="failed", error="run request lost", finished_at=_now())
                 continue
+            out = self.runs_dir / run_id
+            while folder_locked(out) and time.monotonic() < wait_until:
+                time.sleep(0.1)
+            if folder_locked(out):
+                self.store.update(run_id, status="failed", finished_at=_now(),
+                                  error="a process from before the restart still holds this run's folder; "
+                                        "not run twice into the same folder")
+                continue
             self.store.update(run_id, status="queued", done=0, started_at=None)
             log.info("run %s: queued again after a restart", run_id)
-            self._submit(run_id, job)
+            rec = self.store.get(run_id)
+            self._submit(run_id, job, _lane_of(rec.created_by if rec else None))
 
     def stop(self) -> None:
         """Stop the pool without marking unfinished runs: the next start queues them again."""
         self._closing = True
+        # A pool process being started reads its queue's locks from this process after the fork
+        # server forked it: let the warm-up's start finish before those locks go (else the new
+        # process dies printing a FileNotFoundError traceback into the server's output).
+        warming = getattr(self, "_warming", None)
+        if warming is not None and warming is not threading.current_thread():
+            warming.join(timeout=30)
         with self._lock:
-            pool, self._pool = self._pool, None
+            pools = [p for p in self._pools.values() if p is not None]
+            self._pools = {PLANNER: None, FORECAST: None}
             self._futures.clear()
-        if pool is not None:
-            processes = list(getattr(pool, "_processes", {}).values())
+        processes = [proc for pool in pools for proc in list((getattr(pool, "_processes", None) or {}).values())]
+        for pool in pools:
             pool.shutdown(wait=False, cancel_futures=True)
-            for proc in processes:
-                if proc.is_alive():
-                    proc.terminate()
-            for proc in processes:
-                proc.join(timeout=5)
+        for proc in processes:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in processes:
+            proc.join(timeout=5)
         if self._queue is not None:
             self._queue.put(None)
             if self._reader is not None:
@@ -529,40 +746,81 @@ class RunManager:
 
     def _warm_up(self) -> None:
         try:
-            self._ensure_pool().submit(_ready).result(timeout=120)
+            self._ensure_pool(PLANNER).submit(_ready).result(timeout=120)
+            self._ensure_pool(FORECAST).submit(_ready).result(timeout=120)
         except Exception:  # a pool that cannot start shows in the first run's status
             if not self._closing:  # (stopping while it warms up is no news)
                 log.warning("the run pool did not warm up", exc_info=True)
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
+    def _ensure_pool(self, lane: str = PLANNER) -> ProcessPoolExecutor:
         with self._lock:
             if self._closing:
                 raise RuntimeError("the run manager has stopped")
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx,
-                                                 initializer=_init_worker, initargs=(self._queue,))
-            return self._pool
+            pool = self._pools[lane]
+            if pool is None:
+                size = self.forecast_workers if lane == FORECAST else self.workers
+                # Pool processes watch this server's pid: they end (and their fork server) with it.
+                pool = self._pools[lane] = ProcessPoolExecutor(max_workers=size, mp_context=self._ctx,
+                                                               initializer=_init_worker,
+                                                               initargs=(self._queue, os.getpid()))
+            return pool
 
     # --- accepting runs ---------------------------------------------------------------------
 
-    def active_count(self) -> int:
+    def active_count(self, lane: str | None = None) -> int:
         with self._lock:
-            return sum(1 for f in self._futures.values() if not f.done())
+            return sum(1 for rid, f in self._futures.items()
+                       if not f.done() and (lane is None or self._lanes.get(rid, PLANNER) == lane))
 
-    def check_limits(self, job: RunJob) -> None:
-        """Raise :class:`RunLimitError` for a run too large or when too many are under way."""
+    def check_limits(self, job: RunJob, *, forecast: bool = False) -> None:
+        """Raise :class:`RunLimitError` for a run too large or when too many are under way.
+
+        Too large: more replications × sweep points than the server's limit, a horizon beyond the
+        model's, or an estimated cost beyond the run's time budget or memory ceiling (422, naming
+        the field, its value and the bound). Too many: the runs under way in the run's lane (429;
+        forecasts started by alarms are counted apart from planners' runs)."""
         if job.size > self.max_size:
             raise RunLimitError(f"{job.replications} replications × {job.points} sweep points = {job.size} "
                                 f"replications, more than this server's limit of {self.max_size}",
                                 status=422, field="replications")
-        if self.active_count() >= self.max_concurrent:
-            raise RunLimitError(f"{self.max_concurrent} runs are already queued or running (the limit); "
+        self._check_budget(job)
+        lane = FORECAST if forecast else PLANNER
+        if self.active_count(lane) >= self.max_concurrent:
+            what = "forecasts" if forecast else "runs"
+            raise RunLimitError(f"{self.max_concurrent} {what} are already queued or running (the limit); "
                                 "wait for one to finish or cancel one", status=429, field="runs")
 
-    def submit(self, job: RunJob, created_by: str | None = None) -> RunRecord:
-        """Accept a checked run: a row in the database, a folder, a place in the pool's queue."""
+    def _check_budget(self, job: RunJob) -> None:
+        """The run's estimated cost against its budget (:func:`scenarios.budget.check_run`)."""
+        from scenarios.budget import RunBudgetError, check_run
+        from scenarios.spec import building_and_graph
+
+        key = (self.budget, job.replications, job.building_path, json.dumps(job.doc, sort_keys=True, default=str))
+        if getattr(job, "_budget_checked", None) == key:
+            return
+        try:
+            scenario, model = scenario_and_model(job.doc, job.file)
+            points = sweep_points(scenario, model, job.file)
+            building = None
+            if model.cost is not None and job.building_path:
+                try:
+                    building, _ = building_and_graph(job.building_path)
+                except (SpecError, OSError):
+                    building = None  # the full check in the pool process says why
+            check_run(model, [p.params for p in points], replications=job.replications,
+                      horizon_s=scenario.horizon_s, building=building, file=job.file, budget=self.budget)
+        except RunBudgetError as exc:
+            raise RunLimitError(f"{exc.field}: {exc.issues[0].message}", status=422, field=exc.field) from None
+        job._budget_checked = key  # type: ignore[attr-defined]
+
+    def submit(self, job: RunJob, created_by: str | None = None, *, forecast: bool | None = None) -> RunRecord:
+        """Accept a checked run: a row in the database, a folder, a place in its pool's queue.
+
+        ``forecast`` puts it on the pool reserved for alarm-started forecasts (by default, runs
+        created by ``trigger:…``)."""
+        lane = _lane_of(created_by) if forecast is None else (FORECAST if forecast else PLANNER)
         with self._lock:
-            self.check_limits(job)
+            self.check_limits(job, forecast=lane == FORECAST)
             run_id = f"{_now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
             rec = RunRecord(id=run_id, status="queued", scenario=job.scenario, model=job.model,
                             building=job.building, source=job.source, ref=job.ref, seed=job.seed,
@@ -573,23 +831,27 @@ class RunManager:
             if job.snapshot is not None:
                 (out / "snapshot.pickle").write_bytes(pickle.dumps(job.snapshot))
             self.store.insert(rec, job)
-            self._submit(run_id, job)
+            self._submit(run_id, job, lane)
         self._emit(rec)
         return rec
 
-    def _submit(self, run_id: str, job: RunJob) -> None:
+    def _submit(self, run_id: str, job: RunJob, lane: str = PLANNER) -> None:
         out = self.runs_dir / run_id
         out.mkdir(parents=True, exist_ok=True)
+        (out / ".stopped").unlink(missing_ok=True)
         cancel = out / ".cancel"
         job = copy.copy(job)
         job.snapshot = None
+        limits = (self.budget.time_limit_s, self.budget.memory_limit_gib)
+        args = (_execute, run_id, job, str(out), str(cancel), self.scheduler, limits)
         with self._lock:
             self._progress[run_id] = (0, job.size)
+            self._lanes[run_id] = lane
             try:
-                future = self._ensure_pool().submit(_execute, run_id, job, str(out), str(cancel), self.scheduler)
+                future = self._ensure_pool(lane).submit(*args)
             except BrokenProcessPool:
-                self._pool = None
-                future = self._ensure_pool().submit(_execute, run_id, job, str(out), str(cancel), self.scheduler)
+                self._pools[lane] = None
+                future = self._ensure_pool(lane).submit(*args)
             self._futures[run_id] = future
         future.add_done_callback(lambda f, rid=run_id: self._finished(rid, f))
 
@@ -627,7 +889,7 @@ class RunManager:
     def _finished(self, run_id: str, future: Future) -> None:
         if self._closing:
             return
-        from scenarios.runner import RunCancelled
+        from scenarios.runner import RunCancelled, RunOverBudget
 
         values: dict[str, Any] = {"finished_at": _now()}
         try:
@@ -640,17 +902,36 @@ class RunManager:
             values["done"] = total
         except (CancelledError, RunCancelled):
             values.update(status="cancelled")
+        except (RunOverBudget, RunFolderBusy) as exc:
+            values.update(status="failed", error=str(exc))
         except SpecError as exc:
             values.update(status="failed", error=str(exc), issues=[i.as_dict() for i in exc.issues])
         except BrokenProcessPool:
             with self._lock:
-                self._pool = None
-            values.update(status="failed", error="the process running this simulation died")
+                lane = self._lanes.get(run_id, PLANNER)
+                if self._pools.get(lane) is not None and getattr(self._pools[lane], "_broken", False):
+                    self._pools[lane] = None
+                never_started = run_id not in self._started
+                retries = self._requeued.get(run_id, 0)
+            stopped = self.runs_dir / run_id / ".stopped"
+            reason = stopped.read_text().strip() if stopped.is_file() else ""
+            job = self.store.job(run_id) if not reason and never_started and retries < 2 else None
+            if job is not None:
+                # It waited in a pool another run broke (stopped over its memory or time): again.
+                with self._lock:
+                    self._futures.pop(run_id, None)
+                    self._requeued[run_id] = retries + 1
+                log.info("run %s: queued again, the pool it waited in stopped", run_id)
+                self._submit(run_id, job, lane)
+                return
+            values.update(status="failed", error=reason or "the process running this simulation died")
         except Exception as exc:
             log.warning("run %s failed: %s", run_id, exc, exc_info=exc)
             values.update(status="failed", error=f"{type(exc).__name__}: {exc}")
         with self._lock:
             self._futures.pop(run_id, None)
+            self._lanes.pop(run_id, None)
+            self._requeued.pop(run_id, None)
             self._started.discard(run_id)
             done, total = self._progress.pop(run_id, (0, 0))
         if values["status"] != "done":
@@ -706,8 +987,13 @@ class RunManager:
         (self.runs_dir / run_id / ".cancel").touch()
         with self._lock:
             future = self._futures.get(run_id)
+            started = run_id in self._started
         if future is not None:
-            future.cancel()  # succeeds only while it waits; otherwise the flag file stops it
+            # Succeeds while it waits in the pool's queue. Once handed to a pool process (the
+            # future is then "running" although the run may still wait in the call queue), the
+            # flag file stops it: before it starts, or from inside its replication within a second.
+            if not future.cancel() and not started and rec.status == "queued":
+                self.store.update(run_id, status="cancelled", finished_at=_now())
         elif rec.status in ACTIVE:
             self.store.update(run_id, status="cancelled", finished_at=_now())
         return self.get(run_id)

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     live: bool = Field(True, description="run the live twin (MQTT bridge, state, history, alarms)")
     mqtt_url: str | None = Field(None, description="broker URL, e.g. mqtt://host:1883; none starts an embedded broker")
     simulate_devices: bool = Field(True, description="with the embedded broker, run the device simulator")
+    mqtt_max_points_per_device: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        256, description="most point names one device's live state may hold; more is dead-lettered (limit)")
+    mqtt_max_device_state_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = Field(
+        65_536, description="most bytes of values one device's live state may hold; more is dead-lettered (limit)")
     max_concurrent_runs: Annotated[int, Field(ge=1, le=1000)] = 4
     max_run_size: Annotated[int, Field(ge=1)] = Field(
         20_000, description="largest replications × sweep points accepted for one run")
@@ -52,6 +56,16 @@ class Settings(BaseSettings):
     triggers: Path | None = Field(None, description="alarm triggers file (format: scenarios/triggers.py); "
                                                     "none uses the shipped scenarios/triggers.yaml")
     triggers_enabled: bool = Field(True, description="start forecasts when alarms are raised on the live twin")
+    run_time_limit_s: Annotated[float, Field(gt=0, le=7 * 86400, allow_inf_nan=False)] = Field(
+        1800.0, description="wall-time budget of one run; a run still going after it is stopped and marked failed")
+    run_memory_limit_gib: Annotated[float, Field(gt=0, le=1024, allow_inf_nan=False)] = Field(
+        4.0, description="memory ceiling of one run (its pool process's address space beyond what it had at the "
+                         "start); a run over it is stopped and marked failed")
+    forecast_workers: Annotated[int, Field(ge=1, le=16)] = Field(
+        1, description="processes reserved for forecasts started by live alarms, so that they never wait "
+                       "behind planners' runs")
+    check_budget_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        30.0, description="longest time parsing and checking one posted scenario may take (else 422)")
 
     @property
     def db_path(self) -> Path:

@@ -9,8 +9,10 @@ exactly as ``POST /runs`` with ``from_live: true`` would. The run appears in ``G
 (``created_by: trigger:NAME``), its progress on the WebSocket, and the runs each trigger started
 (with their alarms) in ``GET /triggers``, where the console finds the forecast beside its alarm.
 The runs a trigger started are rows of the API database, so the cooldown and the alarm → run
-links survive a restart. A trigger that cannot start (cooldown, too many runs, an alarm without
-the value it needs) records why and leaves the twin running.
+links survive a restart. The forecasts run on the run manager's pool reserved for them
+(``TWIN_FORECAST_WORKERS``), so a planner's long sweep never holds one up. A trigger that cannot
+start (cooldown, too many runs, an alarm without the value it needs) records why and leaves the
+twin running.
 """
 
 from __future__ import annotations
@@ -106,10 +108,12 @@ class TriggerRunner:
             live_path = self.ctx.buildings.live_path
             job, _ = prepare_job(library=t.scenario, document=None, scenarios_dir=self.ctx.settings.scenarios_dir,
                                  buildings_dir=self.ctx.settings.buildings_dir,
-                                 overrides={**overrides, "building": str(live_path)}, replications=t.replications)
+                                 overrides={**overrides, "building": live_path.stem}, replications=t.replications,
+                                 live_building=live_path)
             job.from_live = True
             job.snapshot = snapshot
-            rec = self.ctx.runs.submit(job, f"trigger:{t.name}")
+            # On the pool reserved for forecasts: never behind a planner's sweep.
+            rec = self.ctx.runs.submit(job, f"trigger:{t.name}", forecast=True)
             self.ctx.runs.store.add_trigger_run(rec.id, t.name, getattr(alarm, "id", None), key[1], now_ms)
         except (TriggerSkipped, RunLimitError, SpecError) as exc:
             with self._lock:

@@ -103,7 +103,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from models.harness import KPI, Chart, ModelContext, ModelSpec, ReplicationResult, register
+from models.harness import KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, register
 from models.live import LiveConditions, occupancy_for_time
 from models.occupants import OccupantGroup, PreMovement, presence_fraction, resolve_population, sample_population
 from models.theory import SFPE_A, SFPE_K_CORRIDOR, sfpe_max_specific_flow, sfpe_stair_k
@@ -133,7 +133,14 @@ FREE_FLOW_DENSITY_PPM2 = 0.54
 OPTIMUM_DENSITY_PPM2 = 1 / (2 * SFPE_A)
 """The density of maximum specific flow, 1.88 persons/m²; walking speeds use no higher density."""
 
-_Time = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_HORIZON_S = 24 * 3600.0
+"""Longest simulated time of an evacuation run, and latest time of an alarm or event: a day."""
+MAX_SPACE_OCCUPANTS = 100_000
+"""Most occupants one space may be given by ``occupant_counts`` (the building's jam density check
+bounds each space by its area as well)."""
+MAX_PHASE_FLOORS = 500
+
+_Time = Annotated[float, Field(ge=0, le=MAX_HORIZON_S, allow_inf_nan=False)]
 _Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
@@ -225,7 +232,7 @@ class EvacuationParams(BaseModel):
     occupancy: Literal["design", "night_residential", "weekday", "weekend"] | dict[str, _Share] = "design"
     """An occupancy profile (share of each space's design load present, drawn per space) or shares by
     space kind; kinds not listed take the ``default`` share (0 when there is none)."""
-    occupant_counts: dict[Id, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    occupant_counts: dict[Id, Annotated[int, Field(ge=0, le=MAX_SPACE_OCCUPANTS)]] = Field(default_factory=dict)
     """Occupants of given spaces, replacing the building file's loads."""
     population: str | dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = "residential"
     """A named population mix (``adults``, ``office``, ``residential``, ``sfpe``) or shares by group."""
@@ -238,8 +245,8 @@ class EvacuationParams(BaseModel):
     alarm_delay_s: _Time = 0.0
     fire_floor: Id | None = None
     phase_delay_s: _Time = 300.0
-    phase_floors_above: Annotated[int, Field(ge=0)] = 1
-    phase_floors_below: Annotated[int, Field(ge=0)] = 1
+    phase_floors_above: Annotated[int, Field(ge=0, le=MAX_PHASE_FLOORS)] = 1
+    phase_floors_below: Annotated[int, Field(ge=0, le=MAX_PHASE_FLOORS)] = 1
     alert_on_smoke: bool = True
 
     # Where they go.
@@ -249,7 +256,7 @@ class EvacuationParams(BaseModel):
 
     # What happens.
     events: list[TimelineEvent] = Field(default_factory=list)
-    aset_s: dict[Id, Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(default_factory=dict)
+    aset_s: dict[Id, Annotated[float, Field(gt=0, le=MAX_HORIZON_S, allow_inf_nan=False)]] = Field(default_factory=dict)
     """Available safe egress time by space, replacing the building file's."""
     lifts: LiftEvacuation = Field(default_factory=LiftEvacuation)
 
@@ -1470,6 +1477,82 @@ class Evacuation:
         }
 
 
+# --- What a run costs, and what it can tell ------------------------------------------------------
+
+EVENTS_PER_OCCUPANT = 6.0
+EVENTS_PER_OCCUPANT_FLOOR = 1.5
+"""SimPy events per occupant: a few to start and arrive, and about 1.5 per floor of the building
+(stair flights and landings); measured on the sample tower (41 per occupant over 30 floors) and
+podium (9 over 5 floors)."""
+
+
+def expected_occupants(params: EvacuationParams, building: Building | None) -> float:
+    """The occupants a replication is expected to start with (without the building: those given by
+    ``occupant_counts`` only)."""
+    if building is None:
+        return float(sum(params.occupant_counts.values()))
+    total = 0.0
+    for space in building.spaces:
+        if space.id in params.occupant_counts:
+            total += params.occupant_counts[space.id]
+        else:
+            total += space.occupant_count * presence_fraction(params.occupancy, space.kind)
+    return total
+
+
+def cost(params: EvacuationParams, horizon_s: float, building: Building | None) -> ReplicationCost:
+    """Events and record rows of one replication, from the occupants and the building's height."""
+    people = expected_occupants(params, building)
+    floors = len(building.floors) if building is not None else 1
+    events = people * (EVENTS_PER_OCCUPANT + EVENTS_PER_OCCUPANT_FLOOR * floors) + 100
+    rows = 2 * people + (20 * floors if building is not None else 0)  # occupants, exit flow; floors, elements
+    if params.trace is True:  # every movement event of every replication
+        rows += events
+    return ReplicationCost(events=events, record_rows=rows)
+
+
+def advise(params: EvacuationParams, horizon_s: float, building: Building | None) -> list[str]:
+    """Warnings for parameters that leave the run with little to say: an alarm that sounds only at
+    or after the horizon, a phase that never comes, pre-movement longer than the time left."""
+    warnings: list[str] = []
+    if params.alarm_delay_s >= horizon_s:
+        smoke = " (only smoke events may alert anyone)" if params.alert_on_smoke and any(
+            isinstance(ev, (SmokeEvent, UntenableEvent)) and ev.at_s < horizon_s for ev in params.events) else ""
+        warnings.append(f"nobody is alerted before the horizon: alarm_delay_s {params.alarm_delay_s:g} s is not "
+                        f"before horizon_s {horizon_s:g} s{smoke}")
+        return warnings
+    if params.alarm == "phased" and params.alarm_delay_s + params.phase_delay_s >= horizon_s:
+        warnings.append(f"floors outside the fire zone are not alerted before the horizon: alarm_delay_s + "
+                        f"phase_delay_s = {params.alarm_delay_s + params.phase_delay_s:g} s, horizon_s "
+                        f"{horizon_s:g} s")
+    try:
+        pre_mean = params.pre_movement.default.mean
+    except (OverflowError, ValueError):
+        pre_mean = math.inf
+    if params.alarm_delay_s + pre_mean >= horizon_s:
+        warnings.append(f"most occupants do not start moving before the horizon: alarm at "
+                        f"{params.alarm_delay_s:g} s + mean pre-movement {pre_mean:g} s ≥ horizon_s {horizon_s:g} s")
+    return warnings
+
+
+def review(kpis: list[dict[str, float]]) -> list[str]:
+    """Notes on what a sweep point's replications show as a whole: a run in which nobody moves is
+    said to be one, rather than shown as 0 evacuated and 0 trapped."""
+    if not kpis:
+        return []
+
+    def every(test) -> bool:
+        return all(test(k) for k in kpis)
+
+    if every(lambda k: not k.get("occupants")):
+        return ["nobody moved: nobody is in the building (0 occupants in every replication)"]
+    if every(lambda k: k.get("occupants", 0) - k.get("stayed_put", 0) <= 0):
+        return ["nobody moved: nobody was alerted before the horizon in any replication"]
+    if every(lambda k: not (k.get("rset_s") == k.get("rset_s"))):  # no arrival at all (NaN)
+        return ["nobody reached a final exit before the horizon in any replication"]
+    return []
+
+
 def run(ctx: ModelContext) -> ReplicationResult:
     """One replication of the evacuation model."""
     return Evacuation(ctx).run()
@@ -1569,4 +1652,8 @@ SPEC = register(ModelSpec(
     ),
     check=check,
     from_live=from_live,
+    cost=cost,
+    max_horizon_s=MAX_HORIZON_S,
+    advise=advise,
+    review=review,
 ))

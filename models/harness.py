@@ -27,8 +27,8 @@ from pydantic import BaseModel
 
 from twin.spec import Building
 
-__all__ = ["KPI", "Chart", "ModelContext", "ReplicationResult", "ModelSpec", "register", "get_model", "available_models",
-           "UnknownModelError"]
+__all__ = ["KPI", "Chart", "ModelContext", "ReplicationResult", "ReplicationCost", "ModelSpec", "register", "get_model",
+           "available_models", "UnknownModelError"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,17 @@ class ReplicationResult:
 
 
 @dataclass(frozen=True)
+class ReplicationCost:
+    """What one replication is expected to cost, estimated from its parameters before it runs: the
+    SimPy events it processes (its time) and the record rows it keeps (its memory). An estimate
+    within a factor of two or so is enough — it only has to tell a run that cannot finish from
+    one that can (:mod:`scenarios.budget`)."""
+
+    events: float
+    record_rows: float
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A registered model: everything the runner, API and report need to know about it."""
 
@@ -102,6 +113,19 @@ class ModelSpec:
     the live twin's :class:`models.live.LiveConditions` (equipment out of service, open alarms,
     time of day), with one note per adjustment for the run's summary. A model without it runs
     from a snapshot unchanged, and the summary says so."""
+    cost: Callable[[BaseModel, float, Building | None], ReplicationCost] | None = None
+    """``cost(params, horizon_s, building)``: the estimated :class:`ReplicationCost` of one
+    replication (``building`` may be None when it is not loaded yet); checked against the run's
+    time and memory budget before a run is accepted."""
+    max_horizon_s: float | None = None
+    """The longest simulated time that makes sense for this model (an evacuation is over in hours,
+    a repair desk's week or year is long enough); a longer ``horizon_s`` is refused."""
+    advise: Callable[[BaseModel, float, Building | None], Sequence[str]] | None = None
+    """``advise(params, horizon_s, building)``: warnings about parameters that are valid but make
+    the run say little (an alarm after the horizon: nobody is alerted); in the summary's ``warnings``."""
+    review: Callable[[Sequence[Mapping[str, float]]], Sequence[str]] | None = None
+    """``review(kpis)``: notes about what a sweep point's replications (their KPI values) show as
+    a whole, e.g. that nobody moved; in the point's ``notes`` (and the summary's when one point)."""
 
     def kpi(self, name: str) -> KPI:
         for k in self.kpis:

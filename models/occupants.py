@@ -307,6 +307,11 @@ design load (``design``), night-time residential (nearly everyone at home), week
 weekend. Assumed planning figures; a scenario may give its own shares by kind."""
 
 
+MAX_PRE_MOVEMENT_MEAN_S = 6 * 3600.0
+"""Largest mean pre-movement time accepted: six hours (published means reach tens of minutes,
+an hour or two for people asleep in a hotel); more is a typo, not a scenario."""
+
+
 class PreMovement(BaseModel):
     """Time from the cue (alarm) to the start of purposeful movement, by location.
 
@@ -322,6 +327,20 @@ class PreMovement(BaseModel):
         default_factory=lambda: Lognormal(mu=math.log(170.0), sigma=math.sqrt(2 * math.log(230 / 170))))
     by_kind: dict[str, Distribution] = Field(default_factory=dict)
     by_floor: dict[str, Distribution] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _plausible_means(self) -> "PreMovement":
+        where = [("default", self.default), *((f"by_kind.{k}", d) for k, d in self.by_kind.items()),
+                 *((f"by_floor.{f}", d) for f, d in self.by_floor.items())]
+        for name, dist in where:
+            try:
+                mean = dist.mean
+            except (OverflowError, ValueError, ZeroDivisionError):
+                mean = math.inf
+            if not mean <= MAX_PRE_MOVEMENT_MEAN_S:
+                raise ValueError(f"{name}: a mean pre-movement time of {mean:g} s is more than the plausible "
+                                 f"{MAX_PRE_MOVEMENT_MEAN_S:g} s ({MAX_PRE_MOVEMENT_MEAN_S / 3600:g} h)")
+        return self
 
     def for_location(self, floor: str, kind: str):
         """The distribution that applies to a space of ``kind`` on ``floor``."""

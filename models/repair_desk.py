@@ -20,13 +20,22 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.harness import KPI, Chart, ModelContext, ModelSpec, ReplicationResult, register
+from models.harness import KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, register
 from models.live import LiveConditions
 from models.resources import MonitoredPriorityResource
 
 __all__ = ["RepairDeskParams", "WorkOrder", "SPEC"]
 
 EMERGENCY, ORDINARY = 0, 1
+
+MAX_ORDERS_PER_H = 1_000.0
+"""Most work orders an hour of either priority: a whole estate's desk sees tens an hour, not thousands."""
+MAX_MINUTES = 7 * 24 * 60.0
+"""Longest repair time or service promise: a week."""
+MAX_HORIZON_S = 366 * 24 * 3600.0
+"""Longest simulated time of a repair desk run: a year."""
+EVENTS_PER_ORDER = 6.0
+"""SimPy events one work order costs (arrival, request, grant, repair, release…), measured."""
 PRIORITY_NAMES = {EMERGENCY: "emergency", ORDINARY: "ordinary"}
 
 
@@ -35,13 +44,17 @@ class RepairDeskParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    emergency_per_h: float = Field(1.0, ge=0, description="emergency work orders per hour (Poisson)")
-    ordinary_per_h: float = Field(5.0, ge=0, description="ordinary work orders per hour (Poisson)")
-    repair_mean_min: float = Field(30.0, gt=0, description="mean repair time, exponential")
+    emergency_per_h: float = Field(1.0, ge=0, le=MAX_ORDERS_PER_H, allow_inf_nan=False,
+                                   description="emergency work orders per hour (Poisson)")
+    ordinary_per_h: float = Field(5.0, ge=0, le=MAX_ORDERS_PER_H, allow_inf_nan=False,
+                                  description="ordinary work orders per hour (Poisson)")
+    repair_mean_min: float = Field(30.0, gt=0, le=MAX_MINUTES, allow_inf_nan=False,
+                                   description="mean repair time, exponential")
     technicians: int = Field(4, ge=1, le=500)
-    warmup_s: float = Field(3600.0, ge=0, description="orders reported before this are not counted")
-    emergency_sla_min: float = Field(30.0, gt=0)
-    ordinary_sla_min: float = Field(120.0, gt=0)
+    warmup_s: float = Field(3600.0, ge=0, le=MAX_HORIZON_S, allow_inf_nan=False,
+                            description="orders reported before this are not counted")
+    emergency_sla_min: float = Field(30.0, gt=0, le=MAX_MINUTES, allow_inf_nan=False)
+    ordinary_sla_min: float = Field(120.0, gt=0, le=MAX_MINUTES, allow_inf_nan=False)
     backlog_emergency: int = Field(0, ge=0, le=10_000, description="emergency orders already waiting at 0 s")
     backlog_ordinary: int = Field(0, ge=0, le=10_000, description="ordinary orders already waiting at 0 s")
 
@@ -151,6 +164,13 @@ def from_live(params: RepairDeskParams, cond: LiveConditions, building) -> tuple
     return RepairDeskParams.model_validate(data), notes
 
 
+def cost(params: RepairDeskParams, horizon_s: float, building=None) -> ReplicationCost:
+    """Events and record rows of one replication: one row and about six events per work order."""
+    orders = (params.emergency_per_h + params.ordinary_per_h) * horizon_s / 3600.0
+    orders += params.backlog_emergency + params.backlog_ordinary
+    return ReplicationCost(events=EVENTS_PER_ORDER * orders + 10, record_rows=orders)
+
+
 SPEC = register(ModelSpec(
     name="repair_desk",
     title="Repair desk (work orders and technicians)",
@@ -171,4 +191,6 @@ SPEC = register(ModelSpec(
         Chart("Mean wait by priority", "work_orders", "bar", x="priority", y="wait_min", y_label="wait (min)"),
     ),
     from_live=from_live,
+    cost=cost,
+    max_horizon_s=MAX_HORIZON_S,
 ))

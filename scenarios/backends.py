@@ -15,6 +15,12 @@ Each back end is a generator that yields *batches* of finished replications as
 least every :data:`POLL_S` seconds while it waits, so that the caller can stop the run between
 batches; closing the generator cancels the replications still pending. Putting the results
 back in order is the caller's job (:func:`scenarios.runner.run_scenario`).
+
+A replication that runs in this process can also be stopped *inside* itself: its SimPy
+environment is a :class:`GuardedEnvironment`, which asks the run's :class:`RunGuard` every few
+hundred events (and at least every :data:`GUARD_INTERVAL_S` of wall time) whether the run was
+cancelled or is over its time budget, and raises :class:`RunCancelled` or
+:class:`RunOverBudget` from the model's clock. Every model gets this without knowing of it.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ from twin.spec import Building
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["DASK_CONNECT_TIMEOUT_S", "POLL_S", "Batch", "Replication", "RunnerError", "SharedInputs",
+__all__ = ["DASK_CONNECT_TIMEOUT_S", "POLL_S", "GUARD_INTERVAL_S", "Batch", "GuardedEnvironment", "Replication",
+           "RunCancelled", "RunGuard", "RunOverBudget", "RunStopped", "RunnerError", "SharedInputs",
            "on_dask", "on_local_pool", "inline", "run_replication"]
 
 POLL_S = 0.5
@@ -53,6 +60,71 @@ Batch = list[tuple[Key, ReplicationResult]]
 
 class RunnerError(RuntimeError):
     """The run cannot be carried out where it was asked to run (e.g. the Dask scheduler is unreachable)."""
+
+
+class RunStopped(RuntimeError):
+    """The run was stopped before it finished; the message says why."""
+
+
+class RunCancelled(RunStopped):
+    """The run was cancelled before all replications finished."""
+
+
+class RunOverBudget(RunStopped):
+    """The run went over its wall-time budget or its memory ceiling (the message says which)."""
+
+
+GUARD_INTERVAL_S = 0.2
+"""Longest wall time between two looks at a run's cancel flag and clock from inside a replication."""
+_GUARD_EVERY_EVENTS = 256
+_GUARD_MASK = _GUARD_EVERY_EVENTS - 1
+
+
+class RunGuard:
+    """Whether a run must stop: its cancel flag (anything with ``is_set()``) and its deadline.
+
+    ``check()`` raises :class:`RunCancelled` or :class:`RunOverBudget`; it is cheap (a clock read,
+    and the flag at most every :data:`GUARD_INTERVAL_S`), so it can be called from a model's clock.
+    """
+
+    def __init__(self, name: str, *, cancel: Any = None, time_limit_s: float | None = None,
+                 started: float | None = None):
+        self.name = name
+        self.cancel = cancel
+        self.time_limit_s = time_limit_s
+        self.started = time.monotonic() if started is None else started
+        self.deadline = None if time_limit_s is None else self.started + time_limit_s
+        self._next_flag_check = 0.0
+
+    def check(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.deadline is not None and now >= self.deadline:
+            raise RunOverBudget(f"stopped after {self.time_limit_s:g} s: the run's time budget")
+        if self.cancel is not None and (force or now >= self._next_flag_check):
+            self._next_flag_check = now + GUARD_INTERVAL_S
+            if self.cancel.is_set():
+                raise RunCancelled(self.name)
+
+
+class GuardedEnvironment(simpy.Environment):
+    """A SimPy environment that looks at its run's :class:`RunGuard` every
+    :data:`_GUARD_EVERY_EVENTS` events while it steps (the guard itself reads the flag at most
+    every :data:`GUARD_INTERVAL_S`). Kept to a counter and a bit test per event: the evacuation
+    model steps a million times a minute (``bench/bench_guard.py`` measures the cost)."""
+
+    def __init__(self, guard: RunGuard, initial_time: float = 0):
+        super().__init__(initial_time)
+        self._guard = guard
+        self._events = 0
+
+    def step(self) -> None:
+        self._events += 1
+        if not self._events & _GUARD_MASK:
+            self._guard.check()
+        _plain_step(self)
+
+
+_plain_step = simpy.Environment.step  # called directly: cheaper than super() on every event
 
 
 @dataclass(frozen=True)
@@ -80,13 +152,17 @@ class Replication:
         return self.point, self.replication
 
 
-def run_replication(task: Replication, shared: SharedInputs | None = None) -> ReplicationResult:
+def run_replication(task: Replication, shared: SharedInputs | None = None,
+                    guard: RunGuard | None = None) -> ReplicationResult:
     """One replication on a fresh SimPy environment with its own generator (``shared`` defaults to
-    what the local pool's initializer left in this process)."""
+    what the local pool's initializer left in this process); with a ``guard``, the environment
+    stops the replication when the run is cancelled or over its time."""
     if shared is None:
         shared = _WORKER_INPUTS["shared"]
+    if guard is not None:
+        guard.check(force=True)
     ctx = ModelContext(
-        env=simpy.Environment(),
+        env=GuardedEnvironment(guard) if guard is not None else simpy.Environment(),
         rng=np.random.default_rng(task.seed),
         building=shared.building,
         graph=shared.graph,
@@ -100,10 +176,11 @@ def run_replication(task: Replication, shared: SharedInputs | None = None) -> Re
 
 # --- in this process ---------------------------------------------------------------------------
 
-def inline(tasks: list[Replication], shared: SharedInputs) -> Iterator[Batch]:
-    """Run the replications one after the other in this process."""
+def inline(tasks: list[Replication], shared: SharedInputs, guard: RunGuard | None = None) -> Iterator[Batch]:
+    """Run the replications one after the other in this process (each stopped from inside by
+    ``guard`` when the run is cancelled or over its time)."""
     for task in tasks:
-        yield [(task.key, run_replication(task, shared))]
+        yield [(task.key, run_replication(task, shared, guard))]
 
 
 # --- a local process pool ----------------------------------------------------------------------
@@ -118,15 +195,29 @@ def _init_worker(shared: SharedInputs) -> None:
 
 def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: int) -> Iterator[Batch]:
     """Run the replications on ``workers`` local processes."""
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(shared,)) as pool:
-        pending = {pool.submit(run_replication, task): task.key for task in tasks}
-        try:
-            while pending:
-                finished, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
-                yield [(pending.pop(future), future.result()) for future in finished]
-        finally:
-            for future in pending:
-                future.cancel()
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(shared,))
+    pending = {pool.submit(run_replication, task): task.key for task in tasks}
+    try:
+        while pending:
+            finished, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            yield [(pending.pop(future), future.result()) for future in finished]
+    finally:
+        # Stopped early (cancelled, over budget, a replication failed): the replications still
+        # running are abandoned with their processes rather than waited for.
+        processes = list(getattr(pool, "_processes", None) or {}) if pending else []
+        pool.shutdown(wait=not pending, cancel_futures=True)
+        for pid in processes:
+            _kill(pid)
+
+
+def _kill(pid: int) -> None:
+    import os
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 # --- a Dask cluster ----------------------------------------------------------------------------

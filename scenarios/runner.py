@@ -16,6 +16,14 @@ replication is one task.
 The results folder holds ``summary.json`` (every KPI with mean, 95 % CI, p50, p95 and unit),
 ``records/<table>.parquet`` (the model's per-entity records with ``point`` and ``replication``
 columns) and ``report.html`` (written by the viewer; the runner does not draw).
+
+Runs always end. Before any replication the run's estimated cost is checked against its budget
+(:mod:`scenarios.budget`: a run that could not finish is refused with the field, value and
+bound); while it runs, a :class:`~scenarios.backends.RunGuard` stops it from inside the model's
+clock when it is cancelled (:class:`RunCancelled`) or over its wall-time budget
+(:class:`RunOverBudget`). The summary also carries the model's ``warnings`` about parameters that
+leave the run with little to say (an alarm after the horizon) and ``notes`` on what the
+replications show as a whole (nobody moved).
 """
 
 from __future__ import annotations
@@ -36,17 +44,15 @@ from models import ReplicationResult
 from models.live import live_conditions
 from models.stats import summarise
 from scenarios import backends
-from scenarios.backends import Replication, RunnerError, SharedInputs
+from scenarios.backends import (Replication, RunCancelled, RunGuard, RunnerError, RunOverBudget, RunStopped,
+                                SharedInputs)
+from scenarios.budget import RunBudget, check_run
 from scenarios.spec import LoadedScenario
 
-__all__ = ["RunCancelled", "RunResult", "RunnerError", "run_scenario", "replication_seeds", "write_results",
-           "build_summary", "apply_live"]
+__all__ = ["RunCancelled", "RunOverBudget", "RunStopped", "RunResult", "RunnerError", "run_scenario",
+           "replication_seeds", "write_results", "build_summary", "apply_live", "check_budget"]
 
 ProgressFn = Callable[[int, int], None]
-
-
-class RunCancelled(RuntimeError):
-    """The run was cancelled before all replications finished."""
 
 
 @dataclass
@@ -125,8 +131,13 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
             kpis[kpi.name] = {"unit": kpi.unit, "description": kpi.description, "better": kpi.better,
                               **summarise(values).as_dict()}
         point_params = params[point.index] if params else point.params
-        points.append({"point": point.index, "set": point.assignments,
-                       "parameters": point_params.model_dump(mode="json"), "kpis": kpis})
+        entry = {"point": point.index, "set": point.assignments,
+                 "parameters": point_params.model_dump(mode="json"), "kpis": kpis}
+        if spec.review is not None:
+            notes = list(spec.review([dict(results[(point.index, r)].kpis) for r in range(replications)]))
+            if notes:
+                entry["notes"] = notes
+        points.append(entry)
     sc = loaded.scenario
     summary = {
         "scenario": {"name": sc.name, "description": sc.description, "file": loaded.file, "building": sc.building},
@@ -142,9 +153,46 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
     }
     if live is not None:
         summary["live"] = live
+    warnings = _warnings(loaded, params)
+    if warnings:
+        summary["warnings"] = warnings
+    if any(p.get("notes") for p in points):
+        # The run's notes: each point's, said once when every point has it, else with its point.
+        notes: list[str] = []
+        for p in points:
+            for note in p.get("notes", []):
+                text = note if all(note in q.get("notes", []) for q in points) else f"sweep point {p['point']}: {note}"
+                if text not in notes:
+                    notes.append(text)
+        summary["notes"] = notes
+        summary["nobody_moved"] = all(any(n.startswith("nobody moved") for n in p.get("notes", [])) for p in points)
     if len(points) == 1:
         summary["kpis"] = points[0]["kpis"]
     return _json_safe(summary)
+
+
+def _warnings(loaded: LoadedScenario, params: dict[int, BaseModel] | None = None) -> list[str]:
+    """The model's warnings about the parameters of every sweep point (once each)."""
+    spec = loaded.model
+    if spec.advise is None:
+        return []
+    found: list[str] = []
+    for point in loaded.points:
+        point_params = params[point.index] if params else point.params
+        for text in spec.advise(point_params, loaded.scenario.horizon_s, loaded.building):
+            text = text if len(loaded.points) == 1 else f"{text} (sweep point {point.index})"
+            if text not in found:
+                found.append(text)
+    return found
+
+
+def check_budget(loaded: LoadedScenario, *, replications: int | None = None, budget: RunBudget | None = None,
+                 workers: int = 1) -> None:
+    """Refuse a run that could not finish within ``budget`` (:class:`scenarios.budget.RunBudgetError`,
+    a :class:`~twin.errors.SpecError` naming the field, its value and the bound)."""
+    check_run(loaded.model, [p.params for p in loaded.points],
+              replications=replications or loaded.scenario.replications, horizon_s=loaded.scenario.horizon_s,
+              building=loaded.building, file=loaded.file, budget=budget, workers=workers)
 
 
 def _record_tables(results: dict[tuple[int, int], ReplicationResult]) -> dict[str, pd.DataFrame]:
@@ -176,7 +224,8 @@ def write_results(result: RunResult, out: Path) -> Path:
 def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, seed: int | None = None,
                  workers: int = 1, out: Path | None = None, progress: bool = False,
                  on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-                 snapshot: Any = None, scheduler: str | None = None) -> RunResult:
+                 snapshot: Any = None, scheduler: str | None = None, budget: RunBudget | None = None,
+                 time_limit_s: float | None = None) -> RunResult:
     """Run every replication of every sweep point and summarise; write the results folder if ``out``.
 
     Replications run inline (``workers=1``), on a local pool of ``workers`` processes, or, given
@@ -186,6 +235,12 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
     ``cancel`` stops the run (pending replications are dropped) and raises :class:`RunCancelled`.
     ``snapshot`` (a live twin snapshot) adjusts the parameters through the model's ``from_live``
     (:func:`apply_live`) and reaches every replication's context.
+
+    Before anything runs, the run's estimated cost is checked against ``budget`` (the default
+    :class:`~scenarios.budget.RunBudget` when None; :func:`check_budget`). ``time_limit_s`` stops
+    the run with :class:`RunOverBudget` once it has run that long (checked inside replications
+    that run in this process, and between batches on the other back ends); a cancel is seen
+    inside a replication too, within a fraction of a second.
     """
     n = replications or loaded.scenario.replications
     s = loaded.scenario.seed if seed is None else seed
@@ -193,21 +248,19 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
     params, live = apply_live(loaded, snapshot)
     tasks = [Replication(point.index, rep, params[point.index], seeds[rep])
              for point in loaded.points for rep in range(n)]
+    guard = RunGuard(loaded.scenario.name, cancel=cancel, time_limit_s=time_limit_s)
+    guard.check(force=True)
+    check_budget(loaded, replications=n, budget=budget, workers=1 if scheduler else workers)
     shared = SharedInputs(loaded.model.name, loaded.scenario.horizon_s, loaded.building, loaded.graph, snapshot)
     results: dict[tuple[int, int], ReplicationResult] = {}
 
-    def cancelled() -> bool:
-        return cancel is not None and cancel.is_set()
-
-    if cancelled():
-        raise RunCancelled(loaded.scenario.name)
     bar = _ProgressBar(f"{loaded.scenario.name} ({loaded.model.name})", len(tasks)) if progress else None
     if scheduler:
         batches = backends.on_dask(tasks, shared, scheduler=scheduler)
     elif workers > 1:
         batches = backends.on_local_pool(tasks, shared, workers=workers)
     else:
-        batches = backends.inline(tasks, shared)
+        batches = backends.inline(tasks, shared, guard)
     try:
         for batch in batches:
             for key, replication_result in batch:
@@ -216,8 +269,7 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
                     bar.advance()
                 if on_progress:
                     on_progress(len(results), len(tasks))
-            if cancelled():
-                raise RunCancelled(loaded.scenario.name)
+            guard.check(force=True)  # raises RunCancelled or RunOverBudget
     finally:
         batches.close()  # cancels what is still pending
         if bar:

@@ -161,9 +161,9 @@ def building_file(ref: str, base_dir: Path | None, file: str, roots: Sequence[Pa
 
     ``roots`` confines a reference that arrived over the network: then the building must be a
     sample, or a file that lies, after its symbolic links are resolved, inside one of ``roots``
-    (the shipped samples, the data folder's ``buildings/``…). Anything else — an absolute path, a
-    ``../`` walk out, a link pointing out — is refused with one message, whether or not such a
-    file exists, and without opening it. Without ``roots`` (a person's own command line), a path
+    (the shipped samples, the data folder's ``buildings/``…; a root that is a file admits that
+    file). Anything else — an absolute path elsewhere, a ``../`` walk out, a link pointing out — is
+    refused with one message, whether or not such a file exists, and without opening it. Without ``roots`` (a person's own command line), a path
     relative to the working directory is tried too.
     """
     ref_path = Path(ref)
@@ -172,8 +172,11 @@ def building_file(ref: str, base_dir: Path | None, file: str, roots: Sequence[Pa
             return base_dir / ref_path
         if _is_file(ref_path):
             return ref_path
-    elif base_dir is not None and not ref_path.is_absolute():
-        inside = confined_file(base_dir / ref_path, roots)
+    else:
+        # An absolute path (a file the server's own settings chose, such as the live building,
+        # named in a loaded scenario) passes the same confinement as a relative one.
+        candidate = ref_path if ref_path.is_absolute() else (base_dir / ref_path if base_dir is not None else None)
+        inside = confined_file(candidate, roots) if candidate is not None else None
         if inside is not None:
             return inside
     sample = sample_path(ref)

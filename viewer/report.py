@@ -227,7 +227,9 @@ class _ReportBuilder:
     def __init__(self, summary: dict, records: _Records):
         self.summary = summary
         self.records = records
-        self.notes: list[str] = []
+        # What the run itself says about its figures (an alarm beyond the horizon, nobody moved)
+        # comes first: a reader must see it before the numbers.
+        self.notes: list[str] = [*summary.get("warnings", []), *summary.get("notes", [])]
         self._chart_count = 0
         self.model: ModelSpec | None = None
         model_name = summary.get("model")

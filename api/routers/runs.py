@@ -102,18 +102,19 @@ async def start_run(body: RunCreate, ctx: Ctx, who: Planner) -> RunOut:
             doc = None if body.scenario is not None else posted_document(body.document, body.yaml)
             job, _ = prepare_job(library=body.scenario, document=doc, scenarios_dir=ctx.settings.scenarios_dir,
                                  buildings_dir=ctx.settings.buildings_dir, overrides=body.set, sweep=body.sweep,
-                                 replications=body.replications, seed=body.seed)
+                                 replications=body.replications, seed=body.seed,
+                                 live_building=ctx.buildings.live_path)
         except SpecError as exc:
             if body.scenario is not None and exc.issues[0].file == "request":
                 raise ApiError(404, ["body", "scenario"], exc.issues[0].message, "not_found") from None
             raise ApiError(422, [], "", items=_spec_error_items(exc, where, body.set)) from None
+        try:
+            ctx.runs.check_limits(job)  # its cost estimate may load the building: off the loop too
+        except RunLimitError as exc:
+            raise _limit_error(exc) from None
         return job
 
     job = await check_off_loop(ctx, prepare)
-    try:
-        ctx.runs.check_limits(job)
-    except RunLimitError as exc:
-        raise _limit_error(exc) from None
     if body.from_live:
         job.from_live = True
         job.snapshot = _live_snapshot(ctx, job)

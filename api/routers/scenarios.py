@@ -112,7 +112,8 @@ async def validate_scenario(body: ScenarioCheck, ctx: Ctx, _: Viewer) -> Scenari
         try:
             doc = posted_document(body.document, body.yaml)
             job, _ = prepare_job(library=None, document=doc, scenarios_dir=ctx.settings.scenarios_dir,
-                                 buildings_dir=ctx.settings.buildings_dir, full=True)
+                                 buildings_dir=ctx.settings.buildings_dir, full=True,
+                                 live_building=ctx.buildings.live_path)
         except SpecError as exc:
             return ScenarioCheckResult(valid=False, issues=[i.as_dict() for i in exc.issues])
         except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:

@@ -18,17 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
+from tests.servers import free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 ANSWER_TIMEOUT_S = 15.0  # a behaviour deadline with a wide margin: the answer takes milliseconds
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _handshake(path_and_query: str) -> bytes:
@@ -69,24 +64,14 @@ def _exchange(port: int, request: bytes, *, until_closed: bool = True) -> tuple[
 def serve(tmp_path_factory: pytest.TempPathFactory):
     """``twin serve`` on a free port (embedded broker, simulated devices), as a user starts it."""
     tmp = tmp_path_factory.mktemp("long-url")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "api", "serve", str(REPO / "tests/live/data/live_block.yaml"), "--port", str(port),
          "--duration", "120", "--db", str(tmp / "twin.db"), "--data-dir", str(tmp / "data")],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=dict(os.environ, PYTHONWARNINGS="ignore"))
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.communicate(timeout=5)[0] if proc.poll() is not None else ""
-                pytest.fail(f"twin serve did not start: {out}")
-            time.sleep(0.3)
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
         yield port
     finally:
         proc.terminate()

@@ -11,7 +11,6 @@ read, not an HTTP 403.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from websockets.sync.client import connect
 
 from api.auth import TokenStore
 from tests.api.conftest import ApiEnv, make_data_dir
+from tests.servers import free_port, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 TWIN = Path(sys.executable).with_name("twin")
@@ -31,17 +31,12 @@ CLOSE_DEADLINE_S = 5.0  # the server checks every 0.5 s; generous for a shared, 
 HTTP_TIMEOUT_S = 60.0  # not a deadline: a loaded two-core machine may be slow to answer
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """A real `uvicorn api.app:create_app` process on a data folder with a token per role."""
     env = make_data_dir(tmp_path_factory.mktemp("revocation"))
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],
@@ -51,17 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
                  PYTHONWARNINGS="ignore"))
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.communicate(timeout=5)[0] if proc.poll() is not None else ""
-                pytest.fail(f"the server did not start: {out}")
-            time.sleep(0.2)
+        wait_healthy(base, proc)
         yield base, env
     finally:
         proc.terminate()

@@ -47,8 +47,15 @@ INAPPLICABLE = {
 }
 
 
+def _operation(recorder, case_id: str) -> str:
+    """The operation a case called (the stateful phase's recorder covers several, under one label)."""
+    case = recorder.cases[case_id].value
+    operation = getattr(case, "operation", None)
+    return getattr(operation, "label", None) or recorder.label
+
+
 def _inapplicable(recorder, case_id: str, check: str) -> bool:
-    excuse = INAPPLICABLE.get((recorder.label, check))
+    excuse = INAPPLICABLE.get((_operation(recorder, case_id), check))
     interaction = recorder.interactions.get(case_id)
     return excuse is not None and interaction is not None and excuse(interaction.response)
 

@@ -45,10 +45,12 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from twin.processes import parent_death_signal, pid_alive
 
 __all__ = ["Broker", "BrokerError", "BrokerUser", "embedded_users", "find_mosquitto", "free_port",
            "remove_stale_brokers", "wait_for_port", "TWIN_USER", "DEVICES_USER", "BROKER_FOLDER_PREFIX"]
@@ -185,13 +187,7 @@ def _alive(pid: int, start: str | None = None) -> bool:
     if Path("/proc/self/stat").exists():
         now = _process_start(pid)
         return now is not None and (start is None or now == start)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(pid)
 
 
 def _owner_line(pid: int) -> str:
@@ -242,27 +238,6 @@ def remove_stale_brokers(root: str | Path) -> list[Path]:
             log.info("removed the folder of a broker whose owner (pid %d) is gone: %s", owner[0], folder)
             removed.append(folder)
     return removed
-
-
-def _parent_death_signal(parent_pid: int) -> Callable[[], None] | None:
-    """A ``preexec_fn`` that asks Linux to SIGTERM the child when its parent dies (None elsewhere)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    PR_SET_PDEATHSIG = 1
-
-    def dying_with_parent() -> None:  # runs in the child between fork and exec: nothing fancy
-        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-        if os.getppid() != parent_pid:  # the parent died before the line above took effect
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return dying_with_parent
 
 
 _WATCHDOG = """\
@@ -454,7 +429,7 @@ class Broker:
         runs in a session of its own, so a Ctrl-C in the terminal reaches the twin, which stops
         the broker in order.
         """
-        preexec = _parent_death_signal(os.getpid())
+        preexec = parent_death_signal(signal.SIGTERM)
         release = threading.Event()
         started = threading.Event()
         outcome: dict[str, Any] = {}
