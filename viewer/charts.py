@@ -325,7 +325,7 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str
         ticks = [str(c) for c in categories]
         if horizontal:
             ax.set_yticks(pos, ticks)
-            ax.set_ylim(len(categories) - 0.5, -0.5)  # largest on top
+            ax.set_ylim(max(len(categories), 1) - 0.5, -0.5)  # largest on top (an empty table: one empty row)
             ax.set_xlabel(value_label)
             ax.set_ylabel(x_label or x)
             ax.grid(axis="y", visible=False)
