@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Literal
 
 __all__ = ["ROLES", "Role", "role_rank", "Principal", "TokenInfo", "TokenStore", "hash_secret", "HMAC_SCHEME",
-           "SCRYPT_SCHEME", "LastAdminError", "private_dir", "private_file"]
+           "SCRYPT_SCHEME", "REVOCATION_READ_S", "LastAdminError", "private_dir", "private_file"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ _RANK = {"viewer": 0, "engineer": 1, "supervisor": 2, "safety": 2, "planner": 2,
 # Tokens stored before HMAC-SHA256 used scrypt with these costs (RFC 7914's interactive figures).
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 HMAC_SCHEME, SCRYPT_SCHEME = "hmac-sha256", "scrypt"
+REVOCATION_READ_S = 0.1
+"""How often, at most, a token check reads the revocation counter another process may have moved:
+a revocation from anywhere takes effect within this time (one made through this store, at once)."""
 
 
 def role_rank(role: str) -> int:
@@ -163,6 +166,7 @@ class TokenStore:
         self._cache: dict[bytes, tuple[Principal, float]] = {}
         self._cache_s = cache_s
         self._cache_generation = self.generation()
+        self._next_generation_read = 0.0
 
     def close(self) -> None:
         with self._lock:
@@ -219,6 +223,7 @@ class TokenStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._cache.clear()
+            self._next_generation_read = 0.0  # the next check reads the moved counter
         return self.get(token_id)
 
     def generation(self) -> int:
@@ -247,13 +252,18 @@ class TokenStore:
     def verify(self, token: str) -> Principal | None:
         """The principal a token stands for, or None for an unknown, malformed or revoked token."""
         key = hashlib.sha256(token.encode("utf-8", "replace")).digest()
-        generation = self.generation()  # a revocation anywhere empties the cache before it is used
-        if generation != self._cache_generation:
-            with self._lock:
-                self._cache.clear()
-                self._cache_generation = generation
-        cached = self._cache.get(key)
         now = time.monotonic()
+        if now >= self._next_generation_read:
+            # A revocation anywhere empties the cache before it is used again. Read at most every
+            # REVOCATION_READ_S: under saturation the read was a tenth of the event loop's time.
+            self._next_generation_read = now + REVOCATION_READ_S
+            current = self.generation()
+            if current != self._cache_generation:
+                with self._lock:
+                    self._cache.clear()
+                    self._cache_generation = current
+        generation = self._cache_generation
+        cached = self._cache.get(key)
         if cached is not None and cached[1] > now:
             return cached[0]
         parts = token.split("_", 2)

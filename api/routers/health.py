@@ -7,6 +7,7 @@ parts work: the broker connection, the stores, how far behind the live state is.
 
 from __future__ import annotations
 
+import functools
 from importlib import metadata
 
 from fastapi import APIRouter
@@ -22,6 +23,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["health"])
 
 
+@functools.cache
 def _version() -> str:
     try:
         return metadata.version("building-twin")

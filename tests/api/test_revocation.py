@@ -21,7 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from api.auth import TokenStore
+from api.auth import REVOCATION_READ_S, TokenStore
 from tests.api.conftest import ApiEnv, make_data_dir
 from tests.servers import free_port, wait_healthy
 
@@ -106,6 +106,7 @@ def test_cli_revocation_stops_the_token_and_closes_its_stream(server) -> None:
         done = subprocess.run([str(TWIN), "token", "revoke", token_id, "--data-dir", str(env.data_dir)],
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
+        time.sleep(REVOCATION_READ_S)  # the server reads the counter another process moved at most this often
         r = httpx.get(f"{base}/buildings", headers={"Authorization": f"Bearer {token}"}, timeout=HTTP_TIMEOUT_S)
         assert r.status_code == 401, r.text
         assert _close_code(ws, CLOSE_DEADLINE_S) == 4401
