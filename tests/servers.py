@@ -3,16 +3,22 @@ until one answers ``/health``."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-__all__ = ["free_port", "wait_healthy"]
+__all__ = ["REPO", "free_port", "start_twin_serve", "stop", "wait_healthy"]
+
+REPO = Path(__file__).resolve().parents[1]
+LIVE_BLOCK = REPO / "tests/live/data/live_block.yaml"
 
 
 def free_port() -> int:
@@ -41,3 +47,25 @@ def wait_healthy(base: str, proc: subprocess.Popen, *, timeout_s: float = 60.0,
             out = proc.communicate(timeout=5)[0] if proc.poll() is not None else ""
             pytest.fail(f"the server did not get ready (last /health: {health}): {out}")
         time.sleep(0.3)
+
+
+def start_twin_serve(folder: Path, port: int, *, duration_s: float = 120.0,
+                     building: Path = LIVE_BLOCK) -> subprocess.Popen:
+    """``twin serve BUILDING`` as a user starts it (embedded broker, simulated devices, API and
+    console) on ``port``, its history and data folder in ``folder``, stopping after ``duration_s``
+    at the latest; its output (text) is on the process's stdout."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "api", "serve", str(building), "--port", str(port), "--duration", f"{duration_s:g}",
+         "--db", str(folder / "twin.db"), "--data-dir", str(folder / "data")],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, PYTHONWARNINGS="ignore"))
+
+
+def stop(proc: subprocess.Popen, timeout_s: float = 30.0) -> None:
+    """Stop a server the way a service manager does (SIGTERM), killing it if it does not end."""
+    proc.terminate()
+    try:
+        proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()

@@ -11,17 +11,12 @@ hanging it.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from tests.servers import free_port, wait_healthy
+from tests.servers import free_port, start_twin_serve, stop, wait_healthy
 
-REPO = Path(__file__).resolve().parents[2]
 ANSWER_TIMEOUT_S = 15.0  # a behaviour deadline with a wide margin: the answer takes milliseconds
 
 
@@ -63,23 +58,13 @@ def _exchange(port: int, request: bytes, *, until_closed: bool = True) -> tuple[
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory):
     """``twin serve`` on a free port (embedded broker, simulated devices), as a user starts it."""
-    tmp = tmp_path_factory.mktemp("long-url")
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api", "serve", str(REPO / "tests/live/data/live_block.yaml"), "--port", str(port),
-         "--duration", "120", "--db", str(tmp / "twin.db"), "--data-dir", str(tmp / "data")],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    proc = start_twin_serve(tmp_path_factory.mktemp("long-url"), port)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+        stop(proc)
 
 
 @pytest.mark.timeout(120)

@@ -23,7 +23,7 @@ from websockets.sync.client import connect
 
 from api.auth import REVOCATION_READ_S, TokenStore
 from tests.api.conftest import ApiEnv, make_data_dir
-from tests.servers import free_port, wait_healthy
+from tests.servers import free_port, stop, wait_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 TWIN = Path(sys.executable).with_name("twin")
@@ -49,11 +49,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         wait_healthy(base, proc)
         yield base, env
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def _new_token(env: ApiEnv, role: str = "viewer") -> tuple[str, str]:

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
-from tests.servers import free_port, wait_healthy
+from tests.servers import free_port, start_twin_serve, wait_healthy
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 
 def test_serve_answers_health_and_console_then_stops(tmp_path) -> None:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api", "serve", str(REPO / "tests/live/data/live_block.yaml"), "--port", str(port),
-         "--duration", "90", "--db", str(tmp_path / "twin.db"), "--data-dir", str(tmp_path / "data")],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    proc = start_twin_serve(tmp_path, port, duration_s=90)
     try:
         health = wait_healthy(f"http://127.0.0.1:{port}", proc, ready=lambda h: h.get("broker_connected"))
         assert health["status"] == "ok" and health["broker_connected"], health
