@@ -31,10 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
-import os
 import secrets
-import stat
 import sqlite3
 import threading
 import time
@@ -43,10 +40,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["ROLES", "Role", "role_rank", "Principal", "TokenInfo", "TokenStore", "hash_secret", "HMAC_SCHEME",
-           "SCRYPT_SCHEME", "REVOCATION_READ_S", "LastAdminError", "private_dir", "private_file"]
+from twin.private import private_database, private_dir
 
-log = logging.getLogger(__name__)
+__all__ = ["ROLES", "Role", "role_rank", "Principal", "TokenInfo", "TokenStore", "hash_secret", "HMAC_SCHEME",
+           "SCRYPT_SCHEME", "REVOCATION_READ_S", "LastAdminError"]
+
 
 Role = Literal["viewer", "engineer", "supervisor", "safety", "planner", "admin"]
 ROLES: tuple[str, ...] = ("viewer", "engineer", "supervisor", "safety", "planner", "admin")
@@ -108,48 +106,15 @@ class LastAdminError(ValueError):
     """Revoking this token would leave no admin token: nobody could manage tokens any more."""
 
 
-def _tighten(path: Path, mode: int, what: str, level: int = logging.WARNING) -> None:
-    current = stat.S_IMODE(path.stat().st_mode)
-    if current & ~mode:
-        os.chmod(path, current & mode)
-        log.log(level, "%s %s was open to other users (mode %04o); it is now %04o", what, path, current,
-                current & mode)
-
-
-def private_dir(path: Path) -> Path:
-    """Make ``path`` a folder only its owner may enter (mode 0700), making missing parents."""
-    if not path.is_dir():
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)  # the umask may only take bits away
-    # Often just made by a plain mkdir (0755); its files are private anyway, so no warning.
-    _tighten(path, 0o700, "data folder", logging.INFO)
-    return path
-
-
-def private_file(path: Path) -> Path:
-    """Create ``path`` empty with mode 0600 unless it exists; an existing one is tightened to 0600.
-
-    Made before SQLite opens it: SQLite creates a database's ``-wal`` and ``-shm`` files with the
-    database file's mode, so they are private too."""
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        _tighten(path, 0o600, "file")
-    return path
-
-
 class TokenStore:
     """Tokens in the API's SQLite database, hashed; verification with a short in-memory cache."""
 
     def __init__(self, db_path: Path, *, cache_s: float = 30.0):
         private_dir(db_path.parent)
-        private_file(db_path)
+        private_database(db_path)
         self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
-        for suffix in ("-wal", "-shm"):  # left by an older version with looser modes
-            side = db_path.with_name(db_path.name + suffix)
-            if side.exists():
-                _tighten(side, 0o600, "file")
         self._db.execute(
             """CREATE TABLE IF NOT EXISTS tokens (
                    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,

@@ -118,6 +118,8 @@ class RunJob:
     building_path: str | None = None
     building_roots: tuple[str, ...] | None = None
     """Where the building may be (:func:`building_roots`): the pool resolves it inside them again."""
+    budget_checked: Any = None
+    """The run budget this job's estimated cost was checked against (not estimated twice)."""
 
     @property
     def size(self) -> int:
@@ -795,8 +797,7 @@ class RunManager:
         from scenarios.budget import RunBudgetError, check_run
         from scenarios.spec import building_and_graph
 
-        key = (self.budget, job.replications, job.building_path, json.dumps(job.doc, sort_keys=True, default=str))
-        if getattr(job, "_budget_checked", None) == key:
+        if job.budget_checked == self.budget:  # checked when the request was, before submit
             return
         try:
             scenario, model = scenario_and_model(job.doc, job.file)
@@ -811,7 +812,7 @@ class RunManager:
                       horizon_s=scenario.horizon_s, building=building, file=job.file, budget=self.budget)
         except RunBudgetError as exc:
             raise RunLimitError(f"{exc.field}: {exc.issues[0].message}", status=422, field=exc.field) from None
-        job._budget_checked = key  # type: ignore[attr-defined]
+        job.budget_checked = self.budget
 
     def submit(self, job: RunJob, created_by: str | None = None, *, forecast: bool | None = None) -> RunRecord:
         """Accept a checked run: a row in the database, a folder, a place in its pool's queue.

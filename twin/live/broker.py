@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from twin.private import write_private
 from twin.processes import parent_death_signal, pid_alive
 
 __all__ = ["Broker", "BrokerError", "BrokerUser", "embedded_users", "find_mosquitto", "free_port",
@@ -129,14 +130,6 @@ def mosquitto_hash(password: str, *, salt: bytes | None = None, iterations: int 
     return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write a file that only its owner may read (created 0600, never wider for a moment)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(path, 0o600)
-
-
 def write_password_file(path: Path, users: Sequence[BrokerUser], *, tool: str | None = "auto") -> Path:
     """Mosquitto's password file for ``users`` (mode 0600).
 
@@ -148,13 +141,13 @@ def write_password_file(path: Path, users: Sequence[BrokerUser], *, tool: str | 
             (p for p in ("/usr/bin/mosquitto_passwd", "/usr/local/bin/mosquitto_passwd") if os.access(p, os.X_OK)),
             None)
     if tool:
-        _write_private(path, "".join(f"{u.username}:{u.password}\n" for u in users))
+        write_private(path, "".join(f"{u.username}:{u.password}\n" for u in users))
         done = subprocess.run([tool, "-U", str(path)], capture_output=True, text=True)
         if done.returncode == 0 and "$" in path.read_text(encoding="utf-8"):
             os.chmod(path, 0o600)
             return path
         log.warning("%s -U failed (%s); writing the password hashes myself", tool, done.stderr.strip())
-    _write_private(path, "".join(f"{u.username}:{mosquitto_hash(u.password)}\n" for u in users))
+    write_private(path, "".join(f"{u.username}:{mosquitto_hash(u.password)}\n" for u in users))
     return path
 
 
@@ -349,7 +342,7 @@ class Broker:
         doc = {u.username: {"password": u.password, "read": list(u.read), "write": list(u.write)}
                for u in self.users}
         doc["url"] = self.url  # type: ignore[assignment]
-        _write_private(self.credentials_path, json.dumps(doc, indent=2) + "\n")
+        write_private(self.credentials_path, json.dumps(doc, indent=2) + "\n")
         return self.credentials_path
 
     @property
@@ -367,7 +360,7 @@ class Broker:
         if self.users:
             password_file = write_password_file(self.data_dir / "passwd", self.users)
             acl_file = self.data_dir / "acl"
-            _write_private(acl_file, acl_text(self.users))
+            write_private(acl_file, acl_text(self.users))
             auth = ["allow_anonymous false", f"password_file {password_file}", f"acl_file {acl_file}"]
         elif not any(x.startswith("allow_anonymous") for x in self.extra_config):
             auth = ["allow_anonymous true"]

@@ -48,8 +48,9 @@ from twin.live.alarms import Alarm, AlarmTransition
 from twin.live.payloads import DeadLetter, DeviceEvent, DeviceStatus
 from twin.live.state import StateChange
 from twin.live.values import Scalar, thaw
+from twin.private import private_database
 
-__all__ = ["History", "Batch", "SeriesPoint", "HistoryError", "migrate_history", "make_private"]
+__all__ = ["History", "Batch", "SeriesPoint", "HistoryError", "migrate_history"]
 
 log = logging.getLogger(__name__)
 
@@ -179,23 +180,6 @@ def _insert_rows(db: sqlite3.Connection, head: str, rows: list[tuple], tail: str
         db.execute(sql, list(chain.from_iterable(chunk)))
 
 
-def make_private(path: Path) -> None:
-    """Create the database file ``path`` with mode 0600 if missing; make it and its -wal, -shm 0600."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
-    except FileExistsError:
-        pass
-    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        try:
-            if file.is_file() and file.stat().st_mode & 0o077:
-                os.chmod(file, 0o600)
-        except FileNotFoundError:
-            pass
-        except PermissionError:
-            log.warning("%s: cannot make it private (mode 0600): not its owner", file)
-
-
 def _history_building(path: Path) -> str | None:
     """The building id a history file is of, or None if it is not a twin history."""
     try:
@@ -225,7 +209,7 @@ def migrate_history(old: str | Path, new: str | Path, *, building_id: str) -> bo
     new.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     part = new.with_name(new.name + ".migrating")
     part.unlink(missing_ok=True)
-    make_private(part)
+    private_database(part)
     src = sqlite3.connect(old, timeout=30)
     dst = sqlite3.connect(part, timeout=30)
     try:
@@ -234,7 +218,7 @@ def migrate_history(old: str | Path, new: str | Path, *, building_id: str) -> bo
         dst.close()
         src.close()
     os.replace(part, new)
-    make_private(new)
+    private_database(new)
     moved = old.with_name(old.name + ".migrated")
     for suffix in ("", "-wal", "-shm"):  # the log goes with its database (a clean close removed it)
         if old.with_name(old.name + suffix).exists():
@@ -252,7 +236,7 @@ class History:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         try:
-            make_private(self.path)  # before SQLite makes it, or its -wal and -shm, world-readable
+            private_database(self.path)  # before SQLite makes it, or its -wal and -shm, world-readable
         except OSError as exc:
             raise HistoryError(f"{self.path}: cannot be used as the twin's history: {exc}") from None
         try:
@@ -262,7 +246,7 @@ class History:
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.path}: cannot be used as the twin's history: {exc}") from None
-        make_private(self.path)
+        private_database(self.path)
         self._check_meta()
         self._variable_limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         # Checkpoints run on a thread of their own (see _checkpointing); the writer checkpoints

@@ -405,11 +405,9 @@ class LiveService:
                         log.exception("applying %r failed", message)
                         batch.dead_letters.append(DeadLetter.of(getattr(message, "topic", ""), b"", item.received_ms,
                                                                 DecodeError("internal", f"{type(exc).__name__}: {exc}")))
-                if limited:
-                    pass  # counted as a dead letter
-                elif item.messages:
+                if item.messages and not limited:  # (a limited one is counted as a dead letter)
                     self.applied += 1
-                else:
+                elif not item.messages:
                     self.ignored += 1  # commands to devices, the twin's own status
                 if item.qos:
                     acks.append((item.mid, item.qos))
