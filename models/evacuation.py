@@ -1535,22 +1535,22 @@ def advise(params: EvacuationParams, horizon_s: float, building: Building | None
     return warnings
 
 
-def review(kpis: list[dict[str, float]]) -> list[str]:
-    """Notes on what a sweep point's replications show as a whole: a run in which nobody moves is
-    said to be one, rather than shown as 0 evacuated and 0 trapped."""
+def review(kpis: list[dict[str, float]]) -> dict[str, str]:
+    """Findings on what a sweep point's replications show as a whole: a run in which nobody moves is
+    said to be one (``nobody_moved``), rather than shown as 0 evacuated and 0 trapped."""
     if not kpis:
-        return []
+        return {}
 
     def every(test) -> bool:
         return all(test(k) for k in kpis)
 
     if every(lambda k: not k.get("occupants")):
-        return ["nobody moved: nobody is in the building (0 occupants in every replication)"]
+        return {"nobody_moved": "nobody moved: nobody is in the building (0 occupants in every replication)"}
     if every(lambda k: k.get("occupants", 0) - k.get("stayed_put", 0) <= 0):
-        return ["nobody moved: nobody was alerted before the horizon in any replication"]
+        return {"nobody_moved": "nobody moved: nobody was alerted before the horizon in any replication"}
     if every(lambda k: not (k.get("rset_s") == k.get("rset_s"))):  # no arrival at all (NaN)
-        return ["nobody reached a final exit before the horizon in any replication"]
-    return []
+        return {"nobody_arrived": "nobody reached a final exit before the horizon in any replication"}
+    return {}
 
 
 def run(ctx: ModelContext) -> ReplicationResult:

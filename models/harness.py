@@ -123,9 +123,11 @@ class ModelSpec:
     advise: Callable[[BaseModel, float, Building | None], Sequence[str]] | None = None
     """``advise(params, horizon_s, building)``: warnings about parameters that are valid but make
     the run say little (an alarm after the horizon: nobody is alerted); in the summary's ``warnings``."""
-    review: Callable[[Sequence[Mapping[str, float]]], Sequence[str]] | None = None
-    """``review(kpis)``: notes about what a sweep point's replications (their KPI values) show as
-    a whole, e.g. that nobody moved; in the point's ``notes`` (and the summary's when one point)."""
+    review: Callable[[Sequence[Mapping[str, float]]], Mapping[str, str]] | None = None
+    """``review(kpis)``: findings about what a sweep point's replications (their KPI values) show
+    as a whole, each a name and a note (``{"nobody_moved": "nobody moved: …"}``): the notes go in
+    the point's ``notes`` and the summary's, and each finding's name is a flag of the summary,
+    true when every sweep point has it."""
 
     def kpi(self, name: str) -> KPI:
         for k in self.kpis:

@@ -124,6 +124,7 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
     """
     spec = loaded.model
     points = []
+    findings: dict[int, dict[str, str]] = {}  # sweep point -> the model's findings (name -> note)
     for point in loaded.points:
         kpis = {}
         for kpi in spec.kpis:
@@ -134,9 +135,10 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
         entry = {"point": point.index, "set": point.assignments,
                  "parameters": point_params.model_dump(mode="json"), "kpis": kpis}
         if spec.review is not None:
-            notes = list(spec.review([dict(results[(point.index, r)].kpis) for r in range(replications)]))
-            if notes:
-                entry["notes"] = notes
+            found = dict(spec.review([dict(results[(point.index, r)].kpis) for r in range(replications)]))
+            if found:
+                findings[point.index] = found
+                entry["notes"] = list(found.values())
         points.append(entry)
     sc = loaded.scenario
     summary = {
@@ -165,7 +167,8 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
                 if text not in notes:
                     notes.append(text)
         summary["notes"] = notes
-        summary["nobody_moved"] = all(any(n.startswith("nobody moved") for n in p.get("notes", [])) for p in points)
+        for name in dict.fromkeys(name for found in findings.values() for name in found):
+            summary[name] = all(name in findings.get(p["point"], {}) for p in points)
     if len(points) == 1:
         summary["kpis"] = points[0]["kpis"]
     return _json_safe(summary)
