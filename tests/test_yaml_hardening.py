@@ -177,3 +177,11 @@ def test_shipped_and_test_buildings_are_within_the_density_bound():
     for path in files:
         building = load_building(path)
         assert all(s.occupant_count <= s.floor_area_m2 * MAX_OCCUPANT_DENSITY_PPM2 for s in building.spaces)
+
+
+def test_an_empty_tagged_number_is_a_clear_error() -> None:
+    """Found by the damaged-bytes property test: PyYAML reads `!!int ''` by its first character and
+    raised IndexError (a traceback); it is a YAML error naming the line and the value."""
+    with pytest.raises(SpecError) as err:
+        parse_yaml_text("width_m: !!int ''\n", "odd.yaml")
+    assert str(err.value).startswith("odd.yaml: line 1, column 10: YAML error: cannot read '' as int")

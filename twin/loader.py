@@ -227,7 +227,8 @@ class _SafeLoader(_BaseSafeLoader):  # type: ignore[misc,valid-type]
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep=deep)
-        except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+        except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+            # (IndexError: PyYAML reads `!!int ''` by its first character)
             value = format_value(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
             raise yaml.constructor.ConstructorError(
                 None, None, f"cannot read {value} as {node.tag.rsplit(':', 1)[-1]} ({exc})", node.start_mark
