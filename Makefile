@@ -33,6 +33,7 @@ bench: install
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_viewer.py
+	$(PY) bench/bench_cli.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .hypothesis

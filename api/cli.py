@@ -2,9 +2,11 @@
 
 ``twin validate`` checks building and scenario files; ``twin building new|show|graph`` makes and
 inspects buildings; ``twin run`` runs a scenario's replications (here, or on a Dask cluster with
-``--scheduler``) and writes its results folder and report; ``twin demo`` runs the main job on the
-embedded default. A mistake in a user's file prints ``file: field path: message`` lines and exits
-with status 2, never a traceback.
+``--scheduler``), writes its results folder and report, says what it changed from its library
+scenario, and keeps a copy in the data directory's run store that the web console lists
+(``twin runs import`` adds a folder later); ``twin demo`` runs the main job on the embedded
+default. A mistake in a user's file prints ``file: field path: message`` lines and exits with
+status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,22 +14,77 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from twin.errors import SpecError
-from twin.graph import build_graph, to_node_link
-from twin.loader import load_building, read_yaml, sample_names
-from twin.summary import building_summary
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# Each command imports what it needs when it runs (the simulation stack — numpy, scipy, pandas,
+# the models — takes seconds to import): `twin --help` and `twin validate` of a building stay quick.
+# bench/bench_cli.py measures it.
 
 __all__ = ["cli", "main"]
 
 DEMO_SCENARIO = "tower-full-drill"
-out_console = Console()
-err_console = Console(stderr=True)
+
+
+def _console(stderr: bool = False) -> "Console":
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+class _LazyGroup(click.Group):
+    """The ``twin`` group: the commands of the other front doors (the live twin, tokens, the 3D
+    viewer) are imported only when one of them runs; ``twin --help`` lists them from
+    :data:`LAZY_COMMANDS` without importing them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            import importlib
+
+            module, attr, _ = LAZY_COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        for name in names:
+            if name in self.commands or name not in LAZY_COMMANDS:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+            else:
+                rows.append((name, click.utils.make_default_short_help(LAZY_COMMANDS[name][2], limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": ("api.live_cli", "serve", "Mirror BUILDING's live equipment (sample name or file; default: tower), "
+                                       "with the API and web console unless --no-api."),
+    "devices": ("api.live_cli", "devices", "Simulated devices."),
+    "token": ("api.token_cli", "token", "Make, list and revoke API tokens."),
+    "view": ("api.viewer_cli", "view", "Open a desktop window on the live twin of BUILDING (a sample name or "
+                                       "YAML file)."),
+    "snapshot": ("api.viewer_cli", "snapshot", "Render BUILDING off screen to a PNG (no display needed)."),
+    "playback": ("api.viewer_cli", "playback", "Replay an evacuation run (RESULTS folder) in 3D, or export it as a "
+                                               "video and PNG frames."),
+}
+"""Command name → (module, attribute, the first paragraph of its help), for :class:`_LazyGroup`."""
 
 
 class UserError(click.ClickException):
@@ -43,7 +100,7 @@ def _spec_error(exc: SpecError) -> UserError:
     return UserError(str(exc))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="building-twin", prog_name="twin")
 def cli() -> None:
     """Building Twin: a building's live equipment and its what-if simulations."""
@@ -55,7 +112,7 @@ def cli() -> None:
 @click.argument("files", nargs=-1, required=True)
 def validate(files: tuple[str, ...]) -> None:
     """Check building and scenario files (or sample / library names); exit 2 if any is invalid."""
-    from scenarios.spec import load_scenario, resolve_scenario_path
+    from twin.loader import load_building, read_yaml, sample_names
 
     failed = False
     for ref in files:
@@ -64,6 +121,8 @@ def validate(files: tuple[str, ...]) -> None:
             if not path.exists() and ref in sample_names():
                 kind = "building"
             elif not path.exists():
+                from scenarios.spec import resolve_scenario_path
+
                 path = resolve_scenario_path(ref)
                 kind = "scenario"
             else:
@@ -74,12 +133,19 @@ def validate(files: tuple[str, ...]) -> None:
                 click.echo(f"OK {ref}: building {b.id!r}: {len(b.floors)} floors, {len(b.spaces)} spaces, "
                            f"{b.total_occupants} occupants, {len(b.exits)} exits")
             else:
+                from scenarios.spec import load_scenario  # the models: only for a scenario
+
                 sc = load_scenario(path)
+                b = sc.building
                 click.echo(f"OK {ref}: scenario {sc.scenario.name!r}: model {sc.model.name!r} on "
                            f"{sc.building.id!r}, {len(sc.points)} point(s) x {sc.scenario.replications} replications")
+            for warning in b.load_warnings:  # the building file's named warnings (twin/checks.py); exit 0
+                click.echo(str(warning))
         except SpecError as exc:
             failed = True
             click.echo(str(exc), err=True)
+            for warning in getattr(exc, "warnings", ()):
+                click.echo(str(warning), err=True)
     if failed:
         sys.exit(2)
 
@@ -118,6 +184,7 @@ def building_new(kind: str, building_id: str | None, name: str | None, floors: i
                  retail_floors: int | None, lifts: int | None, seed: int, out: Path) -> None:
     """Generate a realistic building from a few numbers and write it as YAML."""
     from twin import generate
+    from twin.loader import load_building
 
     options: dict[str, Any] = {"building_id": building_id or ("tower" if kind == "residential" else "podium"),
                                "name": name, "floors": floors, "basement_levels": basement_levels, "seed": seed}
@@ -142,6 +209,12 @@ def building_new(kind: str, building_id: str | None, name: str | None, floors: i
 @click.argument("file")
 def building_show(file: str) -> None:
     """Print a building's summary: floors, spaces, occupants, exits, equipment by system."""
+    from rich.table import Table
+
+    from twin.graph import build_graph
+    from twin.loader import load_building
+    from twin.summary import building_summary
+
     b = load_building(file)
     s = building_summary(b, build_graph(b))
     table = Table(title=f"{s['name']} ({s['id']})", show_header=False)
@@ -164,7 +237,7 @@ def building_show(file: str) -> None:
     ]
     for k, v in rows:
         table.add_row(k, v)
-    out_console.print(table)
+    _console().print(table)
 
 
 @building.command("graph")
@@ -173,6 +246,9 @@ def building_show(file: str) -> None:
               help="JSON file to write (networkx node-link format)")
 def building_graph(file: str, out: Path) -> None:
     """Export a building's floor graph as node-link JSON."""
+    from twin.graph import build_graph, to_node_link
+    from twin.loader import load_building
+
     g = build_graph(load_building(file))
     out.write_text(json.dumps(to_node_link(g), indent=1), encoding="utf-8")
     click.echo(f"wrote {out}: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges")
@@ -180,50 +256,92 @@ def building_graph(file: str, out: Path) -> None:
 
 # --- run --------------------------------------------------------------------------------------
 
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "–"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.3g}"
+def print_kpi_table(summary: dict, lang: str | None = None) -> None:
+    """The KPI table of a run in ``lang`` (labels, units, interval and its kind, verdicts), then its
+    failed or uncertain verdicts, warnings and notes (:mod:`viewer.tables`)."""
+    from viewer.tables import print_run_summary
 
-
-def print_kpi_table(summary: dict) -> None:
-    """The KPI table of a run: mean, 95 % CI, p50, p95 per KPI (per sweep point)."""
-    for point in summary["points"]:
-        title = f"{summary['scenario']['name']} — {summary['model_title']}"
-        if point["set"]:
-            title += "  [" + ", ".join(f"{k}={v}" for k, v in point["set"].items()) + "]"
-        table = Table(title=title)
-        for col in ("KPI", "unit", "mean", "95 % CI", "p50", "p95", "n"):
-            table.add_column(col, justify="left" if col in ("KPI", "unit") else "right")
-        for name, k in point["kpis"].items():
-            ci = f"{_fmt(k['ci95_low'])} – {_fmt(k['ci95_high'])}" if k["ci95_low"] is not None else "–"
-            table.add_row(name, k["unit"], _fmt(k["mean"]), ci, _fmt(k["p50"]), _fmt(k["p95"]), str(k["n"]))
-        out_console.print(table)
+    print_run_summary(summary, lang, _console())
 
 
 def _run(ref: str, replications: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
-         out: Path | None, report: bool, scheduler: str | None = None) -> Path:
-    from scenarios.runner import RunnerError, run_scenario
+         out: Path | None, report: bool, scheduler: str | None = None, lang: str | None = None,
+         data_dir: Path | None = None, record: bool = True) -> Path:
+    from datetime import datetime, timezone
+
+    from scenarios.changes import describe_changes
+    from scenarios.runner import RunnerError, run_scenario, write_results
     from scenarios.spec import load_scenario
 
     loaded = load_scenario(ref, overrides)
+    changes = _changes(ref, loaded, replications, seed)
     out = out or Path("results") / loaded.scenario.name
+    started = datetime.now(timezone.utc)
     try:
-        result = run_scenario(loaded, replications=replications, seed=seed, workers=workers, out=out,
+        result = run_scenario(loaded, replications=replications, seed=seed, workers=workers,
                               progress=sys.stderr.isatty(), scheduler=scheduler)
     except RunnerError as exc:
         raise UserError(f"twin run: {exc}") from None
-    print_kpi_table(result.summary)
+    result.summary["changes"] = changes  # what this run changes from its library scenario
+    write_results(result, out)
+    print_kpi_table(result.summary, lang)
+    if changes:  # what this run changes from its library scenario, in the table's language
+        click.echo(("改动：" if lang == "zh-CN" else "changed: ") + describe_changes(changes, lang))
     click.echo(f"results: {out}/summary.json, {out}/records/")
     if report:
         from viewer.report import write_report
 
-        click.echo(f"report:  {write_report(out)}")
+        click.echo(f"report:  {write_report(out, lang=lang)}")
+    if record:
+        _record(out, data_dir, ref, started)
     return out
+
+
+def _changes(ref: str, loaded: Any, replications: int | None, seed: int | None) -> list[dict]:
+    """What the run changes from its library scenario (the library's file of the scenario's name;
+    a scenario of the person's own is its own base): ``--set``, ``-n``, ``--seed``, an edited copy."""
+    from scenarios.changes import scenario_changes
+    from scenarios.spec import LIBRARY_DIR, resolve_scenario_path
+    from twin.loader import read_yaml
+
+    library = LIBRARY_DIR / f"{loaded.scenario.name}.yaml"
+    try:
+        base = read_yaml(library if library.is_file() else resolve_scenario_path(ref))
+    except SpecError:
+        base = None
+    return scenario_changes(base if isinstance(base, dict) else None, loaded.raw, loaded.model.params,
+                            replications=replications, seed=seed)
+
+
+def _data_dir(given: Path | None) -> Path:
+    """The data directory the API and the console use: ``--data-dir``, else ``TWIN_DATA_DIR``, else ``twin-data``."""
+    if given is not None:
+        return given
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+
+    try:
+        return Settings().data_dir
+    except ValidationError as exc:
+        raise UserError(f"twin: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+
+
+def _record(out: Path, data_dir: Path | None, ref: str | None, started: Any = None) -> None:
+    """Put a finished run into the data directory's run store, where the console lists it."""
+    import getpass
+    import sqlite3
+
+    from api.runs import ResultsFolderError, record_results
+
+    where = _data_dir(data_dir)
+    try:
+        rec, folder = record_results(out, where, created_by=f"{getpass.getuser()} (twin run)", ref=ref,
+                                     started_at=started)
+    except (OSError, sqlite3.Error, ResultsFolderError) as exc:
+        click.echo(f"warning: the run was not added to the console's run list in {where}: {exc}", err=True)
+        return
+    click.echo(f"stored:  {folder} (run {rec.id} in the console's run list; data directory {where})")
 
 
 @cli.command()
@@ -239,10 +357,16 @@ def _run(ref: str, replications: int | None, seed: int | None, overrides: tuple[
 @click.option("--scheduler", default=None, envvar="TWIN_SCHEDULER", show_envvar=True, metavar="tcp://HOST:PORT",
               help="run the replications on this Dask scheduler's workers (instead of --workers)")
 @click.option("--report/--no-report", default=True, show_default=True, help="write report.html")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
+              help="language of the KPI table and the report (labels, verdicts, warnings)")
+@click.option("--store/--no-store", "record", default=True, show_default=True,
+              help="also keep the results in the data directory's run store, where the web console lists them")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="data directory of the run store [TWIN_DATA_DIR or twin-data]")
 def run(scenario: str, replications: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
-        out: Path | None, scheduler: str | None, report: bool) -> None:
+        out: Path | None, scheduler: str | None, report: bool, lang: str, record: bool, data_dir: Path | None) -> None:
     """Run a scenario file (or library scenario name) and print its KPI table."""
-    _run(scenario, replications, seed, overrides, workers, out, report, scheduler or None)
+    _run(scenario, replications, seed, overrides, workers, out, report, scheduler or None, lang, data_dir, record)
 
 
 @cli.command()
@@ -254,13 +378,46 @@ def run(scenario: str, replications: int | None, seed: int | None, overrides: tu
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--duration", type=click.FloatRange(min=0, min_open=True), default=None, metavar="S",
               help="stop serving after S seconds (default: until Ctrl-C)")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="the console's data directory: run store, live history, tokens [TWIN_DATA_DIR or twin-data]")
 @click.pass_context
-def demo(ctx: click.Context, out: Path, workers: int, serve: bool, port: int, duration: float | None) -> None:
+def demo(ctx: click.Context, out: Path, workers: int, serve: bool, port: int, duration: float | None,
+         data_dir: Path | None) -> None:
     """The main job on the embedded default: a full drill of the sample tower with its report, then
-    the tower's live twin (embedded broker, simulated devices) with the API and the web console."""
-    _run(DEMO_SCENARIO, None, None, (), workers, out, True)
+    the tower's live twin (embedded broker, simulated devices) with the API and the web console,
+    whose run list shows the drill."""
+    _run(DEMO_SCENARIO, None, None, (), workers, out, True, data_dir=data_dir)
     if serve:
-        ctx.invoke(cli.commands["serve"], building="tower", port=port, duration=duration)
+        ctx.invoke(cli.get_command(ctx, "serve"), building="tower", port=port, duration=duration, data_dir=data_dir)
+
+
+# --- the run store ----------------------------------------------------------------------------
+
+@cli.group("runs")
+def runs_group() -> None:
+    """The run store the web console lists (DATA_DIR/runs/)."""
+
+
+@runs_group.command("import")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="data directory of the run store [TWIN_DATA_DIR or twin-data]")
+def runs_import(folders: tuple[Path, ...], data_dir: Path | None) -> None:
+    """Add results folders written by `twin run --no-store` (or by an older twin) to the run store."""
+    from api.runs import ResultsFolderError, record_results
+
+    where = _data_dir(data_dir)
+    failed = False
+    for folder in folders:
+        try:
+            rec, stored = record_results(folder, where, created_by="twin runs import", ref=None)
+        except ResultsFolderError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+            continue
+        click.echo(f"imported {folder} as run {rec.id} ({rec.scenario}, {rec.model}): {stored}")
+    if failed:
+        sys.exit(2)
 
 
 # --- listings ---------------------------------------------------------------------------------
@@ -279,25 +436,14 @@ def list_models() -> None:
 def list_scenarios() -> None:
     """List the scenario library."""
     from scenarios.spec import library_scenarios
+    from twin.loader import read_yaml
 
     for path in library_scenarios():
         data = read_yaml(path)
-        click.echo(f"{path.stem}: [{data.get('model')}] {data.get('description', '')}")
+        from scenarios.spec import scenario_text
+        from twin.text import pick
 
-
-def _register_front_doors() -> None:
-    """Commands of the other front doors: the 3D viewer's and, when present, the live twin's."""
-    from api.live_cli import devices, serve
-    from api.token_cli import token
-    from api.viewer_cli import register as register_viewer
-
-    cli.add_command(serve)
-    cli.add_command(devices)
-    cli.add_command(token)
-    register_viewer(cli)
-
-
-_register_front_doors()
+        click.echo(f"{path.stem}: [{data.get('model')}] {pick(scenario_text(data.get('description')))}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -307,7 +453,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except SpecError as exc:
-        err_console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        _console(stderr=True).print(str(exc), markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

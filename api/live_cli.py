@@ -257,7 +257,10 @@ def _serve_api(service: Any, building: str, mqtt_url: str | None, host: str | No
         timer = threading.Timer(duration, lambda: setattr(server, "should_exit", True))
         timer.daemon = True
         timer.start()
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn stops cleanly on Ctrl-C, then raises it again: the stop we asked for
+        pass
     click.echo("stopped")
 
 

@@ -16,6 +16,12 @@ request, status and progress — is a row in the API's SQLite database, and its 
 folder under ``runs/``; a server that stops with runs queued or running puts them back in the
 queue when it starts again (same seed, same results), unless a process from before still holds
 the run's folder.
+
+The store is the command line's too: ``twin run`` (and ``twin runs import``) puts a finished
+results folder in it with :func:`record_results` — a copy under ``runs/`` and a ``done`` row of
+source ``cli`` — so the console lists runs made at a terminal. Each run also keeps what it changes
+from the scenario it is based on (:func:`scenarios.changes.scenario_changes`), computed when the
+request is checked and written into its ``summary.json``.
 """
 
 from __future__ import annotations
@@ -48,10 +54,12 @@ from models import ModelSpec
 from scenarios.spec import (LIBRARY_DIR, LoadedScenario, Scenario, building_file, parse_scenario, scenario_and_model,
                             set_path, sweep_points)
 from twin.errors import SpecError, format_value
+from twin.private import private_database, private_dir
 from twin.processes import die_with_parent, pid_alive
 from twin.loader import SAMPLES_DIR, check_nesting, confined_file, confined_path, read_yaml, sample_names, sample_path
 
-__all__ = ["RunManager", "RunRecord", "RunJob", "RunLimitError", "RunNotFound", "ScenarioSource",
+__all__ = ["RunManager", "RunRecord", "RunJob", "RunLimitError", "RunNotFound", "ScenarioSource", "record_results",
+           "ResultsFolderError", "CLI_SOURCE",
            "scenario_sources", "find_scenario", "building_roots", "prepare_job", "quick_check", "ACTIVE",
            "FINISHED"]
 
@@ -120,6 +128,8 @@ class RunJob:
     """Where the building may be (:func:`building_roots`): the pool resolves it inside them again."""
     budget_checked: Any = None
     """The run budget this job's estimated cost was checked against (not estimated twice)."""
+    changes: list[dict] = field(default_factory=list)
+    """What the run changes from the scenario it is based on (:func:`scenarios.changes.scenario_changes`)."""
 
     @property
     def size(self) -> int:
@@ -201,6 +211,7 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
     if not isinstance(data, dict):
         raise SpecError.single(file, "(top level)", f"a scenario is a mapping of fields, got {type(data).__name__}")
     check_nesting(data, file)
+    base = _base_scenario(data, source, scenarios_dir)
     data = copy.deepcopy(data)
     for path, value in (overrides or {}).items():
         set_path(data, path, value, file)
@@ -208,6 +219,7 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
         data["sweep"] = sweep or None
     if overrides or sweep:
         check_nesting(data, file)
+    requested = {**data, "building": data.get("building")}  # before a loaded building's name becomes its file's
     if source == "posted" or "building" in (overrides or {}):
         base_dir = _posted_building(data, file, buildings_dir, live_building)
     roots = building_roots(scenarios_dir, buildings_dir)
@@ -217,13 +229,32 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
     if full is None:
         full = points <= FULL_CHECK_MAX_POINTS
     loaded = parse_scenario(data, file, base_dir, roots) if full else None
+    from scenarios.changes import scenario_changes
+
+    changes = scenario_changes(base, requested, model.params, replications=replications, seed=seed)
     job = RunJob(doc=data, file=file, base_dir=str(base_dir) if base_dir is not None else None,
                  replications=replications or scenario.replications,
                  seed=scenario.seed if seed is None else seed, scenario=scenario.name, model=model.name,
                  building=loaded.building.id if loaded else scenario.building, points=points, source=source,
                  ref=library, building_path=str(building_path.resolve()),
-                 building_roots=tuple(str(root) for root in roots))
+                 building_roots=tuple(str(root) for root in roots), changes=changes)
     return job, loaded
+
+
+def _base_scenario(data: dict, source: str, scenarios_dir: Path | None) -> dict:
+    """The scenario a run's changes are counted from: a known scenario's own file; for a posted
+    document (the console's edited form), the known scenario of the same name, else the document."""
+    if source != "posted":
+        return data
+    known = find_scenario(data["name"], scenarios_dir) if isinstance(data.get("name"), str) else None
+    if known is not None:
+        try:
+            found = read_yaml(known.path)
+            if isinstance(found, dict):
+                return found
+        except SpecError:
+            pass
+    return data
 
 
 # --- the pool process side ----------------------------------------------------------------------
@@ -387,7 +418,7 @@ def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str, scheduler
     results folder, then the report. ``limits`` is the run's (time budget in s, memory ceiling in GiB)."""
     from scenarios.backends import RunCancelled, RunOverBudget
     from scenarios.budget import RunBudget
-    from scenarios.runner import run_scenario
+    from scenarios.runner import run_scenario, write_results
 
     out = Path(out_dir)
     cancel = _CancelFlag(Path(cancel_path))
@@ -417,9 +448,11 @@ def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str, scheduler
                         last[0] = now
                         _PROGRESS.put((run_id, done, total))
 
-                run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1, out=out,
-                             scheduler=scheduler, on_progress=progress, cancel=cancel,  # type: ignore[arg-type]
-                             snapshot=snapshot, budget=budget, time_limit_s=budget.time_limit_s)
+                result = run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1,
+                                      scheduler=scheduler, on_progress=progress, cancel=cancel,  # type: ignore[arg-type]
+                                      snapshot=snapshot, budget=budget, time_limit_s=budget.time_limit_s)
+                result.summary["changes"] = getattr(job, "changes", None) or []  # a job from before has none
+                write_results(result, out)
         except MemoryError:
             raise RunOverBudget(over_memory) from None
         report_error = None
@@ -476,6 +509,7 @@ class RunRecord:
     issues: list[dict] = field(default_factory=list)
     created_by: str | None = None
     report_error: str | None = None
+    changes: list[dict] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float | None:
@@ -490,14 +524,15 @@ def _now() -> datetime:
 
 _COLUMNS = ("id", "status", "scenario", "model", "building", "source", "ref", "seed", "replications", "points",
             "total", "done", "from_live", "created_at", "started_at", "finished_at", "error", "issues",
-            "created_by", "report_error", "job")
+            "created_by", "report_error", "job", "changes")
 
 
 class RunStore:
     """Runs as rows of the API's SQLite database."""
 
     def __init__(self, db_path: Path):
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(db_path.parent)
+        private_database(db_path)  # the API's tokens live in the same file (api.auth)
         self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None, timeout=10)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
@@ -506,7 +541,9 @@ class RunStore:
                    id TEXT PRIMARY KEY, status TEXT NOT NULL, scenario TEXT, model TEXT, building TEXT,
                    source TEXT, ref TEXT, seed INTEGER, replications INTEGER, points INTEGER, total INTEGER,
                    done INTEGER, from_live INTEGER, created_at TEXT, started_at TEXT, finished_at TEXT,
-                   error TEXT, issues TEXT, created_by TEXT, report_error TEXT, job BLOB)""")
+                   error TEXT, issues TEXT, created_by TEXT, report_error TEXT, job BLOB, changes TEXT)""")
+        if "changes" not in {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}:
+            self._db.execute("ALTER TABLE runs ADD COLUMN changes TEXT")  # a database from before changes
         self._db.execute("CREATE INDEX IF NOT EXISTS runs_status ON runs(status)")
         # Runs that alarm triggers started (api.triggers): which alarm, and the trigger's cooldown key.
         self._db.execute("CREATE TABLE IF NOT EXISTS trigger_runs (run_id TEXT PRIMARY KEY, trigger TEXT NOT NULL, "
@@ -518,12 +555,16 @@ class RunStore:
         with self._lock:
             self._db.close()
 
-    def insert(self, rec: RunRecord, job: RunJob) -> None:
-        job = copy.copy(job)
-        job.snapshot = None  # kept in the run's folder, not the database
+    def insert(self, rec: RunRecord, job: RunJob | None) -> None:
+        """A new run's row; ``job`` is None for a run made elsewhere (``twin run``), finished already."""
+        if job is not None:
+            job = copy.copy(job)
+            job.snapshot = None  # kept in the run's folder, not the database
+        iso = (lambda t: t.isoformat() if t else None)
         row = (rec.id, rec.status, rec.scenario, rec.model, rec.building, rec.source, rec.ref, rec.seed,
                rec.replications, rec.points, rec.total, rec.done, int(rec.from_live), rec.created_at.isoformat(),
-               None, None, None, "[]", rec.created_by, None, pickle.dumps(job))
+               iso(rec.started_at), iso(rec.finished_at), rec.error, json.dumps(rec.issues), rec.created_by,
+               rec.report_error, pickle.dumps(job) if job is not None else None, json.dumps(rec.changes))
         with self._lock:
             self._db.execute(f"INSERT INTO runs ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
                              row)
@@ -556,7 +597,7 @@ class RunStore:
             started_at=datetime.fromisoformat(d["started_at"]) if d["started_at"] else None,
             finished_at=datetime.fromisoformat(d["finished_at"]) if d["finished_at"] else None,
             error=d["error"], issues=json.loads(d["issues"] or "[]"), created_by=d["created_by"],
-            report_error=d["report_error"])
+            report_error=d["report_error"], changes=json.loads(d["changes"] or "[]"))
 
     def get(self, run_id: str) -> RunRecord | None:
         with self._lock:
@@ -624,6 +665,63 @@ class RunStore:
         with self._lock:
             rows = self._db.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
         return dict(rows)
+
+
+# --- runs made elsewhere: one store for the console and the command line ---------------------------
+
+CLI_SOURCE = "cli"
+"""The ``source`` of a run made on the command line (``twin run``, ``twin demo``) or imported."""
+
+
+def new_run_id(at: datetime | None = None) -> str:
+    return f"{(at or _now()):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+class ResultsFolderError(ValueError):
+    """A folder that is not a run's results (no readable ``summary.json``)."""
+
+
+def record_results(folder: Path, data_dir: Path, *, created_by: str | None = None, ref: str | None = None,
+                   started_at: datetime | None = None, finished_at: datetime | None = None) -> tuple[RunRecord, Path]:
+    """Put a finished run's results folder (``twin run``'s ``summary.json``, ``records/``,
+    ``report.html``) into the data directory's run store, where ``GET /runs`` and the console
+    list it: a copy under ``DATA_DIR/runs/RUN_ID/`` (so that a later run into the same folder
+    does not change what the console shows) and a row in ``DATA_DIR/api.sqlite``. Returns the
+    run and its folder in the store. A server using that data directory sees it at once.
+    """
+    import shutil
+
+    summary_path = folder / "summary.json"
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        scenario, model = summary["scenario"], summary["model"]
+        points = len(summary["points"])
+        replications = int(summary["replications"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ResultsFolderError(f"{summary_path}: not a run's summary ({type(exc).__name__}: {exc})") from None
+    finished = finished_at or datetime.fromtimestamp(summary_path.stat().st_mtime, timezone.utc)
+    run_id = new_run_id(finished)
+    runs_dir = data_dir / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    target = runs_dir / run_id
+    shutil.copytree(folder, target, ignore=shutil.ignore_patterns(".lock", ".cancel", ".stopped", "*.pickle"))
+    building = summary.get("building") or {}
+    rec = RunRecord(id=run_id, status="done", scenario=str(scenario.get("name", "")), model=str(model),
+                    building=str(building.get("id") or scenario.get("building") or ""), source=CLI_SOURCE,
+                    ref=ref, seed=int(summary.get("seed") or 0), replications=replications, points=points,
+                    total=replications * points, done=replications * points, from_live="live" in summary,
+                    created_at=started_at or finished, started_at=started_at or finished, finished_at=finished,
+                    created_by=created_by, changes=list(summary.get("changes") or []),
+                    report_error=None if (folder / "report.html").is_file() else "no report was written")
+    store = RunStore(data_dir / "api.sqlite")
+    try:
+        store.insert(rec, None)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    finally:
+        store.close()
+    return rec, target
 
 
 EventFn = Callable[[dict], None]
@@ -746,6 +844,19 @@ class RunManager:
             self._queue = None
         self.store.close()
 
+    def _start_fork_server(self) -> None:
+        """Start the fork server that forks the pool processes, with Ctrl-C blocked: a Ctrl-C at the
+        terminal reaches every process of its group, and the server stops its pool itself; the fork
+        server (importing the simulation code for seconds) and the processes it forks would each
+        print a KeyboardInterrupt traceback. (The mask is inherited through exec and fork.)"""
+        from multiprocessing import forkserver
+
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
     def _warm_up(self) -> None:
         try:
             self._ensure_pool(PLANNER).submit(_ready).result(timeout=120)
@@ -760,6 +871,7 @@ class RunManager:
                 raise RuntimeError("the run manager has stopped")
             pool = self._pools[lane]
             if pool is None:
+                self._start_fork_server()
                 size = self.forecast_workers if lane == FORECAST else self.workers
                 # Pool processes watch this server's pid: they end (and their fork server) with it.
                 pool = self._pools[lane] = ProcessPoolExecutor(max_workers=size, mp_context=self._ctx,
@@ -826,7 +938,8 @@ class RunManager:
             rec = RunRecord(id=run_id, status="queued", scenario=job.scenario, model=job.model,
                             building=job.building, source=job.source, ref=job.ref, seed=job.seed,
                             replications=job.replications, points=job.points, total=job.size, done=0,
-                            from_live=job.from_live, created_at=_now(), created_by=created_by)
+                            from_live=job.from_live, created_at=_now(), created_by=created_by,
+                            changes=list(getattr(job, "changes", None) or []))
             out = self.runs_dir / run_id
             out.mkdir(parents=True, exist_ok=True)
             if job.snapshot is not None:

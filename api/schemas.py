@@ -25,11 +25,11 @@ __all__ = [
     "EquipmentState", "TwinStateOut", "HistoryPoint", "PointHistory", "StateAt", "AlarmOut",
     "AlarmList", "AlarmAck", "CommandCreate", "CommandOut",
     "ScenarioInfo", "ScenarioDocument", "ScenarioCheck", "ScenarioIssue", "ScenarioCheckResult",
-    "RunCreate", "RunProgress", "RunLinks", "RunOut", "RunList", "KpiStats", "SummaryPoint", "RunSummary",
+    "RunCreate", "RunProgress", "RunLinks", "RunOut", "RunChange", "RunList", "KpiStats", "SummaryPoint", "RunSummary",
     "KpiRow", "KpiTable",
     "RecordTable", "RecordTables", "RecordsPage", "CompareValue", "CompareKpi", "CompareOut", "ComparedRun",
     "TokenCreate", "TokenOut", "TokenCreated", "TokenList",
-    "HealthOut", "ModelInfo", "KpiInfo",
+    "HealthOut", "ModelInfo", "KpiInfo", "KpiTargetInfo", "ChartInfo", "TokenMe", "TextOut",
     "exactly_one_of", "NOT_A_BOOLEAN", "ScenarioNameConvertor",
 ]
 
@@ -366,20 +366,30 @@ class CommandOut(BaseModel):
 
 # --- scenarios ----------------------------------------------------------------------------------
 
+TextOut = Annotated[dict[str, str], Field(
+    description="words in each language, by language code: {\"en\": \"Evacuation time\", \"zh-CN\": \"疏散时间\"} "
+                "(a scenario written in one language only has that one)",
+    examples=[{"en": "Evacuation time", "zh-CN": "疏散时间"}])]
+"""A :data:`twin.text.Text` in an answer: words by language code."""
+
+
 class ScenarioInfo(BaseModel):
-    """A scenario file the server knows."""
+    """A scenario file the server knows, with its title and description in the languages it has."""
 
     name: str
     source: Literal["library", "loaded"]
     model: str | None = None
-    description: str = ""
+    title: TextOut = Field(default_factory=dict, description="the scenario's title (its name when it has none)")
+    description: TextOut = Field(default_factory=dict)
     building: str | None = None
     replications: int | None = None
     sweep: dict[str, list[Any]] | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"name": "repair-desk-weekday", "source": "library", "model": "repair_desk",
-         "description": "Repair desk with four technicians, 6 work orders/h (1 emergency)",
+         "title": {"en": "Repair desk on a weekday", "zh-CN": "工作日报修中心"},
+         "description": {"en": "Repair desk with four technicians, 6 work orders/h (1 emergency)",
+                         "zh-CN": "四名维修人员，每小时 6 张工单（1 张紧急）"},
          "building": "tower", "replications": 10, "sweep": None}]})
 
 
@@ -481,6 +491,21 @@ class RunLinks(BaseModel):
     cancel: str
 
 
+class RunChange(BaseModel):
+    """One thing a run changes from the scenario it is based on (a ``set``, an edited form, a sweep)."""
+
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [
+        {"path": "params.technicians", "label": {"en": "Technicians on shift", "zh-CN": "当班维修人员"},
+         "from": 4, "to": 3, "unit": "persons"}]})
+
+    path: str = Field(description="the field's dotted path in the scenario, e.g. params.technicians")
+    label: TextOut = Field(description="the parameter's label (its path when it has none)")
+    from_: Any = Field(None, alias="from", description="the value in the scenario the run is based on")
+    to: Any = Field(None, description="the value the run used; for a sweep, its list of values")
+    unit: str | None = None
+    sweep: bool = Field(False, description="true when the run sweeps this parameter over the values in `to`")
+
+
 class RunOut(BaseModel):
     """A run and where it is: queued, running, done, failed or cancelled."""
 
@@ -504,6 +529,9 @@ class RunOut(BaseModel):
     issues: list[ScenarioIssue] = Field(default_factory=list)
     created_by: str | None = None
     report_error: str | None = None
+    changes: list[RunChange] = Field(default_factory=list, description="what the run changes from the scenario "
+                                     "it is based on (the library's); empty when it runs it as written")
+    changes_text: TextOut | None = Field(None, description="the changes in one line, e.g. 'technicians 4 → 3'")
     links: RunLinks
 
     model_config = ConfigDict(json_schema_extra={"examples": [
@@ -529,7 +557,7 @@ class KpiStats(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     unit: str
-    description: str = ""
+    description: TextOut | str = ""
     better: str | None = None
     mean: float | None = None
     ci95_low: float | None = None
@@ -557,7 +585,7 @@ class RunSummary(BaseModel):
 
     scenario: dict[str, Any]
     model: str
-    model_title: str
+    model_title: TextOut | str
     building: dict[str, Any]
     seed: int
     replications: int
@@ -620,6 +648,9 @@ class ComparedRun(BaseModel):
     point: int
     scenario: str
     set: dict[str, Any] = Field(default_factory=dict)
+    changes: list[RunChange] = Field(default_factory=list, description="what the run changes from its scenario")
+    changes_text: TextOut | None = Field(None, description="the changes in one line: the run's label beside "
+                                                           "its scenario's name")
 
 
 class CompareValue(BaseModel):
@@ -659,21 +690,62 @@ class CompareOut(BaseModel):
               "ci_overlap": False, "verdict": "better"}]}]}]})
 
 
+class KpiTargetInfo(BaseModel):
+    """What a KPI must reach for a pass (a scenario's ``targets:`` may set or override it)."""
+
+    op: Literal["<=", ">="]
+    value: float
+    rule: Literal["mean", "every"] = Field(description="mean: the mean over replications with its interval; "
+                                                       "every: each replication")
+    source: TextOut | None = Field(None, description="where the target comes from (a code clause, a promise)")
+
+
 class KpiInfo(BaseModel):
-    name: str
-    unit: str
-    description: str
-    better: str | None
+    """A KPI a model reports: its code name, the words a person reads, its unit and kind."""
+
+    name: str = Field(description="code name, as in summaries and JSON (rset_s)")
+    unit: str = Field(description="unit code (s, min, share, persons…)")
+    unit_label: TextOut = Field(description="the unit as a person reads it (a share is shown as %)")
+    label: TextOut
+    description: TextOut
+    kind: Literal["duration", "share", "count", "exposure", "money", "margin", "quantity"] = Field(
+        description="what it measures, which fixes its bounds and the interval reported")
+    better: Literal["lower", "higher"] | None
+    target: KpiTargetInfo | None = None
+
+
+class ChartInfo(BaseModel):
+    """A chart a model's report draws."""
+
+    table: str
+    kind: str
+    title: TextOut
+    x_label: TextOut | None = None
+    y_label: TextOut | None = None
 
 
 class ModelInfo(BaseModel):
-    """A registered simulation model: what it needs and what it reports."""
+    """A registered simulation model: what it needs and what it reports, in both languages.
+
+    Every parameter in ``params_schema`` (and in its ``$defs``) carries ``x-label`` and
+    ``x-description`` (words by language) and, when it has one, ``x-unit`` (a unit code of ``units``)."""
 
     name: str
-    title: str
-    description: str
+    title: TextOut
+    description: TextOut
     kpis: list[KpiInfo]
+    charts: list[ChartInfo] = Field(default_factory=list)
+    units: dict[str, TextOut] = Field(default_factory=dict,
+                                      description="display form of every unit code the model's KPIs and parameters use")
     params_schema: dict[str, Any] = Field(description="JSON Schema of the model's parameters")
+
+
+class TokenMe(BaseModel):
+    """The token a request is signed in with: who it is and what it may do (no secret)."""
+
+    id: str
+    name: str
+    role: str
 
 
 # --- tokens -------------------------------------------------------------------------------------

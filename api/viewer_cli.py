@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 
-__all__ = ["view", "snapshot", "playback", "register"]
+__all__ = ["view", "snapshot", "playback", "register", "ExportProgress"]
 
 _STATUS_CHOICES = ("ok", "warning", "alarm", "offline", "stale")
 
@@ -177,16 +177,55 @@ def playback(results: Path, point: int, replication: int, export: Path | None, f
                    "occupants walk their routes at an even pace and queues do not show", err=True)
     try:
         if export is not None:
-            started = time.perf_counter()
-            pb.export(export, fps=fps, speed=speed)
-            click.echo(f"wrote {export} ({time.perf_counter() - started:.1f} s)")
+            n = len(pb.frame_times(fps=fps, speed=speed))
+            click.echo(f"exporting {export}: {n} frames = {n / fps:.1f} s of video at {fps:g} frames/s, "
+                       f"simulated time 0–{pb.duration_s:.0f} s at {speed:g}× real time", err=True)
+            progress = ExportProgress("video")
+            pb.export(export, fps=fps, speed=speed, progress=progress)
+            click.echo(f"wrote {export}: {n} frames, {n / fps:.1f} s of video; export took "
+                       f"{progress.elapsed_s:.1f} s ({progress.rate:.1f} frames/s)")
         if frames is not None:
-            paths = pb.export_frames(frames, every_s=every_s)
-            click.echo(f"wrote {len(paths)} frames into {frames}")
+            progress = ExportProgress("PNG frames")
+            paths = pb.export_frames(frames, every_s=every_s, progress=progress)
+            click.echo(f"wrote {len(paths)} PNG frames (one every {every_s:g} s of simulated time) into {frames}; "
+                       f"took {progress.elapsed_s:.1f} s")
         if not off_screen:
             pb.show(speed=speed)
     finally:
         pb.scene.close()
+
+
+class ExportProgress:
+    """Progress of an export on stderr, every figure named: frames done of the total, frames per
+    second so far and the time left. On a terminal one line is rewritten in place; otherwise
+    (a log, a pipe) a line is printed every ``every_s`` seconds and at the end."""
+
+    def __init__(self, what: str, every_s: float = 5.0):
+        import sys
+
+        self.what = what
+        self.every_s = every_s
+        self.started = time.perf_counter()
+        self.elapsed_s = 0.0
+        self.rate = 0.0
+        self._last = self.started
+        self._tty = sys.stderr.isatty()
+
+    def line(self, done: int, total: int) -> str:
+        left = (total - done) / self.rate if self.rate > 0 else float("nan")
+        eta = f"{left:.0f} s left" if left == left else "time left unknown"
+        return (f"{self.what}: frame {done} of {total} ({100.0 * done / max(total, 1):.0f} %), "
+                f"{self.rate:.1f} frames/s, {eta}")
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        self.elapsed_s = now - self.started
+        self.rate = done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        if self._tty:
+            click.echo("\r\033[K" + self.line(done, total), err=True, nl=done >= total)
+        elif now - self._last >= self.every_s or done >= total:
+            self._last = now
+            click.echo(self.line(done, total), err=True)
 
 
 def register(group: click.Group) -> None:

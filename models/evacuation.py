@@ -40,8 +40,8 @@ assumptions before comparing its results with a microscopic or another network s
   (k 1.08, from riser and tread). ``We`` is the effective width (clear width less the SFPE
   boundary layers: 0.15 m a side for doors and stairs, 0.09 m for a handrail, 0.20 m for corridor
   walls). The transition rule ``Fs,out = Fs,in·We,in/We,out`` is not imposed as a formula: it
-  follows from conservation at the gates. A corridor's own capacity counts only where it is
-  narrower than ``passing_width_m`` (see single file).
+  follows from conservation at the gates. A corridor's own capacity counts only where it is a
+  single-file element (see single file).
 * **Holding capacity and spill-back.** Each space holds at most ``area × max density`` people
   (``space_max_density_ppm2``, ``stair_max_density_ppm2`` for stair landings, whose area includes
   the flight leading to them — the flight above in a tower, the one below for a basement stair).
@@ -51,9 +51,31 @@ assumptions before comparing its results with a microscopic or another network s
   is full, freed places go to the waiting gates in turn (round robin), so a floor's flow and the
   flow from above share the stair about half and half, as observed in drills; the flight below
   serves the landing's people first come, first served.
-* **Single file.** In a space or stair narrower than ``passing_width_m`` (effective width) people
-  cannot overtake: they reach the next door in the order they entered, no closer than one
-  person per ``1/(Fsm·We)`` seconds. Wider spaces let faster people overtake freely.
+* **Single file.** Whether people can overtake is a matter of the *clear* width they walk in (wall
+  to wall, or the stair's width between walls — not the SFPE effective width, which is a flow
+  figure): two people side by side, or one passing another, need two lanes of 0.55 m — the
+  "股" (stream) of 0.55 m in which GB 50016 measures egress widths, BS 5588's unit exit width and
+  the SFPE body ellipse (about 0.5 m shoulder width plus sway). So a **corridor or room** whose
+  clear width (the shorter side of its rectangle) is less than ``passing_width_m`` (default
+  :data:`PASSING_WIDTH_M`, 1.1 m) and a **stair flight** whose clear width is less than it are
+  single-file elements: people reach the next door (or the end of the flight) in the order they
+  entered, no closer than one person per ``1/(Fsm·We)`` seconds. At one lane's width (0.55 m) or
+  less nobody gets past anybody; between one and two lanes a faster person squeezes past a slower
+  one part of the time, so only a share of the hold-up remains, falling linearly from all of it at
+  0.55 m to none at the passing width (:func:`single_file_share`) — results change smoothly with
+  the width, without a jump at the threshold. A **stair landing, a lobby, a lift lobby or an
+  atrium is never single file**, whatever its size: people stand and turn there, and the flights
+  and doors on either side set its flow. Everything at least the passing width wide lets faster
+  people overtake freely. A person held up behind a slower one in single file is *queueing*: the
+  hold-up counts in their ``queued_s``, in ``total_queue_s``, and in the ``elements``/``hot_spots``
+  row of that corridor (its id) or flight (``<flight> (single file)``), whose ``max_queue`` is the
+  most people held up at once. (Before issue 11 single file was judged on the SFPE *effective*
+  width against 1.0 m and applied to stair landings too: a 1.2 m stair without handrails, 0.90 m
+  effective, made every landing single file, which throttled the merging at each floor and at the
+  exit door behind the ground landing and hid that wait from the queue figures.)
+* **Queues.** People waiting to enter an element are queueing, wherever they wait: at a door or
+  stair flight that is busy, in front of a full stair landing or space (spill-back), in a lift
+  lobby, or held up in single file. Queues still standing when the run ends count up to its end.
 * **Not modelled.** Counterflow (a door or stair is used one way at a time; firefighters going
   up are not represented), overtaking in queues, group and family behaviour, herding and
   leader-following, crawling, fatigue on long stairs, falls, merging priorities other than round
@@ -80,13 +102,43 @@ assumptions before comparing its results with a microscopic or another network s
   twin reports out of service, a total loss of supply, the fire floor of a fire alarm in a zone
   and the occupancy profile of the local time as its initial conditions (:func:`from_live`).
 
-Results per replication: KPIs (RSET, mean and 95th percentile evacuation time, evacuated share,
-trapped, maximum queue, total queueing time, the least ASET − RSET margin…), and the tables
+* **Who is in.** The occupants of each space come from the building file's loads (or
+  ``occupant_counts``) under the ``occupancy`` profile; their groups (speeds, stair use) from
+  ``population``. A scenario that gives no ``population`` gets the mix the building's ``use``
+  implies (:data:`models.occupants.POPULATION_BY_USE`: an office building office workers, a
+  residential one residents at home, a mixed-use one by space kind); the run's notes say which
+  mix was used (the ``population`` table, one row per mix).
+* **Pre-movement.** Each person's pre-movement time is drawn from ``pre_movement`` (default:
+  lognormal, median 170 s, mean 230 s, NIST TN 1839 drills — the source is
+  :data:`models.occupants.PRE_MOVEMENT_SOURCE`). RSET is the *last* person out and is driven by
+  the single slowest pre-movement draw among thousands, so the results give the times for 95 %
+  and 99 % of the occupants to leave (``p95_evacuation_s``, ``p99_evacuation_s``) beside it.
+
+When the run ends: the horizon and censoring
+--------------------------------------------
+
+A replication runs until everyone alarmed has left or is trapped; the scenario's ``horizon_s``
+is a hard cap. If anyone alarmed is still inside at the cap (still in pre-movement, walking, or
+queueing), the run was cut off and is never reported as finished: ``still_inside`` counts them,
+and every KPI that is then only a bound is listed in the replication's ``censored`` set — RSET
+(reported as the horizon: the last person is out *after* it), the mean (those still inside
+counted at the horizon), the 95th/99th percentile times when they fall among those still inside,
+the evacuated share, the longest floor clearance (a floor not cleared counts at the horizon), the
+least ASET − RSET margin, and the queueing and smoke-exposure totals (counted up to the horizon).
+A stair or door with a queue still standing at the horizon never emptied: the run is flagged
+``overloaded``, naming it. :func:`advise` warns before the run when the horizon is shorter than
+the alarm delays plus the 99.9th percentile of the slowest pre-movement distribution.
+
+Results per replication: KPIs (RSET, mean, 95th and 99th percentile evacuation time, evacuated
+share, still inside, trapped, maximum queue, total queueing time, the least ASET − RSET margin…),
+``where`` (the floors where the margin is least, the exit of the last person out, the element
+with the longest queue, the elements still queueing at the horizon), and the tables
 ``occupants`` (one row per person), ``exit_flow`` (cumulative curve per exit), ``floors``
 (clearance time: when the last of the floor's own occupants left it; ASET margin: a space's
 ASET less the time the last person left that space), ``elements`` (every door, stair flight
 and lift: maximum queue, congested time, people passed), ``hot_spots`` (the most congested),
-``lift_trips`` and, when ``trace`` is on, ``trace`` (every movement event).
+``lift_trips``, ``population`` (the mix used and why) and, when ``trace`` is on, ``trace`` (every
+movement event).
 """
 
 from __future__ import annotations
@@ -94,6 +146,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections import deque
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, Union
 
 import networkx as nx
@@ -103,11 +156,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from models.harness import KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, register
+from models.harness import (KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, Target,
+                            param_label, register)
 from models.live import LiveConditions, occupancy_for_time
-from models.occupants import OccupantGroup, PreMovement, presence_fraction, resolve_population, sample_population
+from models.occupants import (POPULATION_BY_KIND, POPULATION_BY_USE, POPULATION_LABELS, PRE_MOVEMENT_SOURCE,
+                              OccupantGroup, PreMovement, population_for_kind, presence_fraction, resolve_population,
+                              sample_population)
 from models.theory import SFPE_A, SFPE_K_CORRIDOR, sfpe_max_specific_flow, sfpe_stair_k
-from twin.graph import exit_distances
+from twin.graph import effective_width, exit_distances
+from twin.text import Text, text
 from twin.spec import SPACE_KINDS, Building, Id
 
 __all__ = [
@@ -123,6 +180,15 @@ __all__ = [
     "lift_travel_s",
     "Evacuation",
     "JAM_DENSITY_PPM2",
+    "PASSING_WIDTH_M",
+    "NEVER_SINGLE_FILE_KINDS",
+    "is_single_file",
+    "single_file_share",
+    "LANE_WIDTH_M",
+    "PRE_MOVEMENT_SOURCE",
+    "population_note",
+    "advise",
+    "review",
     "SPEC",
 ]
 
@@ -140,39 +206,79 @@ MAX_SPACE_OCCUPANTS = 100_000
 bounds each space by its area as well)."""
 MAX_PHASE_FLOORS = 500
 
+PASSING_WIDTH_M = 1.1
+"""Clear width in which people can walk two abreast and overtake: two lanes of 0.55 m (GB 50016
+measures egress widths in such 0.55 m streams, 股; BS 5588's unit exit width is the same). Below
+it a corridor or a stair flight is single file."""
+NEVER_SINGLE_FILE_KINDS = frozenset({"stair", "lobby", "lift_lobby", "atrium"})
+"""Space kinds that are never single file, however narrow their rectangle: stair landings (the
+flights on either side set their flow), lobbies, lift lobbies and atria (people stand and turn)."""
+
+
+LANE_WIDTH_M = 0.55
+"""Clear width of one lane of people (GB 50016's 股, BS 5588's unit exit width): in this width or
+less nobody can get past anybody."""
+
+
+def is_single_file(kind: str, clear_width_m: float | None, passing_width_m: float = PASSING_WIDTH_M) -> bool:
+    """Whether people cannot freely overtake in an element: a corridor, room or stair flight
+    (``kind`` ``"stair_flight"``) whose clear width is less than ``passing_width_m``; never a stair
+    landing, a lobby, a lift lobby or an atrium, nor a space without a known width (a polygon)."""
+    return single_file_share(kind, clear_width_m, passing_width_m) > 0
+
+
+def single_file_share(kind: str, clear_width_m: float | None, passing_width_m: float = PASSING_WIDTH_M) -> float:
+    """How much of a hold-up behind a slower person remains in an element, 0 (overtake freely) to 1
+    (strict single file): 1 at one lane's width (:data:`LANE_WIDTH_M`) or less, falling linearly to
+    0 at ``passing_width_m`` — with some spare width a faster person squeezes past part of the
+    time. This keeps results continuous in the width (no jump at the threshold)."""
+    if kind in NEVER_SINGLE_FILE_KINDS or clear_width_m is None or not 0 < clear_width_m < passing_width_m:
+        return 0.0
+    if passing_width_m <= LANE_WIDTH_M or clear_width_m <= LANE_WIDTH_M:
+        return 1.0
+    return (passing_width_m - clear_width_m) / (passing_width_m - LANE_WIDTH_M)
+
 _Time = Annotated[float, Field(ge=0, le=MAX_HORIZON_S, allow_inf_nan=False)]
 _Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
 # --- Parameters -------------------------------------------------------------------------------
 
+_EVENT_TYPE = param_label("Event", "事件类型", "What happens: smoke, untenable, blocked, closed or power_loss",
+                          "发生什么：烟气（smoke）、不可承受（untenable）、封堵（blocked）、关闭（closed）或断电（power_loss）")
+_EVENT_SPACE = param_label("Space", "空间", "The space (id in the building file) it happens in", "事件发生的空间（建筑文件中的编号）")
+
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    at_s: _Time
+    at_s: _Time = Field(json_schema_extra=param_label(
+        "At", "发生时刻", "When it happens, from the start of the scenario", "自情景开始起的发生时刻", "s"))
 
 
 class SmokeEvent(_Event):
     """Smoke reaches a space: walking there slows by ``speed_factor`` and time there counts as exposure."""
 
-    type: Literal["smoke"]
-    space: Id
-    speed_factor: Annotated[float, Field(gt=0, le=1)] = 0.7
+    type: Literal["smoke"] = Field(json_schema_extra=_EVENT_TYPE)
+    space: Id = Field(json_schema_extra=_EVENT_SPACE)
+    speed_factor: Annotated[float, Field(gt=0, le=1)] = Field(0.7, json_schema_extra=param_label(
+        "Speed factor in smoke", "烟气中速度系数", "Walking speeds in the smoke-logged space are multiplied by this",
+        "在烟气充斥空间内的步行速度乘以此系数"))
 
 
 class UntenableEvent(_Event):
     """A space becomes untenable: nobody enters it any more; those inside leave (exposed)."""
 
-    type: Literal["untenable"]
-    space: Id
+    type: Literal["untenable"] = Field(json_schema_extra=_EVENT_TYPE)
+    space: Id = Field(json_schema_extra=_EVENT_SPACE)
 
 
 class BlockedEvent(_Event):
     """A door or a space is blocked (by fire, debris, a locked door): nobody passes it any more."""
 
-    type: Literal["blocked"]
-    space: Id | None = None
-    door: Id | None = None
+    type: Literal["blocked"] = Field(json_schema_extra=_EVENT_TYPE)
+    space: Id | None = Field(None, json_schema_extra=_EVENT_SPACE)
+    door: Id | None = Field(None, json_schema_extra=param_label(
+        "Door", "门", "The door (id in the building file) it happens to", "发生该事件的门（建筑文件中的编号）"))
 
     @model_validator(mode="after")
     def _one_target(self) -> "BlockedEvent":
@@ -184,9 +290,11 @@ class BlockedEvent(_Event):
 class ClosedEvent(_Event):
     """A whole stair or a final exit is closed (smoke-logged, used by firefighters, locked)."""
 
-    type: Literal["closed"]
-    stair: Id | None = None
-    exit: Id | None = None
+    type: Literal["closed"] = Field(json_schema_extra=_EVENT_TYPE)
+    stair: Id | None = Field(None, json_schema_extra=param_label(
+        "Stair", "楼梯", "The stair (id in the building file) that is closed", "被关闭的楼梯（建筑文件中的编号）"))
+    exit: Id | None = Field(None, json_schema_extra=param_label(
+        "Final exit", "安全出口", "The final exit (id in the building file) that is closed", "被关闭的安全出口（建筑文件中的编号）"))
 
     @model_validator(mode="after")
     def _one_target(self) -> "ClosedEvent":
@@ -198,7 +306,7 @@ class ClosedEvent(_Event):
 class PowerLossEvent(_Event):
     """Mains power fails: lifts stop where they are (fire-service cars run on if ``backup_power``)."""
 
-    type: Literal["power_loss"]
+    type: Literal["power_loss"] = Field(json_schema_extra=_EVENT_TYPE)
 
 
 TimelineEvent = Annotated[Union[SmokeEvent, UntenableEvent, BlockedEvent, ClosedEvent, PowerLossEvent],
@@ -210,15 +318,25 @@ class LiftEvacuation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    enabled: bool = True
-    cars: Literal["fire_service", "all"] = "fire_service"
-    share_of_others: _Share = 0.0
+    enabled: bool = Field(True, json_schema_extra=param_label(
+        "Lift evacuation", "电梯疏散", "Whether lifts carry people who cannot use stairs", "是否用电梯运送无法使用楼梯的人员"))
+    cars: Literal["fire_service", "all"] = Field("fire_service", json_schema_extra=param_label(
+        "Cars used", "使用的轿厢", "Fire-service lifts only, or all lift cars", "仅消防电梯，或全部电梯轿厢"))
+    share_of_others: _Share = Field(0.0, json_schema_extra=param_label(
+        "Share of others by lift", "其他人员乘梯比例", "Share of the occupants who can use stairs but choose the lift",
+        "能使用楼梯但选择乘电梯的人员比例", "share"))
     """Share of the occupants who can use stairs but choose the lift."""
-    boarding_s: Annotated[float, Field(gt=0, le=60)] = 2.0
+    boarding_s: Annotated[float, Field(gt=0, le=60)] = Field(2.0, json_schema_extra=param_label(
+        "Boarding time per place", "每位上下梯时间", "Time per place to board a car (and again to alight)",
+        "每个位置进入轿厢（及离开轿厢）所需时间", "s"))
     """Time per place to board (and again to alight)."""
-    backup_power: bool = False
+    backup_power: bool = Field(False, json_schema_extra=param_label(
+        "Fire lifts on backup power", "消防电梯备用电源", "Fire-service cars keep running after a power loss",
+        "断电后消防电梯依靠备用电源继续运行"))
     """Fire-service cars keep running after a power loss (secondary supply)."""
-    out_of_service: tuple[Id, ...] = ()
+    out_of_service: tuple[Id, ...] = Field((), json_schema_extra=param_label(
+        "Cars out of service", "停用的轿厢", "Lift cars that do not serve the evacuation (maintenance, faulty)",
+        "不参与疏散的电梯轿厢（检修、故障）"))
     """Cars that do not serve the evacuation (under maintenance, faulty, trapped); a run from the
     live twin adds the cars the twin reports out of service."""
 
@@ -229,42 +347,92 @@ class EvacuationParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Who is in the building.
-    occupancy: Literal["design", "night_residential", "weekday", "weekend"] | dict[str, _Share] = "design"
+    occupancy: Literal["design", "night_residential", "weekday", "weekend"] | dict[str, _Share] = Field(
+        "design", json_schema_extra=param_label(
+            "Occupancy profile", "在场人数情景", "Share of each space's design load present: design, night, weekday, "
+            "weekend, or shares by space kind", "各空间设计人数的在场比例：设计值、夜间、工作日、周末，或按空间类型给出比例"))
     """An occupancy profile (share of each space's design load present, drawn per space) or shares by
     space kind; kinds not listed take the ``default`` share (0 when there is none)."""
-    occupant_counts: dict[Id, Annotated[int, Field(ge=0, le=MAX_SPACE_OCCUPANTS)]] = Field(default_factory=dict)
+    occupant_counts: dict[Id, Annotated[int, Field(ge=0, le=MAX_SPACE_OCCUPANTS)]] = Field(
+        default_factory=dict, json_schema_extra=param_label(
+            "Occupants by space", "各空间人数", "Occupants of given spaces, replacing the building file's loads",
+            "指定空间的人数，替代建筑文件中的设计人数", "persons"))
     """Occupants of given spaces, replacing the building file's loads."""
-    population: str | dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = "residential"
-    """A named population mix (``adults``, ``office``, ``residential``, ``sfpe``) or shares by group."""
-    groups: dict[Id, OccupantGroup] = Field(default_factory=dict)
+    population: str | dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
+        None, json_schema_extra=param_label(
+            "Population mix", "人员构成", "Named mix (adults, office, residential, retail, sfpe) or shares by group; "
+            "empty: follows the building's use", "组合名称（adults、office、residential、retail、sfpe）或各人群比例；"
+            "留空则按建筑用途确定"))
+    """A named population mix (``adults``, ``office``, ``residential``, ``retail``, ``sfpe``) or shares
+    by group; ``None`` (the default): the mix the building's ``use`` implies
+    (:data:`models.occupants.POPULATION_BY_USE`)."""
+    groups: dict[Id, OccupantGroup] = Field(default_factory=dict, json_schema_extra=param_label(
+        "Occupant groups", "人群分组", "Occupant groups added to (or replacing) the built-in ones",
+        "新增（或替换内置）的人群分组及其步行速度"))
     """Occupant groups added to (or replacing) the built-in ones."""
-    pre_movement: PreMovement = Field(default_factory=PreMovement)
+    pre_movement: PreMovement = Field(default_factory=PreMovement, json_schema_extra=param_label(
+        "Pre-movement time", "预动作时间", "Time from the alarm to the start of purposeful movement, by location",
+        "从报警到开始有目的疏散行动的时间（可按位置区分）", "s"))
 
     # How they are warned.
-    alarm: Literal["simultaneous", "phased", "stay_put"] = "simultaneous"
-    alarm_delay_s: _Time = 0.0
-    fire_floor: Id | None = None
-    phase_delay_s: _Time = 300.0
-    phase_floors_above: Annotated[int, Field(ge=0, le=MAX_PHASE_FLOORS)] = 1
-    phase_floors_below: Annotated[int, Field(ge=0, le=MAX_PHASE_FLOORS)] = 1
-    alert_on_smoke: bool = True
+    alarm: Literal["simultaneous", "phased", "stay_put"] = Field("simultaneous", json_schema_extra=param_label(
+        "Alarm strategy", "报警方式", "Simultaneous, phased (fire floor and neighbours first) or stay-put (fire floor only)",
+        "全楼同时报警、分阶段报警（着火层及相邻层优先）或原地避难（仅着火层）"))
+    alarm_delay_s: _Time = Field(0.0, json_schema_extra=param_label(
+        "Alarm delay", "报警延迟", "Time from the start of the scenario until the alarm sounds", "从情景开始到警报响起的时间", "s"))
+    fire_floor: Id | None = Field(None, json_schema_extra=param_label(
+        "Fire floor", "着火楼层", "The floor where the fire starts (needed for phased and stay-put alarms)",
+        "起火楼层（分阶段报警与原地避难时必填）"))
+    phase_delay_s: _Time = Field(300.0, json_schema_extra=param_label(
+        "Phase delay", "分阶段报警间隔", "Time between the fire zone's alarm and the rest of the building's",
+        "着火区域报警与其余楼层报警之间的时间间隔", "s"))
+    phase_floors_above: Annotated[int, Field(ge=0, le=MAX_PHASE_FLOORS)] = Field(1, json_schema_extra=param_label(
+        "Floors above in first phase", "首批报警的上方楼层数", "Floors above the fire floor alarmed with it",
+        "与着火层同时报警的上方楼层数", "floors"))
+    phase_floors_below: Annotated[int, Field(ge=0, le=MAX_PHASE_FLOORS)] = Field(1, json_schema_extra=param_label(
+        "Floors below in first phase", "首批报警的下方楼层数", "Floors below the fire floor alarmed with it",
+        "与着火层同时报警的下方楼层数", "floors"))
+    alert_on_smoke: bool = Field(True, json_schema_extra=param_label(
+        "Smoke alerts the floor", "烟气触发本层报警", "Smoke or untenable conditions in a space alert that space's floor",
+        "空间内出现烟气或不可承受条件时，该楼层人员即被警示"))
 
     # Where they go.
-    route_choice: Literal["shortest", "assigned", "congestion_aware"] = "shortest"
-    assigned_exits: dict[Id, Id] = Field(default_factory=dict)
+    route_choice: Literal["shortest", "assigned", "congestion_aware"] = Field("shortest", json_schema_extra=param_label(
+        "Route choice", "路线选择", "Shortest walk, assigned exits, or the least expected time including queues",
+        "最短路径、指定出口，或计入排队的最短预期时间"))
+    assigned_exits: dict[Id, Id] = Field(default_factory=dict, json_schema_extra=param_label(
+        "Assigned exits", "指定出口", "Final exit by space id or floor id (a space's own entry wins)",
+        "按空间或楼层指定的安全出口（空间的设定优先）"))
     """Exit by space id or floor id (a space's own entry wins)."""
 
     # What happens.
-    events: list[TimelineEvent] = Field(default_factory=list)
-    aset_s: dict[Id, Annotated[float, Field(gt=0, le=MAX_HORIZON_S, allow_inf_nan=False)]] = Field(default_factory=dict)
+    events: list[TimelineEvent] = Field(default_factory=list, json_schema_extra=param_label(
+        "Fire timeline", "火灾事件时间线", "Smoke, untenable spaces, blocked doors, closed stairs or exits, power loss, "
+        "each at its time", "按时间发生的烟气、不可承受空间、门封堵、楼梯或出口关闭、断电等事件"))
+    aset_s: dict[Id, Annotated[float, Field(gt=0, le=MAX_HORIZON_S, allow_inf_nan=False)]] = Field(
+        default_factory=dict, json_schema_extra=param_label(
+            "ASET by space", "各空间可用安全疏散时间", "Available safe egress time (ASET) by space, replacing the "
+            "building file's", "按空间给出的可用安全疏散时间（ASET），替代建筑文件中的数值", "s"))
     """Available safe egress time by space, replacing the building file's."""
-    lifts: LiftEvacuation = Field(default_factory=LiftEvacuation)
+    lifts: LiftEvacuation = Field(default_factory=LiftEvacuation, json_schema_extra=param_label(
+        "Lift evacuation", "电梯疏散", "Who rides the lifts (fire-service lifts, 消防电梯), which cars serve, boarding",
+        "乘梯人员、参与疏散的轿厢（消防电梯）及上下梯时间"))
 
     # How crowds behave.
-    space_max_density_ppm2: Annotated[float, Field(ge=1.0, lt=JAM_DENSITY_PPM2)] = 3.0
-    stair_max_density_ppm2: Annotated[float, Field(ge=1.0, lt=JAM_DENSITY_PPM2)] = 1.9
-    passing_width_m: Annotated[float, Field(ge=0, le=5)] = 1.0
-    trace: bool | Literal["first"] = False
+    space_max_density_ppm2: Annotated[float, Field(ge=1.0, lt=JAM_DENSITY_PPM2)] = Field(3.0, json_schema_extra=param_label(
+        "Most people per m² in a space", "空间最大人员密度", "Holding capacity of rooms and corridors; more people "
+        "wait at the door", "房间和走道的容纳上限；超出时人员在门口等候", "persons/m²"))
+    stair_max_density_ppm2: Annotated[float, Field(ge=1.0, lt=JAM_DENSITY_PPM2)] = Field(1.9, json_schema_extra=param_label(
+        "Most people per m² on a stair", "楼梯最大人员密度", "Holding capacity of a stair landing and the flight "
+        "leading to it", "楼梯平台及其上一梯段的容纳上限", "persons/m²"))
+    passing_width_m: Annotated[float, Field(ge=0, le=5)] = Field(PASSING_WIDTH_M, json_schema_extra=param_label(
+        "Width to overtake", "可超越通行宽度", "Clear width below which a corridor or stair flight is single file "
+        "(two 0.55 m lanes: 1.1 m)", "净宽小于此值的走道或梯段只能单列通行（两股人流各 0.55 米：1.1 米）", "m"))
+    """Clear width below which a corridor, room or stair flight is single file (landings, lobbies,
+    lift lobbies and atria never are); see the module docstring."""
+    trace: bool | Literal["first"] = Field(False, json_schema_extra=param_label(
+        "Record movements", "记录移动轨迹", "Record every movement event (for playback); 'first': first replication only",
+        "记录每个移动事件（用于回放）；first：仅第一次重复"))
     """Record every movement event in a ``trace`` table (for small cases and playback); ``first``
     records it for the first replication only, which is all a 3D playback needs."""
 
@@ -274,10 +442,11 @@ class EvacuationParams(BaseModel):
             raise ValueError(f"alarm '{self.alarm}' needs 'fire_floor'")
         if self.route_choice == "assigned" and not self.assigned_exits:
             raise ValueError("route_choice 'assigned' needs 'assigned_exits'")
-        try:
-            resolve_population(self.population, self.groups)
-        except (KeyError, ValueError) as exc:
-            raise ValueError(f"population: {exc.args[0]}") from None
+        if self.population is not None:
+            try:
+                resolve_population(self.population, self.groups)
+            except (KeyError, ValueError) as exc:
+                raise ValueError(f"population: {exc.args[0]}") from None
         if isinstance(self.occupancy, dict):
             bad = [k for k in self.occupancy if k != "default" and k not in SPACE_KINDS]
             if bad:
@@ -388,6 +557,7 @@ class _Network:
         self.el_area = [float(d.get("area_m2", 0.0)) for d in data]
         self.el_pos = [tuple(d["pos"]) for d in data]
         self.el_width_eff = [d.get("effective_width_m") for d in data]
+        self.el_width_clear = [d.get("width_m") for d in data]
         self.el_k = [SFPE_K_CORRIDOR] * len(nodes)
         self.el_aset = [d.get("aset_s") for d in data]
         door_length = {d.id: d.length_m for d in building.doors}
@@ -402,6 +572,7 @@ class _Network:
         self.gate_ends: list[tuple[int, int]] = []
         self.gate_length: list[float] = []
         self.gate_width_eff: list[float] = []
+        self.gate_width_clear: list[float] = []
         self.gate_headway: list[float] = []
         self.gate_lower: list[int] = []
         self.gate_floor: list[str] = []
@@ -419,6 +590,7 @@ class _Network:
             self.gate_ends.append((a, b))
             we = float(d["effective_width_m"])
             self.gate_width_eff.append(we)
+            self.gate_width_clear.append(float(d["width_m"]))
             if d["kind"] == "stair":
                 k = sfpe_stair_k(d["riser_m"], d["tread_m"])
                 lower = self.element_index[d["lower"]]
@@ -431,7 +603,6 @@ class _Network:
                 self.el_area[arrive] += float(d["length_m"]) * float(d["width_m"])
                 for landing in (lower, upper):
                     self.el_k[landing] = k
-                    self.el_width_eff[landing] = we
                 portal[(gi, a)] = self.el_pos[a][:2]
                 portal[(gi, b)] = self.el_pos[b][:2]
             else:
@@ -580,7 +751,7 @@ class _Element:
 
     __slots__ = ("idx", "id", "kind", "floor", "is_exit", "is_stair", "area_m2", "capacity", "count",
                  "waiting_gates", "blocked", "smoke_from_s", "smoke_factor", "last_left_s", "single_file",
-                 "headway_s", "last_arrival")
+                 "headway_s", "last_arrival", "holds", "walked", "hindrance")
 
     def __init__(self, net: _Network, idx: int, params: EvacuationParams):
         self.idx = idx
@@ -598,10 +769,17 @@ class _Element:
         self.smoke_from_s = math.inf
         self.smoke_factor = 1.0
         self.last_left_s = math.nan
-        we = net.el_width_eff[idx]
-        self.single_file = we is not None and 0 < we < params.passing_width_m
-        self.headway_s = 1.0 / (sfpe_max_specific_flow(net.el_k[idx]) * we) if self.single_file else 0.0
+        # Single file by the clear width people walk in (see the module docstring); its pace is the
+        # SFPE flow of the corridor's effective width.
+        self.hindrance = 0.0 if self.is_exit else single_file_share(self.kind, net.el_width_clear[idx],
+                                                                    params.passing_width_m)
+        self.single_file = self.hindrance > 0
+        we = effective_width(net.el_width_clear[idx], "corridor") if self.single_file else 0.0
+        self.headway_s = 1.0 / (sfpe_max_specific_flow(net.el_k[idx]) * we) if we > 0 else 0.0
         self.last_arrival: dict[int, float] = {}
+        self.holds: list[tuple[float, float]] = []
+        """(from, to) of every hold-up behind a slower person in single file: the queue monitor."""
+        self.walked = 0
 
 
 class _Gate:
@@ -609,9 +787,10 @@ class _Gate:
 
     __slots__ = ("idx", "id", "edge_id", "kind", "length_m", "headway_s", "is_stair", "lower", "floor",
                  "next_free_s", "queue", "admitted", "registered_on", "blocked", "committed",
-                 "passed", "max_queue", "congested_s", "queue_area", "last_t", "queued_s")
+                 "passed", "max_queue", "congested_s", "queue_area", "last_t", "queued_s",
+                 "single_file", "last_off_s", "holds", "hindrance")
 
-    def __init__(self, net: _Network, idx: int):
+    def __init__(self, net: _Network, idx: int, params: EvacuationParams):
         self.idx = idx
         self.id = net.gate_key[idx]
         self.edge_id = net.gate_edge_id[idx]
@@ -633,6 +812,12 @@ class _Gate:
         self.queue_area = 0.0
         self.last_t = 0.0
         self.queued_s = 0.0
+        # A stair flight narrower than the passing width: nobody overtakes on it.
+        self.hindrance = single_file_share("stair_flight", net.gate_width_clear[idx],
+                                           params.passing_width_m) if self.is_stair else 0.0
+        self.single_file = self.hindrance > 0
+        self.last_off_s = -math.inf
+        self.holds: list[tuple[float, float]] = []
 
 
 class _Occupant:
@@ -641,7 +826,7 @@ class _Occupant:
     __slots__ = ("idx", "space", "floor", "floor_idx", "group", "h_mps", "down_mps", "up_mps", "uses_stairs",
                  "lift_places", "lift_user", "pre_movement_s", "alarm_s", "start_s", "left_floor_s", "arrival_s",
                  "exit", "queued_s", "smoke_s", "trapped_at", "trapped_s", "element", "entered_s", "via", "x", "y",
-                 "route", "wake", "target", "plan", "travel_m", "call_s", "boarded")
+                 "route", "wake", "target", "plan", "travel_m", "call_s", "boarded", "waiting_since")
 
     def __init__(self, idx: int):
         self.idx = idx
@@ -653,6 +838,7 @@ class _Occupant:
         self.target = None
         self.call_s = math.nan
         self.boarded = False
+        self.waiting_since = math.nan
 
 
 class _LiftBank:
@@ -700,7 +886,7 @@ class Evacuation:
         self.net = _network(ctx.building, ctx.graph)
         net = self.net
         self.elements = [_Element(net, i, self.params) for i in range(len(net.element_ids))]
-        self.gates = [_Gate(net, i) for i in range(len(net.gate_key))]
+        self.gates = [_Gate(net, i, self.params) for i in range(len(net.gate_key))]
         self.blocked_gates: set[int] = {g.idx for g in self.gates if g.blocked}
         self.blocked_elements: set[int] = set()
         self.version = 0
@@ -755,9 +941,8 @@ class Evacuation:
             if n:
                 counts.append((net.element_index[space.id], n))
         total = sum(n for _, n in counts)
-        mix = resolve_population(p.population, p.groups)
-        drawn = sample_population(rng, mix, total)
         origin = np.repeat([e for e, _ in counts], [n for _, n in counts]).astype(int) if total else np.zeros(0, int)
+        who, drawn = self._draw_people(origin)
         # Pre-movement: one vector draw per distinct distribution, in order of first use.
         pre = np.zeros(total)
         by_dist: dict[int, tuple[Any, list[int]]] = {}
@@ -773,7 +958,7 @@ class Evacuation:
         for i in range(total):
             o = _Occupant(i)
             e = self.elements[int(origin[i])]
-            name, group, _ = mix[int(drawn["group"][i])]
+            name, group = who[i]
             o.space, o.floor, o.floor_idx, o.group = e.id, e.floor, self.floor_pos[e.floor], name
             o.h_mps = float(drawn["horizontal_mps"][i])
             o.down_mps = float(drawn["stair_down_mps"][i])
@@ -789,6 +974,39 @@ class Evacuation:
             e.count += 1
             people.append(o)
         return people
+
+    def _draw_people(self, origin: np.ndarray) -> tuple[list[tuple[str, OccupantGroup]], dict]:
+        """Each person's group and walking speeds, from the scenario's population or, when it gives
+        none, from the mix the building's use implies (by space kind in a mixed-use building); the
+        ``population`` table says which mix was used, for how many people and why."""
+        p, use, total = self.params, self.building.use, len(origin)
+        if p.population is not None:
+            keys, source = [p.population if isinstance(p.population, str) else "own mix"], "scenario"
+            per_person = None
+        else:
+            source = "building use"
+            kinds = self.net.el_kind
+            per_person = [population_for_kind(use, kinds[e]) for e in origin]
+            keys = list(dict.fromkeys(per_person)) or [population_for_kind(use, "default")]
+        who: list[tuple[str, OccupantGroup]] = [("", None)] * total  # type: ignore[list-item]
+        drawn = {name: np.full(total, np.nan) for name in ("horizontal_mps", "stair_down_mps", "stair_up_mps")}
+        self.population_rows = []
+        for key in keys:
+            if per_person is None or len(keys) == 1:
+                members = np.arange(total)
+            else:
+                members = np.flatnonzero(np.asarray(per_person) == key)
+            spec = p.population if source == "scenario" else key
+            mix = resolve_population(spec, p.groups)
+            part = sample_population(self.rng, mix, len(members))
+            for j, i in enumerate(members):
+                name, group, _ = mix[int(part["group"][j])]
+                who[i] = (name, group)
+            for name in drawn:
+                drawn[name][members] = part[name]
+            self.population_rows.append({"mix": key, "source": source, "building_use": use,
+                                         "occupants": int(len(members))})
+        return who, drawn
 
     def _start_positions(self, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A start point per occupant, uniform in their space's rectangle (its centroid for polygons)."""
@@ -937,15 +1155,39 @@ class Evacuation:
                 speed = o.down_mps if via.lower == elem.idx else o.up_mps
             else:
                 speed = o.h_mps
-            t += via.length_m / (speed * factor)
+            crossing = via.length_m / (speed * factor)
+            if via.single_file:
+                # A narrow flight: off it in the order they stepped on, one per headway at most.
+                off = now + crossing
+                earliest = via.last_off_s + via.headway_s
+                if off < earliest:
+                    earliest = off + via.hindrance * (earliest - off)
+                    self._hold(o, via.holds, off, earliest)
+                    off = earliest
+                via.last_off_s = off
+                crossing = off - now
+            t += crossing
             o.travel_m += via.length_m
             o.via = None
         o.travel_m += walk_m
         if elem.single_file:
-            arrive = max(now + t, elem.last_arrival.get(next_gate, -math.inf) + elem.headway_s)
+            elem.walked += 1
+            free = now + t
+            arrive = elem.last_arrival.get(next_gate, -math.inf) + elem.headway_s
+            if arrive > free:
+                arrive = free + elem.hindrance * (arrive - free)
+                self._hold(o, elem.holds, free, arrive)
+            else:
+                arrive = free
             elem.last_arrival[next_gate] = arrive
             t = arrive - now
         return t
+
+    def _hold(self, o: _Occupant, holds: list, free: float, until: float) -> None:
+        """``o`` would be at ``free`` but is held up behind a slower person in single file until
+        ``until``: queueing (counted up to the horizon)."""
+        holds.append((free, until))
+        o.queued_s += min(until, self.horizon_s) - free if free < self.horizon_s else 0.0
 
     def evacuating(self, o: _Occupant):
         """An occupant: waits for their floor's alarm, spends the pre-movement time, then walks gate
@@ -982,6 +1224,7 @@ class Evacuation:
                 continue
             if gate.queue or gate.admitted is not None or target.count >= target.capacity:
                 o.target = target
+                o.waiting_since = arrived
                 self._enqueue(gate, o)
                 t_pass = yield o.wake
                 if t_pass is _REROUTE:
@@ -1357,12 +1600,45 @@ class Evacuation:
             env.run(until=self.horizon_s)
         else:
             env.run()
-        # Close the queue monitors (queues still standing at the horizon count up to it).
+        self.end_s = float(env.now)
+        self._close_at_end()
+        kpis, censored, where = self._kpis()
+        return ReplicationResult(kpis=kpis, records=self._records(), censored=frozenset(censored), where=where)
+
+    def _close_at_end(self) -> None:
+        """Close the monitors when the run ends: queues still standing count up to the end (at the
+        gates, in lift lobbies), and so does smoke around those still inside."""
+        end = self.end_s
         for gate in self.gates:
             self._tick_queue(gate)
+            for o in gate.queue:
+                waited = end - o.waiting_since
+                o.queued_s += waited
+                gate.queued_s += waited
         for bank in self.banks:
             self._tick_bank(bank)
-        return ReplicationResult(kpis=self._kpis(), records=self._records())
+            for calls in bank.calls.values():
+                for o in calls:
+                    o.queued_s += end - o.call_s
+        self.inside = [o for o in self.occupants if o.alarm_s == o.alarm_s and o.arrival_s != o.arrival_s
+                       and o.trapped_s != o.trapped_s]
+        for o in self.inside:
+            elem = o.element
+            if not o.boarded and elem.smoke_from_s < end:
+                o.smoke_s += end - max(elem.smoke_from_s, o.entered_s)
+
+    def _still_queueing(self) -> list[tuple[str, int]]:
+        """Doors and stairs with a queue still standing when the run ended — they never emptied —
+        with the people waiting at each, most first (a stair's flights counted together)."""
+        waiting: dict[str, int] = {}
+        for gate in self.gates:
+            if gate.queue:
+                name = f"stair {gate.edge_id}" if gate.is_stair else f"door {gate.edge_id}"
+                waiting[name] = waiting.get(name, 0) + len(gate.queue)
+        for bank in self.banks:
+            if bank.waiting:
+                waiting[f"lift {bank.id}"] = waiting.get(f"lift {bank.id}", 0) + bank.waiting
+        return sorted(waiting.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def _occupant_rows(self) -> list[dict]:
         rows = []
@@ -1388,7 +1664,11 @@ class Evacuation:
         return aset
 
     def _floor_rows(self) -> list[dict]:
+        """Per floor: its occupants, alarm, clearance (the last of its own occupants off it; the end
+        of the run, ``censored``, when someone is still on it), trapped, and the least ASET margin
+        of its spaces (a space still occupied at the end counts at the end, censored)."""
         aset = self._aset()
+        end = self.end_s
         rows = []
         for fi, floor in enumerate(self.floor_ids):
             people = [o for o in self.occupants if o.floor_idx == fi]
@@ -1398,18 +1678,27 @@ class Evacuation:
             moved = [o for o in people if o.alarm_s == o.alarm_s]
             left = [o.left_floor_s for o in moved]
             cleared = bool(moved) and all(t == t for t in left)
-            clearance = max(left) if cleared else math.nan
-            margins = []
+            on_floor = any(o.left_floor_s != o.left_floor_s and o.trapped_s != o.trapped_s
+                           and o.arrival_s != o.arrival_s for o in moved)
+            clearance = max(left) if cleared else end if on_floor else math.nan
+            margins, censored = [], on_floor
             for sid in spaces:
                 el = self.elements[self.net.element_index[sid]]
-                if el.last_left_s == el.last_left_s:
-                    margins.append(aset[sid] - el.last_left_s)
+                if el.count > 0:
+                    margins.append((aset[sid] - end, sid))
+                    censored = True
+                elif el.last_left_s == el.last_left_s:
+                    margins.append((aset[sid] - el.last_left_s, sid))
+            least = min(margins, default=(math.nan, None))
             rows.append({
                 "floor": floor, "occupants": len(people), "alarm_s": self.floor_alarm_s[fi],
                 "clearance_s": clearance,
                 "trapped": sum(1 for o in people if o.trapped_s == o.trapped_s),
+                "still_inside": sum(1 for o in moved if o.arrival_s != o.arrival_s and o.trapped_s != o.trapped_s),
                 "aset_s": min((aset[s] for s in spaces), default=math.nan),
-                "margin_s": min(margins, default=math.nan),
+                "margin_s": least[0],
+                "margin_space": least[1],
+                "censored": censored,
             })
         return rows
 
@@ -1422,6 +1711,14 @@ class Evacuation:
             rows.append({"element": gate.id, "kind": gate.kind, "floor": gate.floor, "max_queue": gate.max_queue,
                          "mean_queue": gate.queue_area / end if end > 0 else 0.0, "congested_s": gate.congested_s,
                          "queued_s": gate.queued_s, "passed": gate.passed})
+        # Single file: people held up behind a slower person are queueing in the corridor or flight.
+        single = [(g.id + " (single file)", "single_file", g.floor, g.holds, g.passed) for g in self.gates if g.holds]
+        single += [(e.id, "single_file", e.floor, e.holds, e.walked) for e in self.elements if e.holds]
+        for name, kind, floor, holds, passed in single:
+            most, busy, total = _hold_stats(holds, self.end_s)
+            rows.append({"element": name, "kind": kind, "floor": floor, "max_queue": most,
+                         "mean_queue": total / end if end > 0 else 0.0, "congested_s": busy,
+                         "queued_s": total, "passed": passed})
         for bank in self.banks:
             rows.append({"element": bank.id, "kind": "lift", "floor": self.net.el_floor[bank.discharge],
                          "max_queue": bank.max_waiting, "mean_queue": bank.wait_area / end if end > 0 else 0.0,
@@ -1435,46 +1732,158 @@ class Evacuation:
         for exit_id in sorted(self.exit_times):
             for n, t in enumerate(sorted(self.exit_times[exit_id]), start=1):
                 exit_flow.append({"exit": exit_id, "time_s": t, "cumulative": n})
-        elements = self._element_rows()
+        elements = self._elements
         congested = (r for r in elements if r["congested_s"] > 0)
         hot = sorted(congested, key=lambda r: (-r["congested_s"], r["element"]))[:12]
         records = {
             "occupants": self._occupant_rows(),
             "exit_flow": exit_flow,
-            "floors": self._floor_rows(),
+            "floors": self._floors,
             "elements": elements,
             "hot_spots": [{k: r[k] for k in ("element", "kind", "floor", "congested_s", "max_queue", "queued_s")}
                           for r in hot],
             "lift_trips": self.lift_trips,
+            "population": self.population_rows,
         }
         if self.trace_rows is not None:
             records["trace"] = self.trace_rows
         return records
 
-    def _kpis(self) -> dict[str, float]:
-        people = self.occupants
+    def _kpis(self) -> tuple[dict[str, float], set[str], dict[str, str]]:
+        """The KPIs, the ones only bounded because the run ended with people inside (``censored``),
+        and where some of them were set (``where``)."""
+        people, end = self.occupants, self.end_s
         arrivals = np.array([o.arrival_s for o in people if o.arrival_s == o.arrival_s])
         alarmed = [o for o in people if o.alarm_s == o.alarm_s]
-        gates_max = max((g.max_queue for g in self.gates), default=0)
-        lifts_max = max((b.max_waiting for b in self.banks), default=0)
-        floors = self._floor_rows()
-        margins = [r["margin_s"] for r in floors if r["margin_s"] == r["margin_s"]]
-        clearances = [r["clearance_s"] for r in floors if r["clearance_s"] == r["clearance_s"]]
-        return {
+        inside = len(self.inside)
+        elements = self._elements = self._element_rows()
+        queue_max = max((r["max_queue"] for r in elements), default=0)
+        floors = self._floors = self._floor_rows()
+        margins = [r for r in floors if r["margin_s"] == r["margin_s"]]
+        clearances = [r for r in floors if r["clearance_s"] == r["clearance_s"]]
+        censored: set[str] = set()
+        where: dict[str, str] = {}
+        if inside:
+            # Cut off by the horizon: the last person is out after it; those still inside count at it.
+            censored |= {"rset_s", "mean_evacuation_s", "evacuated_share", "total_queue_s", "smoke_exposure_s"}
+            rset = end
+            mean = (float(arrivals.sum()) + inside * end) / (arrivals.size + inside)
+            where["still_inside"] = self._where_inside()
+            standing = self._still_queueing()
+            if standing:
+                where["overloaded"] = ", ".join(f"{name} ({n} waiting)" for name, n in standing[:6]) + (
+                    f" and {len(standing) - 6} more" if len(standing) > 6 else "")
+        else:
+            rset = float(arrivals.max()) if arrivals.size else math.nan
+            mean = float(arrivals.mean()) if arrivals.size else math.nan
+        p95, p95_censored = _percentile_censored(arrivals, inside, 95, end)
+        p99, p99_censored = _percentile_censored(arrivals, inside, 99, end)
+        censored |= {name for name, c in (("p95_evacuation_s", p95_censored), ("p99_evacuation_s", p99_censored)) if c}
+        if margins and (inside or any(r["censored"] for r in margins)):
+            censored.add("min_margin_s")
+        if any(r["censored"] for r in clearances):
+            censored.add("max_floor_clearance_s")
+        min_margin = min(r["margin_s"] for r in margins) if margins else math.nan
+        if margins:
+            where["min_margin_s"] = _where_margin(margins)
+        if clearances:
+            worst = max(clearances, key=lambda r: r["clearance_s"])
+            where["max_floor_clearance_s"] = f"floor {worst['floor']}"
+        if arrivals.size and not inside:
+            last = max((o for o in people if o.arrival_s == o.arrival_s), key=lambda o: o.arrival_s)
+            where["rset_s"] = f"exit {last.exit} (from floor {last.floor})"
+        if queue_max:
+            top = max(elements, key=lambda r: (r["max_queue"], r["queued_s"]))
+            where["max_queue"] = f"{top['kind']} {top['element']}"
+        where["occupants"] = "; ".join(f"{r['mix']} ({r['occupants']}, {r['source']})" for r in self.population_rows)
+        kpis = {
             "occupants": float(len(people)),
-            "rset_s": float(arrivals.max()) if arrivals.size else math.nan,
-            "mean_evacuation_s": float(arrivals.mean()) if arrivals.size else math.nan,
-            "p95_evacuation_s": float(np.percentile(arrivals, 95)) if arrivals.size else math.nan,
+            "rset_s": rset,
+            "mean_evacuation_s": mean,
+            "p95_evacuation_s": p95,
+            "p99_evacuation_s": p99,
             "evacuated_share": arrivals.size / len(alarmed) if alarmed else math.nan,
+            "still_inside": float(inside),
             "trapped": float(sum(1 for o in people if o.trapped_s == o.trapped_s)),
-            "max_queue": float(max(gates_max, lifts_max)),
+            "max_queue": float(max(queue_max, max((b.max_waiting for b in self.banks), default=0))),
             "total_queue_s": float(sum(o.queued_s for o in people)),
-            "min_margin_s": min(margins) if margins else math.nan,
-            "max_floor_clearance_s": max(clearances) if clearances else math.nan,
+            "min_margin_s": min_margin,
+            "max_floor_clearance_s": max(r["clearance_s"] for r in clearances) if clearances else math.nan,
             "smoke_exposure_s": float(sum(o.smoke_s for o in people)),
             "lift_evacuated": float(sum(b.carried for b in self.banks)),
             "stayed_put": float(len(people) - len(alarmed)),
         }
+        return kpis, censored, where
+
+    def _where_inside(self) -> str:
+        """Where the people still inside at the end are: before moving, queueing (at what), walking."""
+        pre = sum(1 for o in self.inside if o.start_s != o.start_s)
+        queueing = sum(n for _, n in self._still_queueing())
+        moving = len(self.inside) - pre - queueing
+        floors = sorted({o.floor for o in self.inside}, key=lambda f: self.floor_pos[f])
+        parts = [f"{n} {what}" for n, what in ((pre, "in pre-movement"), (queueing, "queueing"),
+                                              (moving, "on their way")) if n > 0]
+        return ", ".join(parts) + f"; from {_floor_list(floors)}"
+
+
+def _floor_list(floors: list[str], most: int = 6) -> str:
+    """``floor F12`` / ``floors F12, F14`` / ``floors F1, …, F6 and 3 more``."""
+    if len(floors) == 1:
+        return f"floor {floors[0]}"
+    shown = ", ".join(floors[:most])
+    return f"floors {shown}" + (f" and {len(floors) - most} more" if len(floors) > most else "")
+
+
+def _where_margin(rows: list[dict]) -> str:
+    """The floors whose ASET − RSET margin is negative (least first), or the floor(s) of the least
+    margin when none is; one floor is named with its space."""
+    negative = sorted((r for r in rows if r["margin_s"] < 0), key=lambda r: r["margin_s"])
+    if not negative:
+        least = min(r["margin_s"] for r in rows)
+        negative = [r for r in rows if r["margin_s"] == least]
+    if len(negative) == 1:
+        return f"floor {negative[0]['floor']} (space {negative[0]['margin_space']})"
+    return _floor_list([r["floor"] for r in negative])
+
+
+def _percentile_censored(arrivals: np.ndarray, inside: int, q: float, end: float) -> tuple[float, bool]:
+    """The ``q``-th percentile of the times out of everyone alarmed and not trapped, those still
+    inside counting as out after ``end``: the value (numpy's linear interpolation), or ``end`` and
+    True when the percentile falls among those still inside (then it is only a lower bound)."""
+    n = arrivals.size + inside
+    if n == 0:
+        return math.nan, False
+    if inside == 0:
+        return float(np.percentile(arrivals, q)), False
+    pos = (n - 1) * q / 100.0
+    lo, hi = math.floor(pos), math.ceil(pos)
+    if hi >= arrivals.size:
+        return end, True
+    a = np.sort(arrivals)
+    return float(a[lo] + (a[hi] - a[lo]) * (pos - lo)), False
+
+
+def _hold_stats(holds: list[tuple[float, float]], end: float) -> tuple[int, float, float]:
+    """From single-file hold-ups (from, to), clipped at ``end``: the most people held at once, the
+    time anyone was held, and the person·seconds held."""
+    changes, total = [], 0.0
+    for a, b in holds:
+        b = min(b, end)
+        if b > a:
+            changes.append((a, 1))
+            changes.append((b, -1))
+            total += b - a
+    changes.sort(key=lambda c: (c[0], c[1]))
+    most = held = 0
+    busy, since = 0.0, 0.0
+    for t, d in changes:
+        if held == 0 and d > 0:
+            since = t
+        held += d
+        most = max(most, held)
+        if held == 0:
+            busy += t - since
+    return most, busy, total
 
 
 # --- What a run costs, and what it can tell ------------------------------------------------------
@@ -1511,46 +1920,170 @@ def cost(params: EvacuationParams, horizon_s: float, building: Building | None) 
     return ReplicationCost(events=events, record_rows=rows)
 
 
-def advise(params: EvacuationParams, horizon_s: float, building: Building | None) -> list[str]:
+def _slowest_pre_movement_s(params: EvacuationParams, q: float = 0.999) -> float:
+    """The ``q`` quantile of the slowest pre-movement distribution the scenario uses."""
+    pm = params.pre_movement
+    worst = 0.0
+    for dist in (pm.default, *pm.by_kind.values(), *pm.by_floor.values()):
+        try:
+            worst = max(worst, float(dist.scipy().ppf(q)))
+        except (OverflowError, ValueError):
+            return math.inf
+    return worst
+
+
+def advise(params: EvacuationParams, horizon_s: float, building: Building | None) -> list[Text]:
     """Warnings for parameters that leave the run with little to say: an alarm that sounds only at
-    or after the horizon, a phase that never comes, pre-movement longer than the time left."""
-    warnings: list[str] = []
+    or after the horizon, a phase that never comes, pre-movement longer than the time left, and a
+    horizon shorter than the alarm delays plus the 99.9th percentile of the slowest pre-movement
+    (people would still be inside when the run is cut off: their results are censored)."""
+    warnings: list[Text] = []
     if params.alarm_delay_s >= horizon_s:
-        smoke = " (only smoke events may alert anyone)" if params.alert_on_smoke and any(
-            isinstance(ev, (SmokeEvent, UntenableEvent)) and ev.at_s < horizon_s for ev in params.events) else ""
-        warnings.append(f"nobody is alerted before the horizon: alarm_delay_s {params.alarm_delay_s:g} s is not "
-                        f"before horizon_s {horizon_s:g} s{smoke}")
+        smoke = params.alert_on_smoke and any(
+            isinstance(ev, (SmokeEvent, UntenableEvent)) and ev.at_s < horizon_s for ev in params.events)
+        warnings.append(text(
+            f"nobody is alerted before the horizon: alarm_delay_s {params.alarm_delay_s:g} s is not before horizon_s "
+            f"{horizon_s:g} s" + (" (only smoke events may alert anyone)" if smoke else ""),
+            f"模拟结束前无人收到报警：报警延迟 alarm_delay_s {params.alarm_delay_s:g} 秒不早于模拟时长 horizon_s "
+            f"{horizon_s:g} 秒" + ("（只有烟气事件可能警示人员）" if smoke else "")))
         return warnings
-    if params.alarm == "phased" and params.alarm_delay_s + params.phase_delay_s >= horizon_s:
-        warnings.append(f"floors outside the fire zone are not alerted before the horizon: alarm_delay_s + "
-                        f"phase_delay_s = {params.alarm_delay_s + params.phase_delay_s:g} s, horizon_s "
-                        f"{horizon_s:g} s")
+    last_alarm = params.alarm_delay_s
+    if params.alarm == "phased":
+        last_alarm += params.phase_delay_s
+        if last_alarm >= horizon_s:
+            warnings.append(text(
+                f"floors outside the fire zone are not alerted before the horizon: alarm_delay_s + phase_delay_s = "
+                f"{last_alarm:g} s, horizon_s {horizon_s:g} s",
+                f"模拟结束前着火区域以外的楼层未收到报警：报警延迟 + 分阶段报警间隔 = {last_alarm:g} 秒，"
+                f"模拟时长 {horizon_s:g} 秒"))
     try:
         pre_mean = params.pre_movement.default.mean
     except (OverflowError, ValueError):
         pre_mean = math.inf
     if params.alarm_delay_s + pre_mean >= horizon_s:
-        warnings.append(f"most occupants do not start moving before the horizon: alarm at "
-                        f"{params.alarm_delay_s:g} s + mean pre-movement {pre_mean:g} s ≥ horizon_s {horizon_s:g} s")
+        warnings.append(text(
+            f"most occupants do not start moving before the horizon: alarm at {params.alarm_delay_s:g} s + mean "
+            f"pre-movement {pre_mean:g} s ≥ horizon_s {horizon_s:g} s",
+            f"大多数人员在模拟结束前尚未开始疏散：报警时刻 {params.alarm_delay_s:g} 秒 + 平均预动作时间 {pre_mean:g} 秒"
+            f" ≥ 模拟时长 {horizon_s:g} 秒"))
+    elif last_alarm < horizon_s:
+        slow = _slowest_pre_movement_s(params)
+        if last_alarm + slow >= horizon_s:
+            warnings.append(text(
+                f"the horizon may cut the run off: the last alarm at {last_alarm:g} s + the 99.9th percentile of "
+                f"pre-movement {slow:.0f} s ≥ horizon_s {horizon_s:g} s, before anyone walks — results with people "
+                f"still inside are censored; set horizon_s to at least {_round_up(last_alarm + slow + 1800):g} s",
+                f"模拟时长可能不足：最后一次报警 {last_alarm:g} 秒 + 预动作时间 99.9% 分位 {slow:.0f} 秒 ≥ 模拟时长 "
+                f"{horizon_s:g} 秒（尚未计入步行时间）——仍有人员在楼内的结果将标记为截尾；建议 horizon_s 至少 "
+                f"{_round_up(last_alarm + slow + 1800):g} 秒"))
     return warnings
 
 
-def review(kpis: list[dict[str, float]]) -> dict[str, str]:
-    """Findings on what a sweep point's replications show as a whole: a run in which nobody moves is
-    said to be one (``nobody_moved``), rather than shown as 0 evacuated and 0 trapped."""
-    if not kpis:
+def _round_up(seconds: float, step: float = 600.0) -> float:
+    return math.ceil(seconds / step) * step
+
+
+def population_note(population: str | dict | None, use: str, rows: list[dict] | None = None) -> Text:
+    """Which population mix a run used, and why, in both languages (for the run's notes)."""
+    if isinstance(population, dict):
+        shares = ", ".join(f"{g} {v:g}" for g, v in population.items())
+        return text(f"Population: the scenario's own mix ({shares}).", f"人员构成：情景自定义的组合（{shares}）。")
+    if population is not None:
+        label = POPULATION_LABELS.get(population, text(population, population))
+        return text(f"Population: {label['en']} — mix '{population}', set by the scenario.",
+                    f"人员构成：{label['zh-CN']}——情景指定的组合“{population}”。")
+    mix = POPULATION_BY_USE.get(use, "adults")
+    if mix is not None:
+        label = POPULATION_LABELS[mix]
+        return text(f"Population: {label['en']} — mix '{mix}', from the building's use '{use}' (the scenario gives "
+                    f"no population).",
+                    f"人员构成：{label['zh-CN']}——按建筑用途“{use}”采用组合“{mix}”（情景未指定人员构成）。")
+    used = {r["mix"]: r["occupants"] for r in rows or []}
+    kinds: dict[str, list[str]] = {}
+    for kind, name in POPULATION_BY_KIND.items():
+        kinds.setdefault(name, []).append(kind)
+    parts_en = [f"{name} for {', '.join(k for k in kinds.get(name, []) if k != 'default') or 'other spaces'}"
+                + (f" ({used[name]} people)" if name in used else "") for name in dict.fromkeys(POPULATION_BY_KIND.values())]
+    parts_zh = [f"{name}：{'、'.join(k for k in kinds.get(name, []) if k != 'default') or '其他空间'}"
+                + (f"（{used[name]} 人）" if name in used else "") for name in dict.fromkeys(POPULATION_BY_KIND.values())]
+    return text("Population by space kind, from the building's use 'mixed' (the scenario gives no population): "
+                + "; ".join(parts_en) + " (other spaces: adults).",
+                "人员构成按空间类型确定（建筑用途为“mixed”混合用途，情景未指定人员构成）：" + "；".join(parts_zh)
+                + "（其他空间：adults 成年人）。")
+
+
+def _kpis_of(result) -> Mapping[str, float]:
+    return result.kpis if isinstance(result, ReplicationResult) else result
+
+
+def review(results: Sequence[ReplicationResult | Mapping[str, float]]) -> dict[str, Text]:
+    """Findings on what a sweep point's replications show as a whole (given their results, or only
+    their KPI values):
+
+    * ``nobody_moved`` / ``nobody_arrived``: a run in which nobody moves or nobody gets out is said
+      to be one, rather than shown as 0 evacuated and 0 trapped;
+    * ``censored``: someone was still inside when the horizon cut a replication off — RSET and the
+      other timing KPIs of those replications are bounds, not what happened;
+    * ``overloaded``: a stair, door or lift still had a queue standing at the horizon (it never
+      emptied), named (needs the results, whose ``where`` names it);
+    * ``population_profile``: which population mix was used and why (needs the results).
+    """
+    if not results:
         return {}
+    kpis = [_kpis_of(r) for r in results]
+    n = len(kpis)
 
     def every(test) -> bool:
         return all(test(k) for k in kpis)
 
+    found: dict[str, Text] = {}
+    first = results[0]
+    if isinstance(first, ReplicationResult) and first.records.get("population"):
+        rows = list(first.records["population"])
+        source, use = rows[0]["source"], rows[0]["building_use"]
+        population = None if source == "building use" else rows[0]["mix"]
+        if population == "own mix":
+            found["population_profile"] = text("Population: the scenario's own mix of groups.",
+                                               "人员构成：情景自定义的人群组合。")
+        else:
+            found["population_profile"] = population_note(population, use, rows)
     if every(lambda k: not k.get("occupants")):
-        return {"nobody_moved": "nobody moved: nobody is in the building (0 occupants in every replication)"}
+        found["nobody_moved"] = text("nobody moved: nobody is in the building (0 occupants in every replication)",
+                                     "无人疏散：建筑内没有人员（每次重复均为 0 人）")
+        return found
     if every(lambda k: k.get("occupants", 0) - k.get("stayed_put", 0) <= 0):
-        return {"nobody_moved": "nobody moved: nobody was alerted before the horizon in any replication"}
-    if every(lambda k: not (k.get("rset_s") == k.get("rset_s"))):  # no arrival at all (NaN)
-        return {"nobody_arrived": "nobody reached a final exit before the horizon in any replication"}
-    return {}
+        found["nobody_moved"] = text("nobody moved: nobody was alerted before the horizon in any replication",
+                                     "无人疏散：任何一次重复中，模拟结束前都无人收到报警")
+        return found
+    if every(lambda k: not k.get("evacuated_share")):  # 0 or NaN: nobody out
+        found["nobody_arrived"] = text("nobody reached a final exit before the horizon in any replication",
+                                       "任何一次重复中，模拟结束前都无人到达安全出口")
+    cut = [i for i, k in enumerate(kpis) if k.get("still_inside", 0) > 0]
+    if cut:
+        most = max(kpis[i]["still_inside"] for i in cut)
+        horizon = max(kpis[i].get("rset_s", math.nan) for i in cut)
+        at = f" ({horizon:g} s)" if horizon == horizon else ""
+        at_zh = f"（{horizon:g} 秒）" if horizon == horizon else ""
+        found["censored"] = text(
+            f"cut off by the horizon{at}: up to {most:g} people were still inside in {len(cut)} of {n} replications "
+            f"— RSET, the mean and the percentile times, the evacuated share, floor clearance and the ASET margin "
+            f"of those replications are bounds (censored), not what happened; lengthen horizon_s",
+            f"模拟时长{at_zh}截断了疏散：{n} 次重复中有 {len(cut)} 次在结束时仍有人员在楼内（最多 {most:g} 人）"
+            f"——这些重复的 RSET、平均与分位疏散时间、疏散完成比例、楼层清空时间及 ASET 裕度仅为界限值（截尾），"
+            f"并非实际结果；请延长 horizon_s")
+    overloaded = [(i, r.where["overloaded"]) for i, r in enumerate(results)
+                  if isinstance(r, ReplicationResult) and r.where.get("overloaded")]
+    if overloaded:
+        i, where = overloaded[0]
+        where_zh = where
+        for en, zh in (("stair ", "楼梯 "), ("door ", "门 "), ("lift ", "电梯 "), (" waiting)", " 人等候)"),
+                       (" and ", " 及另外 "), (" more", " 处")):
+            where_zh = where_zh.replace(en, zh)
+        found["overloaded"] = text(
+            f"overloaded: queues never emptied within the horizon in {len(overloaded)} of {n} replications — "
+            f"replication {i}: {where}",
+            f"超负荷：{n} 次重复中有 {len(overloaded)} 次在模拟结束时仍有未消散的排队——第 {i} 次重复：{where_zh}")
+    return found
 
 
 def run(ctx: ModelContext) -> ReplicationResult:
@@ -1558,7 +2091,7 @@ def run(ctx: ModelContext) -> ReplicationResult:
     return Evacuation(ctx).run()
 
 
-def from_live(params: EvacuationParams, cond: LiveConditions, building: Building) -> tuple[EvacuationParams, list[str]]:
+def from_live(params: EvacuationParams, cond: LiveConditions, building: Building) -> tuple[EvacuationParams, list[Text]]:
     """The evacuation as it would unfold from the building's live state (see :mod:`models.live`).
 
     * lift cars the twin reports out of service do not serve the evacuation (always applied);
@@ -1569,7 +2102,7 @@ def from_live(params: EvacuationParams, cond: LiveConditions, building: Building
     * the occupancy profile follows the local time (night, weekday, weekend) unless the scenario
       sets its own occupancy or occupant counts.
     """
-    notes: list[str] = []
+    notes: list[Text] = []
     data = params.model_dump(mode="python")
     explicit = params.model_fields_set
     if cond.lifts_out:
@@ -1577,9 +2110,10 @@ def from_live(params: EvacuationParams, cond: LiveConditions, building: Building
         merged = tuple(dict.fromkeys([*params.lifts.out_of_service, *cars]))
         data["lifts"] = {**data["lifts"], "out_of_service": merged}
         fs = [c for c in cars if building.car_by_id[c].fire_service]
-        notes.append("lift cars out of service, not used for evacuation: "
-                     + ", ".join(f"{c} ({cond.reasons.get(c, 'out of service')})" for c in cars)
-                     + (f" — {len(fs)} of them fire-service" if fs else ""))
+        listed = ", ".join(f"{c} ({cond.reasons.get(c, 'out of service')})" for c in cars)
+        notes.append(text("lift cars out of service, not used for evacuation: " + listed
+                          + (f" — {len(fs)} of them fire-service" if fs else ""),
+                          "停用的电梯轿厢，不参与疏散：" + listed + (f"——其中 {len(fs)} 台为消防电梯" if fs else "")))
     if cond.mains_lost:
         if not any(ev.type == "power_loss" and ev.at_s == 0 for ev in params.events):
             data["events"] = [*data["events"], {"type": "power_loss", "at_s": 0.0}]
@@ -1587,68 +2121,119 @@ def from_live(params: EvacuationParams, cond: LiveConditions, building: Building
         on_backup = bool(fire_cars) and all(c in cond.backup_fed for c in fire_cars)
         if on_backup and not params.lifts.backup_power:
             data["lifts"] = {**data["lifts"], "backup_power": True}
-        notes.append("mains lost (" + ", ".join(cond.supplies_out) + " out of service): power loss at 0 s; "
-                     + ("the fire-service cars run on a generator in service" if on_backup or params.lifts.backup_power
-                        else "no generator in service feeds the fire-service cars"))
+        backed = on_backup or params.lifts.backup_power
+        supplies = ", ".join(cond.supplies_out)
+        notes.append(text(
+            f"mains lost ({supplies} out of service): power loss at 0 s; "
+            + ("the fire-service cars run on a generator in service" if backed
+               else "no generator in service feeds the fire-service cars"),
+            f"市电中断（{supplies} 停运）：0 秒时断电；"
+            + ("消防电梯由运行中的发电机供电" if backed else "没有运行中的发电机为消防电梯供电")))
     elif cond.supplies_out:
-        notes.append("power equipment out of service: " + ", ".join(cond.supplies_out)
-                     + " (the lifts it feeds report their own state)")
+        supplies = ", ".join(cond.supplies_out)
+        notes.append(text(f"power equipment out of service: {supplies} (the lifts it feeds report their own state)",
+                          f"供电设备停运：{supplies}（其供电的电梯各自上报状态）"))
     if cond.fire_floor is not None:
         if "fire_floor" in explicit and params.fire_floor not in (None, cond.fire_floor):
-            notes.append(f"fire floor {params.fire_floor} kept from the scenario; the live fire alarm is on "
-                         f"{', '.join(cond.fire_floors)}")
+            live_floors = ", ".join(cond.fire_floors)
+            notes.append(text(f"fire floor {params.fire_floor} kept from the scenario; the live fire alarm is on "
+                              f"{live_floors}",
+                              f"着火楼层沿用情景设定的 {params.fire_floor}；实时火灾报警位于 {live_floors}"))
         else:
             data["fire_floor"] = cond.fire_floor
             age = cond.alarm_age_s(cond.fire_floor)
-            notes.append(f"fire floor {cond.fire_floor} from the live fire alarm"
-                         + (f", raised {age:.0f} s before the snapshot" if age is not None and age >= 1 else ""))
+            raised = age is not None and age >= 1
+            notes.append(text(f"fire floor {cond.fire_floor} from the live fire alarm"
+                              + (f", raised {age:.0f} s before the snapshot" if raised else ""),
+                              f"着火楼层 {cond.fire_floor} 取自实时火灾报警"
+                              + (f"，报警发生于快照前 {age:.0f} 秒" if raised else "")))
         if params.alarm_delay_s != 0:
-            notes.append(f"the fire alarm has sounded: alarm delay {params.alarm_delay_s:g} s → 0 s")
+            notes.append(text(f"the fire alarm has sounded: alarm delay {params.alarm_delay_s:g} s → 0 s",
+                              f"火灾警报已响起：报警延迟 {params.alarm_delay_s:g} 秒 → 0 秒"))
         data["alarm_delay_s"] = 0.0
     else:
-        notes.append("no fire alarm in the live twin: the scenario's fire floor and alarm apply")
+        notes.append(text("no fire alarm in the live twin: the scenario's fire floor and alarm apply",
+                          "实时孪生中没有火灾报警：采用情景设定的着火楼层和报警方式"))
     if "occupancy" in explicit or "occupant_counts" in explicit:
-        notes.append("occupancy kept from the scenario")
+        notes.append(text("occupancy kept from the scenario", "在场人数沿用情景设定"))
     else:
         profile = occupancy_for_time(building, cond.taken_at)
         if profile is not None:
             data["occupancy"] = profile
-            notes.append(f"occupancy profile {profile!r} for {cond.taken_at:%A %H:%M} at the building")
+            notes.append(text(f"occupancy profile {profile!r} for {cond.taken_at:%A %H:%M} at the building",
+                              f"按建筑当地时间 {cond.taken_at:%Y-%m-%d %H:%M}（星期{'一二三四五六日'[cond.taken_at.weekday()]}）"
+                              f"采用在场人数情景 {profile!r}"))
     adjusted = EvacuationParams.model_validate(data)
     return adjusted, notes
 
 
+_ASET_RULE = text("ASET − RSET ≥ 0 in every replication (GB 50016 / SFPE performance-based design)",
+                  "每次重复中 ASET − RSET ≥ 0（GB 50016 / SFPE 性能化设计）")
+
 SPEC = register(ModelSpec(
     name="evacuation",
-    title="Fire evacuation",
-    description="Fire evacuation and emergency drills over the floor graph: occupants as SimPy processes moving "
-                "by the SFPE hydraulic relations through doors and stairs with flow and holding capacities, "
-                "alarm strategies, smoke and blockage timelines, re-routing and fire-service lifts.",
+    title=text("Fire evacuation", "火灾疏散"),
+    description=text(
+        "Fire evacuation and emergency drills over the floor graph: occupants as SimPy processes moving by the SFPE "
+        "hydraulic relations through doors and stairs with flow and holding capacities, alarm strategies, smoke and "
+        "blockage timelines, re-routing and fire-service lifts.",
+        "基于楼层网络图的火灾疏散与应急演练：人员按 SFPE 水力模型通过门和楼梯（含通行能力与容纳能力），"
+        "考虑报警策略、烟气与封堵时间线、重新选路及消防电梯疏散。"),
     params=EvacuationParams,
     kpis=(
-        KPI("occupants", "persons", "Occupants in the building when the scenario starts", None),
-        KPI("rset_s", "s", "Required safe egress time: when the last evacuee reaches a final exit"),
-        KPI("mean_evacuation_s", "s", "Mean time at which evacuees reach a final exit"),
-        KPI("p95_evacuation_s", "s", "95th percentile of the times evacuees reach a final exit"),
-        KPI("evacuated_share", "share", "Share of the alarmed occupants who reached a final exit", "higher"),
-        KPI("trapped", "persons", "Occupants left with no route to an exit"),
-        KPI("max_queue", "persons", "Longest queue at any door, stair flight or lift lobby"),
-        KPI("total_queue_s", "person·s", "Time spent queueing, summed over occupants"),
-        KPI("min_margin_s", "s", "Least ASET − RSET margin over the spaces that have an ASET", "higher"),
-        KPI("max_floor_clearance_s", "s", "Longest time for a floor's occupants to leave it"),
-        KPI("smoke_exposure_s", "person·s", "Time spent in smoke-logged or untenable spaces, summed"),
-        KPI("lift_evacuated", "persons", "Occupants carried out by lift", None),
-        KPI("stayed_put", "persons", "Occupants never alarmed (stay-put floors)", None),
+        KPI("occupants", "persons", text("Occupants", "在场人数"),
+            text("Occupants in the building when the scenario starts", "情景开始时建筑内的人数"), "count", None),
+        KPI("rset_s", "s", text("RSET (last person out)", "必需安全疏散时间 RSET（最后一人）"),
+            text("Required safe egress time: when the last evacuee reaches a final exit",
+                 "必需安全疏散时间：最后一名疏散人员到达安全出口的时刻"), "duration"),
+        KPI("mean_evacuation_s", "s", text("Mean evacuation time", "平均疏散时间"),
+            text("Mean time at which evacuees reach a final exit", "疏散人员到达安全出口的平均时刻"), "duration"),
+        KPI("p95_evacuation_s", "s", text("Time for 95 % out", "95% 人员疏散时间"),
+            text("Time by which 95 % of the alarmed occupants (not trapped) have reached a final exit",
+                 "95% 的已报警人员（不含被困人员）到达安全出口的时刻"), "duration"),
+        KPI("p99_evacuation_s", "s", text("Time for 99 % out", "99% 人员疏散时间"),
+            text("Time by which 99 % of the alarmed occupants (not trapped) have reached a final exit; less driven "
+                 "than RSET by the single slowest pre-movement",
+                 "99% 的已报警人员（不含被困人员）到达安全出口的时刻；比 RSET 更少受单个最慢预动作时间的影响"), "duration"),
+        KPI("evacuated_share", "share", text("Share evacuated", "疏散完成比例"),
+            text("Share of the alarmed occupants who reached a final exit", "已报警人员中到达安全出口的比例"),
+            "share", "higher"),
+        KPI("still_inside", "persons", text("Still inside at the horizon", "模拟结束时仍在楼内人数"),
+            text("Alarmed occupants neither out nor trapped when the simulated time ran out",
+                 "模拟时间结束时既未疏散、也未被困的已报警人员"), "count"),
+        KPI("trapped", "persons", text("Trapped", "被困人数"),
+            text("Occupants left with no route to an exit", "无可用路线通往出口的人员"), "count"),
+        KPI("max_queue", "persons", text("Longest queue", "最长排队人数"),
+            text("Longest queue waiting to enter any door, stair flight, landing or lift lobby, or held up in single file",
+                 "在任一门、梯段、楼梯平台或电梯厅前等待进入，或在单列通行中受阻的最长队列"), "count"),
+        KPI("total_queue_s", "person·s", text("Total queueing time", "累计排队时间"),
+            text("Time spent waiting to enter an element, summed over occupants", "所有人员等待进入各通行单元的时间之和"),
+            "exposure"),
+        KPI("min_margin_s", "s", text("Safety margin ASET − RSET", "安全裕度 ASET − RSET"),
+            text("Least ASET − RSET margin over the spaces that have an ASET (available safe egress time)",
+                 "在设有可用安全疏散时间（ASET）的空间中，ASET − RSET 的最小值"), "margin", "higher",
+            Target(">=", 0.0, "every", _ASET_RULE)),
+        KPI("max_floor_clearance_s", "s", text("Longest floor clearance", "最长楼层清空时间"),
+            text("Longest time for a floor's occupants to leave it", "某一楼层人员全部离开该层所需的最长时间"), "duration"),
+        KPI("smoke_exposure_s", "person·s", text("Smoke exposure", "烟气暴露时间"),
+            text("Time spent in smoke-logged or untenable spaces, summed over occupants",
+                 "人员在烟气充斥或不可承受空间中停留时间之和"), "exposure"),
+        KPI("lift_evacuated", "persons", text("Evacuated by lift", "电梯疏散人数"),
+            text("Occupants carried out by lift", "由电梯运送离开的人员"), "count", None),
+        KPI("stayed_put", "persons", text("Stayed put", "原地避难人数"),
+            text("Occupants never alarmed (stay-put floors)", "未收到报警的人员（原地避难楼层）"), "count", None),
     ),
     run=run,
     charts=(
-        Chart("Cumulative evacuees per exit", "exit_flow", "step", x="time_s", y="cumulative", group="exit",
-              x_label="time (s)", y_label="persons out"),
-        Chart("Clearance time per floor", "floors", "bar", x="floor", y="clearance_s", x_label="floor",
-              y_label="clearance (s)"),
-        Chart("Congestion hot spots", "hot_spots", "bar", x="element", y="congested_s", x_label="door / stair flight",
-              y_label="time with a queue (s)"),
-        Chart("Evacuation times", "occupants", "hist", x="arrival_s", x_label="time out (s)"),
+        Chart(text("Cumulative evacuees per exit", "各出口累计疏散人数"), "exit_flow", "step", x="time_s",
+              y="cumulative", group="exit", x_label=text("time (s)", "时间（秒）"), y_label=text("persons out", "已疏散人数")),
+        Chart(text("Clearance time per floor", "各楼层清空时间"), "floors", "bar", x="floor", y="clearance_s",
+              x_label=text("floor", "楼层"), y_label=text("clearance (s)", "清空时间（秒）")),
+        Chart(text("Congestion hot spots", "拥堵热点"), "hot_spots", "bar", x="element", y="congested_s",
+              x_label=text("door, stair flight or single-file passage", "门、梯段或单列通道"),
+              y_label=text("time with a queue (s)", "有排队的时间（秒）")),
+        Chart(text("Evacuation times", "疏散时间分布"), "occupants", "hist", x="arrival_s",
+              x_label=text("time out (s)", "疏散完成时刻（秒）")),
     ),
     check=check,
     from_live=from_live,

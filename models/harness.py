@@ -26,19 +26,56 @@ import simpy
 from pydantic import BaseModel
 
 from twin.spec import Building
+from twin.text import Text, text
 
-__all__ = ["KPI", "Chart", "ModelContext", "ReplicationResult", "ReplicationCost", "ModelSpec", "register", "get_model",
+__all__ = ["KPI", "Kind", "Target", "param_label", "Chart", "ModelContext", "ReplicationResult", "ReplicationCost", "ModelSpec", "register", "get_model",
            "available_models", "UnknownModelError"]
+
+
+Kind = Literal["duration", "share", "count", "exposure", "money", "margin", "quantity"]
+"""What a KPI measures, which fixes the values it can take and the interval reported over
+replications (:mod:`models.stats`): a ``share`` lies in [0, 1]; a ``count``, an ``exposure``
+(person·seconds), a ``quantity`` and a ``duration`` are never negative; ``money`` and a ``margin``
+(ASET − RSET) may take either sign."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a KPI must reach for a pass: ``value`` with ``op`` (``<=``: at most, ``>=``: at least).
+
+    ``rule`` says what is compared: ``mean`` — the mean over replications, with its interval (pass
+    when the whole interval is on the good side, fail when it is wholly on the bad side, uncertain
+    when it straddles the target); ``every`` — each replication (one replication on the bad side is
+    a fail, naming the replications and where the model says it happened).
+    """
+
+    op: Literal["<=", ">="]
+    value: float
+    rule: Literal["mean", "every"] = "mean"
+    source: Text | None = None
+    """Where the target comes from (a code clause, the service promise), in both languages."""
+
+    def met(self, x: float) -> bool:
+        return x <= self.value if self.op == "<=" else x >= self.value
 
 
 @dataclass(frozen=True)
 class KPI:
-    """A key performance indicator a model reports once per replication."""
+    """A key performance indicator a model reports once per replication.
+
+    ``label`` and ``description`` are the words a person reads, in both languages
+    (:func:`twin.text.text`); ``unit`` is the code unit (``s``, ``min``, ``share``, ``persons``…)
+    whose display form is in :data:`models.units.UNITS`; ``kind`` fixes the interval; ``target``
+    is optional and a scenario may set or override it (``targets:`` in the scenario file).
+    """
 
     name: str
     unit: str
-    description: str
+    label: Text
+    description: Text
+    kind: Kind
     better: Literal["lower", "higher"] | None = "lower"
+    target: Target | None = None
 
 
 @dataclass(frozen=True)
@@ -50,14 +87,14 @@ class Chart:
     replications) or ``hist`` (distribution of x).
     """
 
-    title: str
+    title: Text
     table: str
     kind: Literal["line", "step", "bar", "hist"]
     x: str
     y: str | None = None
     group: str | None = None
-    x_label: str | None = None
-    y_label: str | None = None
+    x_label: Text | None = None
+    y_label: Text | None = None
     all_replications: bool = False
 
 
@@ -81,6 +118,12 @@ class ReplicationResult:
 
     kpis: Mapping[str, float]
     records: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
+    censored: frozenset[str] = frozenset()
+    """KPIs whose value is only a bound because the horizon cut the replication off (someone was
+    still inside): reported as censored, never as what happened."""
+    where: Mapping[str, str] = field(default_factory=dict)
+    """Where a KPI's value was set, in a few words (``min_margin_s`` → ``floors 12, 14``): named
+    in a failed verdict beside the replication."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +142,8 @@ class ModelSpec:
     """A registered model: everything the runner, API and report need to know about it."""
 
     name: str
-    title: str
-    description: str
+    title: Text
+    description: Text
     params: type[BaseModel]
     kpis: tuple[KPI, ...]
     run: Callable[[ModelContext], ReplicationResult]
@@ -134,6 +177,20 @@ class ModelSpec:
             if k.name == name:
                 return k
         raise KeyError(name)
+
+
+def param_label(en: str, zh_cn: str, description_en: str, description_zh_cn: str, unit: str | None = None) -> dict:
+    """The ``json_schema_extra`` of a parameter's ``Field``: its label and one-line description in
+    both languages and its unit, carried into the JSON Schema (``x-label``, ``x-description``,
+    ``x-unit``) that the console's form, the report and the API read::
+
+        technicians: int = Field(3, ge=1, le=500, description="technicians on shift",
+                                 json_schema_extra=param_label("Technicians", "维修技术人员", ...))
+    """
+    extra = {"x-label": text(en, zh_cn), "x-description": text(description_en, description_zh_cn)}
+    if unit is not None:
+        extra["x-unit"] = unit
+    return extra
 
 
 class UnknownModelError(KeyError):

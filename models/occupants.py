@@ -28,6 +28,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import stats
 
+from models.harness import param_label
+from twin.text import Text, text
+
 __all__ = [
     "Fixed",
     "Uniform",
@@ -41,6 +44,11 @@ __all__ = [
     "POPULATIONS",
     "OCCUPANCY_PROFILES",
     "PreMovement",
+    "PRE_MOVEMENT_SOURCE",
+    "POPULATION_BY_USE",
+    "POPULATION_BY_KIND",
+    "POPULATION_LABELS",
+    "population_for_kind",
     "resolve_population",
     "presence_fraction",
     "group_counts",
@@ -50,6 +58,16 @@ __all__ = [
 _Finite = Annotated[float, Field(allow_inf_nan=False)]
 _NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 _Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+# Labels of the distributions' fields (a distribution may be a speed in m/s or a time in s: the
+# field that holds it carries the unit).
+_KIND = param_label("Distribution", "分布类型", "Which distribution the quantity follows", "该量所服从的分布")
+_LOW = param_label("Lowest value", "最小值", "Smallest value a draw can take", "抽样可取的最小值")
+_HIGH = param_label("Highest value", "最大值", "Largest value a draw can take", "抽样可取的最大值")
+_OFFSET = param_label("Offset", "偏移量", "Shift added to every draw (the smallest value)", "加到每次抽样上的平移量（最小值）")
+_SHAPE = param_label("Shape", "形状参数", "Shape parameter k of the distribution", "分布的形状参数 k")
+_SCALE = param_label("Scale", "尺度参数", "Scale parameter of the distribution (θ, λ)", "分布的尺度参数（θ、λ）")
 
 
 class _Dist(BaseModel):
@@ -78,8 +96,9 @@ class _Dist(BaseModel):
 class Fixed(_Dist):
     """Always the same value."""
 
-    kind: Literal["fixed"] = "fixed"
-    value: _NonNegative
+    kind: Literal["fixed"] = Field("fixed", json_schema_extra=_KIND)
+    value: _NonNegative = Field(json_schema_extra=param_label(
+        "Value", "取值", "The value every draw takes", "每次抽样都取的固定值"))
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value, dtype=float)
@@ -100,9 +119,9 @@ class Fixed(_Dist):
 class Uniform(_Dist):
     """Uniform on ``[low, high]``."""
 
-    kind: Literal["uniform"] = "uniform"
-    low: _NonNegative
-    high: _NonNegative
+    kind: Literal["uniform"] = Field("uniform", json_schema_extra=_KIND)
+    low: _NonNegative = Field(json_schema_extra=_LOW)
+    high: _NonNegative = Field(json_schema_extra=_HIGH)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Uniform":
@@ -121,11 +140,13 @@ class Normal(_Dist):
     """Normal with ``mean`` and ``std``, truncated to ``[low, high]`` (``low`` defaults to 0, so a
     time or a speed is never negative)."""
 
-    kind: Literal["normal"] = "normal"
-    mean_: _Finite = Field(alias="mean")
-    std: _Positive
-    low: _Finite = 0.0
-    high: _Finite | None = None
+    kind: Literal["normal"] = Field("normal", json_schema_extra=_KIND)
+    mean_: _Finite = Field(alias="mean", json_schema_extra=param_label(
+        "Mean", "均值", "Mean of the normal distribution before truncation", "截断前正态分布的均值"))
+    std: _Positive = Field(json_schema_extra=param_label(
+        "Standard deviation", "标准差", "Standard deviation before truncation", "截断前的标准差"))
+    low: _Finite = Field(0.0, json_schema_extra=_LOW)
+    high: _Finite | None = Field(None, json_schema_extra=_HIGH)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, serialize_by_alias=True)
 
@@ -156,10 +177,13 @@ class Normal(_Dist):
 class Lognormal(_Dist):
     """Lognormal: ``ln(X − offset)`` is normal with mean ``mu`` and standard deviation ``sigma``."""
 
-    kind: Literal["lognormal"] = "lognormal"
-    mu: _Finite
-    sigma: _Positive
-    offset: _NonNegative = 0.0
+    kind: Literal["lognormal"] = Field("lognormal", json_schema_extra=_KIND)
+    mu: _Finite = Field(json_schema_extra=param_label(
+        "Log-mean μ", "对数均值 μ", "Mean of ln(X − offset); the median is offset + e^μ",
+        "ln(X − 偏移量) 的均值；中位数为 偏移量 + e^μ"))
+    sigma: _Positive = Field(json_schema_extra=param_label(
+        "Log-standard deviation σ", "对数标准差 σ", "Standard deviation of ln(X − offset)", "ln(X − 偏移量) 的标准差"))
+    offset: _NonNegative = Field(0.0, json_schema_extra=_OFFSET)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return self.offset + rng.lognormal(self.mu, self.sigma, size)
@@ -171,10 +195,10 @@ class Lognormal(_Dist):
 class Gamma(_Dist):
     """Gamma with ``shape`` k and ``scale`` θ (mean kθ), shifted by ``offset``."""
 
-    kind: Literal["gamma"] = "gamma"
-    shape: _Positive
-    scale: _Positive
-    offset: _NonNegative = 0.0
+    kind: Literal["gamma"] = Field("gamma", json_schema_extra=_KIND)
+    shape: _Positive = Field(json_schema_extra=_SHAPE)
+    scale: _Positive = Field(json_schema_extra=_SCALE)
+    offset: _NonNegative = Field(0.0, json_schema_extra=_OFFSET)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return self.offset + rng.gamma(self.shape, self.scale, size)
@@ -186,10 +210,10 @@ class Gamma(_Dist):
 class Weibull(_Dist):
     """Weibull with ``shape`` k and ``scale`` λ, shifted by ``offset``."""
 
-    kind: Literal["weibull"] = "weibull"
-    shape: _Positive
-    scale: _Positive
-    offset: _NonNegative = 0.0
+    kind: Literal["weibull"] = Field("weibull", json_schema_extra=_KIND)
+    shape: _Positive = Field(json_schema_extra=_SHAPE)
+    scale: _Positive = Field(json_schema_extra=_SCALE)
+    offset: _NonNegative = Field(0.0, json_schema_extra=_OFFSET)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return self.offset + self.scale * rng.weibull(self.shape, size)
@@ -215,12 +239,22 @@ class OccupantGroup(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    description: str = ""
-    horizontal_mps: Distribution
-    stair_down_mps: Distribution | None = None
-    stair_up_mps: Distribution | None = None
-    uses_stairs: bool = True
-    lift_places: Annotated[float, Field(gt=0, le=10)] = 1.0
+    description: str = Field("", json_schema_extra=param_label(
+        "Description", "说明", "Who the group is, and the source of its speeds", "该人群是谁，及其速度数据来源"))
+    horizontal_mps: Distribution = Field(json_schema_extra=param_label(
+        "Walking speed on the level", "水平步行速度", "Free walking speed on the level, per person",
+        "每人在水平面上的自由步行速度", "m/s"))
+    stair_down_mps: Distribution | None = Field(None, json_schema_extra=param_label(
+        "Speed down stairs", "下楼梯速度", "Free speed going down a stair, along its slope",
+        "沿楼梯坡度下行的自由速度", "m/s"))
+    stair_up_mps: Distribution | None = Field(None, json_schema_extra=param_label(
+        "Speed up stairs", "上楼梯速度", "Free speed going up a stair, along its slope", "沿楼梯坡度上行的自由速度", "m/s"))
+    uses_stairs: bool = Field(True, json_schema_extra=param_label(
+        "Can use stairs", "可使用楼梯", "False for people who need a lift or a step-free route (wheelchair users)",
+        "需要电梯或无台阶路线的人员（如轮椅使用者）为否"))
+    lift_places: Annotated[float, Field(gt=0, le=10)] = Field(1.0, json_schema_extra=param_label(
+        "Places in a lift car", "占用电梯位数", "Standard places one such person takes in a lift car",
+        "每名此类人员在电梯轿厢中占用的标准位数", "persons"))
 
     @model_validator(mode="after")
     def _speeds_positive(self) -> "OccupantGroup":
@@ -288,10 +322,57 @@ POPULATIONS: dict[str, dict[str, float]] = {
     "residential": {"male_under_30": 0.08, "female_under_30": 0.08, "male_30_50": 0.15, "female_30_50": 0.15,
                     "male_over_50": 0.12, "female_over_50": 0.12, "elderly": 0.12, "child": 0.16,
                     "mobility_impaired": 0.02},
+    "retail": {"male_under_30": 0.12, "female_under_30": 0.14, "male_30_50": 0.20, "female_30_50": 0.22,
+               "male_over_50": 0.08, "female_over_50": 0.10, "elderly": 0.05, "child": 0.07,
+               "mobility_impaired": 0.02},
     "sfpe": {"sfpe": 1.0},
 }
-"""Named population mixes (shares need not sum to 1; they are normalised). The office and
-residential shares are planning assumptions, not survey data: give a building's own mix when known."""
+"""Named population mixes (shares need not sum to 1; they are normalised). The office, residential
+and retail shares are planning assumptions, not survey data: give a building's own mix when known."""
+
+POPULATION_LABELS: dict[str, Text] = {
+    "adults": text("adults (IMO MSC.1/Circ.1533 age and sex groups, equal shares)",
+                   "成年人（IMO MSC.1/Circ.1533 年龄与性别分组，等比例）"),
+    "office": text("office workers: working-age adults, 2 % wheelchair users (planning shares)",
+                   "办公人员：工作年龄成年人，含 2% 轮椅使用者（规划假设比例）"),
+    "residential": text("residents at home: all ages, 12 % older adults, 16 % children, 2 % wheelchair users "
+                        "(planning shares)",
+                        "在家居民：各年龄段，含 12% 老年人、16% 儿童、2% 轮椅使用者（规划假设比例）"),
+    "retail": text("shoppers: the general public, 7 % children, 5 % older adults, 2 % wheelchair users "
+                   "(planning shares)",
+                   "购物人群：一般公众，含 7% 儿童、5% 老年人、2% 轮椅使用者（规划假设比例）"),
+    "sfpe": text("SFPE hydraulic free speeds (for hand-calculation comparisons)", "SFPE 水力模型自由速度（用于手算对比）"),
+}
+"""What each named mix is, in words (for the run's notes)."""
+
+POPULATION_BY_USE: dict[str, str | None] = {
+    "residential": "residential",
+    "office": "office",
+    "retail": "retail",
+    "mixed": None,
+    "other": "adults",
+}
+"""The mix a building's ``use`` implies when a scenario gives none; ``None`` (mixed use): by space
+kind (:data:`POPULATION_BY_KIND`) — the apartments of a mixed tower hold residents, its offices
+office workers, its shops shoppers."""
+
+POPULATION_BY_KIND: dict[str, str] = {
+    "apartment": "residential",
+    "office": "office",
+    "management_office": "office",
+    "shop": "retail",
+    "restaurant": "retail",
+    "default": "adults",
+}
+"""The mix of a space of a mixed-use building, by space kind (``default`` for other kinds)."""
+
+
+def population_for_kind(use: str, kind: str) -> str:
+    """The named mix for the occupants of a space of ``kind`` in a building of ``use``."""
+    mix = POPULATION_BY_USE.get(use, "adults")
+    if mix is not None:
+        return mix
+    return POPULATION_BY_KIND.get(kind, POPULATION_BY_KIND["default"])
 
 OCCUPANCY_PROFILES: dict[str, dict[str, float]] = {
     "design": {"default": 1.0},
@@ -312,6 +393,18 @@ MAX_PRE_MOVEMENT_MEAN_S = 6 * 3600.0
 an hour or two for people asleep in a hotel); more is a typo, not a scenario."""
 
 
+PRE_MOVEMENT_SOURCE: Text = text(
+    "Default pre-movement time: lognormal, median 170 s, mean 230 s (95th percentile about 610 s, 99th about "
+    "1,040 s), fitted to the alarm-to-stair-entry times measured in the 14 high-rise drills of NIST TN 1839 "
+    "(Kuligowski et al., 2014, 'Stairwell Evacuation from Buildings: What We Know We Don't Know'); it includes "
+    "some walking, so it is conservative for a room next to a stair.",
+    "默认预动作时间：对数正态分布，中位数 170 秒、均值 230 秒（95% 分位约 610 秒，99% 分位约 1,040 秒），"
+    "拟合自 NIST TN 1839（Kuligowski 等，2014，《建筑楼梯间疏散：已知与未知》）14 次高层建筑演练中实测的"
+    "从报警到进入楼梯间的时间；其中包含部分步行时间，对紧邻楼梯的房间偏保守。")
+"""Where the default pre-movement distribution comes from, in both languages: the report shows it
+beside the RSET and the 95th/99th percentile times it drives."""
+
+
 class PreMovement(BaseModel):
     """Time from the cue (alarm) to the start of purposeful movement, by location.
 
@@ -324,9 +417,17 @@ class PreMovement(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     default: Distribution = Field(
-        default_factory=lambda: Lognormal(mu=math.log(170.0), sigma=math.sqrt(2 * math.log(230 / 170))))
-    by_kind: dict[str, Distribution] = Field(default_factory=dict)
-    by_floor: dict[str, Distribution] = Field(default_factory=dict)
+        default_factory=lambda: Lognormal(mu=math.log(170.0), sigma=math.sqrt(2 * math.log(230 / 170))),
+        json_schema_extra=param_label(
+            "Pre-movement time", "预动作时间", "Time from the alarm to the start of purposeful movement, per person "
+            "(default: lognormal, median 170 s, mean 230 s, NIST TN 1839 drills)",
+            "每人从报警到开始有目的疏散行动的时间（默认：对数正态分布，中位数 170 秒，均值 230 秒，NIST TN 1839 演练数据）", "s"))
+    by_kind: dict[str, Distribution] = Field(default_factory=dict, json_schema_extra=param_label(
+        "Pre-movement by space kind", "按空间类型的预动作时间", "Pre-movement times for spaces of a kind (office, apartment…)",
+        "某类空间（办公、住宅等）人员的预动作时间", "s"))
+    by_floor: dict[str, Distribution] = Field(default_factory=dict, json_schema_extra=param_label(
+        "Pre-movement by floor", "按楼层的预动作时间", "Pre-movement times on a given floor (wins over the space kind)",
+        "指定楼层人员的预动作时间（优先于空间类型）", "s"))
 
     @model_validator(mode="after")
     def _plausible_means(self) -> "PreMovement":

@@ -11,6 +11,10 @@ priorities, whose mean waits are known in closed form (Erlang C; Larson & Odoni 
 what the verification tests compare it with. Orders already open at the start (``backlog_*``; a
 run from the live twin opens one per device in alarm) drain as an M/M/c from a full queue. It is the small model that proves the runner end to
 end; the staffing and operations model will grow from it (shifts, travel, skills, visits back).
+
+The offered load ρ = (λe + λo) · mean repair time / technicians is reported as a KPI; a team with
+ρ ≥ 1 cannot keep up however long it works, and the run is flagged ``overloaded`` (:func:`review`)
+instead of being left to be read out of a utilisation of 0.96.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.harness import KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, register
+from models.harness import (KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, param_label,
+                            register)
 from models.live import LiveConditions
 from models.resources import MonitoredPriorityResource
+from twin.text import Text, text
 
 __all__ = ["RepairDeskParams", "WorkOrder", "SPEC"]
 
@@ -45,18 +51,56 @@ class RepairDeskParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     emergency_per_h: float = Field(1.0, ge=0, le=MAX_ORDERS_PER_H, allow_inf_nan=False,
-                                   description="emergency work orders per hour (Poisson)")
+                                   description="emergency work orders per hour (Poisson)",
+                                   json_schema_extra=param_label(
+                                       "Emergency orders per hour", "每小时紧急报修数",
+                                       "Emergency work orders reported per hour, at random (Poisson)",
+                                       "每小时随机到达（泊松过程）的紧急报修工单数", "per_h"))
     ordinary_per_h: float = Field(5.0, ge=0, le=MAX_ORDERS_PER_H, allow_inf_nan=False,
-                                  description="ordinary work orders per hour (Poisson)")
+                                  description="ordinary work orders per hour (Poisson)",
+                                  json_schema_extra=param_label(
+                                      "Ordinary orders per hour", "每小时一般报修数",
+                                      "Ordinary work orders reported per hour, at random (Poisson)",
+                                      "每小时随机到达（泊松过程）的一般报修工单数", "per_h"))
     repair_mean_min: float = Field(30.0, gt=0, le=MAX_MINUTES, allow_inf_nan=False,
-                                   description="mean repair time, exponential")
-    technicians: int = Field(4, ge=1, le=500)
+                                   description="mean repair time, exponential",
+                                   json_schema_extra=param_label(
+                                       "Mean repair time", "平均维修时间",
+                                       "Mean time a technician spends on one order (exponentially distributed)",
+                                       "维修人员处理一张工单的平均时间（指数分布）", "min"))
+    technicians: int = Field(4, ge=1, le=500, description="technicians on shift",
+                             json_schema_extra=param_label(
+                                 "Technicians on shift", "当班维修人员",
+                                 "Technicians taking work orders, one order each at a time",
+                                 "处理工单的维修人员人数，每人同一时间处理一张工单", "persons"))
     warmup_s: float = Field(3600.0, ge=0, le=MAX_HORIZON_S, allow_inf_nan=False,
-                            description="orders reported before this are not counted")
-    emergency_sla_min: float = Field(30.0, gt=0, le=MAX_MINUTES, allow_inf_nan=False)
-    ordinary_sla_min: float = Field(120.0, gt=0, le=MAX_MINUTES, allow_inf_nan=False)
-    backlog_emergency: int = Field(0, ge=0, le=10_000, description="emergency orders already waiting at 0 s")
-    backlog_ordinary: int = Field(0, ge=0, le=10_000, description="ordinary orders already waiting at 0 s")
+                            description="orders reported before this are not counted",
+                            json_schema_extra=param_label(
+                                "Warm-up", "预热时间",
+                                "Orders reported before this time are not counted (the desk starts empty)",
+                                "此前报修的工单不计入统计（报修中心从空闲状态开始）", "s"))
+    emergency_sla_min: float = Field(30.0, gt=0, le=MAX_MINUTES, allow_inf_nan=False,
+                                     description="promised time to attend an emergency",
+                                     json_schema_extra=param_label(
+                                         "Emergency promise", "紧急报修到场时限",
+                                         "Promised longest wait until a technician attends an emergency",
+                                         "承诺的紧急报修最长到场等待时间", "min"))
+    ordinary_sla_min: float = Field(120.0, gt=0, le=MAX_MINUTES, allow_inf_nan=False,
+                                    description="promised time to attend an ordinary repair",
+                                    json_schema_extra=param_label(
+                                        "Ordinary promise", "一般报修到场时限",
+                                        "Promised longest wait until a technician attends an ordinary repair",
+                                        "承诺的一般报修最长到场等待时间", "min"))
+    backlog_emergency: int = Field(0, ge=0, le=10_000, description="emergency orders already waiting at 0 s",
+                                   json_schema_extra=param_label(
+                                       "Emergency orders already open", "已有紧急工单",
+                                       "Emergency orders already waiting when the run starts",
+                                       "模拟开始时已在等待的紧急报修工单数", "orders"))
+    backlog_ordinary: int = Field(0, ge=0, le=10_000, description="ordinary orders already waiting at 0 s",
+                                  json_schema_extra=param_label(
+                                      "Ordinary orders already open", "已有一般工单",
+                                      "Ordinary orders already waiting when the run starts",
+                                      "模拟开始时已在等待的一般报修工单数", "orders"))
 
 
 @dataclass(frozen=True)
@@ -131,13 +175,37 @@ def run(ctx: ModelContext) -> ReplicationResult:
         "emergency_within_sla": _mean([float(o.within_sla) for o in by["emergency"]]),
         "ordinary_within_sla": _mean([float(o.within_sla) for o in by["ordinary"]]),
         "utilisation": stats.utilisation,
+        "offered_load": offered_load(desk.p),
         "mean_queue": stats.mean_queue,
         "orders_completed": float(len(desk.orders)),
     }
     return ReplicationResult(kpis=kpis, records={"work_orders": [asdict(o) for o in desk.orders]})
 
 
-def from_live(params: RepairDeskParams, cond: LiveConditions, building) -> tuple[RepairDeskParams, list[str]]:
+def offered_load(params: RepairDeskParams) -> float:
+    """ρ = (λe + λo) · mean repair time / technicians: the share of the team's time the work arriving
+    asks for. At ρ ≥ 1 the queue grows without end (Larson & Odoni §4.5: no steady state) — what
+    a simulation of finite length shows as long waits and a utilisation just under 1."""
+    per_min = (params.emergency_per_h + params.ordinary_per_h) / 60.0
+    return per_min * params.repair_mean_min / params.technicians
+
+
+def review(kpis: list[dict[str, float]]) -> dict[str, Text]:
+    """Findings on a sweep point's replications: a team the work arriving overloads (ρ ≥ 1) is said
+    to be (``overloaded``), rather than left to be read out of a utilisation of 0.96."""
+    loads = [k.get("offered_load") for k in kpis if k.get("offered_load") is not None]
+    if not loads or max(loads) < 1.0:
+        return {}
+    rho = max(loads)
+    return {"overloaded": text(
+        f"overloaded: the work arriving needs {rho:.2f} times what the technicians can do (offered load ρ = "
+        f"{rho:.2f} ≥ 1); the queue grows for as long as the run lasts, so waits depend on the horizon, not on "
+        f"a steady state — add technicians or shorten repairs",
+        f"超负荷：到达的工作量是维修人员处理能力的 {rho:.2f} 倍（负荷强度 ρ = {rho:.2f} ≥ 1）；队列在整个模拟期间"
+        f"持续增长，等待时间取决于模拟时长而非稳态——请增加维修人员或缩短维修时间")}
+
+
+def from_live(params: RepairDeskParams, cond: LiveConditions, building) -> tuple[RepairDeskParams, list[Text]]:
     """The repair desk from the twin's open alarms: each device with an open critical or major
     alarm is an emergency order waiting at 0 s, each with only minor or warning alarms an ordinary
     one (fire incidents are the safety officer's, not a repair). A forecast from now has no
@@ -156,11 +224,15 @@ def from_live(params: RepairDeskParams, cond: LiveConditions, building) -> tuple
     data = params.model_dump()
     data["backlog_emergency"] = params.backlog_emergency + len(emergency)
     data["backlog_ordinary"] = params.backlog_ordinary + len(ordinary)
-    notes = [f"{len(emergency)} emergency and {len(ordinary)} ordinary work orders open from the twin's alarms"
-             + (f" (emergencies: {', '.join(emergency[:10])}{'…' if len(emergency) > 10 else ''})" if emergency else "")]
+    listed = f"{', '.join(emergency[:10])}{'…' if len(emergency) > 10 else ''}"
+    notes = [text(f"{len(emergency)} emergency and {len(ordinary)} ordinary work orders open from the twin's alarms"
+                  + (f" (emergencies: {listed})" if emergency else ""),
+                  f"根据孪生告警已有 {len(emergency)} 张紧急工单和 {len(ordinary)} 张一般工单"
+                  + (f"（紧急：{listed}）" if emergency else ""))]
     if "warmup_s" not in params.model_fields_set and params.warmup_s:
         data["warmup_s"] = 0.0
-        notes.append(f"forecast from now: no warm-up (was {params.warmup_s:g} s)")
+        notes.append(text(f"forecast from now: no warm-up (was {params.warmup_s:g} s)",
+                          f"从当前时刻预测：不设预热时间（原为 {params.warmup_s:g} 秒）"))
     return RepairDeskParams.model_validate(data), notes
 
 
@@ -173,24 +245,43 @@ def cost(params: RepairDeskParams, horizon_s: float, building=None) -> Replicati
 
 SPEC = register(ModelSpec(
     name="repair_desk",
-    title="Repair desk (work orders and technicians)",
-    description=__doc__.strip().split("\n\n")[0],
+    title=text("Repair desk (work orders and technicians)", "报修中心（工单与维修人员）"),
+    description=text(
+        __doc__.strip().split("\n\n")[0],
+        "业主报修按紧急与一般两类到达，由一组维修技术人员按优先级处理；检验承诺：紧急报修 30 分钟内到场，一般报修 2 小时内到场。"),
     params=RepairDeskParams,
     kpis=(
-        KPI("emergency_wait_min", "min", "mean wait of an emergency until a technician attends"),
-        KPI("ordinary_wait_min", "min", "mean wait of an ordinary repair until a technician attends"),
-        KPI("emergency_within_sla", "share", "emergencies attended within their promise (30 min)", "higher"),
-        KPI("ordinary_within_sla", "share", "ordinary repairs attended within their promise (2 h)", "higher"),
-        KPI("utilisation", "share", "busy technicians / team size", None),
-        KPI("mean_queue", "orders", "time-weighted mean number of orders waiting"),
-        KPI("orders_completed", "orders", "work orders reported after warm-up and completed", None),
+        KPI("emergency_wait_min", "min", text("Emergency repair: wait to attend", "紧急报修到场等待时间"),
+            text("Mean wait of an emergency repair until a technician attends", "紧急报修从报修到维修人员到场的平均等待时间"),
+            "duration"),
+        KPI("ordinary_wait_min", "min", text("Ordinary repair: wait to attend", "一般报修到场等待时间"),
+            text("Mean wait of an ordinary repair until a technician attends", "一般报修从报修到维修人员到场的平均等待时间"),
+            "duration"),
+        KPI("emergency_within_sla", "share", text("Emergencies attended within 30 min", "紧急报修 30 分钟内到场率"),
+            text("Share of emergency repairs attended within their promise (30 min)", "在承诺时限（30 分钟）内到场的紧急报修比例"),
+            "share", "higher"),
+        KPI("ordinary_within_sla", "share", text("Ordinary repairs attended within 2 h", "一般报修 2 小时内到场率"),
+            text("Share of ordinary repairs attended within their promise (2 h)", "在承诺时限（2 小时）内到场的一般报修比例"),
+            "share", "higher"),
+        KPI("utilisation", "share", text("Technician utilisation", "维修人员利用率"),
+            text("Busy technicians over team size, time-averaged", "忙碌的维修人员占班组人数的时间平均比例"), "share", None),
+        KPI("offered_load", "", text("Offered load ρ", "负荷强度 ρ"),
+            text("Work arriving per unit time over what the team can do (ρ ≥ 1: the queue grows without end)",
+                 "单位时间到达的工作量与班组处理能力之比（ρ ≥ 1 时队列无限增长）"), "quantity", None),
+        KPI("mean_queue", "orders", text("Orders waiting (mean)", "平均待派工单数"),
+            text("Time-weighted mean number of orders waiting", "按时间加权的平均等待工单数"), "count"),
+        KPI("orders_completed", "orders", text("Orders completed", "完成工单数"),
+            text("Work orders reported after warm-up and completed", "预热期后报修并已完成的工单数"), "count", None),
     ),
     run=run,
     charts=(
-        Chart("Wait until attended", "work_orders", "hist", x="wait_min", x_label="wait (min)"),
-        Chart("Mean wait by priority", "work_orders", "bar", x="priority", y="wait_min", y_label="wait (min)"),
+        Chart(text("Wait until attended", "到场等待时间分布"), "work_orders", "hist", x="wait_min",
+              x_label=text("wait (min)", "等待时间（分钟）")),
+        Chart(text("Mean wait by priority", "按优先级的平均等待时间"), "work_orders", "bar", x="priority", y="wait_min",
+              y_label=text("wait (min)", "等待时间（分钟）")),
     ),
     from_live=from_live,
     cost=cost,
     max_horizon_s=MAX_HORIZON_S,
+    review=review,
 ))

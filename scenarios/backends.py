@@ -195,8 +195,16 @@ def _init_worker(shared: SharedInputs) -> None:
 
 def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: int) -> Iterator[Batch]:
     """Run the replications on ``workers`` local processes."""
+    import signal
+
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(shared,))
-    pending = {pool.submit(run_replication, task): task.key for task in tasks}
+    # The processes start with Ctrl-C blocked: it reaches the whole terminal's process group, and
+    # only this process should answer it (it stops the pool), not each worker with a traceback.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pending = {pool.submit(run_replication, task): task.key for task in tasks}
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
         while pending:
             finished, _ = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)

@@ -13,7 +13,9 @@ installed (``dask scheduler``; ``dask worker tcp://HOST:8786`` on each machine) 
 run at the scheduler. The building and its graph are scattered to every worker once; each
 replication is one task.
 
-The results folder holds ``summary.json`` (every KPI with mean, 95 % CI, p50, p95 and unit),
+The results folder holds ``summary.json`` (every KPI with its label and unit in both languages, its
+mean and 95 % interval — the kind of interval its ``kind`` calls for, :mod:`models.stats` — p50,
+p95, how many replications the horizon cut off, and its target's verdict, :mod:`scenarios.verdicts`),
 ``records/<table>.parquet`` (the model's per-entity records with ``point`` and ``replication``
 columns) and ``report.html`` (written by the viewer; the runner does not draw).
 
@@ -23,7 +25,9 @@ bound); while it runs, a :class:`~scenarios.backends.RunGuard` stops it from ins
 clock when it is cancelled (:class:`RunCancelled`) or over its wall-time budget
 (:class:`RunOverBudget`). The summary also carries the model's ``warnings`` about parameters that
 leave the run with little to say (an alarm after the horizon) and ``notes`` on what the
-replications show as a whole (nobody moved).
+replications show as a whole (nobody moved), both in both languages; its ``flags`` name the
+model's findings (``overloaded``: a queue whose offered load reaches its capacity) and
+``censored`` (a replication the horizon cut off: the run did not finish).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,16 +45,20 @@ import pandas as pd
 from pydantic import BaseModel
 
 from models import ReplicationResult
+from models.harness import KPI, ModelSpec, Target
 from models.live import live_conditions
 from models.stats import summarise
+from models.units import UNITS
 from scenarios import backends
 from scenarios.backends import (Replication, RunCancelled, RunGuard, RunnerError, RunOverBudget, RunStopped,
                                 SharedInputs)
 from scenarios.budget import RunBudget, check_run
 from scenarios.spec import LoadedScenario
+from scenarios.verdicts import target_dict, verdict
+from twin.text import LANGUAGES, pick, text
 
 __all__ = ["RunCancelled", "RunOverBudget", "RunStopped", "RunResult", "RunnerError", "run_scenario",
-           "replication_seeds", "write_results", "build_summary", "apply_live", "check_budget"]
+           "replication_seeds", "write_results", "build_summary", "apply_live", "check_budget", "as_text"]
 
 ProgressFn = Callable[[int, int], None]
 
@@ -81,27 +89,41 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def as_text(words: Any) -> dict[str, str]:
+    """A model's note or warning as :data:`~twin.text.Text`. A plain string (a model not yet
+    converted to Text) is put in both languages as it is — a transitional fallback."""
+    if isinstance(words, Mapping):
+        return {str(k): str(v) for k, v in words.items()}
+    return {code: str(words) for code in LANGUAGES}
+
+
+def _with_point(words: Mapping[str, str], index: int) -> dict[str, str]:
+    """A note or warning said of one sweep point: ``… (sweep point 2)`` / ``…（扫描点 2）``."""
+    return {code: (f"{said} (sweep point {index})" if code == "en" else f"{said}（扫描点 {index}）")
+            for code, said in words.items()}
+
+
 def apply_live(loaded: LoadedScenario, snapshot: Any) -> tuple[dict[int, BaseModel], dict | None]:
     """Each sweep point's parameters adjusted to a live snapshot, and the summary's ``live`` section.
 
     Without a snapshot the parameters are the scenario's and there is no section. With one, the
     model's ``from_live`` (if it has one) adjusts every point; the section records when the
-    snapshot was taken, what it found out of service and in alarm, and the model's notes.
+    snapshot was taken, what it found out of service and in alarm, and the model's notes (Text).
     """
     params = {p.index: p.params for p in loaded.points}
     if snapshot is None:
         return params, None
     spec = loaded.model
     cond = live_conditions(snapshot, loaded.building)
-    notes: list[str] = []
+    notes: list[dict[str, str]] = []
     if spec.from_live is None:
-        notes.append(f"the {spec.name} model takes no initial conditions from the live twin; "
-                     "the scenario runs as written")
+        notes.append(text(f"the {spec.name} model takes no initial conditions from the live twin; the scenario runs "
+                          "as written", f"{spec.name} 模型不从实时孪生读取初始条件；情景按原样运行"))
     else:
         for point in loaded.points:
             adjusted, point_notes = spec.from_live(point.params, cond, loaded.building)
             params[point.index] = adjusted
-            notes.extend(n for n in point_notes if n not in notes)
+            notes.extend(n for n in map(as_text, point_notes) if n not in notes)
     section = {
         "building_id": getattr(snapshot, "building_id", loaded.building.id),
         "taken_at": cond.taken_at.isoformat() if cond.taken_at else None,
@@ -114,37 +136,66 @@ def apply_live(loaded: LoadedScenario, snapshot: Any) -> tuple[dict[int, BaseMod
     return params, section
 
 
+CENSOR_COUNT_KPI = "still_inside"
+"""A model whose replications can be cut off by the horizon reports under this name how many people
+were still inside then; the run's warning says how many."""
+
+
+def _kpi_entry(kpi: KPI, target: Target | None, reps: list[ReplicationResult]) -> dict:
+    """One KPI over a sweep point's replications, as the summary contract gives it."""
+    values = [float(rep.kpis.get(kpi.name, math.nan)) for rep in reps]
+    stats = summarise(values, kpi.kind)
+    censored = [kpi.name in rep.censored for rep in reps]
+    where = {r: rep.where.get(kpi.name) for r, rep in enumerate(reps) if rep.where.get(kpi.name)}
+    return {
+        "unit": kpi.unit,
+        "unit_label": dict(UNITS.get(kpi.unit) or {code: kpi.unit for code in LANGUAGES}),
+        "label": dict(kpi.label),
+        "description": dict(kpi.description),
+        "kind": kpi.kind,
+        "better": kpi.better,
+        **stats.as_dict(),
+        "censored": sum(censored),
+        "target": target_dict(target),
+        "verdict": verdict(kpi, target, values, low=stats.ci95_low, high=stats.ci95_high, mean=stats.mean,
+                           censored=censored, where=where),
+    }
+
+
 def build_summary(loaded: LoadedScenario, seed: int, replications: int,
                   results: dict[tuple[int, int], ReplicationResult],
                   params: dict[int, BaseModel] | None = None, live: dict | None = None) -> dict:
-    """The summary of a run: scenario, model, seed, parameters and every KPI across replications.
+    """The summary of a run: scenario, model, seed, parameters and every KPI across replications,
+    with its interval, target and verdict (the summary contract: ``.notes/SESSION10.md``).
 
     ``params`` replaces the points' parameters (as adjusted by :func:`apply_live`); ``live`` is
     the section saying which live conditions the run started from.
     """
     spec = loaded.model
+    sc = loaded.scenario
     points = []
-    findings: dict[int, dict[str, str]] = {}  # sweep point -> the model's findings (name -> note)
+    findings: dict[int, dict[str, dict[str, str]]] = {}  # sweep point -> the model's findings (name -> note)
+    cut_off: list[tuple[int, int]] = []  # (point, replication) cut off by the horizon
     for point in loaded.points:
-        kpis = {}
-        for kpi in spec.kpis:
-            values = [float(results[(point.index, r)].kpis.get(kpi.name, math.nan)) for r in range(replications)]
-            kpis[kpi.name] = {"unit": kpi.unit, "description": kpi.description, "better": kpi.better,
-                              **summarise(values).as_dict()}
+        reps = [results[(point.index, r)] for r in range(replications)]
+        kpis = {kpi.name: _kpi_entry(kpi, sc.target_of(kpi), reps) for kpi in spec.kpis}
         point_params = params[point.index] if params else point.params
         entry = {"point": point.index, "set": point.assignments,
                  "parameters": point_params.model_dump(mode="json"), "kpis": kpis}
+        found: dict[str, dict[str, str]] = {}
         if spec.review is not None:
-            found = dict(spec.review([dict(results[(point.index, r)].kpis) for r in range(replications)]))
-            if found:
-                findings[point.index] = found
-                entry["notes"] = list(found.values())
+            found = {name: as_text(note) for name, note in spec.review([dict(rep.kpis) for rep in reps]).items()}
+        if found:
+            findings[point.index] = found
+            entry["notes"] = list(found.values())
+        cut_off.extend((point.index, r) for r, rep in enumerate(reps) if rep.censored)
+        entry["flags"] = [*found, *(["censored"] if any(rep.censored for rep in reps) else [])]
         points.append(entry)
-    sc = loaded.scenario
     summary = {
-        "scenario": {"name": sc.name, "description": sc.description, "file": loaded.file, "building": sc.building},
+        "scenario": {"name": sc.name, "title": sc.title_text, "description": sc.description_text, "file": loaded.file,
+                     "building": sc.building},
         "model": spec.name,
-        "model_title": spec.title,
+        "model_title": dict(spec.title),
         "building": {"id": loaded.building.id, "name": loaded.building.name},
         "seed": seed,
         "replications": replications,
@@ -156,36 +207,63 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
     if live is not None:
         summary["live"] = live
     warnings = _warnings(loaded, params)
-    if warnings:
-        summary["warnings"] = warnings
-    if any(p.get("notes") for p in points):
-        # The run's notes: each point's, said once when every point has it, else with its point.
-        notes: list[str] = []
-        for p in points:
-            for note in p.get("notes", []):
-                text = note if all(note in q.get("notes", []) for q in points) else f"sweep point {p['point']}: {note}"
-                if text not in notes:
-                    notes.append(text)
-        summary["notes"] = notes
-        for name in dict.fromkeys(name for found in findings.values() for name in found):
-            summary[name] = all(name in findings.get(p["point"], {}) for p in points)
+    if cut_off:
+        warnings.append(_censoring_warning(spec, points, cut_off, results, replications))
+    summary["warnings"] = warnings
+    # The run's notes: each point's, said once when every point has it, else with its point.
+    notes: list[dict[str, str]] = []
+    for p in points:
+        for note in p.get("notes", []):
+            said = note if all(note in q.get("notes", []) for q in points) else _with_point(note, p["point"])
+            if said not in notes:
+                notes.append(said)
+    summary["notes"] = notes
+    for name in dict.fromkeys(name for found in findings.values() for name in found):
+        summary[name] = all(name in findings.get(p["point"], {}) for p in points)
+    # Flags of the run: each one any sweep point has (each point lists its own in its "flags").
+    summary["flags"] = list(dict.fromkeys(flag for p in points for flag in p["flags"]))
     if len(points) == 1:
         summary["kpis"] = points[0]["kpis"]
     return _json_safe(summary)
 
 
-def _warnings(loaded: LoadedScenario, params: dict[int, BaseModel] | None = None) -> list[str]:
-    """The model's warnings about the parameters of every sweep point (once each)."""
+def _censoring_warning(spec: ModelSpec, points: list[dict], cut_off: list[tuple[int, int]],
+                       results: dict[tuple[int, int], ReplicationResult], replications: int) -> dict[str, str]:
+    """The warning of a run some of whose replications the horizon cut off (the run did not finish)."""
+    total = len(points) * replications
+    names = list(dict.fromkeys(k for key in cut_off for k in results[key].censored))
+    declared = {k.name: k for k in spec.kpis}
+    labels = {code: ", ".join(pick(declared[n].label, code) if n in declared else n for n in names)
+              for code in LANGUAGES}
+    # A cut-off time is at least what was seen (≥); a margin or another higher-is-better figure at most (≤).
+    mark = " / ".join(dict.fromkeys("≤" if n in declared and declared[n].better == "higher" else "≥" for n in names))
+    inside = [results[key].kpis.get(CENSOR_COUNT_KPI) for key in cut_off]
+    inside = [int(round(v)) for v in inside if v is not None and math.isfinite(v) and v > 0]
+    if inside:
+        people = f"{min(inside)}" if min(inside) == max(inside) else f"{min(inside)}–{max(inside)}"
+        return text(f"{people} people still inside at the horizon in {len(cut_off)} of {total} replications: the run "
+                    f"did not finish. {labels['en']} are only bounds there (marked {mark}), not what happened; run with a "
+                    f"longer horizon_s.",
+                    f"在 {total} 次重复中有 {len(cut_off)} 次在模拟结束时仍有 {people} 人在楼内：模拟未完成。"
+                    f"{labels['zh-CN']}在这些重复中仅为界限（标记为 {mark}），并非实际结果；请延长 horizon_s 重新运行。")
+    return text(f"In {len(cut_off)} of {total} replications the horizon cut the run off: it did not finish. "
+                f"{labels['en']} are only bounds there (marked {mark}), not what happened; run with a longer horizon_s.",
+                f"在 {total} 次重复中有 {len(cut_off)} 次在模拟结束时尚未完成。{labels['zh-CN']}在这些重复中仅为界限"
+                f"（标记为 {mark}），并非实际结果；请延长 horizon_s 重新运行。")
+
+
+def _warnings(loaded: LoadedScenario, params: dict[int, BaseModel] | None = None) -> list[dict[str, str]]:
+    """The model's warnings about the parameters of every sweep point (once each), as Text."""
     spec = loaded.model
     if spec.advise is None:
         return []
-    found: list[str] = []
+    found: list[dict[str, str]] = []
     for point in loaded.points:
         point_params = params[point.index] if params else point.params
-        for text in spec.advise(point_params, loaded.scenario.horizon_s, loaded.building):
-            text = text if len(loaded.points) == 1 else f"{text} (sweep point {point.index})"
-            if text not in found:
-                found.append(text)
+        for said in map(as_text, spec.advise(point_params, loaded.scenario.horizon_s, loaded.building)):
+            said = said if len(loaded.points) == 1 else _with_point(said, point.index)
+            if said not in found:
+                found.append(said)
     return found
 
 

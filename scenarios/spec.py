@@ -22,18 +22,21 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from models import ModelSpec, UnknownModelError, get_model
+from models.harness import KPI, Target
+from models.stats import KIND_BOUNDS
 from twin.errors import SpecError, SpecIssue, format_path, format_value, issues_from_validation_error
 from twin.graph import build_graph
 from twin.loader import confined_file, load_building, parse_yaml_text, read_yaml, sample_names, sample_path
 from twin.spec import Building, Id
+from twin.text import LANGUAGES
 
-__all__ = ["Scenario", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
+__all__ = ["Scenario", "TargetSpec", "Words", "scenario_text", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
            "building_file", "building_and_graph", "scenario_and_model", "sweep_points", "set_path",
            "load_scenario", "parse_scenario", "apply_overrides"]
 
@@ -43,13 +46,57 @@ MAX_SWEEP_POINTS = 1_000
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+def _both_languages(value: str | dict[str, str]) -> str | dict[str, str]:
+    """A title or description: a plain string (kept as written), or words in both languages."""
+    if isinstance(value, dict):
+        unknown = [code for code in value if code not in LANGUAGES]
+        if unknown:
+            raise ValueError(f"unknown language {unknown[0]!r}: write {' and '.join(LANGUAGES)}")
+        missing = [code for code in LANGUAGES if not str(value.get(code) or "").strip()]
+        if missing:
+            raise ValueError(f"give the words in both languages ({', '.join(LANGUAGES)}), or one plain string; "
+                             f"missing: {', '.join(missing)}")
+    return value
+
+
+Words = Annotated[str | dict[str, str], AfterValidator(_both_languages)]
+"""A scenario's title or description: ``{en: …, zh-CN: …}``, or one plain string (a user's own file)."""
+
+
+def scenario_text(value: str | dict[str, str] | None) -> dict[str, str]:
+    """A title or description as :data:`~twin.text.Text`: a plain string is kept as English (the
+    language it is most often written in; a reader in Chinese sees it as written), ``{}`` for none."""
+    if isinstance(value, dict):
+        return {code: value[code] for code in LANGUAGES if value.get(code)}
+    if isinstance(value, str) and value.strip():
+        return {"en": value}
+    return {}
+
+
+class TargetSpec(BaseModel):
+    """A scenario's target for one KPI (``targets: {kpi_name: {op, value, rule}}``); it replaces the
+    KPI's own target from the model. ``rule: mean`` judges the mean and its interval, ``every`` each
+    replication (see :class:`models.harness.Target`); ``source`` says where the target comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    op: Literal["<=", ">="]
+    value: Annotated[float, Field(allow_inf_nan=False)]
+    rule: Literal["mean", "every"] = "mean"
+    source: Words | None = None
+
+    def target(self) -> Target:
+        return Target(self.op, self.value, self.rule, scenario_text(self.source) or None)
+
+
 class Scenario(BaseModel):
     """The fields of a scenario file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Id
-    description: str = ""
+    title: Words | None = None
+    description: Words = ""
     model: str = Field(min_length=1)
     building: str = Field(min_length=1)
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
@@ -57,6 +104,23 @@ class Scenario(BaseModel):
     horizon_s: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3600.0
     params: dict[str, Any] = Field(default_factory=dict)
     sweep: dict[str, list[Any]] | None = None
+    targets: dict[str, TargetSpec] | None = None
+    """Targets of the model's KPIs for this scenario (an SLA share ≥ the promise), replacing the
+    KPI's own: the summary then gives each a pass / fail / uncertain verdict."""
+
+    @property
+    def title_text(self) -> dict[str, str]:
+        """The title as words by language (the scenario's name when it has none)."""
+        return scenario_text(self.title) or {"en": self.name}
+
+    @property
+    def description_text(self) -> dict[str, str]:
+        return scenario_text(self.description)
+
+    def target_of(self, kpi: KPI) -> Target | None:
+        """The target a KPI is judged by in this scenario: the scenario's, else the KPI's own."""
+        spec = (self.targets or {}).get(kpi.name)
+        return spec.target() if spec is not None else kpi.target
 
 
 @dataclass(frozen=True)
@@ -261,7 +325,27 @@ def scenario_and_model(data: Any, file: str) -> tuple[Scenario, ModelSpec]:
         model = get_model(scenario.model)
     except UnknownModelError as exc:
         raise SpecError.single(file, "model", str(exc)) from None
+    _check_targets(scenario, model, file)
     return scenario, model
+
+
+def _check_targets(scenario: Scenario, model: ModelSpec, file: str) -> None:
+    """Each of the scenario's targets names one of the model's KPIs and a value it can take."""
+    issues = []
+    known = {k.name: k for k in model.kpis}
+    for name, target in (scenario.targets or {}).items():
+        kpi = known.get(name)
+        if kpi is None:
+            issues.append(SpecIssue(file, f"targets.{name}", f"unknown KPI {name!r} of model {model.name!r} "
+                                    f"(its KPIs: {', '.join(known)})"))
+            continue
+        low, high = KIND_BOUNDS.get(kpi.kind, (-math.inf, math.inf))
+        if not low <= target.value <= high:
+            hint = " (a share is a fraction: 95 % is 0.95)" if kpi.kind == "share" else ""
+            issues.append(SpecIssue(file, f"targets.{name}.value", f"{target.value:g} is outside what "
+                                    f"{name} can take ({low:g} … {high:g}){hint}"))
+    if issues:
+        raise SpecError(issues)
 
 
 def parse_scenario(data: Any, file: str = "<scenario>", base_dir: Path | None = None,

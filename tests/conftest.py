@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,9 +38,15 @@ def two_storey():
     return load_building(DATA / "two_storey.yaml")
 
 
+_RUN_STORE = Path(tempfile.mkdtemp(prefix="twin-test-data-"))
+"""The data directory of `twin run`s in tests that name none (not the repository's ./twin-data)."""
+atexit.register(shutil.rmtree, _RUN_STORE, ignore_errors=True)
+
+
 def run_twin(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the ``twin`` command (as ``python -m api``) and capture its output."""
     env = dict(os.environ, COLUMNS="200", PYTHONWARNINGS="ignore")
+    env.setdefault("TWIN_DATA_DIR", str(_RUN_STORE))
     return subprocess.run([sys.executable, "-m", "api", *args], cwd=cwd or REPO, capture_output=True, text=True,
                           timeout=timeout, env=env)
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +88,122 @@ def test_library_run_is_byte_identical_whatever_the_workers(tmp_path) -> None:
         assert res.returncode == 0, res.stderr
         outs.append((out / "summary.json").read_bytes())
     assert outs[0] == outs[1]
+
+
+def _start(args: list[str], tmp_path) -> subprocess.Popen:
+    """``twin ARGS`` in a process group of its own, as a terminal runs it (Ctrl-C reaches the whole group)."""
+    env = dict(os.environ, TWIN_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore")
+    return subprocess.Popen([sys.executable, "-m", "api", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=tmp_path, start_new_session=True)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _ctrl_c(proc: subprocess.Popen) -> tuple[str, str]:
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        return proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError(f"still running 60 s after Ctrl-C:\n{out}\n{err}") from None
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts child processes in /proc")
+def test_ctrl_c_stops_serve_without_a_traceback_from_a_worker(tmp_path) -> None:
+    """issue 11 item 6.2: Ctrl-C (SIGINT to the terminal's whole process group) stops `twin serve`
+    while its run pool's fork server is still importing the simulation code: it says "stopped",
+    exits 0, and no process of the group prints a traceback."""
+    proc = _start(["serve", "--port", "0", "--status-every", "60"], tmp_path)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith("console:"):
+            break
+    deadline = time.monotonic() + 30
+    while not _children(proc.pid) and time.monotonic() < deadline:  # the fork server has started
+        time.sleep(0.1)
+    time.sleep(0.5)
+    out, err = _ctrl_c(proc)
+    assert "Traceback" not in err + out, err
+    assert proc.returncode == 0 and "stopped" in out, ("".join(lines) + out, err)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts child processes in /proc")
+def test_ctrl_c_stops_the_demo_drill_without_a_traceback_from_a_worker(tmp_path) -> None:
+    """issue 11 item 6.2: Ctrl-C during `twin demo`'s drill (two worker processes running
+    replications) stops it with one line and status 130, and no worker prints a traceback."""
+    proc = _start(["demo", "--no-serve", "--workers", "2", "--out", str(tmp_path / "demo")], tmp_path)
+    deadline = time.monotonic() + 120
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    time.sleep(1.0)  # the workers are running replications
+    out, err = _ctrl_c(proc)
+    assert "Traceback" not in err + out, err
+    assert proc.returncode == 130 and err.strip().splitlines()[-1] in ("aborted", "interrupted"), err
+
+
+def test_the_readmes_snapshot_example_runs_on_the_sample_it_names(tmp_path) -> None:
+    """issue 11 item 6.5: the README's `twin snapshot` example names equipment of the sample it
+    renders, and runs as written (only the image is made smaller here)."""
+    import shlex
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    examples = [line.split("#")[0].strip() for line in readme.splitlines() if line.startswith("twin snapshot ")]
+    assert examples, "the README shows `twin snapshot`"
+    for example in examples:
+        args = shlex.split(example)[1:]
+        args[args.index("--out") + 1] = str(tmp_path / "view.png")
+        res = run_twin(*args, "--size", "320x200")
+        assert res.returncode == 0, (example, res.stderr)
+        assert (tmp_path / "view.png").stat().st_size > 1000 and "1 alarm" in res.stdout
+
+
+def test_help_lists_every_command_without_importing_the_heavy_ones() -> None:
+    """issue 11 item 6.6: `twin --help` lists the live twin's, the tokens' and the 3D viewer's
+    commands from a table, without importing them (nor numpy, scipy, pandas or the models); the
+    table's help is each command's own first paragraph."""
+    import importlib
+
+    import click
+
+    from api.cli import LAZY_COMMANDS
+
+    code = ("import sys; from api.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'scipy', 'pandas', 'models', 'scenarios', 'twin.live', 'pyvista', "
+            "'matplotlib', 'networkx', 'fastapi') if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ, COLUMNS="200"))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "[]", res.stdout
+    for name in LAZY_COMMANDS:
+        assert f"  {name} " in res.stdout
+    for name, (module, attr, help_text) in LAZY_COMMANDS.items():
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        first = " ".join((command.help or "").split("\n\n")[0].split())
+        assert help_text == first, (name, first)
+
+
+def test_validating_a_building_does_not_import_the_simulation_stack() -> None:
+    """issue 11 item 6.6: `twin validate BUILDING` loads the building and its checks only — not the
+    models, scipy, pandas or the live twin (they take seconds to import); a scenario loads the models."""
+    code = ("import sys; from api.cli import main\n"
+            "try:\n    main(['validate', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('scipy.stats', 'pandas', 'models', 'twin.live', 'matplotlib', 'pyvista') "
+            "if m in sys.modules))")
+    res = subprocess.run([sys.executable, "-c", code, str(DATA / "two_storey.yaml")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("OK ") and res.stdout.strip().splitlines()[-1] == "[]", res.stdout
+    res = subprocess.run([sys.executable, "-c", code, str(DATA / "repair_small.yaml")], capture_output=True, text=True)
+    assert "'models'" in res.stdout.strip().splitlines()[-1], res.stdout

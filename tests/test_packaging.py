@@ -41,3 +41,25 @@ def test_console_script_installed() -> None:
 @pytest.mark.parametrize("name", PACKAGES)
 def test_public_surface_declared(name: str) -> None:
     assert isinstance(importlib.import_module(name).__all__, list)
+
+
+def test_every_folder_of_the_packages_is_declared_with_its_data() -> None:
+    """issue 11 item 6.5: no packaging warnings from `pip install` — every folder installed with the
+    packages is in `packages` (setuptools warns of a folder it would otherwise drop, such as
+    viewer/templates) and each data file is matched by `package-data`; the license is an SPDX string."""
+    import fnmatch
+    import subprocess
+
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert isinstance(meta["project"]["license"], str)  # a TOML table is deprecated (setuptools >= 77)
+    packages = set(meta["tool"]["setuptools"]["packages"])
+    data = meta["tool"]["setuptools"]["package-data"]
+    tracked = subprocess.run(["git", "ls-files", *PACKAGES], cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.split()
+    for path in tracked:
+        folder, _, name = path.rpartition("/")
+        package = folder.replace("/", ".")
+        assert package in packages, f"{folder}/ holds {name} but {package!r} is not in [tool.setuptools] packages"
+        if not name.endswith(".py"):
+            patterns = data.get(package, [])
+            assert any(fnmatch.fnmatch(name, p) for p in patterns), f"{path} is not in package-data of {package!r}"

@@ -66,3 +66,47 @@ def test_records_are_one_row_per_work_order(desk_runs) -> None:
     assert len(rows) == desk_runs[0].kpis["orders_completed"]
     assert all(o["attended_s"] >= o["reported_s"] and o["completed_s"] >= o["attended_s"] for o in rows)
     assert {o["priority"] for o in rows} == {"emergency", "ordinary"}
+
+
+def test_offered_load_is_rho(desk_runs) -> None:
+    """issue 11 item 3.3: offered load ρ = (λe + λo) · mean repair time / technicians
+    = (1 + 5)/h · 0.5 h / 4 = 0.75 exactly (Larson & Odoni §4.5), in every replication; the simulated
+    utilisation agrees with it (tolerance 0.01, as above)."""
+    assert {r.kpis["offered_load"] for r in desk_runs} == {0.75}
+    assert np.mean([r.kpis["utilisation"] for r in desk_runs]) == pytest.approx(0.75, abs=0.01)
+
+
+def test_overload_is_a_finding_in_both_languages() -> None:
+    """issue 11 item 3.3: ρ ≥ 1 is the ``overloaded`` finding (Text, both languages); ρ < 1 is none."""
+    from models.repair_desk import review
+
+    found = review([{"offered_load": 1.0}, {"offered_load": 1.0}])
+    assert set(found) == {"overloaded"}
+    assert "ρ = 1.00 ≥ 1" in found["overloaded"]["en"] and found["overloaded"]["zh-CN"].startswith("超负荷")
+    assert review([{"offered_load": 0.96}]) == {}
+
+
+def test_every_parameter_has_labels_in_both_languages_and_a_unit() -> None:
+    """issue 11 item 4: every repair-desk parameter carries x-label and x-description in en and
+    zh-CN, and its unit, in the JSON Schema."""
+    schema = get_model("repair_desk").params.model_json_schema()
+    for name, prop in schema["properties"].items():
+        for key in ("x-label", "x-description"):
+            assert set(prop[key]) == {"en", "zh-CN"} and all(prop[key].values()), (name, key)
+        assert prop["x-unit"], name
+
+
+def test_live_notes_are_text() -> None:
+    """issue 11 item 4: notes from the live twin are in both languages."""
+    from types import SimpleNamespace
+
+    from models.repair_desk import from_live
+
+    spec = get_model("repair_desk")
+    alarms = [SimpleNamespace(rule="pressure", severity="critical", device="PUMP-1"),
+              SimpleNamespace(rule="temp", severity="minor", device="AHU-2")]
+    params, notes = from_live(spec.params(), SimpleNamespace(open_alarms=alarms), None)
+    assert (params.backlog_emergency, params.backlog_ordinary) == (1, 1)
+    assert notes[0] == {"en": "1 emergency and 1 ordinary work orders open from the twin's alarms (emergencies: PUMP-1)",
+                        "zh-CN": "根据孪生告警已有 1 张紧急工单和 1 张一般工单（紧急：PUMP-1）"}
+    assert notes[1]["zh-CN"].startswith("从当前时刻预测")

@@ -17,8 +17,9 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from models.harness import KPI, Chart, ModelSpec, ReplicationResult, register
+from twin.text import text
 from viewer import write_report
-from viewer.report import format_number
+from viewer.report import format_number, report_in_language
 
 MODEL_NAME = "report-test-model"
 
@@ -41,32 +42,40 @@ def _run(ctx) -> ReplicationResult:
 
 
 CHARTS = (
-    Chart("Queue length at each desk", "queue", "step", x="time_s", y="length", group="desk",
-          x_label="time (s)", y_label="orders waiting"),
-    Chart("Queue length, all replications", "queue", "line", x="time_s", y="length", all_replications=True),
-    Chart("Mean wait by desk", "orders", "bar", x="desk", y="wait_s", y_label="wait (s)"),
-    Chart("Wait until served", "orders", "hist", x="wait_s", x_label="wait (s)"),
+    Chart(text("Queue length at each desk", "各服务台排队长度"), "queue", "step", x="time_s", y="length", group="desk",
+          x_label=text("time (s)", "时间（秒）"), y_label=text("orders waiting", "等待工单")),
+    Chart(text("Queue length, all replications", "排队长度（全部重复）"), "queue", "line", x="time_s", y="length",
+          all_replications=True),
+    Chart(text("Mean wait by desk", "各服务台平均等待"), "orders", "bar", x="desk", y="wait_s",
+          y_label=text("wait (s)", "等待（秒）")),
+    Chart(text("Wait until served", "等待时间分布"), "orders", "hist", x="wait_s", x_label=text("wait (s)", "等待（秒）")),
 )
-MISSING_CHART = Chart("Ghost visits", "ghosts", "bar", x="floor")
+MISSING_CHART = Chart(text("Ghost visits", "幽灵访问"), "ghosts", "bar", x="floor")
+WAIT_LABEL = text("Wait until served", "受理前等待时间")
+SHARE_LABEL = text("Served within the horizon", "模拟期内完成比例")
 
 SPEC = register(ModelSpec(
     name=MODEL_NAME,
-    title="Report test desk",
-    description="A made-up help desk used only to test the report.",
+    title=text("Report test desk", "报告测试服务台"),
+    description=text("A made-up help desk used only to test the report.", "仅用于测试报告的虚构服务台。"),
     params=_Params,
-    kpis=(KPI("mean_wait_s", "s", "mean wait until served"),
-          KPI("served_share", "share", "orders served within the horizon", "higher")),
+    kpis=(KPI("mean_wait_s", "s", WAIT_LABEL, text("mean wait until served", "受理前的平均等待时间"), "duration"),
+          KPI("served_share", "share", SHARE_LABEL, text("orders served within the horizon", "模拟期内完成的工单比例"),
+              "share", "higher")),
     run=_run,
     charts=CHARTS + (MISSING_CHART,),
 ))
 
 KPI_STATS = {
-    "mean_wait_s": {"unit": "s", "description": "mean wait until served", "better": "lower", "mean": 123.456,
-                    "ci95_low": 110.0, "ci95_high": 136.9, "half_width": 13.4, "p50": 121.0, "p95": 140.2,
-                    "std": 9.8, "n": 3},
-    "served_share": {"unit": "share", "description": "orders served within the horizon", "better": "higher",
-                     "mean": 0.9512, "ci95_low": 0.93, "ci95_high": 0.972, "half_width": 0.021, "p50": 0.95,
-                     "p95": 0.97, "std": 0.01, "n": 3},
+    "mean_wait_s": {"unit": "s", "unit_label": text("s", "秒"), "label": WAIT_LABEL, "kind": "duration",
+                    "description": text("mean wait until served", "受理前的平均等待时间"), "better": "lower",
+                    "mean": 123.456, "ci95_low": 110.0, "ci95_high": 136.9, "half_width": 13.4, "p50": 121.0,
+                    "p95": 140.2, "std": 9.8, "n": 3, "interval": "t", "censored": 0, "target": None, "verdict": None},
+    "served_share": {"unit": "share", "unit_label": text("%", "%"), "label": SHARE_LABEL, "kind": "share",
+                     "description": text("orders served within the horizon", "模拟期内完成的工单比例"),
+                     "better": "higher", "mean": 0.9512, "ci95_low": 0.93, "ci95_high": 0.972, "half_width": 0.021,
+                     "p50": 0.95, "p95": 0.97, "std": 0.01, "n": 3, "interval": "bootstrap", "censored": 0,
+                     "target": None, "verdict": None},
 }
 
 
@@ -74,9 +83,10 @@ def _summary(points: list[dict] | None = None) -> dict:
     params = _Params().model_dump(mode="json")
     points = points or [{"point": 0, "set": {}, "parameters": params, "kpis": KPI_STATS}]
     summary = {
-        "scenario": {"name": "desk-monday", "description": "A Monday at the help desk", "file": "desk-monday.yaml",
+        "scenario": {"name": "desk-monday", "title": text("Monday at the desk", "服务台的星期一"),
+                     "description": text("A Monday at the help desk", "服务台忙碌的星期一"), "file": "desk-monday.yaml",
                      "building": "two-storey"},
-        "model": MODEL_NAME, "model_title": "Report test desk",
+        "model": MODEL_NAME, "model_title": text("Report test desk", "报告测试服务台"),
         "building": {"id": "two-storey", "name": "Two-storey test office"},
         "seed": 42, "replications": 3, "horizon_s": 7200, "parameters": params, "sweep": {}, "points": points,
     }
@@ -132,13 +142,16 @@ def test_report_shows_header_kpis_and_parameters(report_html: str):
                  "7,200 s (2 h)"):
         assert text in html, text
     for name, stats in KPI_STATS.items():
-        assert name in html
-        assert stats["description"] in html
-        # Values in a row are printed at the scale of the row's largest statistic.
-        ref = max(abs(stats[k]) for k in ("mean", "ci95_low", "ci95_high", "p50", "p95"))
-        assert f">{format_number(stats['mean'], ref)}<" in html
-        assert f"{format_number(stats['ci95_low'], ref)} – {format_number(stats['ci95_high'], ref)}" in html
-    assert ">123.5<" in html and "110.0 – 136.9" in html and ">0.951<" in html
+        assert name in html and stats["label"]["en"] in html
+        assert stats["description"]["en"] in html
+        # Values in a row are printed at the scale of the row's largest statistic; shares as percentages.
+        scale = 100 if stats["unit"] == "share" else 1
+        ref = max(abs(scale * stats[k]) for k in ("mean", "ci95_low", "ci95_high", "p50", "p95"))
+        assert f">{format_number(scale * stats['mean'], ref)}<" in html
+        assert f"{format_number(scale * stats['ci95_low'], ref)} – {format_number(scale * stats['ci95_high'], ref)}" in html
+    assert ">123.5<" in html and "110.0 – 136.9" in html and ">95.12<" in html
+    # issue 11 item 3.1: the report names the interval each KPI used.
+    assert "95 % CI, Student t" in html and "95 % CI, bootstrap" in html
     # Parameters as nested tables, lists of mappings as a table with a column per key.
     for key in ("arrival_per_h", "mean_min", "lognormal", "start_h", "night"):
         assert key in html, key
@@ -149,7 +162,7 @@ def test_every_drawable_chart_is_inline_svg(report_html: str):
     figures = re.findall(r'<figure class="chart">(.*?)</figure>', html, flags=re.S)
     assert len(figures) == len(SPEC.charts)
     for chart, figure in zip(SPEC.charts, figures):
-        assert chart.title in figure
+        assert chart.title["en"] in figure
         if chart is MISSING_CHART:
             assert "<svg" not in figure
         else:
@@ -261,3 +274,73 @@ def test_a_folder_without_summary_is_a_report_error(tmp_path: Path):
 
     with pytest.raises(ReportError, match="summary.json"):
         write_report(tmp_path)
+
+
+def _judged_summary() -> dict:
+    """The test summary with a failed every-rule verdict, a censored KPI and a Text warning."""
+    summary = _summary()
+    kpis = json.loads(json.dumps(KPI_STATS))
+    kpis["mean_wait_s"].update(censored=2, target={"op": "<=", "value": 120.0, "rule": "every",
+                                                   "source": text("Desk promise: served within 2 min",
+                                                                  "服务承诺：2 分钟内受理")},
+                               verdict={"status": "fail", "replications": [1, 2],
+                                        "text": text("failed: Wait until served above 120 s in replications 1 (desk north), 2",
+                                                     "不通过：受理前等待时间在第 1（north）、2 次重复中高于 120 秒")})
+    kpis["served_share"].update(target={"op": ">=", "value": 0.9, "rule": "mean", "source": None},
+                                verdict={"status": "pass", "replications": [],
+                                         "text": text("passed: mean 95.1 %", "通过：平均值 95.1 %")})
+    summary["points"][0]["kpis"] = summary["kpis"] = kpis
+    summary["warnings"] = [text("3 people still inside at the horizon in 2 of 3 replications: the run did not finish.",
+                                "在 3 次重复中有 2 次在模拟结束时仍有 3 人在楼内：模拟未完成。")]
+    summary["flags"] = ["censored"]
+    return summary
+
+
+def test_report_in_chinese_shows_chinese_labels_and_verdicts(tmp_path: Path):
+    """issue 11 item 4: the report in zh-CN has the KPIs' Chinese labels (code names beside them),
+    the Chinese scenario and model titles, units, headings and verdict words."""
+    folder = _results(tmp_path / "run", _judged_summary())
+    html = write_report(folder, lang="zh-CN").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html
+    for words in ("受理前等待时间", "模拟期内完成比例", "服务台的星期一", "报告测试服务台", "关键绩效指标", "秒",
+                  "95% 置信区间，t 分布", "95% 置信区间，自助法", "不通过", "通过", "服务承诺：2 分钟内受理",
+                  "模拟未完成", "各服务台排队长度"):
+        assert words in html, words
+    assert "mean_wait_s" in html and "served_share" in html  # code names stay as secondary text
+    assert "Key performance indicators" not in html
+
+
+def test_report_shows_verdicts_in_words_colour_and_mark(tmp_path: Path):
+    """issue 11 item 3.2: a failed verdict is shown in words, with its colour class and a text mark
+    (not colour alone), naming the replications; a pass likewise; the target's source is cited."""
+    html = write_report(_results(tmp_path / "run", _judged_summary())).read_text(encoding="utf-8")
+    assert '<span class="verdict fail">✗ Fail</span>' in html
+    assert '<span class="verdict pass">✓ Pass</span>' in html
+    assert "in replications 1 (desk north), 2" in html
+    verdicts = html.split('<section id="verdicts">', 1)[1].split("</section>", 1)[0]
+    assert verdicts.count("<tr class=\"row-") == 2
+    sources = html.split('<section id="sources">', 1)[1].split("</section>", 1)[0]
+    assert "Desk promise: served within 2 min" in sources and "bootstrap" in sources
+
+
+def test_report_marks_censored_values_and_warns(tmp_path: Path):
+    """issue 11 item 2.3: a KPI the horizon cut off is marked ≥ with the count of cut-off replications,
+    and the run's warning that it did not finish is shown before the figures."""
+    html = write_report(_results(tmp_path / "run", _judged_summary())).read_text(encoding="utf-8")
+    assert ">≥123.5<" in html
+    assert "cut off by the horizon in 2 of 3 replications" in html
+    warning = html.index("the run did not finish")
+    assert warning < html.index('<section id="kpis">')
+    assert "did not finish (censored)" in html  # the run's flag
+
+
+def test_report_in_another_language_is_written_once_on_request(tmp_path: Path):
+    """issue 11 item 4: the API's ?lang= asks for report.<lang>.html, written from the results on
+    first request and kept; the report in the language it was written in is served as is."""
+    folder = _results(tmp_path / "run")
+    main = write_report(folder)
+    assert report_in_language(folder, "en") == main
+    chinese = report_in_language(folder, "zh-CN")
+    assert chinese == folder / "report.zh-CN.html" and '<html lang="zh-CN">' in chinese.read_text(encoding="utf-8")
+    stamp = chinese.stat().st_mtime_ns
+    assert report_in_language(folder, "zh") == chinese and chinese.stat().st_mtime_ns == stamp

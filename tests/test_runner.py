@@ -96,3 +96,63 @@ def test_scenario_errors_name_file_field_and_value(change: dict, expected: str) 
     with pytest.raises(SpecError) as info:
         parse_scenario(data, "repair_small.yaml", DATA)
     assert expected in str(info.value)
+
+
+def test_summary_gives_labels_intervals_and_titles_in_both_languages() -> None:
+    """issue 11 items 3.1 / 4: each KPI entry carries its label, description and unit display form
+    in both languages, its kind and the interval used (bootstrap for shares and counts, t for
+    durations unless t would go below 0); the scenario and model titles are Text."""
+    summary = run_scenario(_load("sweep=null", "params.technicians=4")).summary
+    kpis = summary["kpis"]
+    assert kpis["emergency_within_sla"]["label"]["zh-CN"] == "紧急报修 30 分钟内到场率"
+    assert kpis["emergency_wait_min"]["unit_label"] == {"en": "min", "zh-CN": "分钟"}
+    assert kpis["emergency_within_sla"]["kind"] == "share" and kpis["emergency_within_sla"]["interval"] == "bootstrap"
+    assert kpis["mean_queue"]["interval"] == "bootstrap" and kpis["mean_queue"]["ci95_low"] >= 0
+    assert kpis["emergency_wait_min"]["interval"] in ("t", "bootstrap") and kpis["emergency_wait_min"]["ci95_low"] >= 0
+    assert all(0 <= kpis[k]["ci95_low"] <= kpis[k]["ci95_high"] <= 1
+               for k in ("emergency_within_sla", "ordinary_within_sla", "utilisation"))
+    assert summary["scenario"]["title"] == {"en": "repair-small"}
+    assert summary["scenario"]["description"] == {"en": "Repair desk, 3 vs 4 technicians"}
+    assert summary["model_title"]["zh-CN"] == "报修中心（工单与维修人员）"
+
+
+def test_library_repair_desk_has_sla_verdicts_and_bilingual_title() -> None:
+    """issue 11 items 3.2 / 4: the library's weekday repair desk judges both SLA shares against
+    ≥ 95 % on the mean (a team of 4 at ρ = 0.75 passes both), and carries its title in both languages."""
+    loaded = load_scenario("repair-desk-weekday", ["replications=4", "horizon_s=259200"])
+    summary = run_scenario(loaded).summary
+    for name in ("emergency_within_sla", "ordinary_within_sla"):
+        entry = summary["kpis"][name]
+        assert entry["target"]["op"] == ">=" and entry["target"]["value"] == 0.95
+        assert entry["target"]["source"]["zh-CN"].startswith("服务承诺")
+        assert entry["verdict"]["status"] == "pass", entry["verdict"]["text"]["en"]
+    assert summary["scenario"]["title"] == {"en": "Repair desk on a weekday", "zh-CN": "工作日报修中心"}
+    assert summary["flags"] == []
+
+
+def test_overloaded_desk_is_flagged_per_point_and_in_the_run() -> None:
+    """issue 11 item 3.3: a sweep point at ρ ≥ 1 (2 technicians for 6 orders/h of 30 min: ρ = 1.5) is
+    flagged overloaded, with a note in both languages; the point at ρ = 0.75 is not."""
+    summary = run_scenario(_load("sweep={params.technicians: [2, 4]}")).summary
+    assert [p["flags"] for p in summary["points"]] == [["overloaded"], []]
+    assert summary["flags"] == ["overloaded"] and summary["overloaded"] is False  # not every point
+    note = summary["notes"][0]
+    assert note["en"].startswith("overloaded: the work arriving needs 1.50 times") and note["en"].endswith("(sweep point 0)")
+    assert note["zh-CN"].startswith("超负荷") and note["zh-CN"].endswith("（扫描点 0）")
+    assert [p["kpis"]["offered_load"]["mean"] for p in summary["points"]] == [1.5, 0.75]
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("title", {"en": "Weekday desk"}, "title: give the words in both languages (en, zh-CN), or one "
+                                      "plain string; missing: zh-CN"),
+    ("description", {"en": "x", "fr": "y", "zh-CN": "z"}, "description: unknown language 'fr'"),
+])
+def test_bilingual_title_and_description_are_checked(field: str, value: dict, expected: str) -> None:
+    """issue 11 item 4: a scenario's title/description is both languages or one plain string."""
+    import yaml
+
+    data = yaml.safe_load((DATA / "repair_small.yaml").read_text())
+    data[field] = value
+    with pytest.raises(SpecError) as info:
+        parse_scenario(data, "repair_small.yaml", DATA)
+    assert f"repair_small.yaml: {expected}" in str(info.value)

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from twin.checks import shared_wall
 from twin.spec import Building, Door, Space, Stair
 
 __all__ = [
     "BOUNDARY_LAYER_M",
     "build_graph",
     "effective_width",
+    "door_clear_width_m",
     "walkable",
     "Route",
     "exit_distances",
@@ -82,8 +84,24 @@ def _door_position(building: Building, door: Door, pos: Mapping[str, tuple[float
         # Touching walls meet within a millimetre: coordinates written by hand rarely add up exactly.
         if x0 <= x1 + WALL_TOLERANCE_M and y0 <= y1 + WALL_TOLERANCE_M:
             return ((x0 + x1) / 2, (y0 + y1) / 2)
+    # Polygons, or rooms on either side of a wall as thick as the door's depth: the middle of the
+    # longest stretch of wall they share.
+    wall_m, middle = shared_wall(sa.outline, sb.outline, door.length_m)
+    if middle is not None and wall_m > 0:
+        return middle
     (xa, ya, _), (xb, yb, _) = pos[a], pos[b]
     return ((xa + xb) / 2, (ya + yb) / 2)
+
+
+def door_clear_width_m(building: Building, door: Door) -> float:
+    """The clear width people pass through a door: the door's ``width_m``, or the final exit's
+    ``width_m`` where the door leads to an exit that gives a narrower one (the narrower governs)."""
+    width = door.width_m
+    for side in door.between:
+        ex = building.exit_by_id.get(side)
+        if ex is not None and ex.width_m is not None:
+            width = min(width, ex.width_m)
+    return width
 
 
 def _stair_flight_length(stair: Stair, rise_m: float) -> float:
@@ -123,8 +141,9 @@ def build_graph(building: Building) -> nx.MultiGraph:
         dx, dy = _door_position(building, door, pos)
         length = math.dist(pos[a][:2], (dx, dy)) + math.dist((dx, dy), pos[b][:2]) + door.length_m
         kind = "exit" if (a in building.exit_by_id or b in building.exit_by_id) else door.kind
-        g.add_edge(a, b, key=door.id, id=door.id, kind=kind, length_m=length, width_m=door.width_m,
-                   effective_width_m=effective_width(door.width_m, door.kind), door_pos=(dx, dy),
+        width = door_clear_width_m(building, door)
+        g.add_edge(a, b, key=door.id, id=door.id, kind=kind, length_m=length, width_m=width,
+                   effective_width_m=effective_width(width, door.kind), door_pos=(dx, dy),
                    fire_door=door.fire_door)
 
     for stair in building.stairs:

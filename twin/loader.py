@@ -4,8 +4,11 @@ One loader for one kind of input (as JuPedSim normalises its geometry in one pla
 YAML, check each field's type and range with pydantic, then check what needs the whole document —
 ids are unique, every id referred to exists, doors join spaces on one floor, stairs climb through
 stair landings, no space holds more people than can stand in it, and every space reaches a final
-exit on foot. All problems found are reported together, each naming the file, the field path and
-the offending value or id.
+exit on foot — and the geometry and physics of :mod:`twin.checks` (doors on walls their spaces
+share, stairs floor by floor, plausible numbers, no overlaps, no feed cycles). All problems found
+are reported together, each naming the file, the field path and the offending value or id: an
+item whose fields are invalid is left out and everything else is still checked. Errors refuse the
+file; warnings (a mistake that may be intended) travel with the building, ``Building.load_warnings``.
 
 A building file may come from anyone who can send one, so the YAML itself is bounded before it is
 built: its size, its nesting, and how much its aliases may repeat (a few hundred bytes of nested
@@ -17,17 +20,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from twin.checks import BuildingWarning, find_problems, with_unit
 from twin.graph import build_graph, unreachable_spaces
 from twin.errors import SpecError, SpecIssue, format_path, format_text, format_value, issues_from_validation_error
 from twin.spec import Building
 
-__all__ = ["read_yaml", "parse_yaml_text", "parse_building", "check_building", "load_building", "sample_names",
+__all__ = ["read_yaml", "parse_yaml_text", "parse_building", "check_building", "check_building_document",
+           "BuildingReport", "load_building", "sample_names",
            "sample_path", "confined_path", "confined_file", "check_nesting", "SAMPLES_DIR", "MAX_ALIAS_NODES",
            "MAX_DEPTH", "MAX_OCCUPANT_DENSITY_PPM2"]
 
@@ -255,19 +261,127 @@ class _SafeLoader(_BaseSafeLoader):  # type: ignore[misc,valid-type]
 
 
 def parse_building(data: Any, file: str = "<building>") -> Building:
-    """Validate a parsed document as a building: field checks, then whole-document checks."""
-    if data is None:
-        raise SpecError.single(file, "(top level)", "the file is empty; a building file is a mapping of fields")
-    if not isinstance(data, dict):
-        raise SpecError.single(file, "(top level)", f"a building file is a mapping of fields, got {type(data).__name__}")
+    """Validate a parsed document as a building: field checks, then whole-document checks.
+
+    Raises :class:`SpecError` with every error of the file (its ``warnings`` attribute holds the
+    warnings found too); a building that loads carries its warnings in ``load_warnings``.
+    """
+    report = check_building_document(data, file)
+    if report.errors:
+        error = SpecError(report.errors)
+        error.warnings = report.warnings  # type: ignore[attr-defined]
+        raise error
+    assert report.building is not None
+    return report.building
+
+
+@dataclass(frozen=True)
+class BuildingReport:
+    """Everything found in one building file: its errors, its warnings, and the building when it
+    loads (no errors)."""
+
+    file: str
+    building: Building | None
+    errors: tuple[SpecIssue, ...]
+    warnings: tuple[BuildingWarning, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+_ITEM_LISTS = ("floors", "spaces", "doors", "stairs", "elevators", "equipment", "exits")
+_TOP_REQUIRED = {"id": "building", "name": "building"}
+
+
+def _ids_in(item: Any) -> set[str]:
+    """The ids an item of the document declares (a lift group's cars and a panel's zones too)."""
+    found: set[str] = set()
+    if isinstance(item, dict):
+        if isinstance(item.get("id"), str):
+            found.add(item["id"])
+        for key in ("cars", "zones"):
+            if isinstance(item.get(key), list):
+                for sub in item[key]:
+                    found |= _ids_in(sub)
+    return found
+
+
+def _partial_building(data: dict, exc: ValidationError) -> tuple[Building | None, frozenset[str], dict[str, list[int]]]:
+    """The building without the items whose fields are invalid, the ids those items declare, and for
+    each list the document's index of every item kept, so that references, geometry and numbers of
+    the rest are checked in the same pass. None when what is left is no building (a list that is
+    not a list, no floors left)."""
+    bad: set[tuple[str, int]] = set()
+    top: set[str] = set()
+    for err in exc.errors(include_url=False):
+        loc = err.get("loc", ())
+        if len(loc) >= 2 and loc[0] in _ITEM_LISTS and isinstance(loc[1], int):
+            bad.add((loc[0], loc[1]))
+        elif loc:
+            top.add(str(loc[0]))
+    cleaned = dict(data)
+    dropped: set[str] = set()
+    kept: dict[str, list[int]] = {}
+    for name in top:
+        if name in _ITEM_LISTS:
+            return None, frozenset(), {}
+        if name in _TOP_REQUIRED:
+            cleaned[name] = _TOP_REQUIRED[name]
+        else:
+            cleaned.pop(name, None)
+    for name in _ITEM_LISTS:
+        items = data.get(name)
+        if isinstance(items, list):
+            kept[name] = [i for i in range(len(items)) if (name, i) not in bad]
+            cleaned[name] = [items[i] for i in kept[name]]
+            for i, item in enumerate(items):
+                if (name, i) in bad:
+                    dropped |= _ids_in(item)
     try:
-        building = Building.model_validate(data)
+        return Building.model_validate(cleaned), frozenset(dropped), kept
+    except ValidationError:
+        return None, frozenset(), {}
+
+
+def _field_issues(exc: ValidationError, file: str, data: Any) -> list[SpecIssue]:
+    """pydantic's errors as issues, the unit a field's name declares after each number of a range."""
+    out = []
+    for issue in issues_from_validation_error(exc, file, data):
+        field = issue.path.rsplit(".", 1)[-1] if "." in issue.path else issue.path
+        out.append(SpecIssue(issue.file, issue.path, with_unit(field, issue.message)))
+    return out
+
+
+def check_building_document(data: Any, file: str = "<building>") -> BuildingReport:
+    """Every problem of a parsed building document in one pass: field errors, and — for every item
+    whose fields are valid — reference, geometry and plausibility errors and warnings."""
+    if data is None:
+        return BuildingReport(file, None, (SpecIssue(file, "(top level)", "the file is empty; a building file is a "
+                                                     "mapping of fields"),), ())
+    if not isinstance(data, dict):
+        return BuildingReport(file, None, (SpecIssue(file, "(top level)", "a building file is a mapping of fields, "
+                                                     f"got {type(data).__name__}"),), ())
+    issues: list[SpecIssue] = []
+    dropped: frozenset[str] = frozenset()
+    kept: dict[str, list[int]] = {}
+    try:
+        building: Building | None = Building.model_validate(data)
+        partial = False
     except ValidationError as exc:
-        raise SpecError(issues_from_validation_error(exc, file, data)) from None
-    issues = check_building(building, data, file)
+        issues.extend(_field_issues(exc, file, data))
+        building, dropped, kept = _partial_building(data, exc)
+        partial = True
+    warnings: list[BuildingWarning] = []
+    if building is not None:
+        checker = _Checker(building, data, file, skip_ids=dropped, partial=partial, kept=kept)
+        issues.extend(checker.run())
+        warnings = checker.warnings
     if issues:
-        raise SpecError(issues)
-    return building
+        return BuildingReport(file, None, tuple(issues), tuple(warnings))
+    assert building is not None
+    building._load_warnings = tuple(warnings)
+    return BuildingReport(file, building, (), tuple(warnings))
 
 
 def load_building(ref: str | Path) -> Building:
@@ -284,14 +398,30 @@ def load_building(ref: str | Path) -> Building:
 class _Checker:
     """Whole-document checks, collecting issues with their field paths."""
 
-    def __init__(self, building: Building, data: dict, file: str):
+    def __init__(self, building: Building, data: dict, file: str, *, skip_ids: frozenset[str] = frozenset(),
+                 partial: bool = False, kept: dict[str, list[int]] | None = None):
         self.b = building
         self.data = data
         self.file = file
+        self.skip = skip_ids  # ids of items left out for invalid fields: references to them are not unknown
+        self.partial = partial
+        self.kept = kept or {}
         self.issues: list[SpecIssue] = []
+        self.warnings: list[BuildingWarning] = []
+
+    def path(self, loc: tuple) -> str:
+        """The document path of a location in the (possibly partial) building."""
+        if len(loc) >= 2 and loc[0] in self.kept and isinstance(loc[1], int) and loc[1] < len(self.kept[loc[0]]):
+            loc = (loc[0], self.kept[loc[0]][loc[1]], *loc[2:])
+        return format_path(loc, self.data)
 
     def add(self, loc: tuple, message: str) -> None:
-        self.issues.append(SpecIssue(self.file, format_path(loc, self.data), message))
+        self.issues.append(SpecIssue(self.file, self.path(loc), message))
+
+    def unknown(self, loc: tuple, what: str, ident: str) -> None:
+        """A reference to no item, unless it names an item left out for its invalid fields."""
+        if ident not in self.skip:
+            self.add(loc, f"unknown {what} {ident!r}")
 
     def ids(self) -> Iterator[tuple[tuple, str]]:
         b = self.b
@@ -318,10 +448,10 @@ class _Checker:
         b = self.b
         for i, space in enumerate(b.spaces):
             if space.floor not in b.floor_by_id:
-                self.add(("spaces", i, "floor"), f"unknown floor {space.floor!r}")
+                self.unknown(("spaces", i, "floor"), "floor", space.floor)
         for i, ex in enumerate(b.exits):
             if ex.floor not in b.floor_by_id:
-                self.add(("exits", i, "floor"), f"unknown floor {ex.floor!r}")
+                self.unknown(("exits", i, "floor"), "floor", ex.floor)
         elevations: dict[float, str] = {}
         for i, fl in enumerate(b.floors):
             if fl.elevation_m in elevations:
@@ -343,7 +473,7 @@ class _Checker:
             sides = []
             for j, ident in enumerate(door.between):
                 if ident not in b.space_by_id and ident not in b.exit_by_id:
-                    self.add(("doors", i, "between"), f"unknown space {ident!r}")
+                    self.unknown(("doors", i, "between"), "space", ident)
                 else:
                     sides.append(ident)
             if len(sides) == 2:
@@ -362,7 +492,7 @@ class _Checker:
             for j, ident in enumerate(stair.landings):
                 space = b.space_by_id.get(ident)
                 if space is None:
-                    self.add(("stairs", i, "landings", j), f"unknown space {ident!r}")
+                    self.unknown(("stairs", i, "landings", j), "space", ident)
                     continue
                 if space.kind != "stair":
                     self.add(("stairs", i, "landings", j), f"space {ident!r} is a {space.kind!r}, not a 'stair' landing")
@@ -384,7 +514,7 @@ class _Checker:
             for j, ident in enumerate(group.lobbies):
                 space = b.space_by_id.get(ident)
                 if space is None:
-                    self.add(("elevators", i, "lobbies", j), f"unknown space {ident!r}")
+                    self.unknown(("elevators", i, "lobbies", j), "space", ident)
                 elif space.floor in lobby_floors:
                     self.add(("elevators", i, "lobbies", j), f"two lobbies on floor {space.floor!r}")
                 else:
@@ -392,8 +522,8 @@ class _Checker:
             for j, car in enumerate(group.cars):
                 for k, fl in enumerate(car.floors_served):
                     if fl not in b.floor_by_id:
-                        self.add(("elevators", i, "cars", j, "floors_served", k), f"unknown floor {fl!r}")
-                    elif fl not in lobby_floors:
+                        self.unknown(("elevators", i, "cars", j, "floors_served", k), "floor", fl)
+                    elif fl not in lobby_floors and not any(ident in self.skip for ident in group.lobbies):
                         self.add(("elevators", i, "cars", j, "floors_served", k),
                                  f"floor {fl!r} has no lobby in group {group.id!r}")
                 if car.home_floor is not None and car.home_floor not in car.floors_served:
@@ -404,19 +534,19 @@ class _Checker:
         equipment_ids = set(b.equipment_by_id) | set(b.car_by_id)
         for i, eq in enumerate(b.equipment):
             if eq.location not in b.space_by_id:
-                self.add(("equipment", i, "location"), f"unknown space {eq.location!r}")
+                self.unknown(("equipment", i, "location"), "space", eq.location)
             for j, ident in enumerate(eq.feeds):
                 if ident not in equipment_ids:
-                    self.add(("equipment", i, "feeds", j), f"unknown equipment {ident!r}")
+                    self.unknown(("equipment", i, "feeds", j), "equipment", ident)
             for j, ident in enumerate(eq.serves):
                 if ident not in b.space_by_id and ident not in b.floor_by_id:
-                    self.add(("equipment", i, "serves", j), f"unknown space or floor {ident!r}")
+                    self.unknown(("equipment", i, "serves", j), "space or floor", ident)
             for j, zone in enumerate(eq.zones):
                 if zone.floor not in b.floor_by_id:
-                    self.add(("equipment", i, "zones", j, "floor"), f"unknown floor {zone.floor!r}")
+                    self.unknown(("equipment", i, "zones", j, "floor"), "floor", zone.floor)
                 for k, ident in enumerate(zone.spaces):
                     if ident not in b.space_by_id:
-                        self.add(("equipment", i, "zones", j, "spaces", k), f"unknown space {ident!r}")
+                        self.unknown(("equipment", i, "zones", j, "spaces", k), "space", ident)
 
     def occupancy(self) -> None:
         """Occupants a space can physically hold: at most :data:`MAX_OCCUPANT_DENSITY_PPM2` per m²."""
@@ -445,11 +575,18 @@ class _Checker:
         for check in (self.unique_ids, self.floors, self.doors, self.stairs, self.elevators, self.equipment,
                       self.occupancy):
             check()
-        if not self.issues:
+        references_resolve = not self.issues
+        for finding in find_problems(self.b, partial=self.partial):
+            if finding.severity == "error":
+                self.add(finding.loc, finding.message)
+            else:
+                self.warnings.append(BuildingWarning(self.file, self.path(finding.loc), finding.name, finding.message))
+        if references_resolve and not self.partial:  # the floor graph needs every reference resolved
             self.reachability()
         return self.issues
 
 
 def check_building(building: Building, data: dict | None = None, file: str = "<building>") -> list[SpecIssue]:
-    """Whole-document checks of a field-valid building; an empty list means it is usable."""
+    """Whole-document errors of a field-valid building (references, geometry, plausibility); an empty
+    list means it is usable. Warnings are :func:`check_building_document`'s."""
     return _Checker(building, data or building.model_dump(), file).run()

@@ -21,7 +21,7 @@ import math
 from functools import cached_property
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
 __all__ = [
     "Id",
@@ -225,7 +225,11 @@ class Door(_Spec):
 class Stair(_Spec):
     """A stair: its landings (spaces of kind ``stair``), bottom to top, one per floor it serves.
 
-    Each flight joins two consecutive landings. ``flight_length_m`` is the walking length along
+    Each flight joins two consecutive landings (one landing on every floor the stair passes).
+    ``width_m`` is the flight's clear width as GB 50016 measures it: wall face to wall face, or to a
+    handrail's centre line on a side that has one; ``handrails`` counts the handrails (default one
+    each side). The evacuation's SFPE effective width takes 0.09 m off for each handrail and 0.15 m
+    for each side without one (:func:`twin.graph.effective_width`). ``flight_length_m`` is the walking length along
     the slope from one floor to the next (both half-flights and the intermediate landing); when
     it is missing it is derived from the floor height and riser/tread.
     """
@@ -333,6 +337,14 @@ class Building(_Spec):
     elevators: list[ElevatorGroup] = Field(default_factory=list)
     equipment: list[Equipment] = Field(default_factory=list)
     exits: list[Exit] = Field(min_length=1)
+    _load_warnings: tuple = PrivateAttr(default=())
+
+    @property
+    def load_warnings(self) -> tuple:
+        """The warnings the loader found in the building's file (:class:`twin.checks.BuildingWarning`:
+        ``file``, ``path``, ``name``, ``message``; ``str()`` is the printed line). Empty for a
+        building made in code and for a file without any."""
+        return self._load_warnings
 
     # Look-ups by id; the model is frozen so these never go stale.
     @cached_property

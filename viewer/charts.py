@@ -19,12 +19,13 @@ short note what it could not draw or what it left out, instead of failing.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import matplotlib as mpl
 import numpy as np
@@ -33,6 +34,8 @@ from matplotlib.figure import Figure
 
 from models.harness import Chart
 from models.stats import mean_ci
+from twin.text import pick
+from viewer.i18n import translate
 
 __all__ = ["RenderedChart", "PALETTE", "MAX_GROUPS", "MAX_BARS", "chart_style", "new_figure", "figure_to_svg",
            "line_chart", "bar_chart", "hist_chart", "ci_chart", "distribution_chart", "draw_chart"]
@@ -93,10 +96,24 @@ class RenderedChart:
     """How to read the chart (what the whiskers are…), as opposed to the note on what is missing."""
 
 
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC")
+"""Fonts Chinese labels fall back to, the first installed one (tools/system-deps.sh installs
+WenQuanYi Micro Hei); the SVG keeps real text, so a reader's own fonts draw it in the end."""
+
+
+@functools.cache
+def _font_families() -> list[str]:
+    """DejaVu Sans for Latin text, then the first installed CJK font as matplotlib's fallback."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *[name for name in CJK_FONTS if name in installed][:1]]
+
+
 @contextmanager
 def chart_style() -> Iterator[None]:
     """The house style for every chart (use around both drawing and :func:`figure_to_svg`)."""
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context({**_STYLE, "font.family": _font_families()}):
         yield
 
 
@@ -461,10 +478,11 @@ def distribution_chart(values_by_label: Mapping[str, Sequence[float]], *, y_labe
 
 def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
                point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
-               replications: int | None = None) -> RenderedChart:
+               replications: int | None = None, lang: str | None = None) -> RenderedChart:
     """Draw a model's :class:`~models.harness.Chart` from its records table (``None`` when the
-    table is missing). Missing tables or columns, empty tables and unknown kinds give a
-    :class:`RenderedChart` with a note and no SVG."""
+    table is missing), with its title and axis labels in ``lang``. Missing tables or columns, empty
+    tables and unknown kinds give a :class:`RenderedChart` with a note and no SVG."""
+    chart = _in_language(chart, lang)
     if frame is None:
         return RenderedChart(chart.title, None, f"No records table '{chart.table}' in these results.")
     if frame.empty:
@@ -484,15 +502,20 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
         fig, notes = line_chart(frame, x=chart.x, y=chart.y, group=chart.group, step=chart.kind == "step",
                                 all_replications=chart.all_replications, **common)
         if chart.all_replications:
-            caption = "One thin line per replication."
+            caption = translate("report.caption.replication_lines", lang)
     elif chart.kind == "bar":
         fig, notes = bar_chart(frame, x=chart.x, y=chart.y, replications=replications, **common)
-        caption = (f"Mean over replications of the {'mean ' + chart.y if chart.y else 'number of rows'} "
-                   f"per {chart.x}; whiskers show its 95 % confidence interval.")
+        what = f"mean {chart.y}" if chart.y else translate("report.caption.bar_rows", lang)
+        caption = translate("report.caption.bar", lang, what=what, x=chart.x)
     elif chart.kind == "hist":
         fig, notes = hist_chart(frame, x=chart.x, **common)
-        caption = ("Boxes span the quartiles, whiskers the 5th–95th percentiles; ◆ marks the mean. All rows of "
-                   "all replications." if sweep else "All rows of all replications.")
+        caption = translate("report.caption.hist_sweep" if sweep else "report.caption.hist", lang)
     else:
         return RenderedChart(chart.title, None, f"Unknown chart kind {chart.kind!r}.")
     return RenderedChart(chart.title, figure_to_svg(fig, id_prefix=id_prefix), " ".join(notes) or None, caption)
+
+
+def _in_language(chart: Chart, lang: str | None) -> Chart:
+    """The chart with its title and axis labels (Text) picked in ``lang``."""
+    return replace(chart, title=pick(chart.title, lang), x_label=pick(chart.x_label, lang) or None,
+                   y_label=pick(chart.y_label, lang) or None)

@@ -32,7 +32,7 @@ import json
 import math
 import queue
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -653,8 +653,11 @@ class EvacuationPlayback:
         return np.arange(start_s, end + 0.5 * step, step)
 
     def export(self, path: str | Path, *, fps: float = 15.0, speed: float = 10.0, start_s: float = 0.0,
-               end_s: float | None = None, caption: bool = True) -> Path:
-        """Write the playback as a video (``.mp4``) or an animated ``.gif``; returns the path."""
+               end_s: float | None = None, caption: bool = True,
+               progress: Callable[[int, int], None] | None = None) -> Path:
+        """Write the playback as a video (``.mp4``) or an animated ``.gif``; returns the path.
+
+        ``progress(done, total)`` is called after each frame is rendered (frames of the video)."""
         import imageio.v2 as imageio
 
         path = Path(path)
@@ -688,10 +691,12 @@ class EvacuationPlayback:
         thread = threading.Thread(target=writing, name="playback-export", daemon=True)
         thread.start()
         try:
-            for t in times:
+            for i, t in enumerate(times, 1):
                 if failure:
                     break
                 frames.put((self.render(float(t)), float(t)))
+                if progress is not None:
+                    progress(i, len(times))
         finally:
             frames.put(None)
             thread.join()
@@ -701,20 +706,24 @@ class EvacuationPlayback:
         return path
 
     def export_frames(self, folder: str | Path, times: Iterable[float] | None = None, *, every_s: float = 30.0,
-                      caption: bool = True) -> list[Path]:
-        """Write PNG frames (``frame_00000.png`` …) at ``times`` (default every ``every_s``)."""
+                      caption: bool = True, progress: Callable[[int, int], None] | None = None) -> list[Path]:
+        """Write PNG frames (``frame_00000.png`` …) at ``times`` (default every ``every_s``);
+        ``progress(done, total)`` after each."""
         from viewer.scene import _write_png
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         if times is None:
             times = np.arange(0.0, self.duration_s + every_s, every_s)
+        times = list(times)
         paths = []
         for i, t in enumerate(times):
             path = folder / f"frame_{i:05d}.png"
             image = self.render(float(t))
             _write_png(path, _stamp_caption(image, self._caption(float(t))) if caption else image)
             paths.append(path)
+            if progress is not None:
+                progress(i + 1, len(times))
         return paths
 
     def _caption(self, t: float) -> str:

@@ -33,9 +33,13 @@ import pandas as pd
 from markupsafe import Markup
 
 from models import KPI, ModelSpec, UnknownModelError, get_model
+from models.units import format_value, unit_label
+from scenarios.changes import describe_changes
+from twin.text import normalise_language, pick
 from viewer.charts import RenderedChart, ci_chart, distribution_chart, draw_chart, figure_to_svg
+from viewer.i18n import MESSAGES, translate
 
-__all__ = ["ReportError", "write_report", "render_report", "format_number", "format_duration", "point_label",
+__all__ = ["ReportError", "write_report", "render_report", "report_in_language", "report_language", "format_number", "format_duration", "point_label",
            "KPI_VALUES_TABLE", "REPORT_FILE"]
 
 REPORT_FILE = "report.html"
@@ -52,21 +56,48 @@ class ReportError(Exception):
     """A results folder the report cannot read (no or unreadable ``summary.json``)."""
 
 
-def write_report(results_dir: Path) -> Path:
-    """Write ``results_dir/report.html`` from the folder's summary and records; return its path."""
+def write_report(results_dir: Path, lang: str | None = None, name: str = REPORT_FILE) -> Path:
+    """Write ``results_dir/report.html`` (or ``name``) in ``lang`` from the folder's summary and
+    records; return its path."""
     results_dir = Path(results_dir)
-    html = render_report(results_dir)
-    out = results_dir / REPORT_FILE
+    html = render_report(results_dir, lang)
+    out = results_dir / name
     out.write_text(html, encoding="utf-8")
     return out
 
 
-def render_report(results_dir: Path) -> str:
-    """The report page of a results folder, as HTML text (what :func:`write_report` writes)."""
+def report_language(path: Path) -> str | None:
+    """The language a written report is in (its ``<html lang>``), ``None`` if it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            head = f.read(400)
+    except OSError:
+        return None
+    found = re.search(r'<html lang="([A-Za-z-]+)"', head)
+    return found.group(1) if found else None
+
+
+def report_in_language(results_dir: Path, lang: str) -> Path:
+    """A results folder's report in ``lang``: ``report.html`` when it is written in that language,
+    else ``report.<lang>.html``, written from the results on first request and kept."""
+    results_dir = Path(results_dir)
+    lang = normalise_language(lang)
+    main = results_dir / REPORT_FILE
+    if main.is_file() and report_language(main) == lang:
+        return main
+    other = results_dir / f"report.{lang}.html"
+    if not other.is_file():
+        write_report(results_dir, lang, other.name)
+    return other
+
+
+def render_report(results_dir: Path, lang: str | None = None) -> str:
+    """The report page of a results folder in ``lang`` (English by default), as HTML text (what
+    :func:`write_report` writes)."""
     results_dir = Path(results_dir)
     summary = _read_summary(results_dir)
     records = _Records(results_dir / "records")
-    context = _ReportBuilder(summary, records).context()
+    context = _ReportBuilder(summary, records, lang).context()
     # 3D pictures of the building (the most congested floor, equipment in alarm); never fails.
     from viewer.snapshots import report_snapshots
 
@@ -192,14 +223,24 @@ class _Records:
 @dataclass
 class _KpiRow:
     name: str
+    label: str
     description: str
     unit: str
     better: str | None
     mean: str
     ci: str
+    interval: str
     p50: str
     p95: str
     n: str
+    censored: str = ""
+    bound: str = ""
+    """``≥`` (``≤`` for a higher-is-better KPI) when the horizon cut replications off."""
+    target: str = ""
+    status: str | None = None
+    status_word: str = ""
+    mark: str = ""
+    verdict: str = ""
 
 
 @dataclass
@@ -223,13 +264,18 @@ class _ParamNode:
     rows: list[list[str]] = field(default_factory=list)
 
 
+_VERDICT_MARK = {"pass": "✓", "fail": "✗", "uncertain": "?"}
+
+
 class _ReportBuilder:
-    def __init__(self, summary: dict, records: _Records):
+    def __init__(self, summary: dict, records: _Records, lang: str | None = None):
         self.summary = summary
         self.records = records
-        # What the run itself says about its figures (an alarm beyond the horizon, nobody moved)
-        # comes first: a reader must see it before the numbers.
-        self.notes: list[str] = [*summary.get("warnings", []), *summary.get("notes", [])]
+        self.lang = normalise_language(lang)
+        # What the run itself says about its figures (an alarm beyond the horizon, a run the horizon
+        # cut off, nobody moved) comes first: a reader must see it before the numbers.
+        self.warnings: list[str] = [self._said(w) for w in summary.get("warnings") or []]
+        self.notes: list[str] = [self._said(n) for n in summary.get("notes") or []]
         self._chart_count = 0
         self.model: ModelSpec | None = None
         model_name = summary.get("model")
@@ -249,8 +295,15 @@ class _ReportBuilder:
         # the swept parameters ("technicians / repair_mean_min").
         self.point_ticks = {int(p.get("point", i)): " / ".join(_scalar_text(v) for v in p["set"].values())
                             if p.get("set") else f"point {p.get('point', i)}" for i, p in enumerate(self.points)}
-        self.point_title = " / ".join(self.sweep_keys) or "sweep point"
+        self.point_title = " / ".join(self.sweep_keys) or self.t("report.sweep_point")
         self.kpi_names = self._kpi_names()
+
+    def t(self, key: str, **values: Any) -> str:
+        return translate(key, self.lang, **values)
+
+    def _said(self, words: Any) -> str:
+        """Words of the summary (Text, or a plain string from an older run) in the report's language."""
+        return pick(words, self.lang) if words is not None else ""
 
     def _next_id(self) -> str:
         self._chart_count += 1
@@ -265,20 +318,28 @@ class _ReportBuilder:
         return names
 
     def _kpi_meta(self, name: str) -> dict:
+        """A KPI's words and unit in the report's language: from the summary, else the registry."""
         meta: dict[str, Any] = {}
-        if self.model:
-            try:
-                k: KPI = self.model.kpi(name)
-                meta = {"unit": k.unit, "description": k.description, "better": k.better}
-            except KeyError:
-                pass
         for point in self.points:
             found = (point.get("kpis") or {}).get(name)
             if found:
-                for key in ("unit", "description", "better"):
-                    meta.setdefault(key, found.get(key))
+                for key in ("unit", "unit_label", "label", "description", "better", "kind"):
+                    if found.get(key) is not None:
+                        meta[key] = found[key]
                 break
-        return meta
+        if self.model:
+            try:
+                k: KPI = self.model.kpi(name)
+                for key, value in (("unit", k.unit), ("label", k.label), ("description", k.description),
+                                   ("better", k.better), ("kind", k.kind)):
+                    meta.setdefault(key, value)
+            except KeyError:
+                pass
+        unit = meta.get("unit") or ""
+        shown_unit = self._said(meta.get("unit_label")) if meta.get("unit_label") else unit_label(unit, self.lang)
+        return {"unit": unit, "unit_shown": "" if shown_unit == "—" else shown_unit,
+                "label": self._said(meta.get("label")) or name, "description": self._said(meta.get("description")),
+                "better": meta.get("better"), "kind": meta.get("kind")}
 
     def _kpi_rows(self, point: dict) -> list[_KpiRow]:
         rows = []
@@ -286,13 +347,38 @@ class _ReportBuilder:
         for name in self.kpi_names:
             meta = self._kpi_meta(name)
             s = kpis.get(name) or {}
-            low, high = s.get("ci95_low"), s.get("ci95_high")
-            ref = _row_reference(s.get(k) for k in ("mean", "ci95_low", "ci95_high", "p50", "p95"))
+            scale = 100.0 if meta["unit"] == "share" else 1.0  # a share is shown as a percentage
+
+            def shown(key: str) -> float | None:
+                v = s.get(key)
+                return v * scale if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+            low, high = shown("ci95_low"), shown("ci95_high")
+            ref = _row_reference(shown(k) for k in ("mean", "ci95_low", "ci95_high", "p50", "p95"))
             ci = "—" if low is None or high is None else f"{format_number(low, ref)} – {format_number(high, ref)}"
-            rows.append(_KpiRow(name=name, description=meta.get("description") or "", unit=meta.get("unit") or "",
-                                better=meta.get("better"), mean=format_number(s.get("mean"), ref), ci=ci,
-                                p50=format_number(s.get("p50"), ref), p95=format_number(s.get("p95"), ref),
-                                n=format_number(s.get("n"))))
+            method = s.get("interval")
+            interval = (self.t("report.interval", method=self.t(f"report.interval.{method}")) if method
+                        else self.t("report.interval.none") if s.get("n") == 1 else "")
+            censored = s.get("censored") or 0
+            mark = ("≤" if meta["better"] == "higher" else "≥") if censored else ""
+            row = _KpiRow(name=name, label=meta["label"], description=meta["description"], unit=meta["unit_shown"],
+                          better=meta["better"], mean=mark + format_number(shown("mean"), ref), ci=ci,
+                          interval=interval, p50=format_number(shown("p50"), ref),
+                          p95=format_number(shown("p95"), ref), n=format_number(s.get("n")))
+            if censored:
+                row.bound = mark
+                row.censored = self.t("report.censored", k=censored, n=self.summary.get("replications") or s.get("n"))
+            target, verdict = s.get("target"), s.get("verdict")
+            if target:
+                unit = f" {meta['unit_shown']}" if meta["unit_shown"] else ""
+                row.target = (f"{'≥' if target['op'] == '>=' else '≤'} {format_value(target['value'], meta['unit'])}{unit} "
+                              f"({self.t('report.rule.' + target.get('rule', 'mean'))})")
+            if verdict:
+                row.status = verdict["status"]
+                row.status_word = self.t(f"report.verdict.{verdict['status']}")
+                row.mark = _VERDICT_MARK.get(verdict["status"], "")
+                row.verdict = self._said(verdict.get("text"))
+            rows.append(row)
         return rows
 
     def _point_views(self) -> list[_PointView]:
@@ -301,9 +387,32 @@ class _ReportBuilder:
                            rows=self._kpi_rows(p))
                 for i, p in enumerate(self.points)]
 
+    def _verdicts(self, views: list[_PointView]) -> list[dict]:
+        """Every KPI with a target, at every point: what the verdicts section lists."""
+        found = []
+        for view in views:
+            for row in view.rows:
+                if row.status:
+                    found.append({"point": view.index, "point_label": view.label if len(views) > 1 else "",
+                                  "row": row})
+        return found
+
+    def _sources(self) -> list[str]:
+        """Where each target comes from (once each), then the methods behind the intervals."""
+        sources: list[str] = []
+        for point in self.points:
+            for s in (point.get("kpis") or {}).values():
+                target = s.get("target") if isinstance(s, Mapping) else None
+                said = self._said(target.get("source")) if target else ""
+                if said and said not in sources:
+                    sources.append(said)
+        sources.append(self.t("report.sources.intervals"))
+        return sources
+
     def _y_label(self, name: str) -> str:
-        unit = self._kpi_meta(name).get("unit")
-        return f"{name} ({unit})" if unit else name
+        meta = self._kpi_meta(name)
+        unit = meta["unit_shown"]
+        return f"{meta['label']} ({unit})" if unit else meta["label"]
 
     def _sweep_charts(self) -> list[RenderedChart]:
         if len(self.points) < 2:
@@ -314,15 +423,20 @@ class _ReportBuilder:
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in swept_values)
         charts = []
         for name in self.kpi_names:
+            meta = self._kpi_meta(name)
+            scale = 100.0 if meta["unit"] == "share" else 1.0
             stats = [(p.get("kpis") or {}).get(name) or {} for p in self.points]
             if all(s.get("mean") is None for s in stats):
-                charts.append(RenderedChart(name, None, "No values at any sweep point."))
+                charts.append(RenderedChart(meta["label"], None, self.t("report.no_values")))
                 continue
-            fig = ci_chart(labels, [s.get("mean") for s in stats], [s.get("ci95_low") for s in stats],
-                           [s.get("ci95_high") for s in stats], y_label=self._y_label(name),
-                           x_label=self.point_title, connect=ordered)
-            charts.append(RenderedChart(name, figure_to_svg(fig, id_prefix=self._next_id()),
-                                        caption=self._kpi_meta(name).get("description") or None))
+
+            def scaled(key: str) -> list[float | None]:
+                return [s.get(key) * scale if s.get(key) is not None else None for s in stats]
+
+            fig = ci_chart(labels, scaled("mean"), scaled("ci95_low"), scaled("ci95_high"),
+                           y_label=self._y_label(name), x_label=self.point_title, connect=ordered)
+            charts.append(RenderedChart(meta["label"], figure_to_svg(fig, id_prefix=self._next_id()),
+                                        caption=meta["description"] or None))
         return charts
 
     def _kpi_values(self) -> dict[str, dict[int, list[float]]] | None:
@@ -355,13 +469,15 @@ class _ReportBuilder:
             by_point = values.get(name)
             if not by_point:
                 continue
-            by_label = {self.point_ticks.get(p, f"point {p}") if len(self.points) > 1 else "all replications": v
-                        for p, v in sorted(by_point.items())}
+            scale = 100.0 if self._kpi_meta(name)["unit"] == "share" else 1.0
+            by_label = {self.point_ticks.get(p, f"point {p}") if len(self.points) > 1
+                        else self.t("report.all_replications"):
+                        [v * scale if v is not None else v for v in vs] for p, vs in sorted(by_point.items())}
             if not any(v is not None and math.isfinite(v) for vs in by_label.values() for v in vs):
                 continue
             fig = distribution_chart(by_label, y_label=self._y_label(name),
                                      x_label=self.point_title if len(by_label) > 1 else None)
-            charts.append(RenderedChart(name, figure_to_svg(fig, id_prefix=self._next_id())))
+            charts.append(RenderedChart(self._kpi_meta(name)["label"], figure_to_svg(fig, id_prefix=self._next_id())))
         return charts
 
     def _model_charts(self) -> list[RenderedChart]:
@@ -372,43 +488,59 @@ class _ReportBuilder:
             try:
                 rendered = draw_chart(chart, self.records.get(chart.table), id_prefix=self._next_id(),
                                       point_labels=self.point_ticks, point_title=self.point_title,
-                                      replications=self.summary.get("replications"))
+                                      replications=self.summary.get("replications"), lang=self.lang)
             except Exception as exc:  # one bad chart must not cost the whole report
-                rendered = RenderedChart(chart.title, None, f"Could not be drawn: {type(exc).__name__}: {exc}")
+                rendered = RenderedChart(pick(chart.title, self.lang), None,
+                                         f"Could not be drawn: {type(exc).__name__}: {exc}")
             charts.append(rendered)
         return charts
 
     def context(self) -> dict:
         s = self.summary
         raw_scenario = s.get("scenario") if isinstance(s.get("scenario"), Mapping) else {}
-        scenario = {key: raw_scenario.get(key) for key in ("name", "description", "file", "building")}
+        scenario = {key: raw_scenario.get(key) for key in ("name", "file", "building")}
+        scenario["title"] = self._said(raw_scenario.get("title"))
+        scenario["description"] = self._said(raw_scenario.get("description"))
         raw_building = s.get("building")
         if not isinstance(raw_building, Mapping):
             raw_building = {"id": raw_building, "name": None}
         building = {"id": raw_building.get("id"), "name": raw_building.get("name")}
         model = {"name": s.get("model") or "—",
-                 "title": s.get("model_title") or (self.model.title if self.model else s.get("model") or "—"),
-                 "description": self.model.description if self.model else ""}
+                 "title": self._said(s.get("model_title")) or (self._said(self.model.title) if self.model
+                                                                else s.get("model") or "—"),
+                 "description": self._said(self.model.description) if self.model else ""}
         sweep = len(self.points) > 1
+        points = self._point_views()
+        live = dict(s["live"]) if isinstance(s.get("live"), Mapping) else None
+        if live is not None:
+            live["notes"] = [self._said(n) for n in live.get("notes") or []]
+        flags = [self.t(f"report.flag.{f}") if f"report.flag.{f}" in MESSAGES["en"] else f for f in s.get("flags") or []]
         return {
             "tool": TOOL_NAME,
             "version": _tool_version(),
-            "title": scenario.get("name") or "Scenario report",
+            "lang": self.lang,
+            "t": self.t,
+            "title": scenario.get("title") or scenario.get("name") or "Scenario report",
             "scenario": scenario,
             "model": model,
             "building": building,
             "seed": s.get("seed"),
             "replications": s.get("replications"),
             "horizon": format_duration(s.get("horizon_s")),
+            "changes": describe_changes(s.get("changes"), self.lang),  # "technicians 4 → 3" (scenarios.changes)
             "sweep": sweep,
             "sweep_keys": self.sweep_keys,
-            "points": self._point_views(),
+            "points": points,
+            "verdicts": self._verdicts(points),
+            "sources": self._sources(),
+            "flags": flags,
             "sweep_charts": self._sweep_charts(),
             "distribution_charts": self._distribution_charts(),
             "model_charts": self._model_charts(),
             "parameters": _param_tree(s.get("parameters") or {}),
+            "warnings": self.warnings,
             "notes": self.notes,
-            "live": s.get("live"),
+            "live": live,
         }
 
 

@@ -32,7 +32,8 @@ from typing import Literal
 
 import numpy as np
 
-from twin.spec import Building, ElevatorCar, Equipment, FireZone, Space
+from twin.spec import Building, ElevatorCar, Equipment, FireZone, Floor, Space
+from twin.text import Text, normalise_language, pick, text
 
 # Without a display the VTK wheel would first try X and print a warning; EGL (Mesa's llvmpipe
 # here) renders off screen. Set before pyvista loads VTK's rendering classes; a user's choice wins.
@@ -51,7 +52,82 @@ __all__ = [
     "BuildingScene",
     "status_rgb",
     "equipment_anchor",
+    "SPACE_KIND_WORDS",
+    "floor_label",
+    "room_label",
 ]
+
+# --- words drawn in the picture, in the reader's language ----------------------------------------
+
+SPACE_KIND_WORDS: dict[str, Text] = {
+    "apartment": text("Flat", "住宅"),
+    "office": text("Office", "办公室"),
+    "shop": text("Shop", "商铺"),
+    "restaurant": text("Restaurant", "餐厅"),
+    "corridor": text("Corridor", "走廊"),
+    "lobby": text("Lobby", "大堂"),
+    "atrium": text("Atrium", "中庭"),
+    "stair": text("Stair", "楼梯间"),
+    "lift_lobby": text("Lift lobby", "电梯前室"),
+    "plant_room": text("Plant room", "设备间"),
+    "car_park": text("Car park", "停车库"),
+    "management_office": text("Management office", "物业管理处"),
+    "toilet": text("Toilet", "卫生间"),
+    "storage": text("Storage", "储藏间"),
+    "room": text("Room", "房间"),
+}
+"""What each kind of space is called, in both languages (the room labels of a one-storey view)."""
+
+
+def _has_cjk(words: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in words)
+
+
+def floor_label(floor: Floor, floors: list[Floor], lang: str | None = "en") -> str:
+    """A storey's label: its name from the building file in English; in Chinese the storey as
+    Chinese practice counts it — 1层 for the ground storey (the lowest at or above elevation 0),
+    2层, 3层 … above, 地下1层, 地下2层 … below — unless the file already names it in Chinese."""
+    own = floor.name or floor.id
+    if normalise_language(lang) == "en" or _has_cjk(own):
+        return own
+    ordered = sorted(floors, key=lambda f: f.elevation_m)
+    ground = next((i for i, f in enumerate(ordered) if f.elevation_m >= -1e-6), len(ordered))
+    i = next(i for i, f in enumerate(ordered) if f.id == floor.id)
+    return f"{i - ground + 1}层" if i >= ground else f"地下{ground - i}层"
+
+
+def room_label(space: Space, lang: str | None = "en") -> str:
+    """A room's label: its name in English (its kind when it has none); in Chinese its kind in
+    Chinese with the name's number, unless the file already names it in Chinese."""
+    kind = SPACE_KIND_WORDS.get(space.kind)
+    if normalise_language(lang) == "en":
+        return space.name or pick(kind, "en") or space.id
+    if space.name and _has_cjk(space.name):
+        return space.name
+    tail = (space.name or "").split()[-1:]
+    number = tail[0] if tail and any(ch.isdigit() for ch in tail[0]) else ""
+    return f"{pick(kind, 'zh-CN') or space.kind} {number}".strip()
+
+
+def _cjk_font_file() -> str | None:
+    """A font file with Chinese glyphs (VTK's own fonts have none): one fontconfig lists for ``zh``
+    (tools/system-deps.sh installs WenQuanYi Micro Hei), if any."""
+    global _CJK_FONT
+    if _CJK_FONT is None:
+        import subprocess
+
+        try:
+            listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
+                                    timeout=20).stdout.splitlines()
+            found = sorted(line.split(":")[0].strip() for line in listed if line.strip())
+            found = next((f for f in found if "wqy" in f.lower() or "noto" in f.lower()), found[0] if found else "")
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        _CJK_FONT = found if found and Path(found).is_file() else ""
+    return _CJK_FONT or None
+
+
+_CJK_FONT: str | None = None
 
 UNKNOWN_STATUS = "unknown"
 STATUSES: tuple[str, ...] = ("ok", "warning", "alarm", "offline", "stale")
@@ -271,8 +347,10 @@ class BuildingScene:
                  spaces: Literal["outline", "volume"] = "outline",
                  labels: Literal["floors", "equipment", "all", "none"] = "floors",
                  explode_gap_m: float | None = None, glyph_size_m: float | None = None,
-                 background: str = "white", title: str | None = None, anti_aliasing: bool = False):
+                 background: str = "white", title: str | None = None, anti_aliasing: bool = False,
+                 rooms: bool = False, lang: str | None = "en"):
         self.building = building
+        self.lang = normalise_language(lang)
         self.off_screen = off_screen
         self.spaces_style = spaces
         self.floors = sorted(building.floors, key=lambda f: f.elevation_m)
@@ -333,6 +411,8 @@ class BuildingScene:
             self._build_floor_labels()
         if labels in ("equipment", "all"):
             self._build_equipment_labels()
+        if rooms:
+            self._build_room_labels()
         self.plotter.camera_position = "iso"
         self.reset_camera()
 
@@ -553,7 +633,7 @@ class BuildingScene:
         from vtkmodules.vtkRenderingLabel import vtkLabeledDataMapper
 
         poly = pv.PolyData(points.copy())
-        poly.point_data["label"] = np.array(texts, dtype=object)
+        self._set_label_words(poly, texts)
         mapper = vtkLabeledDataMapper()
         mapper.SetInputData(poly)
         mapper.SetLabelModeToLabelFieldData()
@@ -564,7 +644,11 @@ class BuildingScene:
         text.SetBold(True)
         text.SetShadow(False)
         text.SetJustificationToRight() if name == "labels/floors" else text.SetJustificationToLeft()
+        if name.startswith("labels/rooms/"):
+            text.SetJustificationToCentered()
+            text.SetBold(False)
         text.SetVerticalJustificationToCentered()
+        self._label_font(text, texts)
         actor = vtkActor2D()
         actor.SetMapper(mapper)
         self._main.add_actor(actor, name=name, reset_camera=False, render=False, pickable=False)
@@ -573,12 +657,78 @@ class BuildingScene:
         if floor is not None:
             self._floor_actors[floor].append(name)
 
+    @staticmethod
+    def _label_font(prop, texts: Iterable[str]) -> None:
+        """Chinese labels are drawn in a CJK font file (VTK's built-in fonts have no Chinese glyphs)."""
+        font = _cjk_font_file() if any(_has_cjk(t) for t in texts) else None
+        if font is not None:
+            prop.SetFontFamily(4)  # VTK_FONT_FILE
+            prop.SetFontFile(font)
+        else:
+            prop.SetFontFamilyToArial()
+
+    @staticmethod
+    def _set_label_words(poly: pv.PolyData, texts: list[str]) -> None:
+        """The label strings as a VTK string array (UTF-8: pyvista's own conversion is ASCII only)."""
+        from vtkmodules.vtkCommonCore import vtkStringArray
+
+        words = vtkStringArray()
+        words.SetName("label")
+        for t in texts:
+            words.InsertNextValue(str(t))
+        poly.GetPointData().AddArray(words)
+        poly.Modified()
+
+    def _floor_label_texts(self) -> list[str]:
+        return [floor_label(f, self.floors, self.lang) for f in self.floors]
+
+    def _room_label_texts(self, fi: int) -> list[str]:
+        return [room_label(s, self.lang) for s in self._room_spaces(fi)]
+
+    def _room_spaces(self, fi: int) -> list[Space]:
+        floor_id = self.floor_ids[fi]
+        return [s for s in self.building.spaces if s.floor == floor_id and not s.void]
+
     def _build_floor_labels(self) -> None:
         xy = np.array([p for s in self.building.spaces for p in s.outline], float)
         x0, y0 = xy.min(axis=0)
         pts = np.array([(x0 - 1.0, y0 - 1.0, f.elevation_m + 0.5 * f.height_m) for f in self.floors], float)
-        self._label_actor("labels/floors", pts, [f.name or f.id for f in self.floors],
+        self._label_actor("labels/floors", pts, self._floor_label_texts(),
                           np.arange(len(self.floors)), font_size=11)
+
+    def _build_room_labels(self) -> None:
+        """One label set per storey, shown in the one-storey view only (a whole tower's rooms at once
+        would be unreadable): each room's name or kind at its centre, in the scene's language."""
+        for fi, floor in enumerate(self.floors):
+            spaces = self._room_spaces(fi)
+            if not spaces:
+                continue
+            pts = np.array([(*np.asarray(s.outline, float).mean(axis=0), floor.elevation_m + 0.3) for s in spaces], float)
+            self._label_actor(f"labels/rooms/{floor.id}", pts, self._room_label_texts(fi), np.full(len(spaces), fi),
+                              font_size=10, floor=fi)
+            self.actors[f"labels/rooms/{floor.id}"].SetVisibility(False)
+
+    def set_language(self, lang: str | None) -> None:
+        """Redraw the storey and room labels in ``lang`` (``en``, ``zh-CN``); equipment names are
+        the building file's own words and stay as written."""
+        lang = normalise_language(lang)
+        if lang == self.lang:
+            return
+        self.lang = lang
+        for name, (poly, _base, _floors) in self._labels.items():
+            if name == "labels/floors":
+                texts = self._floor_label_texts()
+            elif name.startswith("labels/rooms/"):
+                texts = self._room_label_texts(self._floor_index[name.rsplit("/", 1)[1]])
+            else:
+                continue
+            self._set_label_words(poly, texts)
+            self._label_font(self.actors[name].GetMapper().GetLabelTextProperty(), texts)
+
+    def label_texts(self, name: str = "labels/floors") -> list[str]:
+        """The words a label set shows now (``labels/floors``, ``labels/rooms/F12``…)."""
+        words = self._labels[name][0].GetPointData().GetAbstractArray("label")
+        return [words.GetValue(i) for i in range(words.GetNumberOfValues())]
 
     def _build_equipment_labels(self) -> None:
         """One label set per storey, so that a single-storey view shows only its own."""
@@ -641,6 +791,9 @@ class BuildingScene:
             poly.points = base + np.c_[np.zeros((len(base), 2)), self._dz[floors]]
         if "labels/floors" in self.actors:
             self.actors["labels/floors"].SetVisibility(mode != "floor")
+        for fi, floor_id in enumerate(self.floor_ids):
+            if f"labels/rooms/{floor_id}" in self.actors:
+                self.actors[f"labels/rooms/{floor_id}"].SetVisibility(mode == "floor" and bool(self._visible[fi]))
         if reset_camera:
             self.reset_camera()
 

@@ -1,28 +1,32 @@
 """Buildings: what the server knows, each one's spec, floor graph, equipment and Brick model.
 
 All read-only, for any role. A building is addressed by its key (sample name or loaded file
-name) or its id.
+name) or its id. ``POST /buildings/validate`` is ``twin validate`` for a building file: every
+error (field, reference, geometry, plausibility) and every named warning, in one answer;
+``GET /buildings/{key}/warnings`` gives a known building's warnings.
 """
 
 from __future__ import annotations
 
 from pathlib import Path as FsPath
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.catalogue import LoadedBuilding
 from api.deps import ApiError, Ctx, Viewer, error_responses
-from api.schemas import BuildingInfo, BuildingSummary, EquipmentInfo, NodeLinkGraph
+from api.schemas import BuildingInfo, BuildingSummary, EquipmentInfo, NodeLinkGraph, exactly_one_of
 from twin.brick import brick_class, brick_turtle, state_topic
 from twin.errors import SpecError
 from twin.graph import to_node_link
+from twin.loader import check_building_document, check_nesting, parse_yaml_text
 from twin.spec import Building
 from twin.summary import building_summary
 
-__all__ = ["router", "equipment_of"]
+__all__ = ["router", "equipment_of", "BuildingCheck", "BuildingCheckResult", "BuildingProblem"]
 
 router = APIRouter(prefix="/buildings", tags=["buildings"])
 
@@ -69,6 +73,91 @@ def equipment_of(b: Building) -> list[EquipmentInfo]:
             serves=list(eq.serves), interval_s=eq.interval_s, topic=state_topic(b.id, eq.system, eq.id),
             brick_class=str(brick_class(eq.system, eq.kind)).rsplit("#", 1)[-1]))
     return items
+
+
+class BuildingCheck(BaseModel):
+    """A building file to check: as a JSON document or as YAML text (exactly one of the two)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={**exactly_one_of("document", "yaml"), "examples": [
+        {"yaml": "id: shed\nname: Shed\nfloors: [{id: F01, elevation_m: 0}]\nspaces: [{id: S1, floor: F01, "
+                 "kind: room, rect: {x_m: 0, y_m: 0, width_m: 4, depth_m: 3}, occupants: 2}]\n"
+                 "doors: [{id: D1, between: [S1, EX], width_m: 0.9}]\nexits: [{id: EX, floor: F01, x_m: 0, y_m: 1}]\n"}]})
+
+    document: dict[str, Any] | None = None
+    yaml: Annotated[str, Field(max_length=20_000_000)] | None = None
+    file: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128)] = "posted.yaml"
+    """The name the answer's messages give the file."""
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "BuildingCheck":
+        if (self.document is None) == (self.yaml is None):
+            raise ValueError("give the building either as 'document' or as 'yaml'")
+        return self
+
+
+class BuildingProblem(BaseModel):
+    """One error or warning: the file, the field path in it, the check's name and the message.
+    ``name`` is a warning's name (twin/checks.py, listed in the README); errors carry none."""
+
+    file: str
+    path: str
+    message: str
+    name: str | None = None
+
+
+class BuildingCheckResult(BaseModel):
+    """Whether a building file loads, every error if not, and its named warnings either way (a
+    warning does not stop a building loading; ``twin validate`` prints it and exits 0)."""
+
+    valid: bool
+    issues: list[BuildingProblem] = Field(default_factory=list, description="errors: the file is refused")
+    warnings: list[BuildingProblem] = Field(default_factory=list,
+                                            description="named warnings: the file loads, but check these")
+    id: str | None = None
+    floors: int | None = None
+    spaces: int | None = None
+    occupants: int | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"valid": False, "issues": [{"file": "posted.yaml", "path": "doors[0] 'D1'.between", "name": None,
+                                     "message": "'S1' and 'S2' do not share a wall (3 m apart; a door needs a wall "
+                                                "they share, no thicker than its length_m 0.3 m)"}],
+         "warnings": []},
+        {"valid": True, "issues": [], "id": "shed", "floors": 1, "spaces": 1, "occupants": 2, "warnings": [
+            {"file": "posted.yaml", "path": "exits[0] 'EX'.width_m", "name": "exit-width-differs",
+             "message": "width 1.2 m differs from door 'D1''s 0.9 m; the narrower, 0.9 m, governs the flow"}]}]})
+
+
+@router.post("/validate", response_model=BuildingCheckResult, responses=error_responses(413),
+             summary="Check a building file without loading it")
+async def validate_building(body: BuildingCheck, ctx: Ctx, _: Viewer) -> BuildingCheckResult:
+    """Every error (fields, references, geometry, implausible numbers) with its file and field path,
+    and every named warning; ``valid`` says whether the building would load."""
+    from api.routers.scenarios import check_off_loop
+
+    def check() -> BuildingCheckResult:
+        try:
+            data = body.document if body.document is not None else parse_yaml_text(body.yaml or "", body.file)
+            check_nesting(data, body.file)
+        except SpecError as exc:
+            return BuildingCheckResult(valid=False, issues=[BuildingProblem(**i.as_dict()) for i in exc.issues])
+        report = check_building_document(data, body.file)
+        warnings = [BuildingProblem(**w.as_dict()) for w in report.warnings]
+        if report.building is None:
+            return BuildingCheckResult(valid=False, issues=[BuildingProblem(**i.as_dict()) for i in report.errors],
+                                       warnings=warnings)
+        b = report.building
+        return BuildingCheckResult(valid=True, warnings=warnings, id=b.id, floors=len(b.floors),
+                                   spaces=len(b.spaces), occupants=b.total_occupants)
+
+    return await check_off_loop(ctx, check)
+
+
+@router.get("/{key}/warnings", response_model=list[BuildingProblem], responses=error_responses(404),
+            summary="A building's named warnings")
+def get_warnings(key: BuildingKey, ctx: Ctx, _: Viewer) -> list[BuildingProblem]:
+    """What the loader found that may be intended but changes a result (empty when nothing)."""
+    return [BuildingProblem(**w.as_dict()) for w in _load(ctx, key).building.load_warnings]
 
 
 @router.get("", response_model=list[BuildingInfo], responses=error_responses(),

@@ -6,6 +6,11 @@ simulation runs in the run manager's process pool. Progress is in ``GET /runs/{i
 WebSocket. Results are the same files ``twin run`` writes: ``summary.json``, record tables as
 Parquet, the HTML report. A sweep is a run whose scenario has a ``sweep`` (or whose request
 gives one): every KPI is reported per sweep point.
+
+Each run says what it changes from its library scenario (``changes``, and ``changes_text``:
+"technicians 4 → 3"; :mod:`scenarios.changes`), in the run list, in each run and in the compare
+view. Runs made on the command line (``twin run``, ``twin demo``) are in the same list (source
+``cli``): they are copied into the data directory's run store (:func:`api.runs.record_results`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from api.deps import ApiError, Ctx, Planner, Viewer, error_responses
 from api.routers.scenarios import check_off_loop, posted_document
 from api.runs import RunJob, RunLimitError, RunNotFound, RunRecord, prepare_job
+from scenarios.changes import changes_text
 from api.schemas import (CompareKpi, CompareOut, ComparedRun, CompareValue, KpiRow, KpiTable, RecordsPage,
                          RecordTable, RecordTables, RunCreate, RunLinks, RunList, RunOut, RunProgress, RunSummary)
 from twin.errors import SpecError
@@ -46,7 +52,7 @@ def run_out(rec: RunRecord) -> RunOut:
         progress=RunProgress(done=rec.done, total=rec.total, fraction=round(rec.done / rec.total, 4) if rec.total else 0.0),
         from_live=rec.from_live, created_at=rec.created_at, started_at=rec.started_at, finished_at=rec.finished_at,
         duration_s=rec.duration_s, error=rec.error, issues=rec.issues, created_by=rec.created_by,
-        report_error=rec.report_error,
+        report_error=rec.report_error, changes=rec.changes, changes_text=changes_text(rec.changes),
         links=RunLinks(self=base, summary=f"{base}/summary", records=f"{base}/records", report=f"{base}/report",
                        cancel=f"{base}/cancel"))
 
@@ -196,8 +202,10 @@ def compare_runs(ctx: Ctx, _: Viewer,
             raise ApiError(422, loc, f"run {run_id!r} has {len(points)} sweep point(s); no point {point}",
                            "no_such_point")
         p = points[point]
+        changes = summary.get("changes") or []
         picked.append((ComparedRun(ref=ref, run=run_id, point=point, scenario=summary["scenario"]["name"],
-                                   set=p.get("set") or {}), p["kpis"]))
+                                   set=p.get("set") or {}, changes=changes, changes_text=changes_text(changes)),
+                       p["kpis"]))
     base_ref, base_kpis = picked[0][0].ref, picked[0][1]
     names = list(base_kpis) + [k for _, kp in picked[1:] for k in kp if k not in base_kpis]
     names = list(dict.fromkeys(names))
@@ -313,11 +321,21 @@ def get_records(run_id: RunId, table: TableName, ctx: Ctx, _: Viewer,
     **error_responses(404, 409, non_json_route=True), 200: {"content": {"text/html": {"schema": {"type": "string"}}},
                                        "description": "the run's HTML report"}},
             summary="A finished run's HTML report")
-def get_report(run_id: RunId, ctx: Ctx, _: Viewer) -> FileResponse:
+def get_report(run_id: RunId, ctx: Ctx, _: Viewer,
+               lang: Annotated[Literal["en", "zh-CN"] | None,
+                               Query(description="language of the report (labels, verdicts, warnings); "
+                                                 "default: the language it was written in")] = None) -> FileResponse:
     path = _finished_dir(ctx, run_id) / "report.html"
     if not path.is_file():
         rec = _get(ctx, run_id)
         raise ApiError(404, ["path", "run_id"], f"run {run_id!r} has no report"
                        + (f": {rec.report_error}" if rec.report_error else ""), "not_found")
+    if lang is not None:
+        from viewer.report import ReportError, report_in_language
+
+        try:
+            path = report_in_language(path.parent, lang)  # written from the results on first request
+        except (ReportError, OSError) as exc:
+            raise ApiError(404, ["query", "lang"], f"run {run_id!r} has no report in {lang}: {exc}", "not_found")
     return FileResponse(path, media_type="text/html")
 

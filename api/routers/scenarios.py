@@ -17,12 +17,15 @@ from fastapi import APIRouter, Path
 
 from api.deps import ApiError, Ctx, Viewer, error_responses
 from api.runs import find_scenario, prepare_job, scenario_sources
-from api.schemas import KpiInfo, ModelInfo, ScenarioCheck, ScenarioCheckResult, ScenarioDocument, ScenarioInfo
+from api.schemas import (ChartInfo, KpiInfo, KpiTargetInfo, ModelInfo, ScenarioCheck, ScenarioCheckResult,
+                         ScenarioDocument, ScenarioInfo)
 from models import available_models, get_model
+from models.units import UNITS
 from twin.errors import SpecError, format_text
 from twin.loader import parse_yaml_text, read_yaml
+from twin.text import normalise_language, text
 
-__all__ = ["router", "models_router", "posted_document", "check_off_loop"]
+__all__ = ["router", "models_router", "posted_document", "check_off_loop", "scenario_words", "schema_units"]
 
 T = TypeVar("T")
 
@@ -34,17 +37,36 @@ models_router = APIRouter(prefix="/models", tags=["scenarios"])
 ScenarioName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128, examples=["repair-desk-weekday"])]
 
 
+def scenario_words(value: Any) -> dict[str, str]:
+    """A scenario's ``title`` or ``description`` as words by language.
+
+    A scenario file may write either field in both languages (``{en: …, zh-CN: …}``) or as one
+    plain string; a plain string is kept as English (the language it is most often written in),
+    so a reader in another language sees it as written rather than nothing."""
+    if isinstance(value, str):
+        return {"en": value} if value.strip() else {}
+    if isinstance(value, dict):
+        words: dict[str, str] = {}
+        for code, said in value.items():
+            if isinstance(code, str) and isinstance(said, str) and said.strip():
+                words.setdefault(normalise_language(code), said)
+        return words
+    return {}
+
+
 def _info(name: str, source: str, data: Any) -> ScenarioInfo:
     data = data if isinstance(data, dict) else {}
 
-    def text(key: str) -> str | None:
+    def plain(key: str) -> str | None:
         value = data.get(key)
         return value if isinstance(value, str) else None
 
     reps = data.get("replications")
     sweep = data.get("sweep")
-    return ScenarioInfo(name=name, source=source, model=text("model"), description=text("description") or "",
-                        building=text("building"), replications=reps if isinstance(reps, int) else None,
+    return ScenarioInfo(name=name, source=source, model=plain("model"),
+                        title=scenario_words(data.get("title")) or {"en": name},
+                        description=scenario_words(data.get("description")),
+                        building=plain("building"), replications=reps if isinstance(reps, int) else None,
                         sweep=sweep if isinstance(sweep, dict) and all(isinstance(v, list) for v in sweep.values())
                         else None)
 
@@ -57,7 +79,8 @@ def list_scenarios(ctx: Ctx, _: Viewer) -> list[ScenarioInfo]:
         try:
             result.append(_info(src.name, src.source, read_yaml(src.path)))
         except SpecError:
-            result.append(ScenarioInfo(name=src.name, source=src.source, description="(file has errors)"))
+            result.append(ScenarioInfo(name=src.name, source=src.source, title={"en": src.name},
+                                       description=dict(text("(file has errors)", "（文件有错误）"))))
     return result
 
 
@@ -134,13 +157,42 @@ def list_models(_: Viewer) -> list[ModelInfo]:
     return _model_infos(tuple(available_models()))
 
 
+def schema_units(schema: Any) -> set[str]:
+    """Every ``x-unit`` in a JSON Schema (its properties, items and ``$defs``, at any depth)."""
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        unit = schema.get("x-unit")
+        if isinstance(unit, str):
+            found.add(unit)
+        for value in schema.values():
+            found |= schema_units(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= schema_units(value)
+    return found
+
+
+def _unit_words(unit: str) -> dict[str, str]:
+    return dict(UNITS.get(unit) or {"en": unit})
+
+
 @functools.lru_cache(maxsize=8)
 def _model_infos(names: tuple[str, ...]) -> list[ModelInfo]:
     result = []
     for name in names:
         spec = get_model(name)
-        result.append(ModelInfo(name=spec.name, title=spec.title, description=spec.description,
-                                kpis=[KpiInfo(name=k.name, unit=k.unit, description=k.description, better=k.better)
-                                      for k in spec.kpis],
-                                params_schema=spec.params.model_json_schema()))
+        schema = spec.params.model_json_schema()
+        kpis = [KpiInfo(name=k.name, unit=k.unit, unit_label=_unit_words(k.unit), label=dict(k.label),
+                        description=dict(k.description), kind=k.kind, better=k.better,
+                        target=None if k.target is None else KpiTargetInfo(
+                            op=k.target.op, value=k.target.value, rule=k.target.rule,
+                            source=None if k.target.source is None else dict(k.target.source)))
+                for k in spec.kpis]
+        charts = [ChartInfo(table=c.table, kind=c.kind, title=dict(c.title),
+                            x_label=None if c.x_label is None else dict(c.x_label),
+                            y_label=None if c.y_label is None else dict(c.y_label)) for c in spec.charts]
+        units = sorted({k.unit for k in spec.kpis} | schema_units(schema))
+        result.append(ModelInfo(name=spec.name, title=dict(spec.title), description=dict(spec.description),
+                                kpis=kpis, charts=charts, units={u: _unit_words(u) for u in units},
+                                params_schema=schema))
     return result

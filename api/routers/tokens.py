@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.auth import LastAdminError, TokenInfo
-from api.deps import Admin, ApiError, Ctx, error_responses
-from api.schemas import TokenCreate, TokenCreated, TokenList, TokenOut
+from api.deps import Admin, ApiError, Ctx, Viewer, error_responses
+from api.schemas import TokenCreate, TokenCreated, TokenList, TokenMe, TokenOut
 
 __all__ = ["router"]
 
@@ -31,6 +31,12 @@ def create_token(body: TokenCreate, ctx: Ctx, who: Admin) -> TokenCreated:
     """The answer holds the token's text; it is not shown again."""
     info, text = ctx.tokens.create(body.role, body.name, created_by=who.name)
     return TokenCreated(**_out(info).model_dump(), token=text)
+
+
+@router.get("/me", response_model=TokenMe, responses=error_responses(), summary="The token this request is signed in with")
+def token_me(who: Viewer) -> TokenMe:
+    """Its id, name and role — what the console's header shows; any valid token may ask about itself."""
+    return TokenMe(id=who.token_id, name=who.name, role=who.role)
 
 
 @router.get("", response_model=TokenList, responses=error_responses(), summary="List tokens")

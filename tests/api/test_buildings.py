@@ -85,3 +85,27 @@ def test_brick_model_validates_with_brickschema():
     assert not ours, text[:4000]
     ontology = ("http://qudt.org/", "https://brickschema.org/schema/")
     assert all(n.startswith(ontology) for n in focus), sorted(n for n in focus if not n.startswith(ontology))
+
+
+def test_validate_building_answers_errors_and_named_warnings(client, api_env):
+    """issue 11 item 1: ``POST /buildings/validate`` is ``twin validate`` for a building file — every
+    error with its field path, and the named warnings whether or not the file loads."""
+    import yaml
+
+    h = api_env.auth("viewer")
+    data = yaml.safe_load(SMALL_TOWER.read_text(encoding="utf-8"))
+    data["exits"][0]["width_m"] = 2.4  # the door is 1.8 m: a warning, the building still loads
+    r = client.post("/buildings/validate", json={"document": data, "file": "mine.yaml"}, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["valid"] is True and body["issues"] == [] and body["id"] == "small-tower"
+    assert body["warnings"] == [{"file": "mine.yaml", "path": "exits[0] 'EXIT-MAIN'.width_m", "name": "exit-width-differs",
+                                 "message": "width 2.4 m differs from the 1.8 m of door 'L00-DX'; the narrower, "
+                                            "1.8 m, governs the flow"}]
+    data["doors"][0]["width_m"] = 1200  # millimetres typed as metres: an error, with the warning kept
+    r = client.post("/buildings/validate", json={"yaml": yaml.safe_dump(data)}, headers=h)
+    body = r.json()
+    assert body["valid"] is False and len(body["warnings"]) == 1
+    assert [i["path"] for i in body["issues"]] == ["doors[0] 'L00-D1'.width_m"]
+    assert "1,200 m is not a door's clear width" in body["issues"][0]["message"]
+    assert client.get("/buildings/small_tower/warnings", headers=h).json() == []

@@ -204,3 +204,92 @@ def test_runs_survive_a_restart(tmp_path):
         assert again["status"] == "done", again
         summary = c.get(f"/runs/{pending['id']}/summary", headers=h).json()
         assert summary["seed"] == 2 and summary["replications"] == 2
+
+
+# --- issue 11 section 5: what a run changed, and one run store for the console and the command line ---
+
+def _library_doc(name: str) -> dict:
+    import yaml
+
+    from scenarios.spec import LIBRARY_DIR
+
+    return yaml.safe_load((LIBRARY_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def test_an_edited_form_records_what_it_changed_from_the_library(client, api_env):
+    """issue 11 item 5.1: the console's form posts the whole edited document; the run records only what
+    differs from the library scenario of that name (technicians 4 → 3, a shorter horizon, fewer
+    replications), in GET /runs, in summary.json and in the compare view's label."""
+    doc = _library_doc("repair-desk-weekday")
+    doc["params"] = {**doc["params"], "technicians": 3, "ordinary_sla_min": 120.0}  # 120 min is the default: no change
+    doc.update(horizon_s=7200, replications=2)
+    r = client.post("/runs", json={"document": doc}, headers=api_env.auth("planner"))
+    assert r.status_code == 202, r.text
+    changes = r.json()["changes"]
+    assert [(c["path"], c["from"], c["to"]) for c in changes] == [
+        ("horizon_s", 604800, 7200), ("params.technicians", 4, 3), ("replications", 10, 2)]
+    technicians = changes[1]
+    assert technicians["label"]["en"] and technicians["label"]["zh-CN"]  # the parameter's own label
+    assert "4 → 3" in r.json()["changes_text"]["en"] and "4 → 3" in r.json()["changes_text"]["zh-CN"]
+    run = wait_run(client, r.json()["id"], api_env.auth("viewer"))
+    assert run["status"] == "done", run
+    listed = client.get("/runs", headers=api_env.auth("viewer")).json()["runs"]
+    assert next(x for x in listed if x["id"] == run["id"])["changes"] == changes
+    summary = client.get(f"/runs/{run['id']}/summary", headers=api_env.auth("viewer")).json()
+    assert summary["changes"] == changes
+    compared = client.get("/runs/compare", params=[("runs", run["id"]), ("runs", run["id"])],
+                          headers=api_env.auth("viewer")).json()
+    assert compared["runs"][0]["changes_text"] == r.json()["changes_text"]
+
+
+@pytest.mark.parametrize("request_body, expected", [
+    ({"set": {"params.technicians": 3}}, [("params.technicians", 4, 3, False)]),
+    ({"sweep": {"params.technicians": [3, 5]}}, [("params.technicians", 4, [3, 5], True)]),
+    ({"replications": 3, "seed": 5}, [("replications", 10, 3, False), ("seed", 20261124, 5, False)]),
+    ({}, []),
+])
+def test_set_sweep_and_overrides_of_a_library_run_are_its_changes(client, api_env, request_body, expected):
+    """issue 11 item 5.1: a library scenario run with `set`, a `sweep`, or other replications and seed
+    records each as a change (a sweep's `to` is its values); run as written, it records none."""
+    h = api_env.auth("planner")
+    r = client.post("/runs", json={"scenario": "repair-desk-weekday", **request_body}, headers=h)
+    assert r.status_code == 202, r.text
+    client.post(f"/runs/{r.json()['id']}/cancel", headers=h)  # the changes are known when it is accepted
+    changes = r.json()["changes"]
+    assert [(c["path"], c["from"], c["to"], c["sweep"]) for c in changes] == expected
+    assert (r.json()["changes_text"] is None) == (not expected)
+    wait_run(client, r.json()["id"], h, timeout_s=60)
+
+
+def test_command_line_runs_are_in_the_consoles_run_list(tmp_path):
+    """issue 11 item 5.2: `twin run` keeps its results in the data directory's run store too, so the
+    console (GET /runs, the summary, the report) shows a run made at a terminal, with what it changed;
+    `twin runs import` adds a results folder made with --no-store."""
+    env = make_data_dir(tmp_path / "data")
+    out = tmp_path / "results"
+    res = run_twin("run", "repair-desk-weekday", "-n", "2", "--set", "horizon_s=7200", "--set",
+                   "params.technicians=3", "--out", str(out), "--data-dir", str(env.data_dir))
+    assert res.returncode == 0, res.stderr
+    assert "changed: " in res.stdout and "4 → 3" in res.stdout
+    assert "stored:" in res.stdout
+    assert "4 → 3" in (out / "report.html").read_text(encoding="utf-8")  # the report's title block says it too
+    loose = tmp_path / "loose"
+    res = run_twin("run", str(DATA / "repair_small.yaml"), "-n", "1", "--set", "sweep=null", "--out", str(loose),
+                   "--no-report", "--no-store", "--data-dir", str(env.data_dir))
+    assert res.returncode == 0, res.stderr and "stored:" not in res.stdout
+    imported = run_twin("runs", "import", str(loose), "--data-dir", str(env.data_dir))
+    assert imported.returncode == 0, imported.stderr
+    h = env.auth("viewer")
+    with TestClient(create_app(settings_for(env))) as c:
+        runs = c.get("/runs", headers=h).json()["runs"]
+        assert [r["scenario"] for r in runs] == ["repair-small", "repair-desk-weekday"]
+        cli_run = runs[1]
+        assert cli_run["status"] == "done" and cli_run["source"] == "cli" and cli_run["model"] == "repair_desk"
+        assert [(x["path"], x["from"], x["to"]) for x in cli_run["changes"]] == [
+            ("horizon_s", 604800, 7200), ("params.technicians", 4, 3), ("replications", 10, 2)]
+        summary = c.get(f"/runs/{cli_run['id']}/summary", headers=h)
+        assert summary.status_code == 200 and summary.json() == json.loads((out / "summary.json").read_text())
+        assert c.get(f"/runs/{cli_run['id']}/report", headers=h).status_code == 200
+        assert c.get(f"/runs/{runs[0]['id']}/kpis", headers=h).status_code == 200
+    bad = run_twin("runs", "import", str(tmp_path), "--data-dir", str(env.data_dir))
+    assert bad.returncode == 2 and "summary.json" in bad.stderr and "Traceback" not in bad.stderr

@@ -50,3 +50,44 @@ def test_models_are_listed_generically(client, api_env):
     desk = models["repair_desk"]
     assert "technicians" in desk["params_schema"]["properties"]
     assert any(k["name"] == "emergency_wait_min" and k["unit"] == "min" for k in desk["kpis"])
+
+
+def test_models_say_every_label_in_both_languages(client, api_env):
+    """issue 11 item 4.1: /models gives each model's title and description, each KPI's label,
+    description, unit display form, kind and target, and the parameters' x-label/x-description
+    from the JSON Schema, in en and zh-CN; code names stay the keys."""
+    from models import get_model
+
+    models = {m["name"]: m for m in client.get("/models", headers=api_env.auth("viewer")).json()}
+    evac = models["evacuation"]
+    assert evac["title"] == {"en": "Fire evacuation", "zh-CN": "火灾疏散"}
+    rset = next(k for k in evac["kpis"] if k["name"] == "rset_s")
+    assert rset["label"] == dict(get_model("evacuation").kpi("rset_s").label)
+    assert "必需安全疏散时间" in rset["label"]["zh-CN"]
+    assert rset["unit"] == "s" and rset["unit_label"] == {"en": "s", "zh-CN": "秒"} and rset["kind"] == "duration"
+    margin = next(k for k in evac["kpis"] if k["name"] == "min_margin_s")
+    assert margin["target"]["op"] == ">=" and margin["target"]["rule"] == "every"
+    assert set(margin["target"]["source"]) == {"en", "zh-CN"}
+    desk = models["repair_desk"]
+    share = next(k for k in desk["kpis"] if k["name"] == "emergency_within_sla")
+    assert share["kind"] == "share" and share["unit_label"]["en"] == "%" and share["label"]["zh-CN"].startswith("紧急报修")
+    assert set(desk["units"]) >= {"min", "share", "orders"}
+    assert all(set(c["title"]) == {"en", "zh-CN"} for c in desk["charts"])
+    # Parameters: the schema is the model's own, labels included where the model declares them.
+    assert desk["params_schema"] == get_model("repair_desk").params.model_json_schema()
+
+
+def test_scenarios_carry_title_and_description_by_language(client, api_env):
+    """issue 11 item 4.1: /scenarios gives title and description as words by language; a scenario
+    written with one plain string keeps it (as English) rather than losing it."""
+    from api.routers.scenarios import scenario_words
+
+    listed = {s["name"]: s for s in client.get("/scenarios", headers=api_env.auth("viewer")).json()}
+    for s in listed.values():
+        assert isinstance(s["title"], dict) and isinstance(s["description"], dict)
+        assert s["title"], s  # at least its name
+    assert scenario_words({"en": "Drill", "zh-CN": "演练", "zh": "x"}) == {"en": "Drill", "zh-CN": "演练"}
+    assert scenario_words("Weekday desk") == {"en": "Weekday desk"}
+    assert scenario_words(None) == {} and scenario_words("  ") == {}
+    doc = client.get("/scenarios/repair-desk-weekday", headers=api_env.auth("viewer")).json()
+    assert doc["title"] == listed["repair-desk-weekday"]["title"]

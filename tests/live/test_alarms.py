@@ -210,3 +210,31 @@ def test_rules_select_devices_by_id_system_and_kind(block) -> None:
     ids = {r.id: [d for d in ("AHU-1", "TX-1", "MSB-1", "GEN-1") if r.match.matches(AlarmEngine(block, rules, TwinState(block)).devices[d])]
            for r in rules.rules}
     assert ids == {"hot": ["AHU-1"], "no-gen": ["TX-1", "MSB-1"]}
+
+
+def test_a_trip_reported_as_event_and_as_state_is_one_alarm_in_either_order(block) -> None:
+    """issue 11 item 6.3: the pump-tripped state rule names the pump_trip event (`event: pump_trip`)
+    and raises that event's alarm: whichever report comes first raises it, the other finds it raised;
+    a pump that sends no event still raises it from its state alone."""
+    for event_first in (True, False):
+        clock, state, engine = setup(block)
+        trip = DeviceEvent("PMP-1", "pump_trip", "major", True, clock.t, "e1")
+        raised = engine.handle_event(trip) if event_first else feed(clock, state, engine, "PMP-1", run_state="tripped")
+        raised += feed(clock, state, engine, "PMP-1", 0.5, run_state="tripped") if event_first else \
+            engine.handle_event(trip)
+        assert [t.transition for t in raised] == ["raised"]
+        assert [a.id for a in engine.open_alarms() if a.device == "PMP-1"] == ["event:pump_trip:PMP-1"]
+    clock, state, engine = setup(block)
+    assert feed(clock, state, engine, "PMP-1", run_state="tripped")[0].alarm.rule == "pump-tripped"
+    cleared = feed(clock, state, engine, "PMP-1", 5, run_state="running")
+    assert [(t.alarm.id, t.transition) for t in cleared] == [("event:pump_trip:PMP-1", "cleared")]
+
+
+def test_a_rule_names_its_event_properly() -> None:
+    """issue 11 item 6.3: `event` is a device event type, and only a threshold or state rule has one."""
+    bad = {"rules": [{"id": "a", "kind": "state", "when": {"x": 1}, "event": "pump trip!"},
+                     {"id": "b", "kind": "offline", "event": "pump_trip"}]}
+    with pytest.raises(SpecError) as info:
+        parse_rules(bad, "rules.yaml")
+    assert "rules[0] 'a'.event: a device event type such as pump_trip, got 'pump trip!'" in str(info.value)
+    assert "rules[1] 'b'.event: only a threshold or state rule shares a device event's alarm" in str(info.value)

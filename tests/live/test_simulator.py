@@ -173,3 +173,37 @@ def test_fault_specs_and_durations() -> None:
     assert [parse_duration(x) for x in ("90", "90s", "2m", "1h", "1h30m", "0.5s")] == [90, 90, 120, 3600, 5400, 0.5]
     with pytest.raises(ValueError):
         parse_duration("ten")
+
+
+def test_a_lifts_reported_floor_is_where_it_is_and_so_is_its_state(block) -> None:
+    """issue 11 item 6.4: a lift car's reported floor is the served floor nearest its position (within
+    half a storey), and the twin's state puts the car — and an entrapment alarm raised on it — on
+    that floor, not on its home floor; its attributes name its home floor as such."""
+    from twin.live.alarms import AlarmEngine, load_rules
+    from twin.live.state import TwinState
+
+    elevation = {f.id: f.elevation_m for f in block.floors}
+    run = Run(block, faults=[parse_fault("LIFT-1:entrapment@200s", block)], rate_hz=2)
+    clock = lambda: run.t  # noqa: E731
+    state = TwinState(block, clock=clock)
+    engine = AlarmEngine(block, load_rules(), state, clock=clock)
+    seen: set[str] = set()
+    for _ in range(420):  # 210 s of lift traffic, then the entrapment
+        for msg in run.run(0.5):
+            if isinstance(msg, StateUpdate):
+                change = state.apply_state(msg, run.t)
+                engine.evaluate([change], run.t)
+                if msg.device.startswith("LIFT-") and "floor" in msg.values:
+                    position, floor = msg.values["position_m"], msg.values["floor"]
+                    nearest = min(elevation, key=lambda f: abs(elevation[f] - position))
+                    assert abs(elevation[floor] - position) == abs(elevation[nearest] - position), msg.values
+                    assert state.equipment(msg.device).floor == floor
+                    seen.add(floor)
+            elif isinstance(msg, DeviceEvent):
+                engine.handle_event(msg, run.t)
+    assert len(seen) > 1  # the cars did move between floors
+    (trapped,) = [a for a in engine.open_alarms() if a.id == "event:entrapment:LIFT-1"]
+    assert trapped.floor == state.equipment("LIFT-1").floor == run.latest["LIFT-1"]["floor"]
+    attributes = next(m for m in run.messages if not isinstance(m, (StateUpdate, DeviceEvent, DeviceStatus))
+                      and getattr(m, "device", None) == "LIFT-1")
+    assert "floor" not in attributes.attributes and attributes.attributes["home_floor"] == "F00"

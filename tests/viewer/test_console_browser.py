@@ -8,6 +8,10 @@
 3. A fire alarm published to the broker starts an evacuation forecast (the shipped trigger); the
    alarms tab links to it beside the alarm, and its results say what live state it started from.
 4. The labels switch to Simplified Chinese, and are drawn in a CJK font (not as boxes).
+5. Issue 11: the run list shows KPI labels in Chinese (code names beside them) and a failed verdict
+   in words, mark and colour; the run's report is asked for in the console's language; the form
+   submits exactly what the scenario holds for a field it does not change (``trace: first``);
+   the header shows the building and the signed-in token's name and role.
 """
 
 from __future__ import annotations
@@ -130,11 +134,13 @@ def test_fire_alarm_forecast_is_beside_the_alarm(console_server, browser_page):
     deadline = time.monotonic() + 180
     while server.get(f"/runs/{run_id}").json()["status"] in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.5)
-    # Beside the link, once the run is done: its headline figures (RSET first, for an evacuation).
+    # Beside the link, once the run is done: its headline figures (RSET first, for an evacuation),
+    # by their labels in the console's language; the code names are the figures' tooltip.
     figures = row.locator(".forecast-figures")
-    page.wait_for_function("(el) => el.textContent.includes('rset_s')", arg=figures.element_handle(), timeout=30_000)
+    page.wait_for_function("(el) => (el.dataset.kpis || '').includes('rset_s')", arg=figures.element_handle(),
+                           timeout=30_000)
     rset = server.get(f"/runs/{run_id}/summary").json()["kpis"]["rset_s"]["mean"]
-    shown = re.search(r"rset_s ([\d,.]+) s", figures.inner_text())
+    shown = re.search(r"RSET \(last person out\) ([\d,.]+) s", figures.inner_text())
     assert shown and abs(float(shown.group(1).replace(",", "")) - rset) <= 0.01 * rset, figures.inner_text()
     link.click()
     page.wait_for_selector("#run-detail .live-notes", timeout=60_000)
@@ -183,3 +189,168 @@ def test_labels_in_simplified_chinese(console_server, browser_page):
     assert glyphs["ink"] > 0 and not glyphs["same"], "报 and 警 are drawn as the same box: no CJK font in the stack"
     page.select_option("#lang", "en")
     page.wait_for_function("() => document.querySelector('#tabs button[data-tab=live]').textContent === 'Live 3D'")
+
+
+# --- issue 11: labels in the reader's language, verdicts, the form, the header ----------------------
+
+def _post(server, path: str, body: dict):
+    """POST as the admin; a 429 (the test server runs one run at a time) is retried for up to 3 min."""
+    import httpx
+
+    deadline = time.monotonic() + 180
+    while True:
+        r = httpx.post(server.base_url + path, json=body, headers={"Authorization": f"Bearer {server.token}"},
+                       timeout=60)
+        if r.status_code != 429 or time.monotonic() > deadline:
+            return r
+        time.sleep(1.0)
+
+
+def _scenario(server, name: str, params: str, replications: int = 2) -> None:
+    """A scenario of the test block in the server's data folder."""
+    folder = server.app.state.ctx.settings.scenarios_dir
+    building = folder.parent.parent / "viewer_block.yaml"
+    (folder / f"{name}.yaml").write_text(
+        f"name: {name}\ntitle: {{en: {name}, zh-CN: 测试街区 {name}}}\n"
+        f"description: {{en: Drill of the viewer test block, zh-CN: 测试街区疏散演练}}\nmodel: evacuation\n"
+        f"building: {building}\nseed: 7\nreplications: {replications}\nhorizon_s: 1800\nparams:\n{params}",
+        encoding="utf-8")
+
+
+def _finished(server, run_id: str, timeout_s: float = 240) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run = server.get(f"/runs/{run_id}").json()
+        if run["status"] not in ("queued", "running"):
+            assert run["status"] == "done", run
+            return run
+        time.sleep(0.5)
+    pytest.fail(f"run {run_id} did not finish within {timeout_s} s")
+
+
+def test_run_list_in_chinese_with_a_failed_verdict(console_server, browser_page):
+    """issue 11 items 3.2 and 4.1: with 简体中文 chosen, the run list shows each headline KPI by its
+    Chinese label with the code name beside it, and a failed verdict (the ASET margin is negative
+    when the office on L1 is untenable after 5 s) as the word 不通过 with its mark ✘ and the fail
+    colour; the run's page says it again beside the KPI, and asks for the report in Chinese."""
+    page, server = browser_page, console_server
+    _scenario(server, "viewer-block-untenable", "  alarm_delay_s: 0\n  aset_s: {L1-OFF: 5}\n")
+    created = _post(server, "/runs", {"scenario": "viewer-block-untenable"})
+    assert created.status_code in (200, 201, 202), created.text
+    run_id = created.json()["id"]
+    _finished(server, run_id)
+    summary = server.get(f"/runs/{run_id}/summary").json()
+    margin = summary["kpis"]["min_margin_s"]
+    assert margin["verdict"]["status"] == "fail", margin
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(f"{server.base_url}/console/#token={server.token}&lang=zh-CN&tab=runs")
+    row = page.locator(f"#run-table tr[data-id='{run_id}']")
+    row.locator(".headline [data-kpi=min_margin_s]").wait_for(timeout=60_000)
+    text = row.inner_text()
+    assert "安全裕度" in text and "min_margin_s" in text, text          # label, and the code name beside it
+    assert "测试街区 viewer-block-untenable" in text, text              # the scenario's title in Chinese
+    verdict = row.locator(".headline [data-kpi=min_margin_s] .verdict")
+    assert verdict.get_attribute("data-verdict") == "fail"
+    assert "不通过" in verdict.inner_text() and "✘" in verdict.inner_text(), verdict.inner_text()
+    colour = verdict.evaluate("(el) => getComputedStyle(el).color")
+    r, g, b = (int(v) for v in re.findall(r"\d+", colour)[:3])
+    assert r > 120 and g < 60 and b < 60, f"a failed verdict is drawn red, got {colour}"
+    # The run's page: the KPI table says the verdict beside the KPI, with why and which replications.
+    row.click()
+    table_row = page.locator("#run-detail .kpi-table tr[data-kpi=min_margin_s]")
+    table_row.wait_for(timeout=60_000)
+    assert "不通过" in table_row.inner_text() and "安全裕度" in table_row.inner_text()
+    assert page.locator("#run-detail .kpi-table tr[data-kpi=rset_s]").inner_text().count("必需安全疏散时间") == 1
+    page.wait_for_function("() => document.querySelector('#report-frame').dataset.src", timeout=30_000)
+    assert page.get_attribute("#report-frame", "data-src").endswith(f"/runs/{run_id}/report?lang=zh-CN")
+    page.wait_for_timeout(500)
+    assert any(u.endswith(f"/runs/{run_id}/report?lang=zh-CN") for u in requested), requested
+
+
+def test_form_keeps_trace_first(console_server, browser_page):
+    """issue 11 item 5.3: a scenario with ``trace: first`` run from the form, one parameter changed,
+    runs with ``trace: first`` (only replication 0 traced), not ``trace: true``: the form sends only
+    what the person changed."""
+    page, server = browser_page, console_server
+    _scenario(server, "viewer-block-trace-first", "  alarm_delay_s: 0\n  trace: first\n", replications=2)
+    _open_console(page, server, "&tab=scenarios")
+    page.wait_for_selector("#scenario-list li[data-name=viewer-block-trace-first]", timeout=60_000)
+    page.click("#scenario-list li[data-name=viewer-block-trace-first]")
+    page.wait_for_selector("#run-form", timeout=30_000)
+    if page.locator("#p-trace").count():  # shown as a choice: it must show what the scenario holds
+        assert page.eval_on_selector("#p-trace", "(el) => JSON.parse(el.value)") == "first"
+    posted: list[dict] = []
+    page.on("request", lambda r: posted.append(r.post_data_json) if r.method == "POST" and r.url.endswith("/runs") else None)
+    page.fill("#p-alarm_delay_s", "20")
+    page.click("#run-submit")
+    page.wait_for_selector("#results-title", timeout=180_000)
+    assert posted and posted[0]["set"] == {"params.alarm_delay_s": 20}, posted
+    runs = [r for r in server.get("/runs").json()["runs"] if r["scenario"] == "viewer-block-trace-first"]
+    summary = server.get(f"/runs/{runs[0]['id']}/summary").json()
+    assert summary["parameters"]["trace"] == "first", summary["parameters"]
+    assert summary["parameters"]["alarm_delay_s"] == 20
+
+
+def test_header_shows_building_and_token(console_server, browser_page):
+    """issue 11 item 6.5: the header names the building and the signed-in token's name and role
+    (GET /tokens/me), the role in the chosen language."""
+    page, server = browser_page, console_server
+    me = server.get("/tokens/me").json()
+    _open_console(page, server)
+    page.wait_for_selector("#who-token", timeout=60_000)
+    assert page.inner_text("#who-building") == "Building: Viewer test block"
+    assert page.inner_text("#who-token") == f"{me['name']} · Administrator"
+    assert me["role"] == "admin"
+    page.select_option("#lang", "zh-CN")
+    page.wait_for_function("() => document.querySelector('#who-token').textContent.includes('管理员')", timeout=30_000)
+    assert page.inner_text("#who-building") == "建筑：Viewer test block"
+
+
+def test_3d_labels_follow_the_console_language(console_server, browser_page):
+    """issue 11 item 4.1: the 3D picture draws storey and room labels in the console's language —
+    the floor menu says 2层 for the block's upper storey in Chinese (Level 1 in English), the picture
+    is asked for with lang=zh-CN, and its pixels differ from the English one where the words are."""
+    page, server = browser_page, console_server
+    info = server.get("/console/api/live/info").json()
+    labels = {f["id"]: f["label"] for f in info["floors"]}
+    assert labels["G"] == {"en": "Ground", "zh-CN": "1层"} and labels["L1"] == {"en": "Level 1", "zh-CN": "2层"}
+    page.goto(f"{server.base_url}/console/#token={server.token}&lang=zh-CN")
+    page.wait_for_selector("#live-img[data-version]", timeout=60_000)
+    assert "lang=zh-CN" in page.get_attribute("#live-img", "data-query")
+    assert page.eval_on_selector("#live-floor", "(el) => Array.from(el.options).map((o) => o.textContent)") == ["1层", "2层"]
+    from PIL import Image
+
+    def picture(lang: str) -> np.ndarray:
+        png = server.get("/console/api/live/view.png", mode="floor", floor="L1", w=480, h=320, lang=lang).content
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+    en, zh = picture("en"), picture("zh-CN")
+    differ = np.any(en != zh, axis=2)
+    assert differ.sum() > 50, "the room labels are the same picture in both languages"
+    assert differ.mean() < 0.05, "more than the labels changed with the language"
+
+
+def test_changes_in_run_list_and_compare_labels(console_server, browser_page):
+    """issue 11 item 5.1: a run made with a parameter changed from its scenario says so in the run
+    list ("报警延迟 0 → 45") and the compare view labels it by that change, in the console's language."""
+    page, server = browser_page, console_server
+    _scenario(server, "viewer-block-changes", "  alarm_delay_s: 0\n")
+    base = _post(server, "/runs", {"scenario": "viewer-block-changes"}).json()["id"]
+    _finished(server, base)  # the test server runs one at a time
+    changed = _post(server, "/runs", {"scenario": "viewer-block-changes", "set": {"params.alarm_delay_s": 45}}).json()["id"]
+    _finished(server, changed)
+    page.goto(f"{server.base_url}/console/#token={server.token}&lang=zh-CN&tab=runs")
+    row = page.locator(f"#run-table tr[data-id='{changed}']")
+    row.locator(".change[data-path='params.alarm_delay_s']").wait_for(timeout=60_000)
+    assert "报警延迟" in row.inner_text() and "0 → 45" in row.inner_text(), row.inner_text()
+    assert "与情景库一致" in page.inner_text(f"#run-table tr[data-id='{base}']")
+    page.click("#tabs button[data-tab=compare]")
+    page.wait_for_selector(f"#compare-a option[value='{changed}']", state="attached", timeout=30_000)
+    page.select_option("#compare-a", base)
+    page.select_option("#compare-b", changed)
+    page.click("#compare-form button[type=submit]")
+    page.wait_for_selector("#compare-table", timeout=60_000)
+    labels = page.eval_on_selector_all(".compare-label", "(els) => els.map((e) => e.textContent)")
+    assert len(labels) == 2 and "0 → 45" in labels[1] and "报警延迟" in labels[1], labels
+    assert "0 → 45" in page.inner_text("#compare-table thead"), page.inner_text("#compare-table thead")

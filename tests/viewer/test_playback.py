@@ -130,3 +130,24 @@ def test_records_naming_unknown_places_are_refused(block, drill):
         EvacuationTracks(block, trace=bad, occupants=drill["occupants"])
     with pytest.raises(PlaybackError, match="nothing to play back"):
         EvacuationTracks(block)
+
+
+def test_export_reports_its_progress_frame_by_frame(block, drill, tmp_path):
+    """issue 11 item 6.1: an export reports (frames done, total) after each frame, and the command
+    line turns it into a labelled line: frame N of M, frames per second, time left."""
+    from api.viewer_cli import ExportProgress
+
+    tracks = EvacuationTracks(block, trace=drill["trace"], occupants=drill["occupants"], graph=drill["graph"])
+    seen: list[tuple[int, int]] = []
+    with BuildingScene(block, off_screen=True, window_size=(320, 240)) as scene:
+        playback = EvacuationPlayback(scene, tracks, events=drill["events"])
+        n = len(playback.frame_times(fps=5, speed=60, end_s=60))
+        playback.export(tmp_path / "drill.gif", fps=5, speed=60, end_s=60, progress=lambda d, t: seen.append((d, t)))
+        assert seen == [(i, n) for i in range(1, n + 1)]
+        seen.clear()
+        playback.export_frames(tmp_path / "frames", [0.0, 30.0], progress=lambda d, t: seen.append((d, t)))
+        assert seen == [(1, 2), (2, 2)]
+    progress = ExportProgress("video")
+    progress(5, 20)
+    line = progress.line(5, 20)
+    assert line.startswith("video: frame 5 of 20 (25 %), ") and " frames/s, " in line and line.endswith(" s left")

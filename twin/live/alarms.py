@@ -9,6 +9,12 @@ An engineer does not watch numbers; they watch alarms. Three things raise one:
 * **device events**: a fire alarm zone, an entrapment call or a pump trip reported by the
   device itself raises (``"active": true``) or clears (``false``) an alarm directly.
 
+One incident is one alarm. A pump controller reports a trip twice — as a ``pump_trip`` event and
+as ``run_state: tripped`` in its state — and a site whose pumps send no events still needs the
+state rule. A rule that watches the same condition as a device event says so (``event:
+pump_trip``): it then raises and clears the event's own alarm (``event:pump_trip:PMP-1``), so
+whichever of the two reports arrives first raises the alarm and the other finds it raised.
+
 Each alarm has a severity (critical, major, minor, warning) and follows the ISA-18.2 life
 cycle: *active* or *cleared*, each *unacknowledged* or *acknowledged* (by whom, when, with a
 note). It stays open until it is both cleared and acknowledged. Durations are measured on the
@@ -192,6 +198,12 @@ class Rule:
     conditions: tuple[Condition, ...] = ()
     clear_conditions: tuple[Condition, ...] | None = None
     point: str | None = None
+    event: str | None = None
+    """The device event type that reports the same condition (its alarm is this rule's alarm)."""
+
+    def alarm_id(self, device: str) -> str:
+        """The id of the alarm this rule raises on ``device``: the event's when it shares one."""
+        return f"event:{self.event}:{device}" if self.event else f"{self.id}:{device}"
 
     @property
     def points(self) -> frozenset[str]:
@@ -224,7 +236,8 @@ class RuleSet:
         return tuple(r for r in self.rules if r.match.matches(info))
 
 
-_RULE_KEYS = {"id", "kind", "match", "severity", "message", "for_s", "point", "above", "below", "deadband", "when"}
+_RULE_KEYS = {"id", "kind", "match", "severity", "message", "for_s", "point", "above", "below", "deadband", "when",
+              "event"}
 _MATCH_KEYS = {"device", "devices", "system", "systems", "kind", "kinds", "not_kind", "not_kinds"}
 
 
@@ -337,8 +350,16 @@ def parse_rules(data: Any, file: str = "<rules>") -> RuleSet:
         if not isinstance(message, str):
             bad(f"{where}.message", f"a text, got {format_value(message)}")
             continue
+        event = raw.get("event")
+        if event is not None and (not isinstance(event, str) or not event
+                                  or not all(c.isalnum() or c == "_" for c in event)):
+            bad(f"{where}.event", f"a device event type such as pump_trip, got {format_value(event)}")
+            continue
+        if event is not None and kind not in ("threshold", "state"):
+            bad(f"{where}.event", f"only a threshold or state rule shares a device event's alarm, not a {kind} rule")
+            continue
         rules.append(Rule(rid, kind, selector, severity, message, float(for_s), tuple(conditions),
-                          tuple(clear) if clear is not None else None, point))
+                          tuple(clear) if clear is not None else None, point, event))
     if issues:
         raise SpecError(issues)
     return RuleSet(tuple(rules), file)
@@ -462,7 +483,7 @@ class AlarmEngine:
         return out
 
     def _check(self, rule: Rule, device: str, values: Mapping[str, Scalar], now: int, out: list) -> None:
-        alarm_id = f"{rule.id}:{device}"
+        alarm_id = rule.alarm_id(device)
         current = self._alarms.get(alarm_id)
         key = (rule.id, device)
         value = values.get(rule.point) if rule.point else None
@@ -510,7 +531,7 @@ class AlarmEngine:
         self._hold(rule, device, snap_online is False, now, out, value=None)
 
     def _hold(self, rule: Rule, device: str, condition: bool, now: int, out: list, value: Scalar) -> None:
-        alarm_id = f"{rule.id}:{device}"
+        alarm_id = rule.alarm_id(device)
         current = self._alarms.get(alarm_id)
         key = (rule.id, device)
         if condition:
@@ -574,8 +595,9 @@ class AlarmEngine:
             alarm = replace(current, active=True, raised_ms=now, cleared_ms=None, acked_by=None, acked_ms=None,
                             ack_note=None, value=value, message=message, severity=severity, count=current.count + 1)
         else:
+            # Where the device is: a lift car's alarm (an entrapment) names the floor the car reports.
             alarm = Alarm(alarm_id, rule, source, device, severity, message, True, now, value=value, zone=zone,
-                          floor=floor or info.floor, system=info.system, first_raised_ms=now)
+                          floor=floor or self.state.floor_of(device), system=info.system, first_raised_ms=now)
         self._alarms[alarm_id] = alarm
         return AlarmTransition(alarm, "raised", now)
 

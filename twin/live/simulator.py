@@ -683,7 +683,9 @@ class DeviceSimulator:
         out: list[Outgoing] = []
         self._update_env(now)
         for ident, info in self.devices.items():
-            attributes = {"kind": info.kind, "system": info.system, "floor": info.floor, "simulated": True}
+            # A lift car reports where it is in its state (floor, position_m); its attributes name its home.
+            where = {"home_floor": info.floor} if info.system == "elevator" else {"floor": info.floor}
+            attributes = {"kind": info.kind, "system": info.system, **where, "simulated": True}
             if ident in self.building.equipment_by_id:
                 attributes["rated"] = dict(self.building.equipment_by_id[ident].rated)
             out.append(Outgoing(self.topic(ident, "attributes"), _dumps(attributes), 1, True))

@@ -299,8 +299,22 @@ class TwinState:
             values=FrozenMap(d.values), point_ts_ms=FrozenMap(d.point_ts), last_ts_ms=d.last_ts,
             last_seen_ms=d.last_seen, online=d.online, quality=d.quality, seq=d.seq, seq_gaps=d.seq_gaps,
             missed_messages=d.missed, out_of_order=d.out_of_order, duplicates=d.duplicates, messages=d.messages,
-            alarm_level=self._alarm_levels.get(d.info.id), attributes=d.attributes, floor=d.info.floor,
+            alarm_level=self._alarm_levels.get(d.info.id), attributes=d.attributes, floor=self._floor_of(d),
         )
+
+    def _floor_of(self, d: _Device) -> str | None:
+        """Where a device is: a lift car where it reports itself (its ``floor`` point, when that is a
+        floor of the building), not its home floor; other equipment where the building file puts it."""
+        if d.info.system == "elevator":
+            reported = d.values.get("floor")
+            if isinstance(reported, str) and reported in self.building.floor_by_id:
+                return reported
+        return d.info.floor
+
+    def floor_of(self, device: str) -> str | None:
+        """Where ``device`` is now (see :meth:`_floor_of`)."""
+        with self._lock:
+            return self._floor_of(self._devices[device])
 
     def snapshot(self, now_ms: int | None = None) -> TwinSnapshot:
         """The whole building now, as an immutable value."""

@@ -16,7 +16,10 @@ It talks to two things on the same server:
   camera by asking for another picture — remote rendering, as trame's remote view does, which needs
   no WebGL in the browser and works in any browser on the building's network.
 
-Labels come from :mod:`viewer.i18n` (English and Simplified Chinese, the user's choice).
+Labels come from :mod:`viewer.i18n` (English and Simplified Chinese, the user's choice); the
+models' and scenarios' own words (KPI and parameter labels, titles, verdicts) come with the API's
+answers in both languages, and the 3D pictures draw storey and room labels in the language each
+request names (``lang``).
 
 The API owns the app; it mounts the console with :func:`mount_console`, giving a function that
 finds the live twin and run folders for a request (:class:`ConsoleBackend`) and the dependency
@@ -37,7 +40,7 @@ from fastapi.staticfiles import StaticFiles
 from twin.spec import Building
 from viewer.console.render import Camera, ConsoleRenderer, summary_of
 from viewer.i18n import LANGUAGES, catalogue, normalise_language
-from viewer.scene import STATUS_COLORS
+from viewer.scene import STATUS_COLORS, floor_label
 
 __all__ = ["ConsoleBackend", "ConsoleRenderer", "Camera", "console_router", "mount_console", "STATIC_DIR",
            "CONSOLE_PREFIX"]
@@ -89,8 +92,15 @@ def _error(status: int, loc: list, msg: str, kind: str = "invalid") -> HTTPExcep
     return HTTPException(status_code=status, detail=[{"loc": loc, "msg": msg, "type": kind}])
 
 
-def _camera(w: int, h: int, mode: str, floor: str | None, az: float, el: float, zoom: float) -> Camera:
-    return Camera(w, h, mode, floor or None, az, el, zoom)
+def _camera(w: int, h: int, mode: str, floor: str | None, az: float, el: float, zoom: float,
+            lang: str | None = None) -> Camera:
+    return Camera(w, h, mode, floor or None, az, el, zoom, normalise_language(lang))
+
+
+def floor_words(building: Building) -> dict[str, dict[str, str]]:
+    """Each storey's label in every language, by floor id (what the console's floor menus show)."""
+    floors = sorted(building.floors, key=lambda f: f.elevation_m)
+    return {f.id: {code: floor_label(f, floors, code) for code in LANGUAGES} for f in floors}
 
 
 _W = Query(960, ge=64, le=1920, description="picture width (px)")
@@ -100,6 +110,7 @@ _FLOOR = Query(None, pattern=r"^[A-Za-z0-9_-]+$", max_length=64, description="th
 _AZ = Query(0.0, ge=-3600, le=3600, description="turn (degrees) from the default view")
 _EL = Query(0.0, ge=-80, le=80, description="tilt (degrees) from the default view")
 _ZOOM = Query(1.0, ge=0.2, le=8.0, description="zoom factor")
+_LANG = Query("en", pattern=r"^[A-Za-z_-]{2,16}$", description="language of the storey and room labels (en, zh-CN)")
 
 
 def console_router(backend: Callable[[Request], ConsoleBackend], renderer: ConsoleRenderer, *,
@@ -132,8 +143,9 @@ def console_router(backend: Callable[[Request], ConsoleBackend], renderer: Conso
                      for e in building.equipment]
         equipment += [{"id": c.id, "name": c.id, "system": "elevator", "kind": "elevator_car", "floor": c.home_floor}
                       for g in building.elevators for c in g.cars]
+        words = floor_words(building)
         return {"building": {"id": building.id, "name": building.name}, "live": state is not None,
-                "floors": [{"id": f.id, "name": f.name or f.id} for f in floors],
+                "floors": [{"id": f.id, "name": f.name or f.id, "label": words[f.id]} for f in floors],
                 "equipment": equipment, "palette": dict(STATUS_COLORS)}
 
     @router.get("/live/version", dependencies=protected, summary="Version of the live picture (changes on any change)")
@@ -144,21 +156,21 @@ def console_router(backend: Callable[[Request], ConsoleBackend], renderer: Conso
     @router.get("/live/view.png", dependencies=protected, response_class=Response,
                 summary="The live building as a picture")
     async def live_view(request: Request, w: int = _W, h: int = _H, mode: str = _MODE, floor: str | None = _FLOOR,
-                        az: float = _AZ, el: float = _EL, zoom: float = _ZOOM) -> Response:
+                        az: float = _AZ, el: float = _EL, zoom: float = _ZOOM, lang: str = _LANG) -> Response:
         building, state = live_parts(request)
         if mode == "floor" and floor is not None and floor not in building.floor_by_id:
             raise _error(404, ["query", "floor"], f"unknown floor {floor!r}", "not_found")
-        png, version = await renderer.live_png(building, state, _camera(w, h, mode, floor, az, el, zoom))
+        png, version = await renderer.live_png(building, state, _camera(w, h, mode, floor, az, el, zoom, lang))
         return Response(png, media_type="image/png", headers={"Cache-Control": "no-store", "X-Version": str(version)})
 
     @router.get("/live/locate", dependencies=protected, summary="Where a piece of equipment is in the picture")
     async def live_locate(request: Request, equipment: str = Query(..., pattern=r"^[A-Za-z0-9_-]+$", max_length=64),
                           w: int = _W, h: int = _H, mode: str = _MODE, floor: str | None = _FLOOR,
-                          az: float = _AZ, el: float = _EL, zoom: float = _ZOOM) -> dict[str, Any]:
+                          az: float = _AZ, el: float = _EL, zoom: float = _ZOOM, lang: str = _LANG) -> dict[str, Any]:
         building, state = live_parts(request)
         if equipment not in building.equipment_by_id and equipment not in building.car_by_id:
             raise _error(404, ["query", "equipment"], f"unknown equipment {equipment!r}", "not_found")
-        return await renderer.locate(building, state, _camera(w, h, mode, floor, az, el, zoom), equipment)
+        return await renderer.locate(building, state, _camera(w, h, mode, floor, az, el, zoom, lang), equipment)
 
     def run_parts(request: Request, run_id: str) -> tuple[Path, Building]:
         b = backend(request)
@@ -182,27 +194,33 @@ def console_router(backend: Callable[[Request], ConsoleBackend], renderer: Conso
     @router.get("/runs/{run_id}/playback", dependencies=protected, summary="What an evacuation playback holds")
     async def playback_info(request: Request, run_id: str) -> dict[str, Any]:
         folder, building = run_parts(request, run_id)
-        return await renderer.playback_info(run_id, folder, building)
+        info = await renderer.playback_info(run_id, folder, building)
+        words = floor_words(building)
+        for f in info.get("floors", []):
+            f["label"] = words.get(f["id"], {})
+        return info
 
     @router.get("/runs/{run_id}/playback.png", dependencies=protected, response_class=Response,
                 summary="An evacuation playback frame")
     async def playback_frame(request: Request, run_id: str, t: float = Query(0.0, ge=0, le=1e7), w: int = _W,
                              h: int = _H, mode: str = _MODE, floor: str | None = _FLOOR, az: float = _AZ,
-                             el: float = _EL, zoom: float = _ZOOM) -> Response:
+                             el: float = _EL, zoom: float = _ZOOM, lang: str = _LANG) -> Response:
         folder, building = run_parts(request, run_id)
         if mode == "floor" and floor is not None and floor not in building.floor_by_id:
             raise _error(404, ["query", "floor"], f"unknown floor {floor!r}", "not_found")
-        png, inside = await renderer.playback_png(run_id, folder, building, t, _camera(w, h, mode, floor, az, el, zoom))
+        png, inside = await renderer.playback_png(run_id, folder, building, t,
+                                                  _camera(w, h, mode, floor, az, el, zoom, lang))
         return Response(png, media_type="image/png", headers={"Cache-Control": "no-store", "X-Inside": str(inside)})
 
     @router.get("/runs/{run_id}/playback.mp4", dependencies=protected, response_class=FileResponse,
                 summary="The evacuation playback as a video")
     async def playback_video(request: Request, run_id: str, fps: float = Query(15, ge=1, le=30),
                              speed: float = Query(10, ge=0.5, le=500), w: int = Query(1280, ge=64, le=1920),
-                             h: int = Query(720, ge=64, le=1200), mode: str = _MODE, floor: str | None = _FLOOR) -> FileResponse:
+                             h: int = Query(720, ge=64, le=1200), mode: str = _MODE, floor: str | None = _FLOOR,
+                             lang: str = _LANG) -> FileResponse:
         folder, building = run_parts(request, run_id)
         path = await renderer.playback_video(run_id, folder, building, fps, speed,
-                                             _camera(w, h, mode, floor, 0.0, 0.0, 1.0))
+                                             _camera(w, h, mode, floor, 0.0, 0.0, 1.0, lang))
         return FileResponse(path, media_type="video/mp4", filename=f"{run_id}-evacuation.mp4")
 
     return router

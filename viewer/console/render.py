@@ -44,12 +44,16 @@ class Camera:
     azimuth_deg: float = 0.0
     elevation_deg: float = 0.0
     zoom: float = 1.0
+    lang: str = "en"
+    """The language of the storey and room labels drawn in the picture (en, zh-CN)."""
 
     def clamped(self) -> "Camera":
+        from twin.text import normalise_language
+
         return Camera(int(np.clip(self.width, 64, MAX_SIZE[0])), int(np.clip(self.height, 64, MAX_SIZE[1])),
                       self.mode if self.mode in ("all", "floor", "exploded") else "all", self.floor,
                       float(self.azimuth_deg) % 360.0, float(np.clip(self.elevation_deg, -80.0, 80.0)),
-                      float(np.clip(self.zoom, 0.2, 8.0)))
+                      float(np.clip(self.zoom, 0.2, 8.0)), normalise_language(self.lang))
 
 
 def _png(img: np.ndarray) -> bytes:
@@ -67,7 +71,7 @@ class _Live:
 
         self.building = building
         self.state = state
-        self.scene = BuildingScene(building, off_screen=True, window_size=(960, 640), labels="floors")
+        self.scene = BuildingScene(building, off_screen=True, window_size=(960, 640), labels="floors", rooms=True)
         self.view = LiveView(self.scene, state) if state is not None else None
         self.view_key: tuple = ()
         self.cache: tuple[tuple, bytes] | None = None
@@ -120,6 +124,7 @@ class ConsoleRenderer:
     @staticmethod
     def _aim(scene: Any, camera: Camera, key_holder: Any) -> None:
         scene.resize(camera.width, camera.height)
+        scene.set_language(camera.lang)
         view_key = (camera.mode, camera.floor)
         if key_holder.view_key != view_key:
             scene.set_view(camera.mode, camera.floor, reset_camera=False)  # type: ignore[arg-type]
@@ -195,7 +200,7 @@ class ConsoleRenderer:
             return pb
         run = load_run(folder)
         tracks = EvacuationTracks(building, trace=run["trace"], occupants=run["occupants"])
-        scene = BuildingScene(building, off_screen=True, window_size=(960, 640), labels="floors")
+        scene = BuildingScene(building, off_screen=True, window_size=(960, 640), labels="floors", rooms=True)
         pb = EvacuationPlayback(scene, tracks, events=run["events"])
         pb.view_key = ()
         self._playbacks[run_id] = pb
@@ -228,7 +233,7 @@ class ConsoleRenderer:
     def _playback_video(self, run_id: str, folder: Path, building: Building, fps: float, speed: float,
                         camera: Camera) -> Path:
         pb = self._playback(run_id, folder, building)
-        out = folder / f"playback-{int(fps)}fps-{speed:g}x-{camera.width}x{camera.height}-{camera.mode}.mp4"
+        out = folder / f"playback-{int(fps)}fps-{speed:g}x-{camera.width}x{camera.height}-{camera.mode}-{camera.lang}.mp4"
         if out.is_file() and out.stat().st_size > 0:
             return out
         self._aim(pb.scene, camera, pb)

@@ -93,13 +93,41 @@ async function loadLanguage(lang) {
   for (const el of $$("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of $$("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
   document.title = t("app.title");
-  if (S.info) { renderLegend(); refreshTab(); }
+  renderWho();
+  if (S.forecastFigures) S.forecastFigures.clear();
+  relabelFloors();
+  if (S.info) { renderLegend(); S.liveShownKey = ""; refreshTab(); }
 }
 
 /* --- sign in ----------------------------------------------------------------------------- */
 
+/* The header says which building this console is for and who is signed in (GET /tokens/me). */
+function renderWho() {
+  const who = $("#who");
+  if (!who) return;
+  if (!S.me && !S.building) { who.innerHTML = ""; return; }
+  who.innerHTML = `${S.building ? `<span id="who-building" title="${esc(S.building.id)}">${esc(t("app.building", { name: S.building.name || S.building.id }))}</span>` : ""}
+    ${S.me ? `<span id="who-token" data-role="${esc(S.me.role)}" title="${esc(S.me.id)}">${esc(t("app.who", { name: S.me.name || S.me.id, role: S.labels["role." + S.me.role] ? t("role." + S.me.role) : S.me.role }))}</span>` : ""}`;
+}
+
+async function loadWho() {
+  S.me = await api("/tokens/me").catch(() => null);
+  S.building = null;
+  try {
+    const info = S.info || await api("/console/api/live/info");
+    S.building = info.building || null;
+  } catch (_) {
+    try {
+      const all = await api("/buildings");
+      const live = all.find((b) => b.live) || (all.length === 1 ? all[0] : null);
+      S.building = live ? { id: live.id, name: live.name } : null;
+    } catch (_) { S.building = null; }
+  }
+  renderWho();
+}
+
 function signOut() {
-  S.token = ""; localStorage.removeItem("twin.token");
+  S.token = ""; S.me = null; S.building = null; localStorage.removeItem("twin.token");
   if (S.alarmSocket) { const ws = S.alarmSocket; S.alarmSocket = null; ws.close(); }
   $("#app").hidden = true; $("#login").hidden = false; $("#sign-out").hidden = true; $("#who").textContent = "";
 }
@@ -107,11 +135,10 @@ function signOut() {
 async function signIn(token) {
   S.token = token.trim();
   try {
-    const hello = await api("/health");
+    await api("/health");
     localStorage.setItem("twin.token", S.token);
     await api("/runs?limit=1");
     $("#login").hidden = true; $("#app").hidden = false; $("#sign-out").hidden = false;
-    $("#who").textContent = hello && hello.building ? String(hello.building) : "";
     message("");
     await startApp();
   } catch (e) {
@@ -141,7 +168,7 @@ function camParams(c, vp) {
   const box = vp.getBoundingClientRect();
   const w = Math.max(64, Math.min(1920, Math.round(box.width || 960)));
   const h = Math.max(64, Math.min(1200, Math.round(box.height || 640)));
-  const q = new URLSearchParams({ w, h, mode: c.mode, az: c.az.toFixed(1), el: c.el.toFixed(1), zoom: c.zoom.toFixed(3) });
+  const q = new URLSearchParams({ w, h, mode: c.mode, az: c.az.toFixed(1), el: c.el.toFixed(1), zoom: c.zoom.toFixed(3), lang: S.lang });
   if (c.mode === "floor" && c.floor) q.set("floor", c.floor);
   return q;
 }
@@ -150,11 +177,24 @@ async function loadInfo() {
   S.info = await api("/console/api/live/info");
   S.palette = S.info.palette || {};
   for (const sel of ["#live-floor", "#playback-floor"]) {
-    $(sel).innerHTML = S.info.floors.map((f) => `<option value="${esc(f.id)}">${esc(f.name)}</option>`).join("");
+    $(sel).innerHTML = floorOptions(S.info.floors);
   }
   const mid = S.info.floors[Math.floor(S.info.floors.length / 2)];
   if (mid) { S.cam.floor = mid.id; $("#live-floor").value = mid.id; }
   renderLegend();
+}
+
+function floorOptions(floors) {
+  return (floors || []).map((f) => `<option value="${esc(f.id)}">${esc(L(f.label) || f.name)}</option>`).join("");
+}
+
+function relabelFloors() {
+  for (const [sel, floors] of [["#live-floor", S.info && S.info.floors], ["#playback-floor", S.pb.floors]]) {
+    if (!floors) continue;
+    const chosen = $(sel).value;
+    $(sel).innerHTML = floorOptions(floors);
+    if (chosen) $(sel).value = chosen;
+  }
 }
 
 function renderLegend(counts) {
@@ -325,7 +365,10 @@ function fillAlarmRow(tr, a) {
   const run = S.forecasts && S.forecasts.get(String(a.id));
   forecast.hidden = !run;
   if (run) { forecast.dataset.run = run; setText(forecast, t("alarms.forecast")); }
-  setText(cell("message").querySelector(".forecast-figures"), run ? forecastFigures(run) : "");
+  const figures = cell("message").querySelector(".forecast-figures");
+  setText(figures, run ? forecastFigures(run) : "");
+  const codes = run && S.forecastFigures && S.forecastFigures.get(run) && S.forecastFigures.get(run).codes;
+  if (codes && figures.title !== codes) { figures.title = codes; figures.dataset.kpis = codes; }
   setText(cell("raised"), fmtTime(a.raised_ms));
   setText(cell("state"), (a.active ? t("alarms.active") : t("alarms.cleared")) +
     (a.acknowledged ? ` · ${t("alarms.acknowledged", { who: a.acked_by || a.acknowledged_by || "" })}` : ""));
@@ -354,9 +397,12 @@ function forecastFigures(run) {
       try {
         const r = await api(`/runs/${encodeURIComponent(run)}`);
         if (r.status === "done") {
-          const s = await api(`/runs/${encodeURIComponent(run)}/summary`);
+          await loadModels();
+          const s = await runSummary(run);
           const kpis = Object.entries(s.kpis || {}).filter(([, k]) => k.better).slice(0, 2);
-          entry = { text: kpis.map(([name, k]) => `${name} ${fmt(k.mean)} ${k.unit || ""}`.trim()).join(" · "), final: true };
+          entry = { text: kpis.map(([name, k]) => { const info = kpiInfo(s.model, name, k);
+            return `${L(info.label) || name} ${kpiValue(k.mean, info.unit)} ${info.unitText}`.trim(); }).join(" · "),
+            codes: kpis.map(([name]) => name).join(" · "), final: true };
         } else {
           entry = { text: `${t("run.status." + r.status)} ${r.progress.done}/${r.progress.total}`, final: r.status !== "queued" && r.status !== "running" };
         }
@@ -507,15 +553,147 @@ function ciChart(items, unit, width = 300) {
     <text x="${m.l}" y="${height - 6}" font-size="11" fill="#555">${esc(unit || "")}</text></svg>`;
 }
 
+/* --- words in the chosen language -------------------------------------------------------- */
+
+/* Labels from the models and scenarios come as words by language ({"en": …, "zh-CN": …}); code
+ * names (rset_s, params.technicians) stay visible beside them as secondary text for engineers. */
+
+function L(words) {
+  if (words === null || words === undefined) return "";
+  if (typeof words !== "object") return String(words);
+  return words[S.lang] || words.en || Object.values(words).find((w) => w) || "";
+}
+
+function named(words, code, cls = "") {
+  const label = L(words);
+  const shown = label && label !== code ? `<span class="label">${esc(label)}</span> <code class="code">${esc(code)}</code>`
+    : `<code class="code">${esc(code)}</code>`;
+  return cls ? `<span class="${cls}">${shown}</span>` : shown;
+}
+
+async function loadModels() {
+  if (S.models) return S.models;
+  try {
+    const list = await api("/models");
+    S.models = Object.fromEntries(list.map((m) => [m.name, m]));
+  } catch (_) { S.models = {}; }
+  return S.models;
+}
+
+function modelKpi(model, name) {
+  const m = (S.models || {})[model];
+  return (m && (m.kpis || []).find((k) => k.name === name)) || {};
+}
+
+/* The words for a KPI of a run: the summary's own (label, unit_label), else the model's catalogue. */
+function kpiInfo(model, name, k) {
+  const cat = modelKpi(model, name);
+  k = k || {};
+  const unit = k.unit || cat.unit || "";
+  const unitWords = k.unit_label || cat.unit_label || ((S.models || {})[model] || { units: {} }).units?.[unit];
+  return { label: k.label || cat.label || null, description: k.description || cat.description || "", unit,
+           unitText: unitWords ? L(unitWords) : unit };
+}
+
+function paramSchema(model, path) {
+  const m = (S.models || {})[model];
+  const name = String(path || "").replace(/^params\./, "");
+  return (m && m.params_schema && (m.params_schema.properties || {})[name]) || null;
+}
+
+function paramWords(model, path) {
+  const p = paramSchema(model, path);
+  return p && p["x-label"] ? p["x-label"] : null;
+}
+
+function valueText(v) {
+  if (v === null || v === undefined) return "—";
+  if (typeof v === "number") return fmt(v);
+  if (Array.isArray(v)) return v.map(valueText).join(", ");
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
+
+function unitWords(model, unit) {
+  if (!unit) return "";
+  const words = (((S.models || {})[model] || {}).units || {})[unit];
+  return words ? L(words) : unit;
+}
+
+function changeWords(c, model) {
+  const unit = unitWords(model, c.unit);
+  return { label: L(c.label) || L(paramWords(model, c.path)) || c.path,
+           values: `${valueText(c.from)} → ${valueText(c.to)}${unit ? " " + unit : ""}` };
+}
+
+/* A run's changes from its library scenario ([{path, label, from, to}]) in words: "technicians 4 → 3". */
+function changesText(changes, model) {
+  return (changes || []).map((c) => { const w = changeWords(c, model); return `${w.label} ${w.values}`; }).join(" · ");
+}
+
+function changesHtml(changes, model) {
+  if (!changes) return "";
+  if (!changes.length) return `<span class="changes none">${esc(t("runs.no_changes"))}</span>`;
+  return `<span class="changes">${changes.map((c) => { const w = changeWords(c, model);
+    return `<span class="change" data-path="${esc(c.path)}" title="${esc(c.path)}">${esc(w.label)} <b>${esc(w.values)}</b></span>`; }).join(" · ")}</span>`;
+}
+
+/* A KPI value as a person reads it: shares as percentages. */
+function kpiValue(v, unit) { return unit === "share" && typeof v === "number" ? fmt(100 * v, 1) : fmt(v); }
+
+/* pass / fail / uncertain in words, with a mark (never colour alone) and the colour. */
+const VERDICT_MARK = { pass: "✔", fail: "✘", uncertain: "?" };
+
+function verdictHtml(v) {
+  if (!v || !v.status) return "";
+  const reps = (v.replications || []).length ? ` (${t("runs.verdict_replications", { list: v.replications.map((r) => r + 1).join(", ") })})` : "";
+  const why = L(v.text);
+  return `<span class="verdict verdict-${esc(v.status)}" data-verdict="${esc(v.status)}" title="${esc(why + reps)}">
+    <span class="mark" aria-hidden="true">${VERDICT_MARK[v.status] || "•"}</span> ${esc(t("verdict." + v.status))}</span>${why ? `<small class="verdict-text">${esc(why)}${esc(reps)}</small>` : ""}`;
+}
+
+function targetText(target, unit, unitText) {
+  if (!target) return "";
+  const value = `${kpiValue(target.value, unit)} ${unitText}`.trim();
+  const src = target.source ? ` — ${L(target.source)}` : "";
+  return `${t(target.op === ">=" ? "target.at_least" : "target.at_most", { value })}, ${t("target.rule." + (target.rule || "mean"))}${src}`;
+}
+
+function censoredHtml(k) {
+  if (!k || !k.censored) return "";
+  return ` <span class="censored" data-censored="${esc(k.censored)}" title="${esc(t("runs.censored_note", { n: k.censored }))}">⚠ ${esc(t("runs.censored"))}</span>`;
+}
+
+function textList(items, cls, title) {
+  const list = (items || []).map((w) => L(w)).filter((w) => w);
+  return list.length ? `<section class="${cls}"><h3>${esc(title)}</h3><ul>${list.map((w) => `<li>${esc(w)}</li>`).join("")}</ul></section>` : "";
+}
+
 /* --- scenarios and runs ------------------------------------------------------------------ */
 
 async function loadScenarios() {
   try {
     const list = await api("/scenarios");
+    S.scenarioInfo = Object.fromEntries(list.map((s) => [s.name, s]));
     $("#scenario-list").innerHTML = list.map((s) => `<li data-name="${esc(s.name)}" class="${s.name === S.scenarioSelected ? "selected" : ""}">
-      <b>${esc(s.name)}</b> <small>${esc(s.model || "")} · ${esc(s.building || "")}</small><small>${esc(s.description || "")}</small></li>`).join("");
+      <b class="label">${esc(L(s.title) || s.name)}</b> <small><code class="code">${esc(s.name)}</code> · ${esc(s.model || "")} · ${esc(s.building || "")}</small>
+      <small>${esc(L(s.description))}</small></li>`).join("");
     for (const li of $$("#scenario-list li")) li.onclick = () => openScenario(li.dataset.name);
   } catch (e) { message(`${t("app.error")}: ${e.message}`); }
+}
+
+/* A union of finite choices (bool | "first", an enum, a const): its options, each kept as the JSON
+ * value it stands for, so that what the form submits has the type the scenario had. */
+function unionChoices(variants) {
+  const out = [];
+  for (const v of variants) {
+    if (v.type === "null") continue;
+    if (v.type === "boolean") out.push(false, true);
+    else if ("const" in v) out.push(v.const);
+    else if (Array.isArray(v.enum)) out.push(...v.enum);
+    else return null;  // an open number or text beside other kinds: the form cannot show it faithfully
+  }
+  return out.length ? out : null;
 }
 
 function keyParams(schema, params) {
@@ -524,15 +702,23 @@ function keyParams(schema, params) {
   const out = [];
   for (const [name, p0] of Object.entries(props)) {
     let p = p0;
+    const words = { label: p0["x-label"], description: p0["x-description"], unit: p0["x-unit"] };
+    const value = name in params ? params[name] : p0.default;
     if (p.anyOf) {
-      const scalar = p.anyOf.find((x) => ["number", "integer", "boolean", "string"].includes(x.type));
-      if (!scalar) continue;
-      p = Object.assign({}, scalar, { default: p0.default, description: p0.description, title: p0.title });
+      const variants = p.anyOf.filter((x) => x.type !== "null");
+      if (variants.length === 1 && ["number", "integer", "boolean", "string"].includes(variants[0].type) && !("const" in variants[0])) {
+        p = Object.assign({}, variants[0], { default: p0.default, description: p0.description, title: p0.title });
+      } else {
+        const choices = unionChoices(p.anyOf);
+        if (!choices) continue;  // not shown: the scenario's value is sent unchanged (not at all)
+        out.push({ name, type: "choice", choices, value, nullable: p.anyOf.some((x) => x.type === "null"), ...words });
+        continue;
+      }
     }
     if (p.$ref || !["number", "integer", "boolean", "string"].includes(p.type)) continue;
     if (p.type === "string" && !p.enum && !(name in params)) continue;
     out.push({ name, type: p.type, enum: p.enum, min: p.minimum ?? p.exclusiveMinimum, max: p.maximum ?? p.exclusiveMaximum,
-               value: name in params ? params[name] : p.default, description: p.description || p0.description || "" });
+               value, fallback: p.description || p0.description || "", ...words });
   }
   return out;
 }
@@ -542,45 +728,68 @@ async function openScenario(name) {
   for (const li of $$("#scenario-list li")) li.classList.toggle("selected", li.dataset.name === name);
   const pane = $("#scenario-detail");
   try {
-    const [doc, models] = await Promise.all([api(`/scenarios/${encodeURIComponent(name)}`), api("/models")]);
+    const [doc, models] = await Promise.all([api(`/scenarios/${encodeURIComponent(name)}`), loadModels()]);
     const d = doc.document || {};
-    const model = models.find((m) => m.name === (doc.model || d.model));
+    const model = models[doc.model || d.model];
     const params = keyParams(model && model.params_schema, d.params || {});
-    pane.innerHTML = `<h2>${esc(name)}</h2><p>${esc(d.description || doc.description || "")}</p>
-      <p>${esc(t("scenarios.model"))}: <b>${esc(model ? model.title : d.model)}</b> · ${esc(t("scenarios.building"))}: <b>${esc(d.building || "")}</b></p>
+    pane.innerHTML = `<h2>${named(doc.title, name)}</h2><p>${esc(L(doc.description))}</p>
+      <p>${esc(t("scenarios.model"))}: <b>${model ? named(model.title, model.name) : esc(d.model)}</b> · ${esc(t("scenarios.building"))}: <b>${esc(d.building || "")}</b></p>
       <form id="run-form"><fieldset><legend>${esc(t("scenarios.parameters"))}</legend><div class="form-grid">
         <label for="f-replications">${esc(t("scenarios.replications"))}</label>
         <input id="f-replications" type="number" min="1" max="10000" value="${esc(d.replications || 10)}">
         <label for="f-seed">${esc(t("scenarios.seed"))}</label><input id="f-seed" type="number" min="0" value="${esc(d.seed ?? 1)}">
-        ${params.map((p) => field(p)).join("")}
+        ${params.map((p) => field(p, model)).join("")}
         <label for="f-from-live">${esc(t("scenarios.from_live"))}</label><input id="f-from-live" type="checkbox">
       </div></fieldset>
       <button type="submit" id="run-submit">${esc(t("scenarios.run"))}</button> <span id="run-progress"></span></form>`;
+    for (const el of $$("[data-param]", pane)) el.dataset.shown = fieldValueKey(el);
     $("#run-form").onsubmit = (e) => { e.preventDefault(); submitRun(name, d, params); };
   } catch (e) { pane.innerHTML = `<p class="warn">${esc(e.message)}</p>`; }
 }
 
-function field(p) {
+function field(p, model) {
   const id = `p-${p.name}`;
+  const unit = p.unit ? L(((model || {}).units || {})[p.unit]) || p.unit : "";
   let input;
   if (p.type === "boolean") input = `<input id="${id}" data-param="${esc(p.name)}" type="checkbox" ${p.value ? "checked" : ""}>`;
+  else if (p.type === "choice") {
+    const options = (p.nullable && !p.choices.includes(null) ? [null] : []).concat(p.choices);
+    input = `<select id="${id}" data-param="${esc(p.name)}" data-json="1">${options.map((v) => `<option value="${esc(JSON.stringify(v))}"
+      ${JSON.stringify(v) === JSON.stringify(p.value ?? null) ? "selected" : ""}>${esc(v === null ? "—" : String(v))}</option>`).join("")}</select>`;
+  }
   else if (p.enum) input = `<select id="${id}" data-param="${esc(p.name)}">${p.enum.map((v) => `<option ${v === p.value ? "selected" : ""}>${esc(v)}</option>`).join("")}</select>`;
   else if (p.type === "string") input = `<input id="${id}" data-param="${esc(p.name)}" value="${esc(p.value ?? "")}">`;
   else input = `<input id="${id}" data-param="${esc(p.name)}" type="number" step="${p.type === "integer" ? 1 : "any"}"
       ${p.min !== undefined ? `min="${p.min}"` : ""} ${p.max !== undefined ? `max="${p.max}"` : ""} value="${esc(p.value ?? "")}">`;
-  return `<label for="${id}">${esc(p.name)}</label>${input}${p.description ? `<small>${esc(p.description)}</small>` : ""}`;
+  const description = L(p.description) || p.fallback || "";
+  return `<label for="${id}">${named(p.label, p.name)}${unit ? ` <small class="unit">(${esc(unit)})</small>` : ""}</label>${input}${description ? `<small>${esc(description)}</small>` : ""}`;
 }
 
-async function submitRun(name, doc, params) {
+function fieldValueKey(el) {
+  return el.type === "checkbox" ? String(el.checked) : String(el.value);
+}
+
+/* Only what the person changed in the form goes into the run's "set": a field left as shown keeps
+ * exactly the scenario's value — of whatever type (trace: first stays "first", never true). */
+function formChanges(params) {
   const set = {};
   for (const p of params) {
     const el = $(`[data-param="${CSS.escape(p.name)}"]`);
-    if (!el) continue;
-    let v = p.type === "boolean" ? el.checked : el.value;
-    if (p.type === "number") v = Number(v); else if (p.type === "integer") v = parseInt(v, 10);
+    if (!el || fieldValueKey(el) === el.dataset.shown) continue;
+    let v;
+    if (el.dataset.json) v = JSON.parse(el.value);
+    else if (p.type === "boolean") v = el.checked;
+    else if (p.type === "number") v = Number(el.value);
+    else if (p.type === "integer") v = parseInt(el.value, 10);
+    else v = el.value;
     if ((p.type === "number" || p.type === "integer") && (el.value === "" || !isFinite(v))) continue;
-    if (v !== p.value) set[`params.${p.name}`] = v;
+    set[`params.${p.name}`] = v;
   }
+  return set;
+}
+
+async function submitRun(name, doc, params) {
+  const set = formChanges(params);
   const body = { scenario: name, set, replications: parseInt($("#f-replications").value, 10), seed: parseInt($("#f-seed").value, 10),
                  from_live: $("#f-from-live").checked };
   const prog = $("#run-progress");
@@ -607,21 +816,87 @@ async function fetchRuns() {
   return S.runs;
 }
 
+/* A finished run's summary does not change: fetched once, kept. */
+async function runSummary(id) {
+  S.summaries = S.summaries || new Map();
+  if (!S.summaries.has(id)) S.summaries.set(id, api(`/runs/${encodeURIComponent(id)}/summary`).catch((e) => { S.summaries.delete(id); throw e; }));
+  return S.summaries.get(id);
+}
+
+/* The headline of a run in the list: its KPIs with a verdict, else the first two with a direction. */
+function headline(s) {
+  const kpis = Object.entries(s.kpis || (s.points && s.points[0] && s.points[0].kpis) || {});
+  const judged = kpis.filter(([, k]) => k.verdict);
+  const chosen = judged.concat(kpis.filter(([, k]) => !k.verdict && k.better).slice(0, Math.max(0, 2 - judged.length)));
+  return chosen.slice(0, 3).map(([name, k]) => {
+    const info = kpiInfo(s.model, name, k);
+    return `<span class="headline-kpi" data-kpi="${esc(name)}">${named(info.label, name)} <b>${esc(kpiValue(k.mean, info.unit))}</b> ${esc(info.unitText)}${censoredHtml(k)}
+      ${k.verdict ? verdictHtml({ status: k.verdict.status }) : ""}</span>`;
+  }).join("<br>");
+}
+
+function runTitle(r, s) {
+  const info = (S.scenarioInfo || {})[r.scenario];
+  return L((s && s.scenario && s.scenario.title) || (info && info.title)) || r.scenario;
+}
+
+function fillRunRow(tr, r, s) {
+  const changes = r.changes || (s && s.changes);
+  tr.querySelector("[data-cell=scenario]").innerHTML = `${esc(runTitle(r, s))}<br><small><code class="code">${esc(r.scenario)}</code> · ${esc(r.model)} · ${esc(r.id)}${(r.created_by || "").startsWith("trigger:") ? ` · <span class="by-alarm">${esc(t("runs.by_alarm"))}</span>` : ""}</small>
+    ${changes ? `<br><small>${changesHtml(changes, r.model)}</small>` : ""}
+    ${s ? `<div class="headline">${headline(s)}</div>` : ""}`;
+}
+
 async function loadRuns() {
   try {
+    await loadModels();
+    if (!S.scenarioInfo) { try { await loadScenarioInfo(); } catch (_) { /* titles are a courtesy */ } }
     const runs = await fetchRuns();
     $("#run-table tbody").innerHTML = runs.length ? runs.map((r) => `<tr class="selectable${r.id === S.runSelected ? " selected" : ""}" data-id="${esc(r.id)}">
-      <td>${esc(r.scenario)}<br><small>${esc(r.model)} · ${esc(r.id)}${(r.created_by || "").startsWith("trigger:") ? ` · <span class="by-alarm">${esc(t("runs.by_alarm"))}</span>` : ""}</small></td><td>${esc(t("run.status." + r.status))}
+      <td data-cell="scenario"></td><td>${esc(t("run.status." + r.status))}
       ${r.status === "running" ? `<progress max="${r.progress.total}" value="${r.progress.done}"></progress>` : ""}</td>
       <td>${esc(new Date(r.created_at).toLocaleString(S.lang))}</td></tr>`).join("") : `<tr><td colspan="3">${esc(t("runs.none"))}</td></tr>`;
-    for (const tr of $$("#run-table tbody tr[data-id]")) tr.onclick = () => openRun(tr.dataset.id);
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    for (const tr of $$("#run-table tbody tr[data-id]")) {
+      const r = byId.get(tr.dataset.id);
+      tr.onclick = () => openRun(tr.dataset.id);
+      const known = S.summaryDone && S.summaryDone.get(r.id);
+      fillRunRow(tr, r, known);
+    }
+    // Headline figures of the newest finished runs (summaries fetched once each, then kept).
+    for (const r of runs.filter((x) => x.status === "done").slice(0, 40)) {
+      if (S.summaryDone && S.summaryDone.has(r.id)) continue;
+      runSummary(r.id).then((s) => {
+        (S.summaryDone = S.summaryDone || new Map()).set(r.id, s);
+        const tr = $(`#run-table tbody tr[data-id="${CSS.escape(r.id)}"]`);
+        if (tr) fillRunRow(tr, r, s);
+      }).catch(() => {});
+    }
   } catch (e) { message(`${t("app.error")}: ${e.message}`); }
 }
 
-function kpiRows(kpis) {
-  return Object.entries(kpis || {}).map(([name, k]) => `<tr><td title="${esc(k.description || "")}">${esc(name)}</td><td>${esc(k.unit || "")}</td>
-    <td class="num">${esc(fmt(k.mean))}</td><td class="num">${esc(fmt(k.ci95_low))} – ${esc(fmt(k.ci95_high))}</td></tr>`).join("");
+async function loadScenarioInfo() {
+  const list = await api("/scenarios");
+  S.scenarioInfo = Object.fromEntries(list.map((s) => [s.name, s]));
 }
+
+function kpiRows(model, kpis) {
+  return Object.entries(kpis || {}).map(([name, k]) => {
+    const info = kpiInfo(model, name, k);
+    const interval = k.interval ? t("runs.interval." + k.interval) : "";
+    return `<tr data-kpi="${esc(name)}" class="${k.censored ? "is-censored" : ""}"><td title="${esc(L(info.description))}">${named(info.label, name)}</td><td>${esc(info.unitText)}</td>
+    <td class="num">${esc(kpiValue(k.mean, info.unit))}${censoredHtml(k)}</td>
+    <td class="num">${esc(kpiValue(k.ci95_low, info.unit))} – ${esc(kpiValue(k.ci95_high, info.unit))}${interval && interval !== "runs.interval." + k.interval ? ` <small class="interval">${esc(interval)}</small>` : ""}</td>
+    <td>${esc(targetText(k.target, info.unit, info.unitText))}</td><td>${verdictHtml(k.verdict)}</td></tr>`;
+  }).join("");
+}
+
+function pointHeading(model, set) {
+  const entries = Object.entries(set || {});
+  return entries.map(([k, v]) => `${L(paramWords(model, k)) || k} = ${valueText(v)}`).join(", ");
+}
+
+function reportPath(id) { return `/runs/${encodeURIComponent(id)}/report?lang=${encodeURIComponent(S.lang)}`; }
 
 async function openRun(id) {
   S.runSelected = id;
@@ -629,27 +904,41 @@ async function openRun(id) {
   const pane = $("#run-detail");
   pane.innerHTML = `<p class="hint">${esc(t("app.loading"))}</p>`;
   try {
+    await loadModels();
     const run = await api(`/runs/${encodeURIComponent(id)}`);
     if (run.status !== "done") { pane.innerHTML = `<h2>${esc(run.scenario)}</h2><p>${esc(t("run.status." + run.status))} ${esc(run.error || "")}</p>`; return; }
-    const s = await api(`/runs/${encodeURIComponent(id)}/summary`);
+    const s = await runSummary(id);
     const points = s.points && s.points.length ? s.points : [{ point: 0, set: {}, kpis: s.kpis }];
-    pane.innerHTML = `<h2 id="results-title">${esc(t("runs.results"))}: ${esc(s.scenario.name)}</h2>
-      <p>${esc(s.model_title)} · ${esc(s.building.name || s.building.id)} · ${esc(s.replications)} × · seed ${esc(s.seed)}
+    const title = L(s.scenario.title) || s.scenario.name;
+    const changes = s.changes || run.changes;
+    const flagNames = Array.isArray(s.flags) ? s.flags : Object.entries(s.flags || {}).filter(([, on]) => on).map(([name]) => name);
+    const flags = flagNames.filter((name) => S.labels["flag." + name]).map((name) => t("flag." + name));
+    pane.innerHTML = `<h2 id="results-title">${esc(t("runs.results"))}: ${esc(title)} <small><code class="code">${esc(s.scenario.name)}</code></small></h2>
+      <p>${named(s.model_title, s.model)} · ${esc(s.building.name || s.building.id)} · ${esc(s.replications)} × · seed ${esc(s.seed)}
         ${s.model === "evacuation" ? `<button id="to-playback">${esc(t("nav.playback"))}</button>` : ""}</p>
+      ${changes ? `<p class="run-changes">${esc(t("runs.changes"))}: ${changesHtml(changes, s.model)}</p>` : ""}
+      ${textList(flags, "run-flags", t("runs.flags"))}
+      ${textList(s.warnings, "run-warnings", t("runs.warnings"))}
       ${s.live ? `<section class="live-notes"><h3>${esc(t("runs.live", { at: s.live.taken_at || "" }))}</h3>
-        <ul>${(s.live.notes || []).map((n) => `<li>${esc(n)}</li>`).join("")}</ul></section>` : ""}
+        <ul>${(s.live.notes || []).map((n) => `<li>${esc(L(n))}</li>`).join("")}</ul></section>` : ""}
       <h3>${esc(t("runs.kpis"))}</h3>
-      ${points.map((p) => `${Object.keys(p.set || {}).length ? `<h4>${esc(Object.entries(p.set).map(([k, v]) => `${k}=${v}`).join(", "))}</h4>` : ""}
-        <table class="grid kpi-table"><thead><tr><th>${esc(t("runs.kpi"))}</th><th>${esc(t("runs.unit"))}</th><th>${esc(t("runs.mean"))}</th><th>${esc(t("runs.ci"))}</th></tr></thead>
-        <tbody>${kpiRows(p.kpis)}</tbody></table>`).join("")}
+      ${points.map((p) => `${Object.keys(p.set || {}).length ? `<h4>${esc(pointHeading(s.model, p.set))}</h4>` : ""}
+        <table class="grid kpi-table"><thead><tr><th>${esc(t("runs.kpi"))}</th><th>${esc(t("runs.unit"))}</th><th>${esc(t("runs.mean"))}</th><th>${esc(t("runs.ci"))}</th>
+          <th>${esc(t("runs.target"))}</th><th>${esc(t("runs.verdict"))}</th></tr></thead>
+        <tbody>${kpiRows(s.model, p.kpis)}</tbody></table>${textList(p.notes, "point-notes", t("runs.notes"))}`).join("")}
+      ${textList(s.notes, "run-notes", t("runs.notes"))}
       <h3>${esc(t("runs.charts"))}</h3><div class="charts">${Object.keys(points[0].kpis || {}).map((name) => {
-        const items = points.map((p) => { const k = (p.kpis || {})[name] || {}; return { label: Object.values(p.set || {}).join(" / ") || s.scenario.name, mean: k.mean, lo: k.ci95_low, hi: k.ci95_high }; });
-        const svg = ciChart(items, (points[0].kpis[name] || {}).unit);
-        return svg ? `<div class="chart"><h4>${esc(name)}</h4>${svg}</div>` : "";
+        const info = kpiInfo(s.model, name, points[0].kpis[name]);
+        const scale = (v) => (info.unit === "share" && typeof v === "number" ? 100 * v : v);
+        const items = points.map((p) => { const k = (p.kpis || {})[name] || {}; return { label: pointHeading(s.model, p.set) || title, mean: scale(k.mean), lo: scale(k.ci95_low), hi: scale(k.ci95_high) }; });
+        const svg = ciChart(items, info.unitText);
+        return svg ? `<div class="chart"><h4>${named(info.label, name)}</h4>${svg}</div>` : "";
       }).join("")}</div>
       <h3>${esc(t("runs.report"))}</h3><iframe class="report" id="report-frame" title="report"></iframe>`;
     if ($("#to-playback")) $("#to-playback").onclick = () => { S.pb.run = id; showTab("playback"); };
-    try { $("#report-frame").srcdoc = await api(`/runs/${encodeURIComponent(id)}/report`); } catch (_) { /* report optional */ }
+    const frame = $("#report-frame");
+    frame.dataset.src = reportPath(id);
+    try { frame.srcdoc = await api(reportPath(id)); } catch (_) { /* report optional */ }
   } catch (e) { pane.innerHTML = `<p class="warn">${esc(e.message)}</p>`; }
 }
 
@@ -657,8 +946,10 @@ async function openRun(id) {
 
 async function loadCompareChoices() {
   try {
+    await loadModels();
+    if (!S.scenarioInfo) { try { await loadScenarioInfo(); } catch (_) { /* titles are a courtesy */ } }
     const done = (await fetchRuns()).filter((r) => r.status === "done");
-    const opts = done.map((r) => `<option value="${esc(r.id)}">${esc(r.scenario)} · ${esc(r.id)}</option>`).join("");
+    const opts = done.map((r) => `<option value="${esc(r.id)}">${esc(runTitle(r))}${r.changes && r.changes.length ? ` — ${esc(changesText(r.changes, r.model))}` : ""} · ${esc(r.id)}</option>`).join("");
     const a = $("#compare-a").value, b = $("#compare-b").value;
     $("#compare-a").innerHTML = opts; $("#compare-b").innerHTML = opts;
     if (a) $("#compare-a").value = a;
@@ -666,25 +957,50 @@ async function loadCompareChoices() {
   } catch (e) { message(`${t("app.error")}: ${e.message}`); }
 }
 
+function changesOf(r, s) { return (r.changes && r.changes.length ? r.changes : null) || (s && s.changes) || r.changes || null; }
+
+/* A compared run is labelled by what changed ("technicians 4 → 3"), else by its sweep point, else its title. */
+function compareLabel(r, s) {
+  const changes = (r.changes && r.changes.length ? r.changes : null) || (s && s.changes) || null;
+  const model = s && s.model;
+  if (r.changes_text && L(r.changes_text)) return L(r.changes_text);
+  if (changes && changes.length) return changesText(changes, model);
+  if (r.set && Object.keys(r.set).length) return pointHeading(model, r.set);
+  return L(s && s.scenario && s.scenario.title) || r.scenario;
+}
+
 async function compare(a, b) {
   const out = $("#compare-result");
   try {
+    await loadModels();
     const c = await api(`/runs/compare?runs=${encodeURIComponent(a)}&runs=${encodeURIComponent(b)}`);
     const [ra, rb] = c.runs;
-    const head = (r, i) => `<h3>${i ? "B" : "A"}: ${esc(r.scenario)} <small>${esc(r.ref)}</small></h3><p class="hint">${esc(Object.entries(r.set || {}).map(([k, v]) => `${k}=${v}`).join(", "))}</p>`;
-    out.innerHTML = `<div class="side-by-side"><div>${head(ra, 0)}</div><div>${head(rb, 1)}</div></div>
+    const [sa, sb] = await Promise.all([ra, rb].map((r) => runSummary(r.run).catch(() => null)));
+    const model = (sa && sa.model) || (sb && sb.model);
+    const la = compareLabel(ra, sa), lb = compareLabel(rb, sb);
+    const head = (r, s, label, i) => { const title = L(s && s.scenario.title) || r.scenario;
+      return `<h3>${i ? "B" : "A"}: <span class="compare-label">${esc(label)}</span> <small>${label === title ? "" : `${esc(title)} · `}<code class="code">${esc(r.ref)}</code></small></h3>
+      <p class="hint">${changesOf(r, s) ? `${esc(t("compare.changes"))}: ${changesHtml(changesOf(r, s), model)}` : esc(pointHeading(model, r.set))}</p>`; };
+    const share = (k) => (k.unit === "share" ? 100 : 1);
+    const scaled = (k, n) => (typeof n === "number" ? share(k) * n : n);
+    out.innerHTML = `<div class="side-by-side"><div>${head(ra, sa, la, 0)}</div><div>${head(rb, sb, lb, 1)}</div></div>
       <table class="grid" id="compare-table"><thead><tr><th>${esc(t("runs.kpi"))}</th><th>${esc(t("runs.unit"))}</th>
-        <th>A: ${esc(ra.scenario)}<br><small>${esc(t("runs.mean"))} [${esc(t("runs.ci"))}]</small></th>
-        <th>B: ${esc(rb.scenario)}<br><small>${esc(t("runs.mean"))} [${esc(t("runs.ci"))}]</small></th>
+        <th>A: ${esc(la)}<br><small>${esc(t("runs.mean"))} [${esc(t("runs.ci"))}]</small></th>
+        <th>B: ${esc(lb)}<br><small>${esc(t("runs.mean"))} [${esc(t("runs.ci"))}]</small></th>
         <th>${esc(t("compare.delta"))}</th><th>${esc(t("compare.verdict"))}</th></tr></thead><tbody>
-      ${c.kpis.map((k) => { const [x, y] = k.values; return `<tr><td>${esc(k.kpi)}</td><td>${esc(k.unit)}</td>
-        <td class="num">${esc(fmt(x.mean))} [${esc(fmt(x.ci95_low))} – ${esc(fmt(x.ci95_high))}]</td>
-        <td class="num">${esc(fmt(y.mean))} [${esc(fmt(y.ci95_low))} – ${esc(fmt(y.ci95_high))}]</td>
-        <td class="num">${esc(fmt(y.delta))}${y.delta_pct !== null && y.delta_pct !== undefined ? ` (${esc(fmt(y.delta_pct, 1))} %)` : ""}</td>
+      ${c.kpis.map((k) => { const [x, y] = k.values; const info = kpiInfo(model, k.kpi, (sa && (sa.kpis || {})[k.kpi]) || { unit: k.unit });
+        const v = (n) => kpiValue(n, k.unit);
+        const sy = (sb && (sb.kpis || {})[k.kpi]) || {}, sx = (sa && (sa.kpis || {})[k.kpi]) || {};
+        return `<tr data-kpi="${esc(k.kpi)}"><td>${named(info.label, k.kpi)}</td><td>${esc(info.unitText)}</td>
+        <td class="num">${esc(v(x.mean))} [${esc(v(x.ci95_low))} – ${esc(v(x.ci95_high))}]${censoredHtml(sx)} ${verdictHtml(sx.verdict && { status: sx.verdict.status })}</td>
+        <td class="num">${esc(v(y.mean))} [${esc(v(y.ci95_low))} – ${esc(v(y.ci95_high))}]${censoredHtml(sy)} ${verdictHtml(sy.verdict && { status: sy.verdict.status })}</td>
+        <td class="num">${esc(fmt(scaled(k, y.delta)))}${y.delta_pct !== null && y.delta_pct !== undefined ? ` (${esc(fmt(y.delta_pct, 1))} %)` : ""}</td>
         <td class="verdict-${esc(y.verdict)}">${esc(t("verdict." + String(y.verdict).replaceAll(" ", "_").replace("no_clear_difference", "no_difference")))}</td></tr>`; }).join("")}</tbody></table>
-      <div class="charts">${c.kpis.map((k) => { const svg = ciChart(k.values.map((v, i) => ({ label: (i ? "B: " : "A: ") + (i ? rb : ra).scenario,
-        mean: v.mean, lo: v.ci95_low, hi: v.ci95_high, colour: i ? "#E69F00" : "#0072B2" })), k.unit, 340);
-        return svg ? `<div class="chart"><h4>${esc(k.kpi)}</h4>${svg}</div>` : ""; }).join("")}</div>`;
+      <div class="charts">${c.kpis.map((k) => { const info = kpiInfo(model, k.kpi, { unit: k.unit });
+        const svg = ciChart(k.values.map((v, i) => ({ label: (i ? "B: " + lb : "A: " + la),
+          mean: scaled(k, v.mean), lo: scaled(k, v.ci95_low), hi: scaled(k, v.ci95_high),
+          colour: i ? "#E69F00" : "#0072B2" })), info.unitText, 340);
+        return svg ? `<div class="chart"><h4>${named(info.label, k.kpi)}</h4>${svg}</div>` : ""; }).join("")}</div>`;
   } catch (e) { out.innerHTML = `<p class="warn">${esc(e.message)}</p>`; }
 }
 
@@ -706,7 +1022,8 @@ async function openPlayback(id) {
   S.pb.run = id;
   const info = await api(`/console/api/runs/${encodeURIComponent(id)}/playback`);
   S.pb.duration = info.duration_s;
-  $("#playback-floor").innerHTML = info.floors.map((f) => `<option value="${esc(f.id)}">${esc(f.name)}</option>`).join("");
+  S.pb.floors = info.floors;
+  $("#playback-floor").innerHTML = floorOptions(info.floors);
   if (S.pb.floor && info.floors.some((f) => f.id === S.pb.floor)) $("#playback-floor").value = S.pb.floor; else S.pb.floor = $("#playback-floor").value;
   const slider = $("#playback-time");
   slider.max = String(Math.ceil(info.duration_s)); slider.value = String(Math.min(S.pb.t, info.duration_s));
@@ -765,7 +1082,7 @@ function wirePlayback() {
   $("#playback-download").onclick = async () => {
     try {
       message(t("app.loading"), "info");
-      const res = await api(`/console/api/runs/${encodeURIComponent(S.pb.run)}/playback.mp4?speed=${$("#playback-speed").value}`, { raw: true });
+      const res = await api(`/console/api/runs/${encodeURIComponent(S.pb.run)}/playback.mp4?speed=${$("#playback-speed").value}&lang=${encodeURIComponent(S.lang)}`, { raw: true });
       const url = URL.createObjectURL(await res.blob());
       const a = document.createElement("a"); a.href = url; a.download = `${S.pb.run}-evacuation.mp4`; a.click();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
@@ -780,6 +1097,7 @@ async function startApp() {
   try { await loadInfo(); } catch (e) {
     if (e.status === 503) $("#live-updated").textContent = t("live.not_running"); else message(`${t("app.error")}: ${e.message}`);
   }
+  await loadWho();
   for (const id of S.timers) clearInterval(id);
   S.timers = [
     setInterval(() => { if (S.tab === "live" && !$("#app").hidden) refreshLive(); }, 500),

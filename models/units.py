@@ -1,0 +1,53 @@
+"""The units the models report in, and how a person reads each of them in both languages.
+
+A KPI or parameter names its unit by a short code (``s``, ``min``, ``share``, ``persons``…); the
+CLI table, the report and the console show :data:`UNITS`' display form in the reader's language.
+A share is stored as a fraction in [0, 1] and shown as a percentage.
+"""
+
+from __future__ import annotations
+
+from twin.text import Text, pick, text
+
+__all__ = ["UNITS", "unit_label", "format_value"]
+
+UNITS: dict[str, Text] = {
+    "s": text("s", "秒"),
+    "min": text("min", "分钟"),
+    "h": text("h", "小时"),
+    "share": text("%", "%"),
+    "persons": text("persons", "人"),
+    "person·s": text("person·s", "人·秒"),
+    "orders": text("orders", "单"),
+    "m": text("m", "米"),
+    "m/s": text("m/s", "米/秒"),
+    "per_h": text("per hour", "每小时"),
+    "kw": text("kW", "千瓦"),
+    "kwh": text("kWh", "千瓦时"),
+    "cny": text("CNY", "元"),
+    "": text("—", "—"),
+}
+
+
+def unit_label(unit: str | None, lang: str | None = None) -> str:
+    """The display form of a unit code in ``lang`` (the code itself when it has none)."""
+    if unit is None:
+        return ""
+    words = UNITS.get(unit)
+    return pick(words, lang) if words else unit
+
+
+def format_value(value: float | None, unit: str | None) -> str:
+    """A number as a person reads it: shares as percentages, large figures without false precision."""
+    if value is None:
+        return "—"
+    if unit == "share":
+        return f"{100.0 * value:.1f}"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 100:
+        return f"{value:.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"

@@ -1,0 +1,270 @@
+"""Every word a person reads is there in English and in Simplified Chinese (issue 11 item 4.2).
+
+Safety officers and supervisors write their plans in Chinese; consultants read English. A model,
+a KPI, a parameter, a chart, a unit, a library scenario or a console string that lacks either
+language fails here, naming each missing label by its path, so that a new model cannot ship
+half-translated:
+
+* registered models: ``title``, ``description``;
+* their KPIs: ``label``, ``description``, a unit with a display form, a target's ``source``;
+* their parameters: ``x-label`` and ``x-description`` (``models.harness.param_label``) on every
+  property of the parameters' JSON Schema, including nested models in ``$defs`` — except a
+  property that is only a discriminator tag (``const``: the ``type``/``kind`` naming which variant
+  of a union an entry is; nobody sets it in a form) — and an ``x-unit`` that :data:`UNITS` knows;
+* their charts: ``title``, and ``x_label``/``y_label`` where set;
+* :data:`models.units.UNITS`: every display form;
+* ``scenarios/library/*.yaml``: ``title`` and ``description``, each ``{en: …, zh-CN: …}``;
+* the console's catalogues (:mod:`viewer.i18n`): the same keys in both, none empty, the same
+  placeholders; a name for every token role;
+* the 3D picture's words for each kind of space (:data:`viewer.scene.SPACE_KIND_WORDS`).
+
+Labels follow ``docs/glossary.md``; a last test checks that the glossary's core terms are the
+ones the labels use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from models import available_models, get_model
+from models.units import UNITS
+from twin.loader import read_yaml
+from twin.text import LANGUAGES, missing_languages
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = ROOT / "scenarios" / "library"
+GLOSSARY = ROOT / "docs" / "glossary.md"
+
+
+def _lacks(path: str, words: Any) -> list[str]:
+    """``path: lacks en, zh-CN`` for each language ``words`` lacks (nothing when complete)."""
+    gone = missing_languages(words)
+    if not gone:
+        return []
+    if words is None:
+        shown = "it is not there"
+    elif not isinstance(words, Mapping):
+        shown = f"a plain {type(words).__name__} {words!r}: write {{en: …, zh-CN: …}}"
+    else:
+        shown = "has " + (", ".join(k for k in words if str(words.get(k) or "").strip()) or "nothing")
+    return [f"{path}: lacks {', '.join(gone)} ({shown})"]
+
+
+def _report(missing: list[str], what: str) -> None:
+    assert not missing, f"{len(missing)} problems with {what} (each lacks a language or a unit display form):\n  " + "\n  ".join(missing)
+
+
+# --- models, KPIs, charts ---------------------------------------------------------------------
+
+def test_every_model_title_and_description_in_both_languages():
+    """issue 11 item 4.2: each registered model's title and description, en and zh-CN."""
+    missing: list[str] = []
+    for name in available_models():
+        spec = get_model(name)
+        missing += _lacks(f"model {name}: title", spec.title)
+        missing += _lacks(f"model {name}: description", spec.description)
+    _report(missing, "model labels")
+
+
+def test_every_kpi_label_description_and_unit_in_both_languages():
+    """issue 11 item 4.1/4.2: each KPI's label and one-line description in both languages, its unit a
+    code with a display form in models.units.UNITS, and its target's source (when it has one)."""
+    missing: list[str] = []
+    for name in available_models():
+        for k in get_model(name).kpis:
+            where = f"model {name}: kpi {k.name}"
+            missing += _lacks(f"{where}: label", k.label)
+            missing += _lacks(f"{where}: description", k.description)
+            if k.unit not in UNITS:
+                missing.append(f"{where}: unit {k.unit!r} has no display form in models/units.py UNITS")
+            if k.target is not None and k.target.source is not None:
+                missing += _lacks(f"{where}: target.source", k.target.source)
+    _report(missing, "KPI labels")
+
+
+def test_every_chart_label_in_both_languages():
+    """issue 11 item 4.2: chart titles and axis labels (where a chart sets them), en and zh-CN."""
+    missing: list[str] = []
+    for name in available_models():
+        for i, chart in enumerate(get_model(name).charts):
+            where = f"model {name}: chart {i} ({chart.table})"
+            missing += _lacks(f"{where}: title", chart.title)
+            for axis in ("x_label", "y_label"):
+                value = getattr(chart, axis)
+                if value is not None:
+                    missing += _lacks(f"{where}: {axis}", value)
+    _report(missing, "chart labels")
+
+
+def test_every_unit_has_a_display_form_in_both_languages():
+    """issue 11 item 4.1: every unit code's display form (models/units.py UNITS), en and zh-CN."""
+    missing: list[str] = []
+    for code, words in UNITS.items():
+        missing += _lacks(f"models/units.py UNITS[{code!r}]", words)
+    _report(missing, "units")
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+def _object_schemas(schema: Any, path: str) -> Iterator[tuple[str, dict]]:
+    """Every object schema with ``properties`` inside ``schema``, with its path (depth first)."""
+    if isinstance(schema, dict):
+        if isinstance(schema.get("properties"), dict):
+            yield path, schema
+        for key, value in schema.items():
+            if key == "properties" and isinstance(value, dict):
+                for prop, sub in value.items():
+                    yield from _object_schemas(sub, f"{path}.{prop}")
+            elif key == "$defs" and isinstance(value, dict):
+                for name, sub in value.items():
+                    yield from _object_schemas(sub, f"$defs.{name}")
+            elif isinstance(value, (dict, list)):
+                yield from _object_schemas(value, path)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _object_schemas(value, path)
+
+
+def _is_tag(prop: dict) -> bool:
+    """A discriminator tag (``type: const "blocked"``): names the variant; nobody sets it in a form."""
+    return "const" in prop
+
+
+def parameter_label_problems(name: str, schema: dict) -> list[str]:
+    """Each property of a model's parameter schema (root and ``$defs``) lacking a label, a
+    description or a known unit, by path (``model evacuation: params.alarm_delay_s: x-label: …``)."""
+    missing: list[str] = []
+    seen: set[str] = set()
+    for path, obj in _object_schemas(schema, "params"):
+        for prop, sub in obj["properties"].items():
+            where = f"model {name}: {path}.{prop}"
+            if where in seen or not isinstance(sub, dict) or _is_tag(sub):
+                continue
+            seen.add(where)
+            missing += _lacks(f"{where}: x-label", sub.get("x-label"))
+            missing += _lacks(f"{where}: x-description", sub.get("x-description"))
+            unit = sub.get("x-unit")
+            if unit is not None and unit not in UNITS:
+                missing.append(f"{where}: x-unit {unit!r} has no display form in models/units.py UNITS")
+    return missing
+
+
+def test_every_parameter_label_in_both_languages():
+    """issue 11 item 4.1/4.2: every parameter of every model (nested parameter models in $defs too)
+    carries x-label and x-description in en and zh-CN (models.harness.param_label)."""
+    missing: list[str] = []
+    for name in available_models():
+        missing += parameter_label_problems(name, get_model(name).params.model_json_schema())
+    _report(missing, "parameter labels or units")
+
+
+def test_the_parameter_walk_finds_nested_and_unlabelled_fields():
+    """issue 11 item 4.2: the walk itself — a nested model's field without a label is named by its
+    $defs path, a labelled one passes, a discriminator tag is not a parameter."""
+    from typing import Literal
+
+    from pydantic import BaseModel, Field
+
+    from models.harness import param_label
+
+    class Inner(BaseModel):
+        kind: Literal["inner"] = "inner"
+        width_m: float = Field(1.0, json_schema_extra=param_label("Width", "宽度", "Clear width", "净宽", "m"))
+        depth_m: float = 2.0
+
+    class Outer(BaseModel):
+        inner: Inner = Inner()
+        count: int = Field(1, json_schema_extra={"x-label": {"en": "Count"}, "x-description": {"en": "c", "zh-CN": "数"}})
+
+    problems = parameter_label_problems("toy", Outer.model_json_schema())
+    assert any(p.startswith("model toy: $defs.Inner.depth_m: x-label: lacks en, zh-CN") for p in problems), problems
+    assert any(p.startswith("model toy: params.count: x-label: lacks zh-CN") for p in problems), problems
+    assert not any("width_m" in p or ".kind" in p for p in problems), problems
+    assert any(p.startswith("model toy: params.inner: x-label") for p in problems), problems
+
+
+# --- scenarios and the console -----------------------------------------------------------------
+
+def _library_files() -> list[Path]:
+    return sorted(LIBRARY.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", _library_files(), ids=lambda p: p.name)
+def test_library_scenario_title_and_description_in_both_languages(path: Path):
+    """issue 11 item 4.1: a library scenario's title and description, each {en: …, zh-CN: …}."""
+    data = read_yaml(path)
+    missing: list[str] = []
+    for key in ("title", "description"):
+        missing += _lacks(f"scenarios/library/{path.name}: {key}", data.get(key))
+    _report(missing, "scenario labels")
+
+
+def test_console_catalogues_have_the_same_keys_and_no_empty_label():
+    """issue 11 item 4.2: viewer/i18n.py — every console string in every language, none empty."""
+    from viewer.i18n import MESSAGES
+
+    missing: list[str] = []
+    keys = set().union(*(set(m) for m in MESSAGES.values()))
+    assert set(MESSAGES) == set(LANGUAGES), f"catalogues {sorted(MESSAGES)} != languages {sorted(LANGUAGES)}"
+    for key in sorted(keys):
+        for lang, catalogue in MESSAGES.items():
+            if not str(catalogue.get(key) or "").strip():
+                missing.append(f"viewer/i18n.py {lang}[{key!r}]: missing or empty")
+        # Placeholders must agree, or one language shows "{n}" literally.
+        holes = {lang: set(re.findall(r"\{(\w+)\}", MESSAGES[lang].get(key) or "")) for lang in MESSAGES}
+        if len({frozenset(h) for h in holes.values()}) > 1:
+            missing.append(f"viewer/i18n.py [{key!r}]: placeholders differ {holes}")
+    _report(missing, "console strings")
+
+
+def test_3d_words_and_roles_in_both_languages():
+    """issue 11 items 4.1 and 6.5: the words the 3D picture draws for each kind of space, and the
+    console's name for every token role, in both languages."""
+    from typing import get_args
+
+    from api.schemas import Role
+    from twin.spec import SpaceKind
+    from viewer.i18n import MESSAGES
+    from viewer.scene import SPACE_KIND_WORDS
+
+    missing: list[str] = []
+    for kind in get_args(SpaceKind):
+        missing += _lacks(f"viewer/scene.py SPACE_KIND_WORDS[{kind!r}]", SPACE_KIND_WORDS.get(kind))
+    for role in get_args(Role):
+        missing += _lacks(f"viewer/i18n.py role.{role}", {lang: m.get(f"role.{role}", "") for lang, m in MESSAGES.items()})
+    _report(missing, "3D words and role names")
+
+
+# --- the glossary ----------------------------------------------------------------------------
+
+def _glossary() -> list[tuple[str, str]]:
+    """(English, 中文) pairs of the glossary's core-term table (rows marked with ★)."""
+    rows = []
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("★"):
+            rows.append((cells[0].lstrip("★ ").strip(), cells[1]))
+    return rows
+
+
+def test_kpi_labels_use_the_glossary_terms():
+    """issue 11 item 4.3: a KPI whose English label uses a core glossary term (★ rows of
+    docs/glossary.md: RSET, ASET, emergency repair…) uses the glossary's Chinese term too."""
+    terms = _glossary()
+    assert len(terms) >= 8, f"docs/glossary.md has {len(terms)} core terms (★ rows); expected the table"
+    problems: list[str] = []
+    for name in available_models():
+        for k in get_model(name).kpis:
+            for en, zh in terms:
+                # An abbreviation kept as it is in the Chinese label (RSET) is the practice too.
+                kept = en.isupper() and en in k.label["zh-CN"]
+                if re.search(rf"\b{re.escape(en)}\b", k.label["en"], re.IGNORECASE) and zh not in k.label["zh-CN"] \
+                        and not kept:
+                    problems.append(f"model {name}: kpi {k.name}: label {k.label['en']!r} uses {en!r} "
+                                    f"but the Chinese label {k.label['zh-CN']!r} lacks {zh!r}")
+    assert not problems, "\n  ".join(problems)
