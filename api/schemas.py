@@ -47,10 +47,11 @@ NOT_A_BOOLEAN = BeforeValidator(_not_a_boolean)
 
 
 class ScenarioNameConvertor(StringConvertor):
-    """The ``{name:scenario_name}`` path segment of ``/scenarios/{name}``: any segment but
-    ``validate``, so that ``GET /scenarios/validate`` reaches the ``POST /scenarios/validate``
-    route (405, ``Allow: POST``) instead of being read as a scenario named "validate". What a name
-    may contain is checked by the route's parameter, which names the field when it is wrong."""
+    """The ``{name:scenario_name}`` segment of ``/scenarios/{name}`` and ``{key:scenario_name}`` of
+    ``/buildings/{key}``: any segment but ``validate``, so that ``GET /scenarios/validate`` reaches
+    the ``POST …/validate`` route (405, ``Allow: POST``) instead of being read as a scenario or
+    building named "validate". What a name may contain is checked by the route's parameter, which
+    names the field when it is wrong."""
 
     regex = r"(?!validate$)[^/]+"
 

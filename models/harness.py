@@ -151,7 +151,7 @@ class ModelSpec:
     check: Callable[[BaseModel, Building, nx.MultiGraph], Sequence[tuple[tuple, str]]] | None = None
     """Checks of the parameters against the building (unknown space in an event…), run before any
     simulation; each problem is (location inside ``params``, message)."""
-    from_live: Callable[[BaseModel, Any, Building], tuple[BaseModel, list[str]]] | None = None
+    from_live: Callable[[BaseModel, Any, Building], tuple[BaseModel, list[Text]]] | None = None
     """``from_live(params, conditions, building) -> (params, notes)``: the parameters adjusted to
     the live twin's :class:`models.live.LiveConditions` (equipment out of service, open alarms,
     time of day), with one note per adjustment for the run's summary. A model without it runs
@@ -163,12 +163,13 @@ class ModelSpec:
     max_horizon_s: float | None = None
     """The longest simulated time that makes sense for this model (an evacuation is over in hours,
     a repair desk's week or year is long enough); a longer ``horizon_s`` is refused."""
-    advise: Callable[[BaseModel, float, Building | None], Sequence[str]] | None = None
+    advise: Callable[[BaseModel, float, Building | None], Sequence[Text]] | None = None
     """``advise(params, horizon_s, building)``: warnings about parameters that are valid but make
     the run say little (an alarm after the horizon: nobody is alerted); in the summary's ``warnings``."""
-    review: Callable[[Sequence[Mapping[str, float]]], Mapping[str, str]] | None = None
-    """``review(kpis)``: findings about what a sweep point's replications (their KPI values) show
-    as a whole, each a name and a note (``{"nobody_moved": "nobody moved: …"}``): the notes go in
+    review: Callable[[Sequence[ReplicationResult]], Mapping[str, Text]] | None = None
+    """``review(results)``: findings about what a sweep point's replications (their KPI values,
+    records and ``where``) show as a whole, each a name and a note in both languages
+    (``{"nobody_moved": text("nobody moved: …", "无人移动：…")}``): the notes go in
     the point's ``notes`` and the summary's, and each finding's name is a flag of the summary,
     true when every sweep point has it."""
 

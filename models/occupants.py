@@ -26,7 +26,6 @@ from typing import Annotated, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import stats
 
 from models.harness import param_label
 from twin.text import Text, text
@@ -54,6 +53,18 @@ __all__ = [
     "group_counts",
     "sample_population",
 ]
+
+
+def _stats():
+    """:mod:`scipy.stats`, imported when a distribution's scipy twin is first asked for (it costs
+    most of a second to import, and a run only needs numpy's sampling)."""
+    from scipy import stats
+
+    return stats
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 _Finite = Annotated[float, Field(allow_inf_nan=False)]
 _NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -85,7 +96,13 @@ class _Dist(BaseModel):
 
     @property
     def lower_bound(self) -> float:
-        """The smallest value the distribution can produce."""
+        """The smallest value the distribution can produce: its shift (``offset``) or its lower
+        truncation (``low``), read without building the scipy twin (which costs a scipy.stats import)."""
+        fields = type(self).model_fields
+        if "offset" in fields:
+            return float(self.offset)
+        if "low" in fields:
+            return float(self.low)
         return float(self.scipy().support()[0])
 
     @property
@@ -105,7 +122,7 @@ class Fixed(_Dist):
 
     def scipy(self):
         # A point mass, expressed as a degenerate uniform for the scipy API.
-        return stats.uniform(loc=self.value, scale=0.0)
+        return _stats().uniform(loc=self.value, scale=0.0)
 
     @property
     def lower_bound(self) -> float:
@@ -133,7 +150,7 @@ class Uniform(_Dist):
         return rng.uniform(self.low, self.high, size)
 
     def scipy(self):
-        return stats.uniform(loc=self.low, scale=self.high - self.low)
+        return _stats().uniform(loc=self.low, scale=self.high - self.low)
 
 
 class Normal(_Dist):
@@ -156,7 +173,7 @@ class Normal(_Dist):
             raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
         # The truncation interval must hold some probability mass, or sampling never ends.
         a, b = self._bounds()
-        if stats.norm.cdf(b) - stats.norm.cdf(a) < 1e-9:
+        if _normal_cdf(b) - _normal_cdf(a) < 1e-9:
             raise ValueError(f"the interval [{self.low}, {self.high}] holds no probability for mean {self.mean_} "
                              f"and std {self.std}")
         return self
@@ -171,7 +188,7 @@ class Normal(_Dist):
 
     def scipy(self):
         a, b = self._bounds()
-        return stats.truncnorm(a, b, loc=self.mean_, scale=self.std)
+        return _stats().truncnorm(a, b, loc=self.mean_, scale=self.std)
 
 
 class Lognormal(_Dist):
@@ -189,7 +206,7 @@ class Lognormal(_Dist):
         return self.offset + rng.lognormal(self.mu, self.sigma, size)
 
     def scipy(self):
-        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu), loc=self.offset)
+        return _stats().lognorm(s=self.sigma, scale=math.exp(self.mu), loc=self.offset)
 
 
 class Gamma(_Dist):
@@ -204,7 +221,7 @@ class Gamma(_Dist):
         return self.offset + rng.gamma(self.shape, self.scale, size)
 
     def scipy(self):
-        return stats.gamma(a=self.shape, scale=self.scale, loc=self.offset)
+        return _stats().gamma(a=self.shape, scale=self.scale, loc=self.offset)
 
 
 class Weibull(_Dist):
@@ -219,7 +236,7 @@ class Weibull(_Dist):
         return self.offset + self.scale * rng.weibull(self.shape, size)
 
     def scipy(self):
-        return stats.weibull_min(c=self.shape, scale=self.scale, loc=self.offset)
+        return _stats().weibull_min(c=self.shape, scale=self.scale, loc=self.offset)
 
 
 Distribution = Annotated[Union[Fixed, Uniform, Normal, Lognormal, Gamma, Weibull], Field(discriminator="kind")]

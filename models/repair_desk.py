@@ -19,6 +19,7 @@ instead of being left to be read out of a utilisation of 0.96.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -190,9 +191,10 @@ def offered_load(params: RepairDeskParams) -> float:
     return per_min * params.repair_mean_min / params.technicians
 
 
-def review(kpis: list[dict[str, float]]) -> dict[str, Text]:
+def review(results: Sequence[ReplicationResult]) -> dict[str, Text]:
     """Findings on a sweep point's replications: a team the work arriving overloads (ρ ≥ 1) is said
     to be (``overloaded``), rather than left to be read out of a utilisation of 0.96."""
+    kpis = [r.kpis for r in results]
     loads = [k.get("offered_load") for k in kpis if k.get("offered_load") is not None]
     if not loads or max(loads) < 1.0:
         return {}

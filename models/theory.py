@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy import integrate
 
 __all__ = [
     "erlang_b",
@@ -157,5 +156,7 @@ def age_replacement_cost_rate(age: float, scale: float, shape: float, preventive
                               failure_cost: float) -> float:
     """Cost per unit time of replacing at ``age`` or at failure, whichever first."""
     r = weibull_reliability(age, scale, shape)
+    from scipy import integrate  # imported on use: it pulls in scipy.stats, most of a second
+
     uptime, _ = integrate.quad(weibull_reliability, 0, age, args=(scale, shape))
     return (preventive_cost * r + failure_cost * (1 - r)) / uptime

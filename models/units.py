@@ -20,6 +20,8 @@ UNITS: dict[str, Text] = {
     "person·s": text("person·s", "人·秒"),
     "orders": text("orders", "单"),
     "m": text("m", "米"),
+    "floors": text("floors", "层"),
+    "persons/m²": text("persons/m²", "人/平方米"),
     "m/s": text("m/s", "米/秒"),
     "per_h": text("per hour", "每小时"),
     "kw": text("kW", "千瓦"),

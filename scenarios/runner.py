@@ -184,7 +184,7 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
                  "parameters": point_params.model_dump(mode="json"), "kpis": kpis}
         found: dict[str, dict[str, str]] = {}
         if spec.review is not None:
-            found = {name: as_text(note) for name, note in spec.review([dict(rep.kpis) for rep in reps]).items()}
+            found = {name: as_text(note) for name, note in spec.review(list(reps)).items()}
         if found:
             findings[point.index] = found
             entry["notes"] = list(found.values())

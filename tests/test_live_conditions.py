@@ -79,6 +79,7 @@ def test_evacuation_params_follow_the_snapshot_and_keep_what_the_scenario_set(to
     params = EvacuationParams.model_validate({"alarm": "phased", "fire_floor": "F12", "alarm_delay_s": 60})
     cond = live_conditions(live.snapshot(), tower)
     adjusted, notes = spec.from_live(params, cond, tower)
+    notes = [n["en"] for n in notes]  # notes are Text (en + zh-CN)
     assert adjusted.lifts.out_of_service == ("L-C2-4",)
     assert adjusted.fire_floor == "F12" and adjusted.alarm_delay_s == 0.0
     assert adjusted.occupancy == "night_residential"  # not set by the scenario: from the local time
@@ -88,6 +89,7 @@ def test_evacuation_params_follow_the_snapshot_and_keep_what_the_scenario_set(to
     # What the scenario sets explicitly wins over what the snapshot suggests; equipment state does not.
     explicit = EvacuationParams.model_validate({"alarm": "phased", "fire_floor": "F20", "occupancy": "design"})
     kept, notes = spec.from_live(explicit, cond, tower)
+    notes = [n["en"] for n in notes]
     assert kept.fire_floor == "F20" and kept.occupancy == "design"
     assert kept.lifts.out_of_service == ("L-C2-4",)
     assert any("F20 kept" in n for n in notes) and "occupancy kept from the scenario" in notes
@@ -111,7 +113,7 @@ def test_mains_lost_stops_lifts_unless_a_generator_feeds_the_fire_service_cars(t
     live.values("GEN-1", run_state="fault")
     cond = live_conditions(live.snapshot(), tower)
     adjusted, notes = spec.from_live(EvacuationParams(), cond, tower)
-    assert adjusted.lifts.backup_power is False and "no generator in service" in notes[0]
+    assert adjusted.lifts.backup_power is False and "no generator in service" in notes[0]["en"]
 
 
 def _scenario(tower_path: str = "tower") -> dict:
@@ -151,7 +153,7 @@ def test_a_model_without_from_live_runs_as_written_and_says_so(tower) -> None:
     plain = run_scenario(bare)
     live = run_scenario(bare, snapshot=Live(tower).snapshot())
     assert "live" not in plain.summary
-    assert "takes no initial conditions" in live.summary["live"]["notes"][0]
+    assert "takes no initial conditions" in live.summary["live"]["notes"][0]["en"]
     assert live.summary["kpis"] == plain.summary["kpis"]
 
 
@@ -162,7 +164,7 @@ def test_repair_desk_opens_a_work_order_per_device_in_alarm(tower) -> None:
     cond = live_conditions(live.snapshot(), tower)
     params, notes = get_model("repair_desk").from_live(get_model("repair_desk").params(), cond, tower)
     assert (params.backlog_emergency, params.backlog_ordinary, params.warmup_s) == (1, 0, 0.0)
-    assert "PMP-FH-1" in notes[0] and "no warm-up" in notes[1]
+    assert "PMP-FH-1" in notes[0]["en"] and "no warm-up" in notes[1]["en"]
 
 
 def test_backlog_drains_as_the_memoryless_theory_says() -> None:

@@ -13,6 +13,7 @@ import simpy
 from scipy import stats
 
 from models import ModelContext, get_model
+from models.harness import ReplicationResult
 from models import theory
 
 REPLICATIONS = 16
@@ -80,10 +81,10 @@ def test_overload_is_a_finding_in_both_languages() -> None:
     """issue 11 item 3.3: ρ ≥ 1 is the ``overloaded`` finding (Text, both languages); ρ < 1 is none."""
     from models.repair_desk import review
 
-    found = review([{"offered_load": 1.0}, {"offered_load": 1.0}])
+    found = review([ReplicationResult({"offered_load": 1.0}), ReplicationResult({"offered_load": 1.0})])
     assert set(found) == {"overloaded"}
     assert "ρ = 1.00 ≥ 1" in found["overloaded"]["en"] and found["overloaded"]["zh-CN"].startswith("超负荷")
-    assert review([{"offered_load": 0.96}]) == {}
+    assert review([ReplicationResult({"offered_load": 0.96})]) == {}
 
 
 def test_every_parameter_has_labels_in_both_languages_and_a_unit() -> None:

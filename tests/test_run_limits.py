@@ -219,9 +219,9 @@ def test_an_alarm_after_the_horizon_warns_and_nobody_moving_is_said(tmp_path) ->
 
     loaded = load_scenario("tower-full-drill", ["horizon_s=600", "params.alarm_delay_s=900", "params.trace=false"])
     summary = run_scenario(loaded, replications=2, out=tmp_path / "out").summary
-    assert any(w.startswith("nobody is alerted before the horizon") for w in summary["warnings"])
+    assert any(w["en"].startswith("nobody is alerted before the horizon") for w in summary["warnings"])
     assert summary["nobody_moved"] is True
-    assert any(n.startswith("nobody moved") for n in summary["notes"])
+    assert any(n["en"].startswith("nobody moved") for n in summary["notes"])
     # ... and the report says it above the figures
     from viewer.report import write_report
 

@@ -167,7 +167,7 @@ def list_buildings(ctx: Ctx, _: Viewer) -> list[BuildingInfo]:
     return [_info(b) for b in ctx.buildings.all()]
 
 
-@router.get("/{key}", response_model=Building, responses=error_responses(404),
+@router.get("/{key:scenario_name}", response_model=Building, responses=error_responses(404),
             summary="A building's specification")
 def get_building(key: BuildingKey, ctx: Ctx, _: Viewer) -> Building:
     return _load(ctx, key).building

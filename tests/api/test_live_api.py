@@ -243,7 +243,7 @@ def test_fire_alarm_starts_an_evacuation_forecast_from_the_live_building(live_en
     summary = client.get(f"/runs/{run['id']}/summary", headers=h).json()
     assert summary["live"]["fire_floors"] == ["L02"] and summary["parameters"]["fire_floor"] == "L02"
     assert "LIFT-1" in summary["parameters"]["lifts"]["out_of_service"]
-    assert any("LIFT-1 (mode inspection)" in n for n in summary["live"]["notes"])
+    assert any("LIFT-1 (mode inspection)" in n["en"] for n in summary["live"]["notes"])
     assert summary["kpis"]["lift_evacuated"]["mean"] == 0  # its only fire-service car is out
 
     # Cleared and raised again within the cooldown: recorded as skipped, no second run.

@@ -86,10 +86,13 @@ def test_fault_turns_pump_alarm_colour_in_browser(console_server, browser_page):
     button = row.locator("button.ack").element_handle()
     page.evaluate("async () => { await loadAlarms(); await loadAlarms(); }")  # refreshes, as alarms stream in
     assert button.evaluate("(b) => b.isConnected"), "a refresh replaced the acknowledge button"
+    row.locator(".ack-note").fill("rescue team sent")
     button.click()
     acked = page.locator(f'#alarm-table tr[data-alarm="{alarm_id}"]')
     acked.locator("button.ack").wait_for(state="detached", timeout=20_000)
     assert "Acknowledged by" in acked.inner_text(), acked.inner_text()
+    # issue 11 item 6: the acknowledgement's note is shown where the alarm is.
+    assert "rescue team sent" in acked.inner_text(), acked.inner_text()
     alarms = server.get("/twin/alarms", state="open").json()["alarms"]
     assert any(str(a["id"]) == alarm_id and a["acknowledged"] for a in alarms), alarms
 

@@ -371,7 +371,8 @@ function fillAlarmRow(tr, a) {
   if (codes && figures.title !== codes) { figures.title = codes; figures.dataset.kpis = codes; }
   setText(cell("raised"), fmtTime(a.raised_ms));
   setText(cell("state"), (a.active ? t("alarms.active") : t("alarms.cleared")) +
-    (a.acknowledged ? ` · ${t("alarms.acknowledged", { who: a.acked_by || a.acknowledged_by || "" })}` : ""));
+    (a.acknowledged ? ` · ${t("alarms.acknowledged", { who: a.acked_by || a.acknowledged_by || "" })}` : "") +
+    (a.acknowledged && a.ack_note ? ` — “${a.ack_note}”` : ""));
   const action = cell("action");
   const button = action.querySelector("button.ack");
   if (a.acknowledged) {
