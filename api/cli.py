@@ -315,16 +315,12 @@ def _changes(ref: str, loaded: Any, replications: int | None, seed: int | None) 
 
 def _data_dir(given: Path | None) -> Path:
     """The data directory the API and the console use: ``--data-dir``, else ``TWIN_DATA_DIR``, else ``twin-data``."""
-    if given is not None:
-        return given
-    from pydantic import ValidationError
-
-    from api.settings import Settings
+    from api.settings import data_dir_setting
 
     try:
-        return Settings().data_dir
-    except ValidationError as exc:
-        raise UserError(f"twin: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+        return data_dir_setting(given)
+    except ValueError as exc:
+        raise UserError(f"twin: {exc}") from None
 
 
 def _record(out: Path, data_dir: Path | None, ref: str | None, started: Any = None) -> None:

@@ -202,16 +202,12 @@ def serve(building: str, mqtt_url: str | None, db_path: Path | None, no_simulato
 
 def _data_dir(given: Path | None) -> Path:
     """The data directory: ``--data-dir``, else the API's setting (``TWIN_DATA_DIR``, ``twin-data``)."""
-    if given is not None:
-        return given
-    from pydantic import ValidationError
-
-    from api.settings import Settings
+    from api.settings import data_dir_setting
 
     try:
-        return Settings().data_dir
-    except ValidationError as exc:
-        raise LiveUsageError(f"twin serve: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None
+        return data_dir_setting(given)
+    except ValueError as exc:
+        raise LiveUsageError(f"twin serve: {exc}") from None
 
 
 def _serve_api(service: Any, building: str, mqtt_url: str | None, host: str | None, port: int | None,

@@ -86,3 +86,16 @@ class Settings(BaseSettings):
     @property
     def history_path(self) -> Path:
         return self.data_dir / "history.sqlite"
+
+
+def data_dir_setting(given: Path | None) -> Path:
+    """The data directory a command uses: ``given`` (its ``--data-dir``), else the setting
+    (``TWIN_DATA_DIR``, default ``twin-data``). A bad setting is a :class:`ValueError` naming it."""
+    if given is not None:
+        return given
+    from pydantic import ValidationError
+
+    try:
+        return Settings().data_dir
+    except ValidationError as exc:
+        raise ValueError(f"{exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from None

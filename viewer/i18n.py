@@ -17,6 +17,14 @@ from twin.text import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "translate", "catalogue", "normalise_language"]
 
 _EN: dict[str, str] = {
+    "snapshot.status_title": "Equipment status",
+    "snapshot.equipment_in_alarm": "Equipment in alarm: {ids}.",
+    "snapshot.no_alarm": "No equipment in alarm.",
+    "snapshot.zones_in_alarm": "Fire zones in alarm: {ids}.",
+    "snapshot.status_colours": "Colours: ok green, warning amber, alarm red, offline dark grey, stale violet, unknown light grey.",
+    "snapshot.congestion_title": "Congestion",
+    "snapshot.congestion_caption": "{floor} at t = {time}: the floor and moment with the most people queueing. Longest queues: {queues}. Rooms shaded by people per m² (darkest ≥ 2); dots are occupants (blue walking, orange queueing, grey not yet moving).",
+    "snapshot.no_trace": "Drawn from routes without a movement trace: queues are not shown.",
     "app.title": "Building Twin console",
     "app.language": "Language",
     "app.token": "API token",
@@ -257,6 +265,14 @@ _EN: dict[str, str] = {
 }
 
 _ZH: dict[str, str] = {
+    "snapshot.status_title": "设备状态",
+    "snapshot.equipment_in_alarm": "报警设备：{ids}。",
+    "snapshot.no_alarm": "无设备报警。",
+    "snapshot.zones_in_alarm": "报警防火分区：{ids}。",
+    "snapshot.status_colours": "颜色：正常为绿色，预警为琥珀色，报警为红色，离线为深灰色，数据过时为紫色，无数据为浅灰色。",
+    "snapshot.congestion_title": "拥堵情况",
+    "snapshot.congestion_caption": "{floor}，t = {time}：排队人数最多的楼层与时刻。最长队列：{queues}。房间按每平方米人数着色（最深 ≥ 2）；圆点为人员（蓝色行走中，橙色排队中，灰色尚未行动）。",
+    "snapshot.no_trace": "根据路线绘制，无移动轨迹：不显示排队。",
     "app.title": "建筑数字孪生 控制台",
     "app.language": "语言",
     "app.token": "API 令牌",

@@ -101,7 +101,7 @@ def render_report(results_dir: Path, lang: str | None = None) -> str:
     # 3D pictures of the building (the most congested floor, equipment in alarm); never fails.
     from viewer.snapshots import report_snapshots
 
-    shots, shot_notes = report_snapshots(results_dir)
+    shots, shot_notes = report_snapshots(results_dir, lang=lang)
     context["snapshots"] = [s.as_dict() for s in shots]
     context["notes"] = list(context["notes"]) + shot_notes
     return _environment().get_template("report.html.j2").render(**context)

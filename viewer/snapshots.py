@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from twin.spec import Building
+from viewer.i18n import translate
 
 __all__ = ["Snapshot", "report_snapshots", "congestion_snapshot", "status_snapshot", "render_building",
            "SNAPSHOT_SIZE"]
@@ -77,21 +78,22 @@ def render_building(building: Building, out: str | Path | None = None, *, status
 
 
 def status_snapshot(building: Building, statuses: Mapping[str, str], *, zones_in_alarm: tuple[str, ...] = (),
-                    size: tuple[int, int] = SNAPSHOT_SIZE) -> Snapshot:
+                    size: tuple[int, int] = SNAPSHOT_SIZE, lang: str | None = None) -> Snapshot:
     """The building with its equipment coloured by status (alarms red), for a report."""
     img = render_building(building, statuses=statuses, zones_in_alarm=zones_in_alarm, size=size,
                           labels="floors")
     alarms = sorted(k for k, v in statuses.items() if v == "alarm")
-    caption = (f"Equipment in alarm: {', '.join(alarms[:12])}{' …' if len(alarms) > 12 else ''}." if alarms
-               else "No equipment in alarm.")
+    caption = (translate("snapshot.equipment_in_alarm", lang,
+                         ids=", ".join(alarms[:12]) + (" …" if len(alarms) > 12 else "")) if alarms
+               else translate("snapshot.no_alarm", lang))
     if zones_in_alarm:
-        caption += f" Fire zones in alarm: {', '.join(zones_in_alarm)}."
-    caption += " Colours: ok green, warning amber, alarm red, offline dark grey, stale violet, unknown light grey."
-    return Snapshot("Equipment status", caption, _png(img))
+        caption += " " + translate("snapshot.zones_in_alarm", lang, ids=", ".join(zones_in_alarm))
+    caption += " " + translate("snapshot.status_colours", lang)
+    return Snapshot(translate("snapshot.status_title", lang), caption, _png(img))
 
 
 def congestion_snapshot(building: Building, run: Mapping[str, Any], *, size: tuple[int, int] = SNAPSHOT_SIZE,
-                        samples: int = 80) -> Snapshot | None:
+                        samples: int = 80, lang: str | None = None) -> Snapshot | None:
     """The floor and moment with the most people queueing (or, without queues, the densest),
     drawn from an evacuation run's tables (see :func:`viewer.playback.load_run`)."""
     from viewer.playback import QUEUED, EvacuationPlayback, EvacuationTracks
@@ -123,14 +125,13 @@ def congestion_snapshot(building: Building, run: Mapping[str, Any], *, size: tup
         img = scene.screenshot()
     name = building.floor_by_id[floor].name or floor
     queues = sorted(frame.queues.items(), key=lambda kv: -kv[1])[:3]
-    queue_text = ", ".join(f"{g} ({n})" for g, n in queues) if queues else "none"
+    queue_text = ", ".join(f"{g} ({n})" for g, n in queues) if queues else translate("app.none", lang)
     minutes, seconds = divmod(int(round(when)), 60)
-    caption = (f"{name} at t = {minutes}:{seconds:02d}: the floor and moment with the most people queueing. "
-               f"Longest queues: {queue_text}. Rooms shaded by people per m² (darkest ≥ 2); dots are occupants "
-               "(blue walking, orange queueing, grey not yet moving).")
+    caption = translate("snapshot.congestion_caption", lang, floor=name, time=f"{minutes}:{seconds:02d}",
+                        queues=queue_text)
     if tracks.approximate:
-        caption += " Drawn from routes without a movement trace: queues are not shown."
-    return Snapshot("Congestion", caption, _png(img))
+        caption += " " + translate("snapshot.no_trace", lang)
+    return Snapshot(translate("snapshot.congestion_title", lang), caption, _png(img))
 
 
 def _statuses_from_summary(summary: Mapping[str, Any]) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -145,7 +146,7 @@ def _statuses_from_summary(summary: Mapping[str, Any]) -> tuple[dict[str, str], 
 
 def report_snapshots(results_dir: str | Path, *, building: Building | None = None,
                      statuses: Mapping[str, str] | None = None,
-                     size: tuple[int, int] = SNAPSHOT_SIZE) -> tuple[list[Snapshot], list[str]]:
+                     size: tuple[int, int] = SNAPSHOT_SIZE, lang: str | None = None) -> tuple[list[Snapshot], list[str]]:
     """The 3D snapshots of a results folder for its report, and notes on what could not be drawn.
 
     An evacuation run gets its congestion picture; a run started from the live twin (or given
@@ -171,13 +172,13 @@ def report_snapshots(results_dir: str | Path, *, building: Building | None = Non
         if summary.get("model") == "evacuation":
             from viewer.playback import load_run
 
-            shot = congestion_snapshot(building, load_run(folder), size=size)
+            shot = congestion_snapshot(building, load_run(folder), size=size, lang=lang)
             if shot is not None:
                 shots.append(shot)
             else:
                 notes.append("Congestion snapshot left out: the run kept no occupant records.")
         if given or zones:
-            shots.append(status_snapshot(building, given, zones_in_alarm=zones, size=size))
+            shots.append(status_snapshot(building, given, zones_in_alarm=zones, size=size, lang=lang))
     except Exception as exc:  # noqa: BLE001
         log.warning("3D snapshot failed: %s", exc, exc_info=exc)
         notes.append(f"3D snapshots left out: {type(exc).__name__}: {exc}")

@@ -92,6 +92,9 @@ def test_status_snapshot_and_report_snapshots(block, tmp_path):
     assert again.png == shot.png, "a report must be reproducible byte for byte"
     shots, notes = report_snapshots(tmp_path / "missing")
     assert shots == [] and notes
+    # issue 11 item 4: a Chinese report's pictures are captioned in Chinese.
+    zh = status_snapshot(block, {"PMP-1": "alarm"}, zones_in_alarm=("Z-G",), size=(200, 150), lang="zh-CN")
+    assert zh.title == "设备状态" and "报警设备：PMP-1" in zh.caption and "报警防火分区：Z-G" in zh.caption
 
 
 def test_report_snapshots_of_an_evacuation_run(block, tmp_path):
