@@ -304,7 +304,7 @@ def test_report_in_chinese_shows_chinese_labels_and_verdicts(tmp_path: Path):
     assert '<html lang="zh-CN">' in html
     for words in ("受理前等待时间", "模拟期内完成比例", "服务台的星期一", "报告测试服务台", "关键绩效指标", "秒",
                   "95% 置信区间，t 分布", "95% 置信区间，自助法", "不通过", "通过", "服务承诺：2 分钟内受理",
-                  "模拟未完成", "各服务台排队长度"):
+                  "模拟未完成", "各服务台排队长度", "中位数", "第 95 百分位"):
         assert words in html, words
     assert "mean_wait_s" in html and "served_share" in html  # code names stay as secondary text
     assert "Key performance indicators" not in html

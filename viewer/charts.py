@@ -360,7 +360,7 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str
 
 def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_label: str | None = None,
                point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
-               ) -> tuple[Figure, list[str]]:
+               lang: str | None = None) -> tuple[Figure, list[str]]:
     """Distribution of ``x`` over all rows of all replications, median and 95th percentile
     marked. With several sweep points, one horizontal box per point instead (quartiles,
     whiskers at the 5th and 95th percentiles, diamond at the mean): overlaid histograms of
@@ -382,11 +382,13 @@ def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_lab
         with chart_style():
             ax.hist(values, bins=edges, color=PALETTE[0], alpha=0.85, edgecolor="white", linewidth=0.4)
             p50, p95 = np.percentile(values, [50, 95])
-            ax.axvline(p50, color="#333333", linestyle="--", linewidth=1, label=f"median {_short(p50)}")
-            ax.axvline(p95, color=PALETTE[3], linestyle=":", linewidth=1.4, label=f"95th percentile {_short(p95)}")
+            ax.axvline(p50, color="#333333", linestyle="--", linewidth=1,
+                       label=translate("report.chart.median", lang, value=_short(p50)))
+            ax.axvline(p95, color=PALETTE[3], linestyle=":", linewidth=1.4,
+                       label=translate("report.chart.p95", lang, value=_short(p95)))
             ax.legend(loc="best")
             ax.set_xlabel(x_label or x)
-            ax.set_ylabel(y_label or "rows (all replications)")
+            ax.set_ylabel(y_label or translate("report.chart.rows", lang))
             ax.grid(axis="x", visible=False)
         return fig, notes
 
@@ -402,7 +404,7 @@ def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_lab
                    patch_artist=True, boxprops={"facecolor": "#cfe3f1", "edgecolor": "#333333"},
                    medianprops={"color": PALETTE[3], "linewidth": 1.6}, whiskerprops={"color": "#333333"},
                    capprops={"color": "#333333"})
-        ax.scatter([d.mean() for d in data], pos, marker="D", s=18, color=PALETTE[0], zorder=3, label="mean")
+        ax.scatter([d.mean() for d in data], pos, marker="D", s=18, color=PALETTE[0], zorder=3, label=translate("report.chart.mean", lang))
         ax.set_yticks(pos, [_point_name(point_labels, p) for p, _ in points])
         ax.set_ylim(len(points) - 0.5, -0.5)
         ax.set_ylabel(point_title)
@@ -505,10 +507,10 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
             caption = translate("report.caption.replication_lines", lang)
     elif chart.kind == "bar":
         fig, notes = bar_chart(frame, x=chart.x, y=chart.y, replications=replications, **common)
-        what = f"mean {chart.y}" if chart.y else translate("report.caption.bar_rows", lang)
+        what = f"{translate('report.chart.mean', lang)} {chart.y}" if chart.y else translate("report.caption.bar_rows", lang)
         caption = translate("report.caption.bar", lang, what=what, x=chart.x)
     elif chart.kind == "hist":
-        fig, notes = hist_chart(frame, x=chart.x, **common)
+        fig, notes = hist_chart(frame, x=chart.x, lang=lang, **common)
         caption = translate("report.caption.hist_sweep" if sweep else "report.caption.hist", lang)
     else:
         return RenderedChart(chart.title, None, f"Unknown chart kind {chart.kind!r}.")

@@ -17,6 +17,10 @@ from twin.text import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "translate", "catalogue", "normalise_language"]
 
 _EN: dict[str, str] = {
+    "report.chart.median": "median {value}",
+    "report.chart.p95": "95th percentile {value}",
+    "report.chart.rows": "rows (all replications)",
+    "report.chart.mean": "mean",
     "snapshot.status_title": "Equipment status",
     "snapshot.equipment_in_alarm": "Equipment in alarm: {ids}.",
     "snapshot.no_alarm": "No equipment in alarm.",
@@ -265,6 +269,10 @@ _EN: dict[str, str] = {
 }
 
 _ZH: dict[str, str] = {
+    "report.chart.median": "中位数 {value}",
+    "report.chart.p95": "第 95 百分位 {value}",
+    "report.chart.rows": "行数（全部重复）",
+    "report.chart.mean": "均值",
     "snapshot.status_title": "设备状态",
     "snapshot.equipment_in_alarm": "报警设备：{ids}。",
     "snapshot.no_alarm": "无设备报警。",
