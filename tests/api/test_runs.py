@@ -87,6 +87,16 @@ def test_report(client, api_env, finished_run):
     assert "<html" in r.text.lower()
 
 
+def test_report_in_the_language_asked_for(client, api_env, finished_run):
+    """issue 11 item 4: the report route gives the report in zh-CN when asked (the console passes its
+    language); an unsupported language or an unknown parameter is a 422, not an English report."""
+    rid, h = finished_run["id"], api_env.auth("viewer")
+    r = client.get(f"/runs/{rid}/report", params={"lang": "zh-CN"}, headers=h)
+    assert r.status_code == 200 and '<html lang="zh-CN">' in r.text and "关键绩效指标" in r.text
+    assert client.get(f"/runs/{rid}/report", params={"lang": "fr"}, headers=h).status_code == 422
+    assert client.get(f"/runs/{rid}/report", params={"langue": "zh-CN"}, headers=h).status_code == 422
+
+
 def test_compare_points_and_runs(client, api_env, finished_run):
     rid = finished_run["id"]
     h = api_env.auth("viewer")
