@@ -1926,7 +1926,7 @@ def _slowest_pre_movement_s(params: EvacuationParams, q: float = 0.999) -> float
     worst = 0.0
     for dist in (pm.default, *pm.by_kind.values(), *pm.by_floor.values()):
         try:
-            worst = max(worst, float(dist.scipy().ppf(q)))
+            worst = max(worst, dist.quantile(q))
         except (OverflowError, ValueError):
             return math.inf
     return worst

@@ -6,6 +6,8 @@ verification suite (:mod:`tests.test_evacuation_verification`); every run has a 
 
 from __future__ import annotations
 
+import math
+
 from datetime import datetime
 from pathlib import Path
 
@@ -333,3 +335,16 @@ def test_2_6_advise_review_and_from_live_speak_both_languages():
     _, notes = from_live(EvacuationParams(), cond, OFFICE)
     assert len(notes) == 3  # power equipment out, no fire alarm, the night occupancy profile
     assert notes and all(not missing_languages(n) for n in notes)
+
+
+def test_distribution_means_in_closed_form_match_scipy():
+    """The closed-form means the parameter checks use (no scipy.stats import on a run's path) equal
+    the scipy twins' means (reference: scipy.stats, relative tolerance 1e-9); a fixed value is its mean."""
+    from models.occupants import Fixed, Gamma, Lognormal, Normal, Uniform, Weibull
+
+    for dist in (Uniform(low=1, high=5), Lognormal(mu=5, sigma=0.7, offset=2), Gamma(shape=2, scale=3, offset=1),
+                 Weibull(shape=1.5, scale=4, offset=0.5), Normal(mean=1.2, std=0.3),
+                 Normal(mean=1, std=0.5, low=0.5, high=1.4)):
+        assert math.isclose(dist.mean, float(dist.scipy().mean()), rel_tol=1e-9), dist
+        assert math.isclose(dist.quantile(0.999), float(dist.scipy().ppf(0.999)), rel_tol=1e-9), dist
+    assert Fixed(value=3).mean == 3.0
