@@ -55,7 +55,7 @@ from scenarios.backends import (Replication, RunCancelled, RunGuard, RunnerError
 from scenarios.budget import RunBudget, check_run
 from scenarios.spec import LoadedScenario
 from scenarios.verdicts import target_dict, verdict
-from twin.text import LANGUAGES, pick, text
+from twin.text import LANGUAGES, missing_languages, pick, text
 
 __all__ = ["RunCancelled", "RunOverBudget", "RunStopped", "RunResult", "RunnerError", "run_scenario",
            "replication_seeds", "write_results", "build_summary", "apply_live", "check_budget", "as_text"]
@@ -89,12 +89,15 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def as_text(words: Any) -> dict[str, str]:
-    """A model's note or warning as :data:`~twin.text.Text`. A plain string (a model not yet
-    converted to Text) is put in both languages as it is — a transitional fallback."""
-    if isinstance(words, Mapping):
-        return {str(k): str(v) for k, v in words.items()}
-    return {code: str(words) for code in LANGUAGES}
+def as_text(words: Any, model: str = "") -> dict[str, str]:
+    """A model's note or warning as :data:`~twin.text.Text` (a plain dict). A note in one language
+    only is a programming error of the model, refused here rather than shown in English to a
+    reader who asked for Chinese."""
+    missing = missing_languages(words)
+    if missing:
+        raise TypeError(f"model {model!r}: a note or warning needs en and zh-CN (twin.text.text); "
+                        f"{words!r} lacks {', '.join(missing)}")
+    return {str(k): str(v) for k, v in words.items()}
 
 
 def _with_point(words: Mapping[str, str], index: int) -> dict[str, str]:
@@ -123,7 +126,7 @@ def apply_live(loaded: LoadedScenario, snapshot: Any) -> tuple[dict[int, BaseMod
         for point in loaded.points:
             adjusted, point_notes = spec.from_live(point.params, cond, loaded.building)
             params[point.index] = adjusted
-            notes.extend(n for n in map(as_text, point_notes) if n not in notes)
+            notes.extend(n for n in (as_text(w, spec.name) for w in point_notes) if n not in notes)
     section = {
         "building_id": getattr(snapshot, "building_id", loaded.building.id),
         "taken_at": cond.taken_at.isoformat() if cond.taken_at else None,
@@ -184,7 +187,7 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
                  "parameters": point_params.model_dump(mode="json"), "kpis": kpis}
         found: dict[str, dict[str, str]] = {}
         if spec.review is not None:
-            found = {name: as_text(note) for name, note in spec.review(list(reps)).items()}
+            found = {name: as_text(note, spec.name) for name, note in spec.review(list(reps)).items()}
         if found:
             findings[point.index] = found
             entry["notes"] = list(found.values())
@@ -260,7 +263,8 @@ def _warnings(loaded: LoadedScenario, params: dict[int, BaseModel] | None = None
     found: list[dict[str, str]] = []
     for point in loaded.points:
         point_params = params[point.index] if params else point.params
-        for said in map(as_text, spec.advise(point_params, loaded.scenario.horizon_s, loaded.building)):
+        advice = spec.advise(point_params, loaded.scenario.horizon_s, loaded.building)
+        for said in (as_text(w, spec.name) for w in advice):
             said = said if len(loaded.points) == 1 else _with_point(said, point.index)
             if said not in found:
                 found.append(said)
