@@ -153,8 +153,6 @@ import networkx as nx
 import numpy as np
 import simpy
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from models.harness import (KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, Target,
                             param_label, register)
@@ -678,6 +676,39 @@ class _Network:
         return tree
 
 
+SCIPY_DIJKSTRA_STATES = 2_000
+"""From this many route states on, shortest distances come from scipy's compiled Dijkstra: its
+import (about half a second) pays for itself on a tower; below it networkx's is as quick and a
+small drill starts without scipy. Both give the same distances (tests/test_evacuation_model.py)."""
+
+
+def _distances_to(targets: np.ndarray, src: np.ndarray, dst: np.ndarray, cost: np.ndarray, n_states: int,
+                  *, engine: str | None = None) -> np.ndarray:
+    """Each state's shortest distance to the nearest of ``targets`` over the transitions src → dst
+    (Dijkstra from the targets over the reversed transitions; the cheapest of parallel transitions
+    counts). A state that cannot reach a target is at infinity."""
+    engine = engine or ("scipy" if n_states >= SCIPY_DIJKSTRA_STATES else "networkx")
+    order = np.lexsort((cost, src, dst))
+    d, s_, c = dst[order], src[order], cost[order]
+    first = np.r_[True, (d[1:] != d[:-1]) | (s_[1:] != s_[:-1])] if d.size else np.zeros(0, dtype=bool)
+    d, s_, c = d[first], s_[first], c[first]  # a sparse matrix would add parallel transitions up
+    if engine == "scipy":
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
+        reverse = csr_matrix((c, (d, s_)), shape=(n_states, n_states))
+        return dijkstra(reverse, directed=True, indices=targets, min_only=True)
+    reverse = nx.DiGraph()
+    reverse.add_nodes_from(range(n_states))
+    reverse.add_weighted_edges_from(zip(d.tolist(), s_.tolist(), c.tolist()))
+    found = nx.multi_source_dijkstra_path_length(reverse, set(targets.tolist()))
+    dist = np.full(n_states, np.inf)
+    if found:
+        dist[np.fromiter(found.keys(), dtype=np.int64, count=len(found))] = np.fromiter(found.values(), dtype=float,
+                                                                                          count=len(found))
+    return dist
+
+
 class _Tree:
     """A shortest-route tree toward a set of target elements under one set of blocked gates/elements."""
 
@@ -699,8 +730,7 @@ class _Tree:
         if target_states.size == 0 or n_states == 0:
             dist = np.full(n_states, np.inf)
         else:
-            reverse = csr_matrix((cost, (dst, src)), shape=(n_states, n_states))
-            dist = dijkstra(reverse, directed=True, indices=target_states, min_only=True)
+            dist = _distances_to(target_states, src, dst, cost, n_states)
         nxt = np.full(n_states, -1, dtype=np.int64)
         total = cost + dist[dst]
         finite = np.isfinite(total)

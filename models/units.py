@@ -27,6 +27,12 @@ UNITS: dict[str, Text] = {
     "kw": text("kW", "千瓦"),
     "kwh": text("kWh", "千瓦时"),
     "cny": text("CNY", "元"),
+    "cny_per_m2_month": text("CNY/m²/month", "元/平方米/月"),
+    "cny_per_month": text("CNY/month", "元/月"),
+    "cny_per_h": text("CNY/h", "元/小时"),
+    "m2": text("m²", "平方米"),
+    "months": text("months", "个月"),
+    "spaces": text("spaces", "个"),
     "": text("—", "—"),
 }
 

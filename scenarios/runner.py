@@ -41,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel
 
 from models import ReplicationResult
@@ -53,6 +52,7 @@ from scenarios import backends
 from scenarios.backends import (Replication, RunCancelled, RunGuard, RunnerError, RunOverBudget, RunStopped,
                                 SharedInputs)
 from scenarios.budget import RunBudget, check_run
+from scenarios.records import RecordTables
 from scenarios.spec import LoadedScenario
 from scenarios.verdicts import target_dict, verdict
 from twin.text import LANGUAGES, missing_languages, pick, text
@@ -65,10 +65,11 @@ ProgressFn = Callable[[int, int], None]
 
 @dataclass
 class RunResult:
-    """A finished run: its summary and its record tables (one DataFrame per table)."""
+    """A finished run: its summary and its record tables (a DataFrame per table, built when read:
+    :class:`scenarios.records.RecordTables`)."""
 
     summary: dict
-    records: dict[str, pd.DataFrame] = field(default_factory=dict)
+    records: Mapping[str, Any] = field(default_factory=dict)
     out: Path | None = None
 
 
@@ -280,7 +281,7 @@ def check_budget(loaded: LoadedScenario, *, replications: int | None = None, bud
               building=loaded.building, file=loaded.file, budget=budget, workers=workers)
 
 
-def _record_tables(results: dict[tuple[int, int], ReplicationResult]) -> dict[str, pd.DataFrame]:
+def _record_tables(results: dict[tuple[int, int], ReplicationResult]) -> RecordTables:
     """The models' tables, plus ``kpis``: one row per replication with every KPI's value."""
     rows: dict[str, list[dict]] = {"kpis": [{"point": point, "replication": rep, **dict(results[(point, rep)].kpis)}
                                             for (point, rep) in sorted(results)]}
@@ -289,7 +290,7 @@ def _record_tables(results: dict[tuple[int, int], ReplicationResult]) -> dict[st
             bucket = rows.setdefault(table, [])
             for rec in records:
                 bucket.append({"point": point, "replication": rep, **rec})
-    return {table: pd.DataFrame.from_records(r) for table, r in rows.items()}
+    return RecordTables(rows)
 
 
 def write_results(result: RunResult, out: Path) -> Path:
@@ -300,8 +301,11 @@ def write_results(result: RunResult, out: Path) -> Path:
     rec_dir.mkdir(exist_ok=True)
     for old in rec_dir.glob("*.parquet"):
         old.unlink()
-    for table, frame in result.records.items():
-        frame.to_parquet(rec_dir / f"{table}.parquet", index=False)
+    for table in result.records:
+        if isinstance(result.records, RecordTables):
+            result.records.write(table, rec_dir / f"{table}.parquet")
+        else:
+            result.records[table].to_parquet(rec_dir / f"{table}.parquet", index=False)
     result.out = out
     return out
 

@@ -361,3 +361,32 @@ def test_trace_first_records_only_the_first_replication():
                            params=p, horizon_s=3600.0, replication=rep)
         traced.append("trace" in SPEC.run(ctx).records)
     assert traced == [True, False]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_route_distances_are_the_same_from_scipy_and_networkx(seed):
+    """The route trees' shortest distances come from scipy's Dijkstra on large networks and from
+    networkx's on small ones (a small drill starts without importing scipy): on the same transitions,
+    parallel ones included, both give the same distances, bit for bit."""
+    from models.evacuation import _distances_to
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    src, dst = rng.integers(0, n, 3000), rng.integers(0, n, 3000)
+    cost = rng.uniform(0.5, 30.0, 3000)
+    targets = np.array([0, 17, 233])
+    a = _distances_to(targets, src, dst, cost, n, engine="networkx")
+    b = _distances_to(targets, src, dst, cost, n, engine="scipy")
+    assert np.array_equal(a, b)
+    assert np.isfinite(a).sum() > n // 2
+
+
+@pytest.mark.parametrize("engine", ["networkx", "scipy"])
+def test_the_cheapest_of_parallel_transitions_counts(engine):
+    """Two transitions from state 1 to the target 0 (costs 5 and 2): the distance is 2, not their sum
+    (a sparse matrix built from both would add them); state 2 has no way to the target."""
+    from models.evacuation import _distances_to
+
+    dist = _distances_to(np.array([0]), np.array([1, 1, 0]), np.array([0, 0, 1]), np.array([5.0, 2.0, 1.0]), 3,
+                         engine=engine)
+    assert dist.tolist() == [0.0, 2.0, math.inf]

@@ -107,3 +107,19 @@ def test_undefined_values_are_left_out() -> None:
     assert s.n == 2 and s.mean == 2.0
     empty = summarise([math.nan], "share")
     assert empty.n == 0 and empty.mean is None and empty.interval is None
+
+
+def test_the_t_quantile_table_is_scipys():
+    """models.stats.T_975 (kept so that a run need not import scipy.special) holds exactly the values
+    scipy.special.stdtrit(df, 0.975) gives for 1–120 degrees of freedom; beyond it, or at another level,
+    t_quantile asks scipy."""
+    from scipy.special import stdtrit
+
+    from models.stats import T_975, t_quantile
+
+    assert len(T_975) == 120
+    for df, value in enumerate(T_975, start=1):
+        assert value == float(stdtrit(df, 0.975)), df
+    assert t_quantile(500) == float(stdtrit(500, 0.975))
+    assert t_quantile(4, 0.99) == float(stdtrit(4, 0.995))
+    assert abs(t_quantile(10) - 2.228) < 1e-3  # the printed tables' value
