@@ -7,9 +7,8 @@ the API and the reports find models through the registry and never name one.
 from models.harness import (KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult,
                             UnknownModelError, available_models, get_model, register)
 
-# Models shipped with the package; importing a module registers its model.
-from models import repair_desk  # noqa: E402,F401
-from models import evacuation  # noqa: E402,F401
+# The models shipped with the package are in models.harness.BUILTIN_MODELS; each is imported (and so
+# registered) when it is first asked for by name, or all at once by available_models().
 
 __all__ = ["KPI", "Chart", "ModelContext", "ModelSpec", "ReplicationCost", "ReplicationResult", "UnknownModelError",
            "available_models", "get_model", "register"]

@@ -214,8 +214,20 @@ def register(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
+BUILTIN_MODELS: dict[str, str] = {
+    "repair_desk": "models.repair_desk",
+    "evacuation": "models.evacuation",
+    "operations": "models.operations",
+}
+"""The models shipped with the package: name → the module whose import registers it. A model is
+imported when it is first asked for, so a run of one model does not pay for importing the others."""
+
+
 def get_model(name: str) -> ModelSpec:
-    _load_builtin_models()
+    if name not in _REGISTRY and name in BUILTIN_MODELS:
+        import importlib
+
+        importlib.import_module(BUILTIN_MODELS[name])
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -228,5 +240,7 @@ def available_models() -> list[str]:
 
 
 def _load_builtin_models() -> None:
-    # Importing the package registers the models it ships.
-    import models  # noqa: F401
+    import importlib
+
+    for module in BUILTIN_MODELS.values():
+        importlib.import_module(module)
