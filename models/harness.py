@@ -84,18 +84,25 @@ class Chart:
 
     ``kind`` is ``line`` (y against x, one line per ``group``, replication 0 unless
     ``all_replications``), ``step`` (the same as a step curve), ``bar`` (mean of y per x across
-    replications) or ``hist`` (distribution of x).
+    replications), ``hist`` (distribution of x) or ``gantt`` (a timeline: one row per ``group``
+    value — a person, a lift — with a bar from column ``x`` to column ``y`` for each record,
+    coloured by the ``colour`` column, of the first replication of the first point, within
+    ``window_s`` when it is set: a week of a year's staff time).
     """
 
     title: Text
     table: str
-    kind: Literal["line", "step", "bar", "hist"]
+    kind: Literal["line", "step", "bar", "hist", "gantt"]
     x: str
     y: str | None = None
     group: str | None = None
     x_label: Text | None = None
     y_label: Text | None = None
     all_replications: bool = False
+    colour: str | None = None
+    """For a ``gantt``: the column whose values colour the bars (working, travelling…)."""
+    window_s: tuple[float, float] | None = None
+    """For a ``gantt``: the span of time shown (seconds from the start)."""
 
 
 @dataclass

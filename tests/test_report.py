@@ -344,3 +344,28 @@ def test_report_in_another_language_is_written_once_on_request(tmp_path: Path):
     assert chinese == folder / "report.zh-CN.html" and '<html lang="zh-CN">' in chinese.read_text(encoding="utf-8")
     stamp = chinese.stat().st_mtime_ns
     assert report_in_language(folder, "zh") == chinese and chinese.stat().st_mtime_ns == stamp
+
+
+def test_a_gantt_chart_draws_a_timeline_per_person_within_its_window():
+    """Issue 12 item 7 (staff timeline of a chosen week): a ``gantt`` chart draws one row per person
+    and one bar per record of the first replication, coloured by state, clipped to its window;
+    records outside the window and of other replications are not drawn; a missing colour column is a note."""
+    from viewer.charts import draw_chart
+
+    rows = [
+        {"point": 0, "replication": 0, "person": "tech-1", "start_s": 0.0, "end_s": 3600.0, "state": "working"},
+        {"point": 0, "replication": 0, "person": "tech-1", "start_s": 3600.0, "end_s": 5400.0, "state": "travelling"},
+        {"point": 0, "replication": 0, "person": "tech-2", "start_s": 1800.0, "end_s": 9000.0, "state": "working"},
+        {"point": 0, "replication": 0, "person": "tech-3", "start_s": 90_000.0, "end_s": 95_000.0, "state": "working"},
+        {"point": 0, "replication": 1, "person": "tech-4", "start_s": 0.0, "end_s": 3600.0, "state": "working"},
+    ]
+    chart = Chart(text("Staff timeline", "人员时间线"), "activity", "gantt", x="start_s", y="end_s", group="person",
+                  colour="state", window_s=(0.0, 86_400.0))
+    drawn = draw_chart(chart, pd.DataFrame(rows), id_prefix="g", lang="zh-CN")
+    assert drawn.svg and drawn.title == "人员时间线"
+    assert "tech-1" in drawn.svg and "tech-2" in drawn.svg
+    assert "tech-3" not in drawn.svg and "tech-4" not in drawn.svg  # outside the window; another replication
+    assert drawn.svg.count("travelling") == 1 and "working" in drawn.svg  # the legend names each state once
+    bad = draw_chart(Chart(text("t", "t"), "activity", "gantt", x="start_s", y="end_s", group="person", colour="mood"),
+                     pd.DataFrame(rows), id_prefix="h")
+    assert bad.svg is None and "mood" in bad.note

@@ -413,6 +413,56 @@ def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_lab
     return fig, notes
 
 
+MAX_LANES = 40
+"""Most rows a timeline shows (people, lifts); the rest are named in a note."""
+
+
+def gantt_chart(frame: pd.DataFrame, *, start: str, end: str, lane: str, colour: str | None = None,
+                window_s: tuple[float, float] | None = None, x_label: str | None = None,
+                lang: str | None = None) -> tuple[Figure, list[str]]:
+    """A timeline of the first replication of the first point: one row per ``lane`` (a person), a bar
+    from ``start`` to ``end`` for each record, coloured by ``colour``, clipped to ``window_s``; the
+    time axis in hours from the window's start."""
+    notes: list[str] = []
+    frame = _first_replication(frame)
+    if "point" in frame.columns and not frame.empty:
+        frame = frame[frame["point"] == frame["point"].min()]
+    frame = frame.dropna(subset=[start, end])
+    t0, t1 = window_s if window_s else (float(frame[start].min()) if len(frame) else 0.0,
+                                        float(frame[end].max()) if len(frame) else 1.0)
+    frame = frame[(frame[end] > t0) & (frame[start] < t1)]
+    lanes = _sorted_keys(frame[lane].tolist()) if len(frame) else []
+    if len(lanes) > MAX_LANES:
+        notes.append(f"First {MAX_LANES} of {len(lanes)} rows shown.")
+        lanes = lanes[:MAX_LANES]
+    fig, axes = new_figure(7.0, max(1.6, 0.22 * len(lanes) + 1.0))
+    ax = axes[0, 0]
+    if not lanes:
+        notes.append("Nothing happened in this window.")
+        return fig, notes
+    states = _sorted_keys(frame[colour].tolist()) if colour else [None]
+    colours = {state: PALETTE[i % len(PALETTE)] for i, state in enumerate(states)}
+    row = {name: i for i, name in enumerate(lanes)}
+    with chart_style():
+        for state in states:
+            part = frame if state is None else frame[frame[colour] == state]
+            part = part[part[lane].isin(row)]
+            if part.empty:
+                continue
+            left = (np.clip(part[start].to_numpy(float), t0, t1) - t0) / 3600.0
+            right = (np.clip(part[end].to_numpy(float), t0, t1) - t0) / 3600.0
+            ax.barh([row[v] for v in part[lane]], right - left, left=left, height=0.7, color=colours[state],
+                    label=None if state is None else str(state), linewidth=0)
+        ax.set_yticks(range(len(lanes)), [str(v) for v in lanes])
+        ax.set_ylim(len(lanes) - 0.5, -0.5)
+        ax.set_xlim(0, (t1 - t0) / 3600.0)
+        ax.set_xlabel(x_label or translate("report.chart.hours", lang))
+        ax.grid(axis="y", visible=False)
+        if colour:
+            _legend(fig, ax, title=None, entries=len(states))
+    return fig, notes
+
+
 def _short(v: float) -> str:
     return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
 
@@ -489,9 +539,11 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
         return RenderedChart(chart.title, None, f"No records table '{chart.table}' in these results.")
     if frame.empty:
         return RenderedChart(chart.title, None, f"Records table '{chart.table}' has no rows.")
-    if chart.kind in ("line", "step") and not chart.y:
+    if chart.kind in ("line", "step", "gantt") and not chart.y:
         return RenderedChart(chart.title, None, f"A {chart.kind} chart needs a y column.")
-    needed = [c for c in (chart.x, chart.y if chart.kind != "hist" else None, chart.group) if c]
+    if chart.kind == "gantt" and not chart.group:
+        return RenderedChart(chart.title, None, "A gantt chart needs a group column (its rows).")
+    needed = [c for c in (chart.x, chart.y if chart.kind != "hist" else None, chart.group, chart.colour) if c]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         return RenderedChart(chart.title, None,
@@ -512,6 +564,10 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
     elif chart.kind == "hist":
         fig, notes = hist_chart(frame, x=chart.x, lang=lang, **common)
         caption = translate("report.caption.hist_sweep" if sweep else "report.caption.hist", lang)
+    elif chart.kind == "gantt":
+        fig, notes = gantt_chart(frame, start=chart.x, end=chart.y, lane=chart.group, colour=chart.colour,
+                                 window_s=chart.window_s, x_label=chart.x_label, lang=lang)
+        caption = translate("report.caption.gantt", lang)
     else:
         return RenderedChart(chart.title, None, f"Unknown chart kind {chart.kind!r}.")
     return RenderedChart(chart.title, figure_to_svg(fig, id_prefix=id_prefix), " ".join(notes) or None, caption)
