@@ -34,7 +34,8 @@ MAX_NAMED_REPLICATIONS = 10
 """Replications named in a verdict's words at most (all of them are in its ``replications`` list)."""
 
 _STATUS = {"pass": {"en": "passed", "zh-CN": "通过"}, "fail": {"en": "failed", "zh-CN": "不通过"},
-           "uncertain": {"en": "uncertain", "zh-CN": "不确定"}}
+           "uncertain": {"en": "uncertain", "zh-CN": "不确定"},
+           "not_applicable": {"en": "not applicable", "zh-CN": "不适用"}}
 _OP = {"<=": {"en": "at most", "zh-CN": "不高于"}, ">=": {"en": "at least", "zh-CN": "不低于"}}
 _BAD_SIDE = {"<=": {"en": "above", "zh-CN": "高于"}, ">=": {"en": "below", "zh-CN": "低于"}}
 
@@ -102,9 +103,12 @@ def verdict(kpi: KPI, target: Target | None, values: Sequence[float], *, low: fl
     cut = sum(1 for r, _ in defined if censored[r])
     n = len(values)
     if not defined:
-        text = _words("uncertain", f"{label['en']} has no value in any replication, so {goal['en']} cannot be judged",
-                      f"{label['zh-CN']}在所有重复中均无数值，无法判断是否{goal['zh-CN']}")
-        return {"status": "uncertain", "text": text, "replications": []}
+        # Nothing the KPI measures happened (no smoke, so no ASET margin): the target does not apply —
+        # said so, rather than left to read as "uncertain", which asks for more replications.
+        text = _words("not_applicable", f"{label['en']} has no value in any replication (nothing it measures happened "
+                      f"in this scenario), so the target {goal['en']} does not apply",
+                      f"{label['zh-CN']}在所有重复中均无数值（本情景中未发生其所度量的情况），目标“{goal['zh-CN']}”不适用")
+        return {"status": "not_applicable", "text": text, "replications": []}
     if target.rule == "every":
         worst = max((v for _, v in defined), key=lambda v: -v if target.op == ">=" else v)
         worst_words = {code: amount(worst, kpi.unit, code) for code in LANGUAGES}

@@ -158,14 +158,16 @@ def test_summary_contract_fields() -> None:
     assert summary["warnings"] == [] and summary["notes"] == [] and summary["flags"] == []
 
 
-def test_one_replication_and_no_values_are_uncertain() -> None:
-    """issue 11 item 3.2: with one replication the mean has no interval, and with no value at all
-    nothing can be judged: both uncertain, said so."""
+def test_one_replication_is_uncertain_and_no_values_is_not_applicable() -> None:
+    """issue 11 item 3.2: with one replication the mean has no interval: uncertain, said so; with no
+    value at all (nothing the KPI measures happened — an ASET margin in a drill without smoke) the
+    target does not apply: "not applicable", in both languages, not "uncertain"."""
     target = Target(">=", 0.95)
     one = verdict(SHARE, target, [0.99], mean=0.99)
     assert one["status"] == "uncertain" and "no interval" in one["text"]["en"]
     none = verdict(SHARE, target, [math.nan, math.nan])
-    assert none["status"] == "uncertain" and "no value" in none["text"]["en"]
+    assert none["status"] == "not_applicable" and "no value" in none["text"]["en"]
+    assert "does not apply" in none["text"]["en"] and "不适用" in none["text"]["zh-CN"]
     assert verdict(SHARE, None, [0.5]) is None
 
 

@@ -264,7 +264,7 @@ class _ParamNode:
     rows: list[list[str]] = field(default_factory=list)
 
 
-_VERDICT_MARK = {"pass": "✓", "fail": "✗", "uncertain": "?"}
+_VERDICT_MARK = {"pass": "✓", "fail": "✗", "uncertain": "?", "not_applicable": "–"}
 
 
 class _ReportBuilder:

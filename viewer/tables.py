@@ -24,8 +24,8 @@ from viewer.i18n import translate
 
 __all__ = ["kpi_tables", "print_run_summary", "VERDICT_STYLE", "VERDICT_MARK", "censored_mark"]
 
-VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "uncertain": "bold dark_orange"}
-VERDICT_MARK = {"pass": "✓", "fail": "✗", "uncertain": "?"}
+VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "uncertain": "bold dark_orange", "not_applicable": "dim"}
+VERDICT_MARK = {"pass": "✓", "fail": "✗", "uncertain": "?", "not_applicable": "–"}
 
 
 def censored_mark(kpi: Mapping[str, Any]) -> str:
@@ -130,7 +130,7 @@ def print_run_summary(summary: Mapping[str, Any], lang: str | None = None, conso
     for point in points:
         for name, k in point["kpis"].items():
             verdict = k.get("verdict")
-            if verdict and verdict["status"] != "pass":
+            if verdict and verdict["status"] in ("fail", "uncertain"):
                 where = f" [{_settings(point)}]" if point.get("set") else ""
                 line = RichText(f"{VERDICT_MARK[verdict['status']]} {pick(k.get('label'), lang) or name}{where}: ",
                                 style=VERDICT_STYLE[verdict["status"]])

@@ -643,7 +643,7 @@ function changesHtml(changes, model) {
 function kpiValue(v, unit) { return unit === "share" && typeof v === "number" ? fmt(100 * v, 1) : fmt(v); }
 
 /* pass / fail / uncertain in words, with a mark (never colour alone) and the colour. */
-const VERDICT_MARK = { pass: "✔", fail: "✘", uncertain: "?" };
+const VERDICT_MARK = { pass: "✔", fail: "✘", uncertain: "?", not_applicable: "–" };
 
 function verdictHtml(v) {
   if (!v || !v.status) return "";
@@ -743,8 +743,10 @@ async function openScenario(name) {
         <label for="f-from-live">${esc(t("scenarios.from_live"))}</label><input id="f-from-live" type="checkbox">
       </div></fieldset>
       <button type="submit" id="run-submit">${esc(t("scenarios.run"))}</button> <span id="run-progress"></span></form>`;
+    pane.insertAdjacentHTML("beforeend", optimiseFormHtml(d, model));
     for (const el of $$("[data-param]", pane)) el.dataset.shown = fieldValueKey(el);
     $("#run-form").onsubmit = (e) => { e.preventDefault(); submitRun(name, d, params); };
+    $("#optimise-form").onsubmit = (e) => { e.preventDefault(); submitOptimise(name, model); };
   } catch (e) { pane.innerHTML = `<p class="warn">${esc(e.message)}</p>`; }
 }
 
@@ -809,6 +811,90 @@ async function submitRun(name, doc, params) {
     await openRun(run.id);
   } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; }
   finally { const b = $("#run-submit"); if (b) b.disabled = false; }
+}
+
+/* --- the optimiser: the cheapest plan that keeps the promises (POST /optimise) ------------- */
+
+/* The search form, filled from the scenario's optimise: block; the syntax is twin optimise's. */
+function optimiseFormHtml(d, model) {
+  const o = d.optimise || {};
+  const kpis = ((model && model.kpis) || []).map((k) => k.name);
+  const numeric = Object.entries(((model && model.params_schema) || {}).properties || {})
+    .filter(([, p]) => ["integer", "number"].includes(p.type)).map(([n]) => `params.${n}`);
+  const objective = o.maximise || o.minimise || numeric.find((n) => /technician|staff|count|persons/.test(n)) || kpis[0] || "";
+  const row = (id, key, input, hint) => `<label for="${id}">${esc(t(key))}</label>${input}${hint ? `<small>${esc(t(hint))}</small>` : ""}`;
+  return `<form id="optimise-form"><fieldset><legend>${esc(t("optimise.title"))}</legend>
+    <p class="hint">${esc(t("optimise.intro"))}</p><div class="form-grid">
+    ${row("o-objective", "optimise.objective", `<input id="o-objective" list="o-names" size="36" value="${esc(objective)}">`, "optimise.objective_hint")}
+    ${row("o-maximise", "optimise.maximise", `<input id="o-maximise" type="checkbox" ${o.maximise ? "checked" : ""}>`)}
+    ${row("o-subject-to", "optimise.subject_to", `<textarea id="o-subject-to" rows="2" cols="40">${esc((o.subject_to || []).join("\n"))}</textarea>`, "optimise.subject_to_hint")}
+    ${row("o-over", "optimise.over", `<textarea id="o-over" rows="2" cols="40">${esc((o.over || []).join("\n"))}</textarea>`, "optimise.over_hint")}
+    ${row("o-trials", "optimise.trials", `<input id="o-trials" type="number" min="1" max="200" value="${esc(o.trials || 30)}">`, "optimise.trials_hint")}
+    ${row("o-replications", "optimise.replications", `<input id="o-replications" type="number" min="2" max="10000" value="${esc(o.replications || d.replications || 10)}">`)}
+    </div><datalist id="o-names">${kpis.concat(numeric).map((n) => `<option value="${esc(n)}">`).join("")}</datalist></fieldset>
+    <button type="submit" id="optimise-submit">${esc(t("optimise.go"))}</button> <span id="optimise-progress"></span></form>
+    <div id="optimise-result"></div>`;
+}
+
+function lines(text) { return String(text || "").split(/[\n;]+/).map((x) => x.trim()).filter((x) => x); }
+
+async function submitOptimise(name, model) {
+  const objective = $("#o-objective").value.trim();
+  const body = { scenario: name, subject_to: lines($("#o-subject-to").value), over: lines($("#o-over").value),
+                 trials: parseInt($("#o-trials").value, 10), replications: parseInt($("#o-replications").value, 10) };
+  if (objective) body[$("#o-maximise").checked ? "maximise" : "minimise"] = objective;
+  const prog = $("#optimise-progress");
+  $("#optimise-submit").disabled = true;
+  $("#optimise-result").innerHTML = "";
+  try {
+    let job = await api("/optimise", { method: "POST", json: body });
+    while (["queued", "running"].includes(job.status)) {
+      prog.innerHTML = job.status === "queued" ? esc(t("scenarios.queued")) :
+        `<progress max="${job.progress.total}" value="${job.progress.done}"></progress> ${esc(t("optimise.running", { done: job.progress.done, total: job.progress.total, plans: job.plans }))}`;
+      await new Promise((ok) => setTimeout(ok, 400));
+      job = await api(`/optimise/${encodeURIComponent(job.id)}`);
+    }
+    if (job.status !== "done") { prog.textContent = t("scenarios.failed", { error: job.error || t("run.status." + job.status) }); return; }
+    prog.textContent = t("run.status.done");
+    await showOptimise(job, model);
+  } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; }
+  finally { const b = $("#optimise-submit"); if (b) b.disabled = false; }
+}
+
+/* A finished search: its verdict, every plan tried (values, promised KPIs with their intervals,
+ * kept or not and why not), and the frontier chart in the console's language. */
+async function showOptimise(job, model) {
+  const r = job.result || {};
+  const labels = r.labels || {};
+  const req = r.request || { over: [], subject_to: [], objective: {} };
+  const obj = req.objective || {};
+  const objIsKpi = obj.name && !obj.name.startsWith("params.");
+  const kpiCell = (k, unit) => (k && k.mean !== null && k.mean !== undefined
+    ? `${esc(kpiValue(k.mean, unit))} <small>[${esc(kpiValue(k.ci95_low, unit))} – ${esc(kpiValue(k.ci95_high, unit))}]</small>` : "—");
+  const head = [`<th>#</th>`]
+    .concat(req.over.map((o) => `<th>${named((labels.params || {})[o.path]?.label, o.path)}</th>`))
+    .concat(objIsKpi ? [`<th>${named((labels.objective || {}).label, obj.name)}</th>`] : [])
+    .concat(req.subject_to.map((c) => `<th>${named(((labels.kpis || {})[c.kpi] || {}).label, c.kpi)} ${esc(c.op)} ${esc(c.value)}</th>`))
+    .concat([`<th>${esc(t("optimise.feasible"))}</th>`, `<th>${esc(t("optimise.why_not"))}</th>`]).join("");
+  const best = (r.best || {}).plan;
+  const plans = (r.plans || []).slice().sort((a, b) => JSON.stringify(req.over.map((o) => a.values[o.path])) < JSON.stringify(req.over.map((o) => b.values[o.path])) ? -1 : 1);
+  const rows = plans.map((p) => `<tr data-plan="${esc(p.plan)}" data-feasible="${p.feasible}" class="${p.plan === best ? "selected best" : ""}">
+    <td>${esc(p.plan)}${p.plan === best ? " ★" : ""}</td>
+    ${req.over.map((o) => `<td class="num">${esc(valueText(p.values[o.path]))}</td>`).join("")}
+    ${objIsKpi ? `<td class="num">${kpiCell(p.kpis[obj.name], (labels.objective || {}).unit)}</td>` : ""}
+    ${req.subject_to.map((c) => `<td class="num">${kpiCell(p.kpis[c.kpi], ((labels.kpis || {})[c.kpi] || {}).unit)}</td>`).join("")}
+    <td>${verdictHtml({ status: p.feasible ? "pass" : "fail" })}</td>
+    <td><small>${(p.why_not || []).map((w) => esc(L(w))).join("<br>")}</small></td></tr>`).join("");
+  const pane = $("#optimise-result");
+  pane.innerHTML = `<h3 id="optimise-title">${esc(t("optimise.result"))}</h3>
+    <p id="optimise-message" class="${r.best ? "" : "warn"}"><b>${esc(L(r.message))}</b>
+      <small>${esc(t("optimise.how", { sampler: r.sampler || "", replications: r.replications || "", seed: r.seed ?? "" }))}</small></p>
+    <table class="grid" id="optimise-plans"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>
+    <h3>${esc(t("optimise.frontier"))}</h3><img id="optimise-frontier" alt="${esc(t("optimise.frontier"))}" style="max-width:100%">
+    ${r.best ? `<p><a href="#" id="optimise-open-run">${esc(t("optimise.open_run"))}</a></p>` : ""}`;
+  if ($("#optimise-open-run")) $("#optimise-open-run").onclick = (e) => { e.preventDefault(); showTab("runs"); openRun(job.id); };
+  S.optimise = S.optimise || {};
+  await imageInto($("#optimise-frontier"), `/optimise/${encodeURIComponent(job.id)}/frontier.png?lang=${encodeURIComponent(S.lang)}`, "frontierUrl", S.optimise);
 }
 
 async function fetchRuns() {
