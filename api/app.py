@@ -337,19 +337,22 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
                       {"name": "twin", "description": "the live twin: state, history, alarms, commands, stream"},
                       {"name": "scenarios", "description": "the what-if library, scenario checks, models"},
                       {"name": "runs", "description": "scenario runs and sweeps: start, follow, results, compare"},
+                      {"name": "optimise", "description": "the cheapest plan that keeps the promises: search, "
+                                                          "plans, frontier"},
                       {"name": "tokens", "description": "API tokens (admin)"},
                       {"name": "health", "description": "health and Prometheus metrics"},
                   ])
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
 
-    from api.routers import buildings, health, runs, scenarios, tokens, triggers, twin
+    from api.routers import buildings, health, optimise, runs, scenarios, tokens, triggers, twin
 
     app.include_router(buildings.router)
     app.include_router(twin.router)
     app.include_router(scenarios.router)
     app.include_router(scenarios.models_router)
     app.include_router(runs.router)
+    app.include_router(optimise.router)
     app.include_router(triggers.router)
     app.include_router(tokens.router)
     app.include_router(health.router)

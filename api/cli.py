@@ -387,6 +387,117 @@ def demo(ctx: click.Context, out: Path, workers: int, serve: bool, port: int, du
         ctx.invoke(cli.get_command(ctx, "serve"), building="tower", port=port, duration=duration, data_dir=data_dir)
 
 
+# --- optimise ---------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("scenario")
+@click.option("--minimise", "--minimize", "minimise", default=None, metavar="KPI",
+              help="what to minimise: a KPI, or a parameter (params.technicians); -KPI maximises it")
+@click.option("--maximise", "--maximize", "maximise", default=None, metavar="KPI", help="what to maximise instead")
+@click.option("--subject-to", "subject_to", multiple=True, metavar="KPI>=VALUE",
+              help="a promise, kept only when the KPI's 95 % interval clears VALUE (repeatable; KPI<=VALUE too)")
+@click.option("--over", multiple=True, metavar="params.PATH=LOW..HIGH",
+              help="a parameter to search, integer when both bounds are integers (suffix :int or :real to say "
+                   "so; repeatable)")
+@click.option("--trials", type=click.IntRange(1, 200), default=None,
+              help="plans to try at most (default: the scenario's optimise block, else 30; an integer grid that "
+                   "small is tried whole)")
+@click.option("--replications", "-n", type=click.IntRange(2, 10_000), default=None,
+              help="replications per plan (default: the scenario's)")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None, help="override the scenario's seed")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="override a scenario field (repeatable)")
+@click.option("--workers", "-w", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="processes running each plan's replications in parallel")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="results folder (default results/SCENARIO-optimise)")
+@click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
+              help="language of the table and the frontier chart")
+def optimise(scenario: str, minimise: str | None, maximise: str | None, subject_to: tuple[str, ...],
+             over: tuple[str, ...], trials: int | None, replications: int | None, seed: int | None,
+             overrides: tuple[str, ...], workers: int, out: Path | None, lang: str) -> None:
+    """Find the cheapest plan that keeps the promises: search parameters of SCENARIO (a file or
+    library name) with common random numbers, minimising a KPI subject to KPI>=VALUE promises.
+
+    Writes plans.csv, plans.parquet, optimise.json, frontier.png and the best plan's run into
+    --out; prints every plan tried. Exit status 0 with a best plan, 1 when no plan tried keeps
+    every promise, 2 for a mistake in the request (naming the value)."""
+    from scenarios.optimise import optimise as search, request_from, write_results
+    from scenarios.runner import RunnerError
+    from scenarios.spec import load_scenario
+    from viewer.frontier import write_frontier
+
+    loaded = load_scenario(scenario, overrides)
+    request = request_from(loaded, minimise=minimise, maximise=maximise, subject_to=subject_to, over=over,
+                           trials=trials, replications=replications)
+    out = out or Path("results") / f"{loaded.scenario.name}-optimise"
+    try:
+        result = search(loaded, request, seed=seed, workers=workers, progress=sys.stderr.isatty())
+    except RunnerError as exc:
+        raise UserError(f"twin optimise: {exc}") from None
+    write_results(result, out)
+    document = result.as_dict()
+    write_frontier(document, out / "frontier.png", lang)
+    _print_plans(document, lang)
+    click.echo(f"results: {out}/optimise.json, {out}/plans.csv, {out}/plans.parquet, {out}/frontier.png")
+    if result.best is None:
+        sys.exit(1)
+
+
+def _print_plans(document: dict, lang: str) -> None:
+    """Every plan tried as a table in ``lang``: values, objective, promised KPIs (mean and 95 %
+    interval), kept or not and why not; then the best plan."""
+    from rich.table import Table
+
+    from twin.text import pick
+    from viewer.frontier import axis_label
+
+    zh = lang == "zh-CN"
+    labels = document.get("labels") or {}
+    req = document["request"]
+    table = Table(title=("优化方案" if zh else "Plans tried") + f" ({document['sampler']}, "
+                  + (f"每方案 {document['replications']} 次重复" if zh else
+                     f"{document['replications']} replications per plan") + ")")
+    table.add_column("#", justify="right")
+    for r in req["over"]:
+        table.add_column(axis_label(labels.get("params", {}).get(r["path"]), r["path"], lang), justify="right")
+    obj = req["objective"]
+    if not obj["name"].startswith("params."):
+        table.add_column(axis_label(labels.get("objective"), obj["name"], lang), justify="right")
+    for c in req["subject_to"]:
+        table.add_column(f"{axis_label(labels.get('kpis', {}).get(c['kpi']), c['kpi'], lang)} {c['op']} "
+                         f"{c['value']:g}", justify="right")
+    table.add_column("满足承诺" if zh else "keeps promises")
+    table.add_column("原因" if zh else "why not")
+
+    def num(v: float) -> str:
+        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+
+    def cell(k: dict | None) -> str:
+        if not k or k.get("mean") is None:
+            return "—"
+        lo, hi = k.get("ci95_low"), k.get("ci95_high")
+        return f"{num(k['mean'])} [{num(lo)}, {num(hi)}]" if lo is not None and hi is not None else num(k["mean"])
+
+    why = ({"straddles": "均值达标但区间跨越目标", "misses": "未达标", "no_value": "无数值", "refused": "模型不接受"} if zh else
+           {"straddles": "mean clears, interval straddles", "misses": "misses", "no_value": "no value",
+            "refused": "refused by the model"})
+    best = (document.get("best") or {}).get("plan")
+    for p in sorted(document["plans"], key=lambda p: [p["values"][r["path"]] for r in req["over"]]):
+        row = [f"{p['plan']}{' *' if p['plan'] == best else ''}"]
+        row += [num(p["values"][r["path"]]) if isinstance(p["values"][r["path"]], float)
+                else str(p["values"][r["path"]]) for r in req["over"]]
+        if not obj["name"].startswith("params."):
+            row.append(cell(p["kpis"].get(obj["name"])))
+        row += [cell(p["kpis"].get(c["kpi"])) for c in req["subject_to"]]
+        row.append(("是" if zh else "yes") if p["feasible"] else ("否" if zh else "no"))
+        row.append("; ".join(f"{f['kpi']}: {why[f['why']]}" if f["kpi"] else why[f["why"]]
+                             for f in p.get("failed", [])))
+        table.add_row(*row)
+    console = _console()
+    console.print(table)
+    console.print(pick(document["message"], lang), markup=False, highlight=False)
+
+
 # --- the run store ----------------------------------------------------------------------------
 
 @cli.group("runs")

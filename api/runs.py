@@ -448,14 +448,20 @@ def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str, scheduler
                         last[0] = now
                         _PROGRESS.put((run_id, done, total))
 
-                result = run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1,
-                                      scheduler=scheduler, on_progress=progress, cancel=cancel,  # type: ignore[arg-type]
-                                      snapshot=snapshot, budget=budget, time_limit_s=budget.time_limit_s)
-                result.summary["changes"] = getattr(job, "changes", None) or []  # a job from before has none
-                write_results(result, out)
+                execute = getattr(job, "execute", None)  # another kind of job (the optimiser's) on this pool
+                if execute is not None:
+                    execute(loaded, out, cancel, progress, scheduler, budget)
+                else:
+                    result = run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1,
+                                          scheduler=scheduler, on_progress=progress, cancel=cancel,  # type: ignore[arg-type]
+                                          snapshot=snapshot, budget=budget, time_limit_s=budget.time_limit_s)
+                    result.summary["changes"] = getattr(job, "changes", None) or []  # a job from before has none
+                    write_results(result, out)
         except MemoryError:
             raise RunOverBudget(over_memory) from None
         report_error = None
+        if not (out / "summary.json").is_file():  # an optimiser's search with no plan keeping its promises
+            return {"report_error": "no plan kept every promise: no run to report", "building": loaded.building.id}
         try:
             from viewer.report import write_report
 

@@ -19,6 +19,7 @@ instead of being left to be read out of a utilisation of 0.96.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -31,7 +32,7 @@ from models.live import LiveConditions
 from models.resources import MonitoredPriorityResource
 from twin.text import Text, text
 
-__all__ = ["RepairDeskParams", "WorkOrder", "SPEC"]
+__all__ = ["RepairDeskParams", "WorkOrder", "SPEC", "poisson_arrivals", "merged_poisson"]
 
 EMERGENCY, ORDINARY = 0, 1
 
@@ -117,6 +118,43 @@ class WorkOrder:
     within_sla: bool
 
 
+def poisson_arrivals(rng: np.random.Generator, rate_per_s: float, horizon_s: float) -> np.ndarray:
+    """Arrival times in [0, horizon_s) of a Poisson process of ``rate_per_s``: exponential gaps
+    (scale ``1/rate``) drawn in blocks and summed; what is drawn past the horizon is dropped.
+    The operations model draws its demand with the same function (its exact reduction to this one)."""
+    if not rate_per_s > 0 or not horizon_s > 0:
+        return np.empty(0)
+    scale = 1.0 / rate_per_s
+    blocks: list[np.ndarray] = []
+    t = 0.0
+    while True:
+        mean = rate_per_s * (horizon_s - t)
+        n = int(mean + 4.0 * math.sqrt(mean) + 16)
+        times = t + np.cumsum(rng.exponential(scale, n))
+        blocks.append(times)
+        if times[-1] >= horizon_s:
+            break
+        t = float(times[-1])
+    out = np.concatenate(blocks)
+    return out[out < horizon_s]
+
+
+def merged_poisson(rng: np.random.Generator, rates_per_s: Sequence[float], horizon_s: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The superposition of independent Poisson streams: (times in [0, horizon_s), stream index of
+    each) — one Poisson process at the total rate (:func:`poisson_arrivals`), each arrival given to
+    stream ``i`` with probability ``rate_i / total`` (one uniform per arrival)."""
+    rates = np.asarray(rates_per_s, dtype=float)
+    total = float(rates.sum())
+    times = poisson_arrivals(rng, total, horizon_s)
+    if not times.size:
+        return times, np.empty(0, dtype=np.int64)
+    u = rng.random(times.size)
+    cum = np.cumsum(rates) / total
+    stream = np.minimum(np.searchsorted(cum, u, side="right"), rates.size - 1)
+    return times, stream.astype(np.int64)
+
+
 class RepairDesk:
     def __init__(self, ctx: ModelContext):
         self.ctx = ctx
@@ -127,22 +165,17 @@ class RepairDesk:
         self.orders: list[WorkOrder] = []
         self._next = 0
 
-    def reporting(self):
-        """Work orders arrive as one Poisson stream; each is an emergency with probability λe/λ."""
-        total_per_s = (self.p.emergency_per_h + self.p.ordinary_per_h) / 3600.0
-        if total_per_s <= 0:
-            return
-        p_emergency = self.p.emergency_per_h / (self.p.emergency_per_h + self.p.ordinary_per_h)
-        while True:
-            yield self.env.timeout(self.rng.exponential(1 / total_per_s))
-            priority = EMERGENCY if self.rng.random() < p_emergency else ORDINARY
+    def reporting(self, times: np.ndarray, priorities: np.ndarray, repairs: np.ndarray):
+        """Work orders arrive as one Poisson stream, each an emergency with probability λe/λ — drawn
+        ahead (:func:`merged_poisson`), with their exponential repair times."""
+        for t, priority, repair_s in zip(times.tolist(), priorities.tolist(), repairs.tolist()):
+            yield self.env.timeout(t - self.env.now)
             self._next += 1
-            self.env.process(self.repairing(self._next, priority))
+            self.env.process(self.repairing(self._next, priority, repair_s))
 
-    def repairing(self, order: int, priority: int):
+    def repairing(self, order: int, priority: int, repair_s: float):
         """Waits for a free technician (emergencies first), then holds them for the repair."""
         reported = self.env.now
-        repair_s = self.rng.exponential(self.p.repair_mean_min * 60.0)
         with self.team.request(priority=priority) as req:
             yield req
             attended = self.env.now
@@ -161,12 +194,18 @@ def _mean(values: list[float]) -> float:
 
 def run(ctx: ModelContext) -> ReplicationResult:
     desk = RepairDesk(ctx)
+    p, rng = desk.p, ctx.rng
+    # Random numbers in a fixed order: arrival times and priorities, repair times, then the repair
+    # times of the orders open at the start (the operations model draws the same, in the same order).
+    times, priorities = merged_poisson(rng, [p.emergency_per_h / 3600.0, p.ordinary_per_h / 3600.0], ctx.horizon_s)
+    repairs = rng.standard_exponential(times.size) * (p.repair_mean_min * 60.0)
+    backlog = [EMERGENCY] * p.backlog_emergency + [ORDINARY] * p.backlog_ordinary
+    backlog_repairs = rng.standard_exponential(len(backlog)) * (p.repair_mean_min * 60.0)
     # Orders already open when the run starts (from the live twin, or set by hand), reported at 0 s.
-    for priority, count in ((EMERGENCY, desk.p.backlog_emergency), (ORDINARY, desk.p.backlog_ordinary)):
-        for _ in range(count):
-            desk._next += 1
-            ctx.env.process(desk.repairing(desk._next, priority))
-    ctx.env.process(desk.reporting())
+    for priority, repair_s in zip(backlog, backlog_repairs.tolist()):
+        desk._next += 1
+        ctx.env.process(desk.repairing(desk._next, priority, repair_s))
+    ctx.env.process(desk.reporting(times, priorities, repairs))
     ctx.env.run(until=ctx.horizon_s)
     by = {name: [o for o in desk.orders if o.priority == name] for name in PRIORITY_NAMES.values()}
     stats = desk.team.stats()

@@ -33,6 +33,10 @@ UNITS: dict[str, Text] = {
     "m2": text("m²", "平方米"),
     "months": text("months", "个月"),
     "spaces": text("spaces", "个"),
+    "d": text("days", "天"),
+    "weeks": text("weeks", "周"),
+    "per_month": text("per month", "每月"),
+    "parts": text("parts", "件"),
     "": text("—", "—"),
 }
 

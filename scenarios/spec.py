@@ -19,7 +19,7 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,7 +36,7 @@ from twin.loader import confined_file, load_building, parse_yaml_text, read_yaml
 from twin.spec import Building, Id
 from twin.text import LANGUAGES
 
-__all__ = ["Scenario", "TargetSpec", "Words", "scenario_text", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
+__all__ = ["Scenario", "TargetSpec", "OptimiseSpec", "Words", "scenario_text", "LoadedScenario", "SweepPoint", "LIBRARY_DIR", "library_scenarios", "resolve_scenario_path",
            "building_file", "building_and_graph", "scenario_and_model", "sweep_points", "set_path",
            "load_scenario", "parse_scenario", "apply_overrides"]
 
@@ -89,6 +89,36 @@ class TargetSpec(BaseModel):
         return Target(self.op, self.value, self.rule, scenario_text(self.source) or None)
 
 
+def _optimise_words(kind: str) -> Callable[[list[str]], list[str]]:
+    """A validator of an ``optimise:`` list: each item in the command line's syntax."""
+    def check(items: list[str]) -> list[str]:
+        from scenarios import optimise  # the optimiser imports this module
+
+        parse = optimise.parse_range if kind == "over" else optimise.parse_constraint
+        for item in items:
+            try:
+                parse(item)
+            except SpecError as exc:
+                raise ValueError(f"{item!r}: {exc.issues[0].message}") from None
+        return items
+    return check
+
+
+class OptimiseSpec(BaseModel):
+    """A scenario's ``optimise:`` block: what ``twin optimise`` searches when its command line
+    gives none (the syntax is the command line's; :mod:`scenarios.optimise`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    minimise: str | None = Field(None, min_length=1, max_length=200)
+    maximise: str | None = Field(None, min_length=1, max_length=200)
+    subject_to: Annotated[list[str], AfterValidator(_optimise_words("subject_to"))] = Field(
+        default_factory=list, max_length=20)
+    over: Annotated[list[str], AfterValidator(_optimise_words("over"))] = Field(default_factory=list, max_length=8)
+    trials: Annotated[int, Field(ge=1, le=200)] | None = None
+    replications: Annotated[int, Field(ge=2, le=MAX_REPLICATIONS)] | None = None
+
+
 class Scenario(BaseModel):
     """The fields of a scenario file."""
 
@@ -107,6 +137,8 @@ class Scenario(BaseModel):
     targets: dict[str, TargetSpec] | None = None
     """Targets of the model's KPIs for this scenario (an SLA share ≥ the promise), replacing the
     KPI's own: the summary then gives each a pass / fail / uncertain verdict."""
+    optimise: OptimiseSpec | None = None
+    """What ``twin optimise`` searches by default (:class:`OptimiseSpec`); a run ignores it."""
 
     @property
     def title_text(self) -> dict[str, str]:
@@ -326,6 +358,10 @@ def scenario_and_model(data: Any, file: str) -> tuple[Scenario, ModelSpec]:
     except UnknownModelError as exc:
         raise SpecError.single(file, "model", str(exc)) from None
     _check_targets(scenario, model, file)
+    if scenario.optimise is not None:
+        from scenarios.optimise import check_block  # the optimiser imports this module
+
+        check_block(scenario.optimise, model, file)
     return scenario, model
 
 

@@ -826,7 +826,7 @@ function optimiseFormHtml(d, model) {
   return `<form id="optimise-form"><fieldset><legend>${esc(t("optimise.title"))}</legend>
     <p class="hint">${esc(t("optimise.intro"))}</p><div class="form-grid">
     ${row("o-objective", "optimise.objective", `<input id="o-objective" list="o-names" size="36" value="${esc(objective)}">`, "optimise.objective_hint")}
-    ${row("o-maximise", "optimise.maximise", `<input id="o-maximise" type="checkbox" ${o.maximise ? "checked" : ""}>`)}
+    ${row("o-maximise", "optimise.maximise", `<input id="o-maximise" type="checkbox" style="justify-self:start" ${o.maximise ? "checked" : ""}>`)}
     ${row("o-subject-to", "optimise.subject_to", `<textarea id="o-subject-to" rows="2" cols="40">${esc((o.subject_to || []).join("\n"))}</textarea>`, "optimise.subject_to_hint")}
     ${row("o-over", "optimise.over", `<textarea id="o-over" rows="2" cols="40">${esc((o.over || []).join("\n"))}</textarea>`, "optimise.over_hint")}
     ${row("o-trials", "optimise.trials", `<input id="o-trials" type="number" min="1" max="200" value="${esc(o.trials || 30)}">`, "optimise.trials_hint")}
@@ -874,7 +874,8 @@ async function showOptimise(job, model) {
   const head = [`<th>#</th>`]
     .concat(req.over.map((o) => `<th>${named((labels.params || {})[o.path]?.label, o.path)}</th>`))
     .concat(objIsKpi ? [`<th>${named((labels.objective || {}).label, obj.name)}</th>`] : [])
-    .concat(req.subject_to.map((c) => `<th>${named(((labels.kpis || {})[c.kpi] || {}).label, c.kpi)} ${esc(c.op)} ${esc(c.value)}</th>`))
+    .concat(req.subject_to.map((c) => { const unit = ((labels.kpis || {})[c.kpi] || {}).unit;
+      return `<th>${named(((labels.kpis || {})[c.kpi] || {}).label, c.kpi)} ${esc(c.op)} ${esc(kpiValue(c.value, unit))}${unit === "share" ? " %" : ""}</th>`; }))
     .concat([`<th>${esc(t("optimise.feasible"))}</th>`, `<th>${esc(t("optimise.why_not"))}</th>`]).join("");
   const best = (r.best || {}).plan;
   const plans = (r.plans || []).slice().sort((a, b) => JSON.stringify(req.over.map((o) => a.values[o.path])) < JSON.stringify(req.over.map((o) => b.values[o.path])) ? -1 : 1);
