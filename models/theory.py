@@ -1,9 +1,12 @@
 """Closed forms the models are verified against (see ``shared/REFERENCES.md``).
 
-Nothing here simulates: these are the published relations — queueing theory for the repair desk,
-the SFPE hydraulic egress relations, Pauls' tall-building relation, the up-peak round trip time of
-an elevator group, Weibull age replacement — used by the verification tests and by models that
-need a design value (an effective width, a maximum specific flow).
+Nothing here simulates: these are the published relations — queueing theory for the repair desk
+and the estate's operations (Erlang C, non-preemptive priorities, Pollaczek–Khinchine, the exact
+M/D/c wait and Cosmetatos' approximation of it), the SFPE hydraulic egress relations, Pauls'
+tall-building relation, the up-peak round trip time of an elevator group, Weibull age replacement
+and its optimum — used by the verification tests and by models that need a design value (an
+effective width, a maximum specific flow). One relation is solved numerically: the exact M/D/c
+wait, from a Markov chain (no simulation either).
 """
 
 from __future__ import annotations

@@ -215,6 +215,22 @@ def test_a_short_run_is_annualised_and_says_so():
                                     abs=0.01)
 
 
+def test_a_run_from_the_time_of_day_covers_its_own_window():
+    """issue 12 items 6 and 9: a run started from the live twin at 12:00 covers [12:00, 12:00 + 365 d):
+    the fixed lines and fees are still exactly a year's, and a shift starting on its last morning
+    (4 January 2028) counts in January."""
+    t0 = 12 * 3600.0
+    last_morning = CAL.t_of(date(2028, 1, 4), 6.0)
+    assert YEAR_S < last_morning < t0 + YEAR_S
+    staff = [shift("t-1", "tech", "technician", last_morning, 4.0, 20.0)]
+    rows, _ = budget(PARAMS, None, {"staff_time": staff}, YEAR_S, CAL, start_s=t0)
+    year = {r["line"]: r["amount_cny"] for r in rows if r["month"] == 0}
+    assert year["energy"] == 123_456.78
+    assert year["fees_collected"] == pytest.approx(PARAMS.fee_cny_per_m2_month * PARAMS.area_m2 * 12
+                                                   * PARAMS.collection_rate, abs=0.01)
+    assert [(r["month"], r["amount_cny"]) for r in rows if r["line"] == "labour:tech"] == [(0, 80.0), (1, 80.0)]
+
+
 def test_over_budget_kpi():
     """issue 12 item 6: over_budget is 1 when the annual cost exceeds the budget, 0 when not, and no
     value (NaN, left out of the summary) without a budget; its mean over replications is the probability."""

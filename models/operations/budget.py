@@ -51,10 +51,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.harness import KPI, param_label
+from models.staff import ROLE_LABELS, SKILL_LABELS
 from twin.text import text
 
-__all__ = ["BudgetParams", "OtherLine", "budget", "budget_kpis", "BUDGET_KPIS", "CATEGORIES", "COST_CATEGORIES", "YEAR_S",
-           "ENERGY_CNY_PER_M2_YEAR", "MATERIALS_CNY_PER_M2_YEAR", "PARKING_M2_PER_SPACE", "FEE_SPACE_KINDS",
+__all__ = ["BudgetParams", "OtherLine", "budget", "budget_kpis", "BUDGET_KPIS", "CATEGORIES", "COST_CATEGORIES",
+           "YEAR_S", "ENERGY_CNY_PER_M2_YEAR", "MATERIALS_CNY_PER_M2_YEAR", "PARKING_M2_PER_SPACE", "FEE_SPACE_KINDS",
            "charged_area_m2", "car_park_spaces"]
 
 YEAR_S = 365 * 86_400.0
@@ -284,13 +285,14 @@ class _Slot:
     """Days covered."""
 
 
-def _slots(horizon_s: float, calendar) -> list[_Slot]:
-    """The calendar months the run covers, each with the share of it and the days it covers."""
+def _slots(start_s: float, horizon_s: float, calendar) -> list[_Slot]:
+    """The calendar months the run [start_s, start_s + horizon_s) covers, each with the share of it and
+    the days it covers."""
     slots: list[_Slot] = []
     key = None
-    n_days = math.ceil(horizon_s / DAY_S - 1e-9)
-    for k in range(n_days):
-        share = min(1.0, (horizon_s - k * DAY_S) / DAY_S)
+    end_s = start_s + horizon_s
+    for k in range(math.floor(start_s / DAY_S), math.ceil(end_s / DAY_S - 1e-9)):
+        share = (min(end_s, (k + 1) * DAY_S) - max(start_s, k * DAY_S)) / DAY_S
         day = calendar.date_of(k * DAY_S + 1.0)
         length = _monthdays.monthrange(day.year, day.month)[1]
         if key != (day.year, day.month):
@@ -301,33 +303,35 @@ def _slots(horizon_s: float, calendar) -> list[_Slot]:
     return slots
 
 
-def _months(times: Sequence[float], horizon_s: float, calendar) -> list[int]:
+def _months(times: Sequence[float], span: tuple[float, float], calendar) -> list[int]:
     """The calendar month (1–12) of each time, clipped into the run (at once when the calendar can)."""
-    clipped = np.clip(np.asarray(times, dtype=float), 0.0, max(horizon_s - 1e-6, 0.0))
+    clipped = np.clip(np.asarray(times, dtype=float), span[0], max(span[1] - 1e-6, span[0]))
     if hasattr(calendar, "months"):
         return [int(m) for m in calendar.months(clipped)]
     return [int(calendar.month(float(t))) for t in clipped]
 
 
-def _labour_lines(rows: Sequence[Mapping[str, Any]], horizon_s: float, calendar) -> list[_Line]:
+def _labour_lines(rows: Sequence[Mapping[str, Any]], span: tuple[float, float], calendar) -> list[_Line]:
     lines: dict[tuple[str, str], _Line] = {}
 
-    def line(kind: str, group: str, role: str) -> _Line:
+    def line(kind: str, group: str, role_code: str) -> _Line:
         key = (kind, group)
         if key not in lines:
+            words = ROLE_LABELS.get(role_code, {"en": role_code, "zh-CN": role_code})
+            role, role_zh = words["en"].lower(), words["zh-CN"]
             driver, unit = {
                 "labour": ((f"regular hours of staff group {group} ({role}) × wage",
-                            f"员工组 {group}（{role}）正常工时 × 时薪"), "h"),
+                            f"员工组 {group}（{role_zh}）正常工时 × 时薪"), "h"),
                 "overtime": ((f"overtime hours of staff group {group} ({role}) × overtime pay "
                               f"(150 % / 200 % / 300 %, Labour Law art. 44)",
-                              f"员工组 {group}（{role}）加班工时 × 加班工资（150%/200%/300%，《劳动法》第 44 条）"), "h"),
+                              f"员工组 {group}（{role_zh}）加班工时 × 加班工资（150%/200%/300%，《劳动法》第 44 条）"), "h"),
                 "premium": ((f"shifts of staff group {group} ({role}) with a night, rest-day or holiday premium",
-                             f"员工组 {group}（{role}）享有夜班、休息日或节假日补贴的班次"), "shifts"),
+                             f"员工组 {group}（{role_zh}）享有夜班、休息日或节假日补贴的班次"), "shifts"),
             }[kind]
             lines[key] = _Line(f"{kind}:{group}", kind, driver, unit)
         return lines[key]
 
-    for row, month in zip(rows, _months([_num(row.get("start_s")) for row in rows], horizon_s, calendar)):
+    for row, month in zip(rows, _months([_num(row.get("start_s")) for row in rows], span, calendar)):
         group, role = str(row.get("group", "")), str(row.get("role", ""))
         wage = _num(row.get("wage_cny_per_h"))
         regular = _num(row.get("regular_cny"))
@@ -355,7 +359,7 @@ def _order_time(row: Mapping[str, Any]) -> float:
     return 0.0
 
 
-def _order_lines(rows: Sequence[Mapping[str, Any]], horizon_s: float, calendar,
+def _order_lines(rows: Sequence[Mapping[str, Any]], span: tuple[float, float], calendar,
                  labour_cny_per_h: float | None) -> list[_Line]:
     lines: dict[tuple[str, str], _Line] = {}
 
@@ -364,8 +368,10 @@ def _order_lines(rows: Sequence[Mapping[str, Any]], horizon_s: float, calendar,
             lines[key] = _Line(f"{key[0]}:{key[1]}", category, driver, unit)
         return lines[key]
 
-    for row, month in zip(rows, _months([_order_time(row) for row in rows], horizon_s, calendar)):
+    for row, month in zip(rows, _months([_order_time(row) for row in rows], span, calendar)):
         skill = str(row.get("skill", "") or "general")
+        words = SKILL_LABELS.get(skill, {"en": skill, "zh-CN": skill})
+        skill_en, skill_zh = words["en"].lower(), words["zh-CN"]
         category = str(row.get("category", "") or "other")
         fee = _num(row.get("callout_fee_cny"))
         labour = _num(row.get("contractor_labour_cny"))
@@ -373,17 +379,17 @@ def _order_lines(rows: Sequence[Mapping[str, Any]], horizon_s: float, calendar,
         if bool(row.get("contractor")) and row.get("source") == "pm":
             # Planned maintenance by a maintenance contractor (lifts: TSG T5002): a price per visit.
             line(("contractor_pm", skill), "contractor",
-                 (f"preventive maintenance visits by the {skill} contractor × price per visit",
-                  f"{skill} 维保单位预防性维护次数 × 每次价格"), "visits").add(month, 1.0, fee + labour, fee + labour)
+                 (f"preventive maintenance visits by a contractor ({skill_en}) × price per visit",
+                  f"{skill_zh}维保单位预防性维护次数 × 每次价格"), "visits").add(month, 1.0, fee + labour, fee + labour)
         elif bool(row.get("contractor")) or fee or labour:
             line(("callout", skill), "contractor",
-                 (f"contractor call-outs for {skill} work × call-out fee", f"{skill} 类外包出车次数 × 出车费"),
+                 (f"contractor call-outs ({skill_en}) × call-out fee", f"{skill_zh}类外包出车次数 × 出车费"),
                  "callouts").add(month, 1.0, fee, fee)
             if labour:
                 hours = labour / labour_cny_per_h if labour_cny_per_h else _num(row.get("repair_s")) / 3600.0
                 line(("contractor_labour", skill), "contractor",
-                     (f"contractor hours on site for {skill} work × hourly charge",
-                      f"{skill} 类外包现场工时 × 小时费率"), "h").add(month, hours, labour, labour_cny_per_h)
+                     (f"contractor hours on site ({skill_en}) × hourly charge",
+                      f"{skill_zh}类外包现场工时 × 小时费率"), "h").add(month, hours, labour, labour_cny_per_h)
         if parts:
             line(("parts", category), "parts",
                  (f"work orders of category {category} with parts or materials × cost per order",
@@ -476,23 +482,27 @@ def _cents(amounts: Sequence[float], total: int | None = None) -> list[int]:
 
 
 def budget(params, building, records: Mapping[str, Sequence[Mapping[str, Any]]], horizon_s: float,
-           calendar) -> tuple[list[dict], dict[str, float]]:
+           calendar, *, start_s: float | None = None) -> tuple[list[dict], dict[str, float]]:
     """The budget lines of one replication and its budget KPIs (see the module's text).
 
     ``params`` is the operations model's parameters (their ``budget``) or a :class:`BudgetParams`;
     ``records`` the replication's record tables (``staff_time`` and ``work_orders`` are read);
-    ``calendar`` a :class:`models.staff.Calendar` (``date_of`` and ``month`` are used).
+    ``calendar`` a :class:`models.staff.Calendar` (``date_of`` and ``months`` are used). The run
+    covers ``[start_s, start_s + horizon_s)``; ``start_s`` defaults to the params' ``start_s`` (a run
+    from the live twin starts at the time of day), else 0.
     """
     p: BudgetParams = params if isinstance(params, BudgetParams) else params.budget
     if horizon_s <= 0:
         raise ValueError(f"budget: horizon_s {horizon_s!r} must be positive")
     area = p.area_m2 if p.area_m2 is not None else charged_area_m2(building)
     spaces = p.parking_spaces if p.parking_spaces is not None else car_park_spaces(building)
-    slots = _slots(horizon_s, calendar)
+    t0 = float(getattr(params, "start_s", 0.0) or 0.0) if start_s is None else float(start_s)
+    span = (t0, t0 + horizon_s)
+    slots = _slots(t0, horizon_s, calendar)
     contractor = getattr(params, "contractor", None)
     labour_rate = getattr(contractor, "labour_cny_per_h", None)
-    lines = (_labour_lines(records.get("staff_time", ()), horizon_s, calendar)
-             + _order_lines(records.get("work_orders", ()), horizon_s, calendar, labour_rate)
+    lines = (_labour_lines(records.get("staff_time", ()), span, calendar)
+             + _order_lines(records.get("work_orders", ()), span, calendar, labour_rate)
              + _fixed_lines(p, area, slots)
              + _income_lines(p, area, spaces, slots))
 

@@ -21,6 +21,7 @@ from api.auth import role_rank
 PATH_VALUES = {
     "key": "two_storey", "run_id": "no-such-run", "table": "work_orders", "name": "repair_small",
     "token_id": "abcdef", "equipment": "PMP-1", "alarm_id": "no-such-alarm", "command_id": "c-00000000",
+    "job_id": "no-such-job",
 }
 BELOW = {"engineer": "viewer", "planner": "engineer", "admin": "planner"}
 # Open without a token: health, and the web console's interface labels (no building data).

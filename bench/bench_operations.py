@@ -1,0 +1,141 @@
+"""Benchmark: the operations model on the sample tower's whole estate, and the optimiser over it.
+
+Prints, never asserts (these machines are shared and noisy):
+
+* the wall time of one replication of a simulated year of ``ops-tower-baseline`` (every demand
+  stream, failures, PM, patrols, cleaning, the service desk, the budget): the first one and the
+  best of the next two;
+* the model's SimPy events per second against a bare SimPy timeout loop timed in the same run —
+  the engine's own limit — as a ratio;
+* the wall time of an optimiser run (:func:`scenarios.optimise.optimise`) of the library's
+  ``ops-tower-optimise`` over two staffing parameters — the duty technicians on days and on nights,
+  2–4 each, the whole 3 × 3 grid — with 20 replications per plan (13 summer weeks each: a year of
+  20 replications × 9 plans is over the run's memory budget) on 2 worker processes.
+
+Targets (issue 12): one replication ≤ 5 s; events/s ratio ≥ 0.3; the optimiser run ≤ 3 min.
+Run: ``.venv/bin/python bench/bench_operations.py [--workers 2] [--replications 20] [--no-optimise]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import simpy
+
+from models import ModelContext
+from scenarios.optimise import optimise, request_from
+from scenarios.spec import load_scenario
+
+SCENARIO = "ops-tower-baseline"
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it schedules (used for the count only, not timed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scheduled = 0
+
+    def schedule(self, event, priority=1, delay=0) -> None:  # NORMAL priority is 1 in SimPy 4
+        self.scheduled += 1
+        super().schedule(event, priority, delay)
+
+
+class TimedEnvironment(simpy.Environment):
+    """A SimPy environment that times its own ``run``: the simulation proper, without drawing the
+    demand and the roster beforehand or the records, KPIs and budget afterwards."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.run_s = 0.0
+
+    def run(self, until=None):
+        start = time.perf_counter()
+        try:
+            return super().run(until)
+        finally:
+            self.run_s += time.perf_counter() - start
+
+
+def bare_timeout_rate(processes: int = 1000, timeouts: int = 200) -> float:
+    """Events per second of a bare SimPy loop: ``processes`` processes each yielding ``timeouts``
+    timeouts (one event each, plus one to start each process)."""
+    env = simpy.Environment()
+
+    def ticking(env: simpy.Environment, n: int):
+        for _ in range(n):
+            yield env.timeout(1.0)
+
+    for _ in range(processes):
+        env.process(ticking(env, timeouts))
+    start = time.perf_counter()
+    env.run()
+    return processes * (timeouts + 1) / (time.perf_counter() - start)
+
+
+def one_replication(loaded, seed: np.random.SeedSequence, env: simpy.Environment | None = None):
+    ctx = ModelContext(env=env or simpy.Environment(), rng=np.random.default_rng(seed), building=loaded.building,
+                       graph=loaded.graph, params=loaded.params, horizon_s=loaded.scenario.horizon_s)
+    start = time.perf_counter()
+    result = loaded.model.run(ctx)
+    return time.perf_counter() - start, result, ctx.env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--replications", type=int, default=20, help="replications per plan of the optimiser")
+    parser.add_argument("--no-optimise", action="store_true", help="skip the optimiser run")
+    args = parser.parse_args()
+
+    loaded = load_scenario(SCENARIO)
+    seeds = np.random.SeedSequence(loaded.scenario.seed).spawn(3)
+    first_s, result, _ = one_replication(loaded, seeds[0])
+    timed = [one_replication(loaded, s, TimedEnvironment()) for s in seeds[1:]]
+    best_s = min(t[0] for t in timed)
+    loop_s = min(t[2].run_s for t in timed)
+    _, _, counted = one_replication(loaded, seeds[1], CountingEnvironment())
+    events = counted.scheduled
+    bare = bare_timeout_rate()
+    model_rate = events / best_s
+    days = loaded.scenario.horizon_s / 86_400.0
+    records = {name: len(rows) for name, rows in result.records.items()}
+
+    rows = [
+        ("one replication, first", f"{first_s:7.2f} s   (target <= 5 s)"),
+        ("one replication, best of the next 2", f"{best_s:7.2f} s"),
+        ("SimPy events in one replication", f"{events:,}"),
+        ("model events/s", f"{model_rate:,.0f}"),
+        ("bare SimPy timeout loop events/s", f"{bare:,.0f}"),
+        ("ratio model / bare engine", f"{model_rate / bare:.2f}   (goal >= 0.3)"),
+        ("time in env.run (the event loop) of the best", f"{loop_s:7.2f} s ({loop_s / best_s:.0%}; the rest draws "
+                                                          f"demand and roster, writes records, KPIs, budget)"),
+        ("events/s within env.run, ratio to the bare loop", f"{events / loop_s:,.0f}, {events / loop_s / bare:.2f}"),
+        ("records of one replication", ", ".join(f"{k} {v:,}" for k, v in records.items() if v)),
+    ]
+    if not args.no_optimise:
+        planned = load_scenario("ops-tower-optimise")
+        request = request_from(planned, replications=args.replications)
+        start = time.perf_counter()
+        found = optimise(planned, request, workers=args.workers, keep_best_run=False)
+        opt_s = time.perf_counter() - start
+        best = found.best
+        shown = (", ".join(f"{k.split('[')[1].split(']')[0]} {v}" for k, v in best.values.items())
+                 + f": {best.objective:,.0f} CNY a year") if best else "no plan keeps the promises"
+        rows += [
+            (f"optimiser, {len(found.plans)} plans × {args.replications} replications of "
+             f"{planned.scenario.horizon_s / 86_400:.0f} days, {args.workers} workers",
+             f"{opt_s:7.1f} s   (target <= 180 s; {opt_s / max(len(found.plans), 1):.1f} s a plan)"),
+            ("optimiser's best plan", shown),
+        ]
+    print(f"operations: '{SCENARIO}' on '{loaded.building.id}' ({days:.0f} days, {len(loaded.params.groups)} staff "
+          f"groups, {sum(g.count for g in loaded.params.groups)} staff, {len(result.records['work_orders']):,} "
+          f"work orders)")
+    for label, value in rows:
+        print(f"  {label:<58}: {value}")
+
+
+if __name__ == "__main__":
+    main()
