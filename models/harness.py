@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from twin.spec import Building
 from twin.text import Text, text
 
-__all__ = ["KPI", "Kind", "Target", "param_label", "Chart", "ModelContext", "ReplicationResult", "ReplicationCost", "ModelSpec", "register", "get_model",
+__all__ = ["KPI", "Kind", "Target", "param_label", "Chart", "ReportTable", "ModelContext", "ReplicationResult", "ReplicationCost", "ModelSpec", "register", "get_model",
            "available_models", "UnknownModelError"]
 
 
@@ -105,6 +105,26 @@ class Chart:
     """For a ``gantt``: the span of time shown (seconds from the start)."""
 
 
+@dataclass(frozen=True)
+class ReportTable:
+    """A table the report shows from a records table, described as data: the rows of the first sweep
+    point with ``where`` (column → value), one row per distinct ``by`` values in order of first
+    appearance, with the ``average`` columns averaged over the replications (the zero-based budget:
+    one line per cost driver, its quantity and amount the mean of the replications). ``columns``
+    are (column, label) in the order shown; ``localised`` names a column to show instead in a
+    language (``{"driver": {"zh-CN": "driver_zh_cn"}}``). The report also offers the whole table,
+    every point and replication, as a CSV file to download."""
+
+    title: Text
+    table: str
+    columns: tuple[tuple[str, Text], ...]
+    by: tuple[str, ...]
+    average: tuple[str, ...] = ()
+    where: Mapping[str, Any] = field(default_factory=dict)
+    localised: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    description: Text | None = None
+
+
 @dataclass
 class ModelContext:
     """What one replication of a model may use."""
@@ -155,6 +175,8 @@ class ModelSpec:
     kpis: tuple[KPI, ...]
     run: Callable[[ModelContext], ReplicationResult]
     charts: tuple[Chart, ...] = ()
+    tables: tuple[ReportTable, ...] = ()
+    """Tables the report shows (and offers as CSV) from the records: the operations model's budget."""
     check: Callable[[BaseModel, Building, nx.MultiGraph], Sequence[tuple[tuple, str]]] | None = None
     """Checks of the parameters against the building (unknown space in an event…), run before any
     simulation; each problem is (location inside ``params``, message)."""

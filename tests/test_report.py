@@ -369,3 +369,32 @@ def test_a_gantt_chart_draws_a_timeline_per_person_within_its_window():
     bad = draw_chart(Chart(text("t", "t"), "activity", "gantt", x="start_s", y="end_s", group="person", colour="mood"),
                      pd.DataFrame(rows), id_prefix="h")
     assert bad.svg is None and "mood" in bad.note
+
+
+def test_the_operations_budget_is_a_table_in_the_report_and_a_csv_to_download(tmp_path: Path):
+    """Issue 12 item 6: the zero-based budget — one line per cost driver with its quantity and rate —
+    is shown in the report (the mean over the replications of each line's amount) and offered as the
+    whole table in CSV; in Chinese the cost driver is the Chinese one."""
+    import urllib.parse
+
+    from scenarios.runner import run_scenario
+    from scenarios.spec import load_scenario
+
+    loaded = load_scenario("ops-tower-baseline", ["horizon_s=604800"])
+    result = run_scenario(loaded, replications=2, out=tmp_path / "run")
+    lines = pd.DataFrame(result.records["budget_lines"])
+    year = lines[lines["month"] == 0]
+    html = write_report(tmp_path / "run").read_text(encoding="utf-8")
+    section = html[html.index('id="tables"'):]
+    section = section[:section.index("</section>")]
+    assert "Zero-based budget for the year" in section
+    for line, part in year.groupby("line", sort=False):
+        mean = part["amount_cny"].sum() / 2  # the mean over both replications, a missing line counting as 0
+        assert f"<td>{line}</td>" in section
+        assert format_number(mean) in section, (line, mean)
+    href = re.search(r'<a download="budget_lines.csv" href="data:text/csv;charset=utf-8,([^"]+)"', section)
+    csv = urllib.parse.unquote(href.group(1).replace("&amp;", "&"))
+    assert csv.splitlines()[0].startswith("point,replication,line,category,month")
+    assert len(csv.splitlines()) == len(lines) + 1  # every point, replication and month
+    zh = report_in_language(tmp_path / "run", "zh-CN").read_text(encoding="utf-8")
+    assert "零基预算（全年）" in zh and year["driver_zh_cn"].iloc[0] in zh and "成本动因" in zh

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -495,6 +496,53 @@ class _ReportBuilder:
             charts.append(rendered)
         return charts
 
+    def _model_tables(self) -> list[dict]:
+        """The model's :class:`~models.harness.ReportTable` s: rows of the first sweep point, averaged over
+        its replications, and the whole table as a CSV file to download (a ``data:`` link: the
+        report still loads nothing)."""
+        if not self.model:
+            return []
+        out = []
+        for spec in self.model.tables:
+            frame = self.records.get(spec.table)
+            title = pick(spec.title, self.lang)
+            if frame is None or frame.empty:
+                out.append({"title": title, "note": self.t("report.table.none", table=spec.table)})
+                continue
+            try:
+                out.append(self._model_table(spec, frame, title))
+            except Exception as exc:  # one bad table must not cost the whole report
+                out.append({"title": title, "note": f"Could not be shown: {type(exc).__name__}: {exc}"})
+        return out
+
+    def _model_table(self, spec, frame: pd.DataFrame, title: str) -> dict:
+        csv_uri = "data:text/csv;charset=utf-8," + urllib.parse.quote(frame.to_csv(index=False))
+        part = frame
+        if "point" in part.columns:
+            part = part[part["point"] == part["point"].min()]
+        for column, value in spec.where.items():
+            part = part[part[column] == value]
+        shown = [(spec.localised.get(c, {}).get(self.lang, c), pick(label, self.lang)) for c, label in spec.columns]
+        keep = [c for c, _ in shown if c in part.columns]
+        replications = part["replication"].nunique() if "replication" in part.columns else 1
+        rows = []
+        if not part.empty:
+            grouped = part.groupby(list(spec.by), sort=False, dropna=False)
+            first = grouped[keep].first()
+            # the mean over the replications, a line absent from one counting as 0 there
+            means = grouped[list(spec.average)].sum() / replications if spec.average else None
+            for key in first.index:
+                row = first.loc[key].to_dict()
+                if means is not None:
+                    for column in spec.average:
+                        row[column] = float(means.loc[key, column])
+                rows.append([_scalar_text(row.get(c)) if not isinstance(row.get(c), float)
+                             else format_number(row.get(c)) for c, _ in shown])
+        note = self.t("report.table.averaged", n=replications) if spec.average and replications > 1 else None
+        return {"title": title, "description": pick(spec.description, self.lang) if spec.description else "",
+                "columns": [label for _, label in shown], "rows": rows, "note": note,
+                "csv": csv_uri, "csv_name": f"{spec.table}.csv"}
+
     def context(self) -> dict:
         s = self.summary
         raw_scenario = s.get("scenario") if isinstance(s.get("scenario"), Mapping) else {}
@@ -537,6 +585,7 @@ class _ReportBuilder:
             "sweep_charts": self._sweep_charts(),
             "distribution_charts": self._distribution_charts(),
             "model_charts": self._model_charts(),
+            "model_tables": self._model_tables(),
             "parameters": _param_tree(s.get("parameters") or {}),
             "warnings": self.warnings,
             "notes": self.notes,

@@ -289,18 +289,20 @@ def _json_value(value: Any) -> Any:
 
 @router.get("/{run_id}/records/{table}", response_model=RecordsPage, responses={
     **error_responses(404, 409),
-    200: {"description": "rows as JSON, or the whole table as Parquet with format=parquet",
+    200: {"description": "rows as JSON, the whole table as Parquet with format=parquet, or as CSV with format=csv",
           "content": {"application/json": {}, "application/vnd.apache.parquet": {
-              "schema": {"type": "string", "format": "binary"}}}}},
-            summary="Rows of a record table, as JSON pages or as Parquet")
+              "schema": {"type": "string", "format": "binary"}}, "text/csv": {"schema": {"type": "string"}}}}},
+            summary="Rows of a record table, as JSON pages, Parquet or CSV")
 def get_records(run_id: RunId, table: TableName, ctx: Ctx, _: Viewer,
-                format: Literal["json", "parquet"] = "json",
+                format: Literal["json", "parquet", "csv"] = "json",
                 point: Annotated[int | None, Query(ge=0, le=100_000)] = None,
                 replication: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
                 offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
                 limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> Any:
-    """``format=parquet`` gives the whole table as a Parquet file (filters do not apply);
-    JSON gives ``limit`` rows from ``offset``, optionally of one sweep point and replication."""
+    """``format=parquet`` gives the whole table as a Parquet file (filters do not apply); ``format=csv``
+    the table as CSV (UTF-8, a header row), optionally of one sweep point and replication — e.g. the
+    operations model's zero-based budget, ``budget_lines``, for a spreadsheet; JSON gives ``limit``
+    rows from ``offset``, optionally of one sweep point and replication."""
     path = _finished_dir(ctx, run_id) / "records" / f"{table}.parquet"
     if not path.is_file():
         raise ApiError(404, ["path", "table"], f"run {run_id!r} has no record table {table!r}", "not_found")
@@ -311,6 +313,15 @@ def get_records(run_id: RunId, table: TableName, ctx: Ctx, _: Viewer,
         data = data.filter(pc.equal(data["point"], point))
     if replication is not None and "replication" in data.column_names:
         data = data.filter(pc.equal(data["replication"], replication))
+    if format == "csv":
+        import io
+
+        import pyarrow.csv as pcsv
+
+        buffer = io.BytesIO()
+        pcsv.write_csv(data, buffer)
+        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{run_id}-{table}.csv"'})
     total = data.num_rows
     rows = [{k: _json_value(v) for k, v in row.items()} for row in data.slice(offset, limit).to_pylist()]
     return RecordsPage(run=run_id, table=table, total=total, offset=offset, limit=limit, columns=data.column_names,

@@ -21,7 +21,7 @@ the repair desk's work orders and KPIs exactly.
 
 from __future__ import annotations
 
-from models.harness import KPI, Chart, ModelSpec, Target, register
+from models.harness import KPI, Chart, ModelSpec, ReportTable, Target, register
 from models.operations.budget import BUDGET_KPIS
 from models.operations.model import (MAX_HORIZON_S, advise, check, cost, from_live, review, run)
 from models.operations.params import OperationsParams
@@ -172,6 +172,19 @@ SPEC = register(ModelSpec(
               group="person", colour="activity", x_label=text("hours from the start of the week", "自该周开始的小时数")),
         Chart(text("Cost by month", "每月费用"), "cost_by_month", "bar", x="month", y="cost_cny",
               x_label=text("month", "月份"), y_label=text("cost (CNY)", "费用（元）")),
+    ),
+    tables=(
+        ReportTable(
+            text("Zero-based budget for the year", "零基预算（全年）"), "budget_lines",
+            columns=(("category", text("Category", "类别")), ("line", text("Line", "科目")),
+                     ("driver", text("Cost driver", "成本动因")), ("quantity", text("Quantity", "数量")),
+                     ("unit", text("Unit", "单位")), ("rate_cny", text("Rate (CNY)", "单价（元）")),
+                     ("amount_cny", text("Amount (CNY)", "金额（元）"))),
+            by=("line",), average=("quantity", "amount_cny"), where={"month": 0},
+            localised={"driver": {"zh-CN": "driver_zh_cn"}},
+            description=text("One line per cost driver and income source: its quantity, its rate and the amount "
+                             "(costs and income both positive; the category says which).",
+                             "每个成本动因和收入来源一行：数量、单价与金额（成本与收入均为正数，以类别区分）。")),
     ),
     check=check,
     from_live=from_live,

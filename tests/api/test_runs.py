@@ -81,6 +81,25 @@ def test_records_as_json_and_parquet(client, api_env, finished_run):
     assert missing.status_code == 404 and missing.json()["detail"][0]["loc"] == ["path", "table"]
 
 
+def test_records_as_csv(client, api_env, finished_run):
+    """Issue 12 item 6 (the budget as CSV): any record table as CSV with a header row, optionally of one
+    sweep point and replication — the rows are the JSON pages' rows."""
+    import csv
+
+    h = api_env.auth("viewer")
+    rid = finished_run["id"]
+    r = client.get(f"/runs/{rid}/records/work_orders", params={"format": "csv", "point": 1, "replication": 0},
+                   headers=h)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    page = client.get(f"/runs/{rid}/records/work_orders", params={"point": 1, "replication": 0, "limit": 10_000},
+                      headers=h).json()
+    assert len(rows) == page["total"] > 0
+    assert [int(x["order"]) for x in rows] == [x["order"] for x in page["rows"]]
+    assert all(x["point"] == "1" and x["replication"] == "0" for x in rows)
+
+
 def test_report(client, api_env, finished_run):
     r = client.get(f"/runs/{finished_run['id']}/report", headers=api_env.auth("viewer"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
