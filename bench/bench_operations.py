@@ -22,65 +22,13 @@ import argparse
 import time
 
 import numpy as np
-import simpy
 
-from models import ModelContext
 from scenarios.optimise import optimise, request_from
 from scenarios.spec import load_scenario
 
+from engine import CountingEnvironment, TimedEnvironment, bare_timeout_rate, one_replication  # bench/engine.py
+
 SCENARIO = "ops-tower-baseline"
-
-
-class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it schedules (used for the count only, not timed)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scheduled = 0
-
-    def schedule(self, event, priority=1, delay=0) -> None:  # NORMAL priority is 1 in SimPy 4
-        self.scheduled += 1
-        super().schedule(event, priority, delay)
-
-
-class TimedEnvironment(simpy.Environment):
-    """A SimPy environment that times its own ``run``: the simulation proper, without drawing the
-    demand and the roster beforehand or the records, KPIs and budget afterwards."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.run_s = 0.0
-
-    def run(self, until=None):
-        start = time.perf_counter()
-        try:
-            return super().run(until)
-        finally:
-            self.run_s += time.perf_counter() - start
-
-
-def bare_timeout_rate(processes: int = 1000, timeouts: int = 200) -> float:
-    """Events per second of a bare SimPy loop: ``processes`` processes each yielding ``timeouts``
-    timeouts (one event each, plus one to start each process)."""
-    env = simpy.Environment()
-
-    def ticking(env: simpy.Environment, n: int):
-        for _ in range(n):
-            yield env.timeout(1.0)
-
-    for _ in range(processes):
-        env.process(ticking(env, timeouts))
-    start = time.perf_counter()
-    env.run()
-    return processes * (timeouts + 1) / (time.perf_counter() - start)
-
-
-def one_replication(loaded, seed: np.random.SeedSequence, env: simpy.Environment | None = None):
-    ctx = ModelContext(env=env or simpy.Environment(), rng=np.random.default_rng(seed), building=loaded.building,
-                       graph=loaded.graph, params=loaded.params, horizon_s=loaded.scenario.horizon_s)
-    start = time.perf_counter()
-    result = loaded.model.run(ctx)
-    return time.perf_counter() - start, result, ctx.env
 
 
 def main() -> None:
