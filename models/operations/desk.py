@@ -26,7 +26,16 @@ class Call(Job):
     __slots__ = ("call", "arrived_s", "answered_s", "handle_s", "patience_s", "agent", "abandoned")
 
     def __init__(self, call: int, skill: str, arrived_s: float, handle_s: float, patience_s: float):
-        super().__init__(skill, P_CALL, arrived_s, -1, handle_s)
+        # Job.__init__, inline (a year has thousands of calls)
+        self.skill = skill
+        self.prio = P_CALL
+        self.key_t = arrived_s
+        self.seq = 0
+        self.loc = -1
+        self.state = WAITING
+        self.version = 0
+        self.remaining_s = handle_s
+        self.queued = False
         self.call = call
         self.arrived_s = arrived_s
         self.answered_s = NAN

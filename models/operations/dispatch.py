@@ -37,8 +37,9 @@ Equipment items fail after Weibull lives (:func:`models.operations.demand.weibul
 failure is an order at the item (out of service until it is repaired). Preventive maintenance is
 due every interval (``calendar``) or when an item reaches the replacement age since its last
 renewal (``age``); the repair of a failure and a PM both renew the item. Everything runs on the
-replication's SimPy environment as scheduled callbacks (``env.timeout(...).callbacks``), not one
-process per job: a year of a 928-apartment tower is a few hundred thousand events.
+replication's SimPy environment as scheduled callbacks (:class:`Callback` events, each carrying
+the function it calls), not one process per job: a year of a 928-apartment tower is some sixty
+thousand events.
 """
 
 from __future__ import annotations
@@ -49,11 +50,12 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from simpy.events import NORMAL
 
 from models.operations.demand import lognormal_params, weibull_residual
 
-__all__ = ["Estate", "Job", "WorkOrder", "OFF", "IDLE", "BUSY", "BREAK", "P_EMERGENCY", "P_CALL", "P_ORDINARY",
-           "P_ROUND", "P_PLANNED"]
+__all__ = ["Estate", "Callback", "Job", "WorkOrder", "OFF", "IDLE", "BUSY", "BREAK", "P_EMERGENCY", "P_CALL",
+           "P_ORDINARY", "P_ROUND", "P_PLANNED"]
 
 NAN = math.nan
 OFF, IDLE, BUSY, BREAK = 0, 1, 2, 3
@@ -62,6 +64,38 @@ WAITING, ASSIGNED, DONE, CANCELLED, PARTS, CONTRACTOR = range(6)
 P_EMERGENCY, P_CALL, P_ORDINARY, P_ROUND, P_PLANNED = 0, 1, 2, 3, 4
 PRIORITY_CLASS = {"emergency": P_EMERGENCY, "ordinary": P_ORDINARY, "planned": P_PLANNED}
 DAY_S = 86_400.0
+INF = math.inf
+
+
+class Callback:
+    """A SimPy event that calls ``fn(*args)`` when the environment processes it: one scheduled
+    callback. It is scheduled (``env.schedule``) and processed (``env.step``) like a Timeout, but
+    carries its function itself: no closure and no callback list of its own per event (they all
+    share one), which is most of what a Timeout with a lambda in its callbacks costs."""
+
+    __slots__ = ("callbacks", "fn", "args")
+    _ok = True  # triggered successfully, as a Timeout is (what ``env.step`` checks after the callbacks)
+
+    def __init__(self, fn: Callable, args: tuple):
+        self.callbacks = _CALL
+        self.fn = fn
+        self.args = args
+
+
+def _call(ev: Callback) -> None:
+    ev.fn(*ev.args)
+
+
+_CALL = [_call]  # shared and never changed: env.step sets an event's callbacks to None, not the list
+
+
+class _Guarded:
+    """Like :class:`Callback`, but does nothing when person ``p`` has moved on since it was scheduled
+    (the estate's ``gen[p]`` is no longer ``g``: preempted, on a break, off shift). Made by
+    :meth:`Estate._after` — filled in there, without an ``__init__`` call: some forty thousand a year."""
+
+    __slots__ = ("callbacks", "fn", "args", "p", "g")
+    _ok = True
 
 
 class Job:
@@ -108,7 +142,16 @@ class WorkOrder(Job):
     def __init__(self, order: int, source: str, category: str, priority: str, skill: str, location: str, loc: int,
                  reported_s: float, repair_s: float, *, equipment: str = "", item: int = -1, part: str | None = None,
                  sla_min: float = NAN):
-        super().__init__(skill, PRIORITY_CLASS[priority], reported_s, loc, repair_s)
+        # Job.__init__, inline (a year has thousands of orders)
+        self.skill = skill
+        self.prio = PRIORITY_CLASS[priority]
+        self.key_t = reported_s
+        self.seq = 0
+        self.loc = loc
+        self.state = WAITING
+        self.version = 0
+        self.remaining_s = repair_s
+        self.queued = False
         self.order = order
         self.source = source
         self.category = category
@@ -190,7 +233,7 @@ class Estate:
     def __init__(self, env, rng: np.random.Generator, params, *, persons: Sequence, table, base_nodes: Sequence[int],
                  travel, t0_s: float, t_end_s: float, part_specs: Sequence, timeline: tuple[float, float]):
         self.env = env
-        self._timeout = env.timeout
+        self._schedule = env.schedule
         self.rng = rng
         self.p = params
         self.travel = travel
@@ -205,9 +248,15 @@ class Estate:
         self.skills = [tuple(sorted(x.skills)) if d else () for x, d in zip(persons, dispatchable)]
         self.base = list(base_nodes)
         self.state = [OFF] * n
+        gen = self.gen = [0] * n
+
+        def guarded(ev: _Guarded) -> None:
+            if gen[ev.p] == ev.g:
+                ev.fn(*ev.args)
+
+        self._guarded = [guarded]  # the callbacks of every _Guarded of this estate (shared, never changed)
         self.loc = list(base_nodes)
         self.job: list[Job | None] = [None] * n
-        self.gen = [0] * n
         self.act = [A_NONE] * n
         self.act_t = [0.0] * n
         self.busy_until = [0.0] * n
@@ -264,16 +313,19 @@ class Estate:
 
     # -- scheduling ------------------------------------------------------------------------------
 
+    def _after(self, p: int, delay: float, fn: Callable, args: tuple) -> None:
+        """Call ``fn(*args)`` after ``delay`` unless person ``p`` has moved on (preempted, off shift)."""
+        ev = _Guarded()
+        ev.callbacks = self._guarded
+        ev.fn = fn
+        ev.args = args
+        ev.p = p
+        ev.g = self.gen[p]
+        self._schedule(ev, NORMAL, delay)
+
     def at(self, t: float, fn: Callable, *args) -> None:
         """Call ``fn(*args)`` at time ``t`` (not before now)."""
-        ev = self._timeout(max(0.0, t - self.env.now))
-        ev.callbacks.append(lambda _e: fn(*args))
-
-    def _after(self, p: int, delay: float, fn: Callable, *args) -> None:
-        """Call ``fn(*args)`` after ``delay`` unless person ``p`` has moved on (preempted, off shift)."""
-        gen = self.gen
-        g = gen[p]
-        self._timeout(delay).callbacks.append(lambda _e: fn(*args) if gen[p] == g else None)
+        self._schedule(Callback(fn, args), NORMAL, max(0.0, t - self.env.now))
 
     # -- activities ------------------------------------------------------------------------------
 
@@ -306,7 +358,7 @@ class Estate:
         self.act[p] = A_WORK
         self.act_t[p] = now
         self.busy_until[p] = now + duration
-        self._after(p, duration, done, self, p)
+        self._after(p, duration, done, (self, p))
 
     # -- queues and assignment -------------------------------------------------------------------
 
@@ -317,9 +369,20 @@ class Estate:
         job.state = WAITING
         cands = self.free.get(job.skill)
         if cands:
-            if self.travel is not None and job.loc >= 0 and len(cands) > 1:
+            if len(cands) == 1:
+                for best in cands:
+                    break
+            elif self.travel is not None and job.loc >= 0:
+                # the nearest (by travel time to the job), the lowest index among the equally near
                 row = self.travel.row_list(job.loc)
-                best = min(cands, key=lambda q: (row[self.loc[q]] if self.loc[q] >= 0 else 0.0, q))
+                loc = self.loc
+                best = -1
+                best_t = 0.0
+                for q in cands:
+                    x = loc[q]
+                    t = row[x] if x >= 0 else 0.0
+                    if best < 0 or t < best_t or (t == best_t and q < best):
+                        best, best_t = q, t
             else:
                 best = min(cands)
             self.assign(best, job)
@@ -354,13 +417,18 @@ class Estate:
         job.state = ASSIGNED
         job.on_assign(self, p)
         now = self.env.now
+        tt = 0.0
         travel = self.travel
-        tt = travel.time(self.loc[p], job.loc) if travel is not None else 0.0
-        if 0.0 < tt < math.inf:
+        if travel is not None:  # travel.time(a, b), inline: it is asked some thirty thousand times a year
+            a, b = self.loc[p], job.loc
+            if a >= 0 and b >= 0 and a != b:
+                row = travel.rows.get(b)
+                tt = row[a] if row is not None else travel.row_list(a)[b]
+        if 0.0 < tt < INF:
             self.act[p] = A_TRAVEL
             self.act_t[p] = now
             self.busy_until[p] = now + tt + job.remaining_s
-            self._after(p, tt, self._arrive, p, job)
+            self._after(p, tt, self._arrive, (p, job))
         else:
             self.busy_until[p] = now + job.remaining_s
             self._arrive(p, job)
@@ -399,13 +467,18 @@ class Estate:
 
     def _idle(self, p: int) -> None:
         self.state[p] = IDLE
-        job = self.pick(p)
-        if job is None:
-            free = self.free
-            for s in self.skills[p]:
-                free[s].add(p)
-        else:
-            self.assign(p, job)
+        skills = self.skills[p]
+        waiting = self.waiting
+        for s in skills:
+            if waiting.get(s):  # some job of the person's skills waits (else every queue holds stale entries only)
+                job = self.pick(p)
+                if job is not None:
+                    self.assign(p, job)
+                    return
+                break
+        free = self.free
+        for s in skills:
+            free[s].add(p)
 
     def pick(self, p: int) -> Job | None:
         """The first waiting job of any of ``p``'s skills (priority class, then time reported)."""
@@ -512,7 +585,7 @@ class Estate:
         self.act_t[p] = self.env.now
         self.busy_until[p] = self.env.now + dur
         self.gen[p] += 1
-        self._after(p, dur, self._end_break, p)
+        self._after(p, dur, self._end_break, (p,))
 
     def _end_break(self, p: int) -> None:
         now = self.env.now

@@ -25,7 +25,8 @@ Record tables (times in seconds from t = 0, 00:00 of ``start_date``; NaN for wha
 * ``work_orders`` — one row per order (the contract of SESSION11.md; ``source`` request, failure,
   pm, return_visit or backlog — open at the start or scripted);
 * ``staff_time`` — one row per person and shift starting within the run, with its pay
-  (:func:`models.staff.pay`); a shift already running at the start is simulated but belongs to the
+  (:func:`models.staff.pay_table`: :func:`models.staff.pay` for every shift at once, the same
+  figures); a shift already running at the start is simulated but belongs to the
   period before;
 * ``equipment_events`` — failures and PMs with the item's age since its last renewal and the cost
   of the event (``cost_cny``: a failure's ``failure_cost_cny``, a PM's ``cost_cny``);
@@ -43,23 +44,26 @@ Record tables (times in seconds from t = 0, 00:00 of ``start_date``; NaN for wha
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import defaultdict
+from contextlib import contextmanager
 from collections.abc import Sequence
 
 import numpy as np
+from simpy.events import NORMAL
 
 from models.harness import ModelContext, ReplicationCost, ReplicationResult
 from models.live import LiveConditions
 from models.operations.budget import BUDGET_KPIS, budget
 from models.operations.demand import ProfileClock, draw_times, thinned_arrivals
 from models.operations.desk import Call, call_records
-from models.operations.dispatch import CANCELLED, PARTS, WAITING, Estate, WorkOrder
+from models.operations.dispatch import CANCELLED, PARTS, WAITING, Callback, Estate, WorkOrder
 from models.operations.params import (BUILTIN_PROFILES, DAYS_PER_MONTH, LIFT_CAR_KIND, MAX_HORIZON_S,
                                       OperationsParams, OpenOrder)
 from models.operations.rounds import RoundJob, round_plans, round_records, round_times
 from models.operations.travel import travel_table
-from models.staff import BUILTIN_PATTERNS, Calendar, Roster, coverage_gaps, pay, required_head_count
+from models.staff import BUILTIN_PATTERNS, Calendar, Roster, coverage_gaps, pay_table, required_head_count
 from twin.text import Text, text
 
 __all__ = ["run", "check", "cost", "advise", "review", "from_live", "COMMON_KINDS", "equipment_items", "home_space"]
@@ -154,14 +158,12 @@ class _Feed:
         self.a = args[order].tolist()
         self.h = handlers
         self.i = 0
-        self._schedule()
+        self._fire_cb = self._fire  # bound once: one Callback per distinct time, a year has some fifteen thousand
+        self._schedule = env.schedule
+        if self.t:
+            self._schedule(Callback(self._fire_cb, ()), NORMAL, max(0.0, self.t[0] - env.now))
 
-    def _schedule(self) -> None:
-        if self.i < len(self.t):
-            ev = self.env.timeout(max(0.0, self.t[self.i] - self.env.now))
-            ev.callbacks.append(self._fire)
-
-    def _fire(self, _ev) -> None:
+    def _fire(self) -> None:
         now = self.env.now
         t, c, a, h = self.t, self.c, self.a, self.h
         i = self.i
@@ -170,10 +172,37 @@ class _Feed:
             self.i = i + 1
             h[c[i]](a[i])
             i = self.i
-        self._schedule()
+        if i < n:
+            self._schedule(Callback(self._fire_cb, ()), NORMAL, max(0.0, t[i] - self.env.now))
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off for the replication, back on (if it was) afterwards.
+
+    A replication allocates some hundred thousand small objects (events, jobs, record rows) that
+    reference counting frees or that live until the end; the collector's passes over them during
+    the run — the older ones over everything else the process holds too, the building and its
+    graph — find nothing to free. One pass over the young generation at the end, counted in the
+    replication's time, replaces them (a few per cent of the run saved); what the replication
+    leaves in cycles (a SimPy environment is one, and its queue still reaches the estate) goes at
+    the next full pass, as before."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+            gc.collect(0)  # the young generation's pass over what the replication allocated: here, in its time
 
 
 def run(ctx: ModelContext) -> ReplicationResult:
+    with _collector_paused():
+        return _run(ctx)
+
+
+def _run(ctx: ModelContext) -> ReplicationResult:
     p: OperationsParams = ctx.params  # type: ignore[assignment]
     building, graph, rng, env = ctx.building, ctx.graph, ctx.rng, ctx.env
     calendar = Calendar(p.start_date, p.holidays)
@@ -245,13 +274,19 @@ def run(ctx: ModelContext) -> ReplicationResult:
 
     # 5. rounds and desk calls
     plans = round_plans(p, building, travel) if building is not None else []
-    due_rounds = sorted(((due, deadline, k, plan) for k, plan in enumerate(plans)
-                         for due, deadline in round_times(plan, t0, t_end)), key=lambda x: (x[0], x[2]))
+    per_plan = [round_times(plan, t0, t_end) for plan in plans]
+    dues = [due for times in per_plan for due, _ in times]
+    deadlines = [deadline for times in per_plan for _, deadline in times]
+    which = [k for k, times in enumerate(per_plan) for _ in times]
+    # by time due, then plan (a stable sort: a plan's rounds due at once stay in their order)
+    order = np.lexsort((np.array(which, dtype=np.int64), np.array(dues, dtype=float))).tolist() if dues else []
     numbers: dict[tuple[str, str], int] = defaultdict(int)
     round_jobs: list[RoundJob] = []
-    for due, deadline, _, plan in due_rounds:  # numbered per route or zone (a zone's parts each a round)
-        numbers[(plan.kind, plan.name)] += 1
-        round_jobs.append(RoundJob(plan, numbers[(plan.kind, plan.name)], due, deadline))
+    for j in order:  # numbered per route or zone (a zone's parts each a round)
+        plan = plans[which[j]]
+        key = (plan.kind, plan.name)
+        numbers[key] += 1
+        round_jobs.append(RoundJob(plan, numbers[key], dues[j], deadlines[j]))
     desk_rate = desk_rate_per_s(p, building)
     call_t, _ = thinned_arrivals(rng, [desk_rate], [profiles[p.desk.profile]], clock, t0, t_end) \
         if desk_rate > 0 else (np.empty(0), None)
@@ -326,7 +361,7 @@ def run(ctx: ModelContext) -> ReplicationResult:
     for eid in p.out_of_service:
         i = item_index.get(eid)
         if i is not None:
-            env.timeout(max(0.0, t0 - env.now)).callbacks.append(lambda _e, i=i: est.fail_now(i))
+            est.at(t0, est.fail_now, i)
     env.run(until=t_end)
     est.finish()
     return _results(p, est, roster, table, calendar, patterns, calls, round_jobs, t0, t_end, building, ctx.horizon_s)
@@ -341,13 +376,13 @@ def _open_order(est: Estate, o: OpenOrder, repair_s: float, node, building, item
     wo = WorkOrder(0, "backlog", o.category, o.priority, o.skill, place or "", node(place), at - o.age_s, repair_s,
                    equipment=o.equipment, item=i, part=o.part, sla_min=sla_min[o.priority])
 
-    def enter(_e) -> None:
+    def enter() -> None:
         wo.order = len(est.orders) + 1
         if i >= 0:  # the item is out of service until this order is done (then renewed)
             est.items[i]["down"] = True
             est.items[i]["fgen"] += 1
         est.report(wo)
-    est.env.timeout(max(0.0, at - est.env.now)).callbacks.append(enter)
+    est.at(at, enter)
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -522,31 +557,53 @@ def _parts_intervals(orders: Sequence[WorkOrder], t_end: float) -> list[tuple[fl
 
 
 def _staff_time(p: OperationsParams, est: Estate, roster: Roster, table, calendar, t0: float, t_end: float):
-    """``staff_time`` rows (shifts starting in [t0, t_end)) and (busy, available, overtime) seconds per role."""
+    """``staff_time`` rows (shifts starting in [t0, t_end)) and (busy, available, overtime) seconds per role.
+
+    The pay is :func:`models.staff.pay_table` (the array form of :func:`models.staff.pay`, the same
+    figures shift by shift); the element-wise arithmetic mirrors the scalar form exactly (``np.where``
+    for ``max``/``min``), and the per-role sums run in shift order, so the figures are the same to the bit."""
     persons = roster.persons
+    start, end, absent = table.start_s, table.end_s, table.absent
+    work = np.array(est.sh_work, dtype=float)
+    trav = np.array(est.sh_travel, dtype=float)
+    brk = np.array(est.sh_break, dtype=float)
+    ot = np.array(est.sh_ot, dtype=float)
+    hi = np.where(t_end < end, t_end, end)            # min(end, t_end)
+    lo = np.where(t0 > start, t0, start)               # max(start, t0)
+    on = hi - lo
+    on = np.where(on > 0.0, on, 0.0)                   # max(0.0, ·)
+    roles = [x.role for x in persons]
     by_role: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    rows = []
-    instances = table.instances()
-    for si, sh in enumerate(instances):
-        person = persons[sh.person]
-        on = max(0.0, min(sh.end_s, t_end) - max(sh.start_s, t0))
-        work, trav, brk, ot = est.sh_work[si], est.sh_travel[si], est.sh_break[si], est.sh_ot[si]
-        if not sh.absent:
-            acc = by_role[person.role]
-            acc[0] += work + trav
-            acc[1] += on - brk + ot
-            acc[2] += ot
-        if not t0 <= sh.start_s < t_end:
-            continue
-        lines = pay(sh, ot, person, p.pay, calendar)
-        rows.append({
-            "person": person.id, "group": person.group, "role": person.role, "shift": sh.shift,
-            "start_s": sh.start_s, "end_s": sh.end_s, "working_s": work, "travelling_s": trav,
-            "idle_s": 0.0 if sh.absent else max(0.0, on + ot - work - trav - brk), "break_s": brk, "overtime_s": ot,
-            "night_h": lines.night_h, "rest_day": sh.rest_day, "holiday": sh.holiday, "absent": sh.absent,
-            "wage_cny_per_h": person.wage_cny_per_h, "regular_h": lines.regular_h, "overtime_h": lines.overtime_h,
-            "regular_cny": lines.regular_cny, "overtime_cny": lines.overtime_cny, "premium_cny": lines.premium_cny,
-        })
+    for q, a, w, tr, b, o, o_n in zip(table.person.tolist(), absent.tolist(), est.sh_work, est.sh_travel,
+                                      est.sh_break, est.sh_ot, on.tolist()):
+        if not a:
+            acc = by_role[roles[q]]
+            acc[0] += w + tr
+            acc[1] += o_n - b + o
+            acc[2] += o
+    keep = (t0 <= start) & (start < t_end)
+    if not keep.any():
+        return [], {k: tuple(v) for k, v in by_role.items()}
+    idle = on + ot - work - trav - brk
+    idle = np.where(absent, 0.0, np.where(idle > 0.0, idle, 0.0))
+    mine = table.select(keep)
+    lines = pay_table(mine, ot[keep], roster, p.pay, calendar)
+    ids = [x.id for x in persons]
+    groups = [x.group for x in persons]
+    wages = [x.wage_cny_per_h for x in persons]
+    rows = [{
+        "person": ids[q], "group": groups[q], "role": roles[q], "shift": shift,
+        "start_s": s0, "end_s": s1, "working_s": w, "travelling_s": tr,
+        "idle_s": i, "break_s": b, "overtime_s": o,
+        "night_h": nh, "rest_day": rd, "holiday": hd, "absent": a,
+        "wage_cny_per_h": wages[q], "regular_h": rh, "overtime_h": oh,
+        "regular_cny": rc, "overtime_cny": oc, "premium_cny": pc,
+    } for q, shift, s0, s1, w, tr, i, b, o, nh, rd, hd, a, rh, oh, rc, oc, pc in zip(
+        mine.person.tolist(), mine.shift.tolist(), mine.start_s.tolist(), mine.end_s.tolist(), work[keep].tolist(),
+        trav[keep].tolist(), idle[keep].tolist(), brk[keep].tolist(), ot[keep].tolist(), lines["night_h"].tolist(),
+        (mine.rest_day_h > 0).tolist(), (mine.holiday_h > 0).tolist(), mine.absent.tolist(),
+        lines["regular_h"].tolist(), lines["overtime_h"].tolist(), lines["regular_cny"].tolist(),
+        lines["overtime_cny"].tolist(), lines["premium_cny"].tolist())]
     return rows, {k: tuple(v) for k, v in by_role.items()}
 
 

@@ -23,7 +23,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from models.operations.dispatch import ASSIGNED, CANCELLED, DONE, P_ROUND, Estate, Job
+import numpy as np
+
+from models.operations.dispatch import ASSIGNED, CANCELLED, DONE, P_ROUND, WAITING, Estate, Job
 
 __all__ = ["RoundPlan", "RoundJob", "round_plans", "route_spaces", "round_records"]
 
@@ -95,19 +97,15 @@ def round_plans(params, building, travel) -> list[RoundPlan]:
 def round_times(plan: RoundPlan, t0_s: float, t_end_s: float) -> list[tuple[float, float]]:
     """(scheduled, deadline) of every round of ``plan`` due in [t0_s, t_end_s): the deadline is the
     time the same round is due again."""
-    times: list[float] = []
     first_day = int(t0_s // DAY_S)
     last_day = int(math.ceil(t_end_s / DAY_S))
-    for day in range(first_day - plan.every_days, last_day + plan.every_days + 1):
-        if day % plan.every_days:
-            continue
-        times.extend(day * DAY_S + h * 3600.0 for h in plan.times_h)
-    times.sort()
-    out = []
-    for a, b in zip(times, times[1:]):
-        if t0_s <= a < t_end_s:
-            out.append((a, b))
-    return out
+    days = np.arange(first_day - plan.every_days, last_day + plan.every_days + 1, dtype=np.int64)
+    days = days[days % plan.every_days == 0]
+    # day * DAY_S + h * 3600.0 for every day and hour, as the scalar sum would give it
+    times = np.sort((days[:, None] * DAY_S + np.asarray(plan.times_h, dtype=float)[None, :] * 3600.0).ravel())
+    due, again = times[:-1], times[1:]
+    keep = (t0_s <= due) & (due < t_end_s)
+    return list(zip(due[keep].tolist(), again[keep].tolist()))
 
 
 class RoundJob(Job):
@@ -116,7 +114,16 @@ class RoundJob(Job):
     __slots__ = ("plan", "index", "scheduled_s", "deadline_s", "started_s", "completed_s", "person")
 
     def __init__(self, plan: RoundPlan, index: int, scheduled_s: float, deadline_s: float):
-        super().__init__(plan.skill, P_ROUND, scheduled_s, plan.nodes[0] if plan.nodes else -1, plan.work_s)
+        # Job.__init__, inline (a year has thousands of rounds)
+        self.skill = plan.skill
+        self.prio = P_ROUND
+        self.key_t = scheduled_s
+        self.seq = 0
+        self.loc = plan.nodes[0] if plan.nodes else -1
+        self.state = WAITING
+        self.version = 0
+        self.remaining_s = plan.work_s
+        self.queued = False
         self.plan = plan
         self.index = index
         self.scheduled_s = scheduled_s

@@ -88,7 +88,8 @@ class TravelTable:
         pairs = list(best)
         self._matrix = csr_matrix(([best[k] for k in pairs], ([a for a, _ in pairs], [b for _, b in pairs])),
                                   shape=(n, n))
-        self._lists: dict[int, array] = {}
+        self.rows: dict[int, array] = {}
+        """The rows computed so far (:meth:`row_list`), by node."""
         sym = (self._matrix + self._matrix.T).tocsr()
         degree = np.diff(sym.indptr)
         self._leaf: dict[int, tuple[int, float]] = {
@@ -108,7 +109,7 @@ class TravelTable:
     def row_list(self, i: int) -> array:
         """:meth:`row` as an ``array('d')``: indexing it one element at a time is cheaper than a numpy
         array, and it takes 8 bytes a node (the tower's whole table would be some 20 MB)."""
-        r = self._lists.get(i)
+        r = self.rows.get(i)
         if r is None:
             leaf = self._leaf.get(i)
             if leaf is not None:  # a dead end (an apartment off its corridor): its neighbour's row + one edge
@@ -117,15 +118,15 @@ class TravelTable:
                 r[i] = 0.0
             else:
                 r = array("d", dijkstra(self._matrix, directed=False, indices=i).tobytes())
-            self._lists[i] = r
+            self.rows[i] = r
         return r
 
     def time(self, a: int, b: int) -> float:
         """Travel time (s) from node ``a`` to node ``b``; 0 when either is -1 (no place)."""
         if a < 0 or b < 0 or a == b:
             return 0.0
-        if b in self._lists:
-            return self._lists[b][a]
+        if b in self.rows:
+            return self.rows[b][a]
         return self.row_list(a)[b]
 
     def route_time(self, nodes: Sequence[int]) -> float:
