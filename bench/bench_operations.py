@@ -4,7 +4,7 @@ Prints, never asserts (these machines are shared and noisy):
 
 * the wall time of one replication of a simulated year of ``ops-tower-baseline`` (every demand
   stream, failures, PM, patrols, cleaning, the service desk, the budget): the first one and the
-  best of the next two;
+  best of the next three;
 * the model's SimPy events per second against a bare SimPy timeout loop timed in the same run —
   the engine's own limit — as a ratio;
 * the wall time of an optimiser run (:func:`scenarios.optimise.optimise`) of the library's
@@ -39,24 +39,29 @@ def main() -> None:
     args = parser.parse_args()
 
     loaded = load_scenario(SCENARIO)
-    seeds = np.random.SeedSequence(loaded.scenario.seed).spawn(3)
+    seeds = np.random.SeedSequence(loaded.scenario.seed).spawn(4)
     first_s, result, _ = one_replication(loaded, seeds[0])
-    timed = [one_replication(loaded, s, TimedEnvironment()) for s in seeds[1:]]
+    # The bare loop is timed between the replications and its best taken, like theirs: timed once, a
+    # busy minute would slow it alone and flatter the ratio.
+    bare_rates, timed = [bare_timeout_rate()], []
+    for seed in seeds[1:]:
+        timed.append(one_replication(loaded, seed, TimedEnvironment()))
+        bare_rates.append(bare_timeout_rate())
     best_s = min(t[0] for t in timed)
     loop_s = min(t[2].run_s for t in timed)
     _, _, counted = one_replication(loaded, seeds[1], CountingEnvironment())
     events = counted.scheduled
-    bare = bare_timeout_rate()
+    bare = max(bare_rates)
     model_rate = events / best_s
     days = loaded.scenario.horizon_s / 86_400.0
     records = {name: len(rows) for name, rows in result.records.items()}
 
     rows = [
         ("one replication, first", f"{first_s:7.2f} s   (target <= 5 s)"),
-        ("one replication, best of the next 2", f"{best_s:7.2f} s"),
+        ("one replication, best of the next 3", f"{best_s:7.2f} s"),
         ("SimPy events in one replication", f"{events:,}"),
         ("model events/s", f"{model_rate:,.0f}"),
-        ("bare SimPy timeout loop events/s", f"{bare:,.0f}"),
+        ("bare SimPy timeout loop events/s (best of 4, between them)", f"{bare:,.0f}"),
         ("ratio model / bare engine", f"{model_rate / bare:.2f}   (goal >= 0.3)"),
         ("time in env.run (the event loop) of the best", f"{loop_s:7.2f} s ({loop_s / best_s:.0%}; the rest draws "
                                                           f"demand and roster, writes records, KPIs, budget)"),
