@@ -408,13 +408,23 @@ def demo(ctx: click.Context, out: Path, workers: int, serve: bool, port: int, du
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="override a scenario field (repeatable)")
 @click.option("--workers", "-w", type=click.IntRange(1, 64), default=1, show_default=True,
               help="processes running each plan's replications in parallel")
+@click.option("--prune/--no-prune", default=None,
+              help="stop a plan early (after 6 or 10 replications) once a promise's 95 % interval lies wholly on "
+                   "the bad side, or (after 2, 6 or 10) once it is worse than the best feasible plan in replications "
+                   "paired by their random numbers; --no-prune runs every plan in full (default: the scenario's "
+                   "optimise block, else on)")
+@click.option("--monotone", is_flag=True, default=None,
+              help="assume no promise gets worse and the objective no better as any searched parameter grows "
+                   "(more staff): plans that assumption settles are not run (default: the scenario's optimise block, "
+                   "else off)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="results folder (default results/SCENARIO-optimise)")
 @click.option("--lang", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
               help="language of the table and the frontier chart")
 def optimise(scenario: str, minimise: str | None, maximise: str | None, subject_to: tuple[str, ...],
              over: tuple[str, ...], trials: int | None, replications: int | None, seed: int | None,
-             overrides: tuple[str, ...], workers: int, out: Path | None, lang: str) -> None:
+             overrides: tuple[str, ...], workers: int, prune: bool | None, monotone: bool | None, out: Path | None,
+             lang: str) -> None:
     """Find the cheapest plan that keeps the promises: search parameters of SCENARIO (a file or
     library name) with common random numbers, minimising a KPI subject to KPI>=VALUE promises.
 
@@ -428,7 +438,7 @@ def optimise(scenario: str, minimise: str | None, maximise: str | None, subject_
 
     loaded = load_scenario(scenario, overrides)
     request = request_from(loaded, minimise=minimise, maximise=maximise, subject_to=subject_to, over=over,
-                           trials=trials, replications=replications)
+                           trials=trials, replications=replications, prune=prune, monotone=monotone)
     out = out or Path("results") / f"{loaded.scenario.name}-optimise"
     try:
         result = search(loaded, request, seed=seed, workers=workers, progress=sys.stderr.isatty())
@@ -478,9 +488,13 @@ def _print_plans(document: dict, lang: str) -> None:
         lo, hi = k.get("ci95_low"), k.get("ci95_high")
         return f"{num(k['mean'])} [{num(lo)}, {num(hi)}]" if lo is not None and hi is not None else num(k["mean"])
 
-    why = ({"straddles": "均值达标但区间跨越目标", "misses": "未达标", "no_value": "无数值", "refused": "模型不接受"} if zh else
+    why = ({"straddles": "均值达标但区间跨越目标", "misses": "未达标", "no_value": "无数值", "refused": "模型不接受",
+            "pruned_misses": "提前剪枝：区间完全未达标", "pruned_worse": "提前剪枝：劣于最佳可行方案",
+            "assumed_misses": "按单调假设未运行：无法满足", "assumed_worse": "按单调假设未运行：不会更优"} if zh else
            {"straddles": "mean clears, interval straddles", "misses": "misses", "no_value": "no value",
-            "refused": "refused by the model"})
+            "refused": "refused by the model", "pruned_misses": "pruned: interval wholly on the bad side",
+            "pruned_worse": "pruned: worse than the best feasible plan",
+            "assumed_misses": "not run (monotone): cannot keep it", "assumed_worse": "not run (monotone): no better"})
     best = (document.get("best") or {}).get("plan")
     for p in sorted(document["plans"], key=lambda p: [p["values"][r["path"]] for r in req["over"]]):
         row = [f"{p['plan']}{' *' if p['plan'] == best else ''}"]
@@ -491,7 +505,9 @@ def _print_plans(document: dict, lang: str) -> None:
         row += [cell(p["kpis"].get(c["kpi"])) for c in req["subject_to"]]
         row.append(("是" if zh else "yes") if p["feasible"] else ("否" if zh else "no"))
         row.append("; ".join(f"{f['kpi']}: {why[f['why']]}" if f["kpi"] else why[f["why"]]
-                             for f in p.get("failed", [])))
+                             for f in p.get("failed", []))
+                   + ((f"（{p['replications']} 次重复后）" if zh else f" (after {p['replications']} replications)")
+                      if p.get("pruned") and p.get("replications") else ""))
         table.add_row(*row)
     console = _console()
     console.print(table)

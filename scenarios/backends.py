@@ -25,6 +25,7 @@ cancelled or is over its time budget, and raises :class:`RunCancelled` or
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DASK_CONNECT_TIMEOUT_S", "POLL_S", "GUARD_INTERVAL_S", "Batch", "GuardedEnvironment", "Replication",
            "RunCancelled", "RunGuard", "RunOverBudget", "RunStopped", "RunnerError", "SharedInputs",
-           "on_dask", "on_local_pool", "inline", "run_replication"]
+           "on_dask", "on_local_pool", "local_pool", "close_pool", "inline", "run_replication"]
 
 POLL_S = 0.5
 """Longest wait between two batches: how soon a cancelled run stops."""
@@ -146,6 +147,10 @@ class Replication:
     replication: int
     params: BaseModel
     seed: np.random.SeedSequence
+    keep_records: bool = True
+    """False: the replication's record tables are dropped where it ran, only its KPIs come back
+    (the optimiser judges plans on KPIs; unpickling a year's records costs the parent more than
+    running it)."""
 
     @property
     def key(self) -> Key:
@@ -171,7 +176,10 @@ def run_replication(task: Replication, shared: SharedInputs | None = None,
         replication=task.replication,
         snapshot=shared.snapshot,
     )
-    return get_model(shared.model_name).run(ctx)
+    result = get_model(shared.model_name).run(ctx)
+    if not task.keep_records:
+        result = dataclasses.replace(result, records={})
+    return result
 
 
 # --- in this process ---------------------------------------------------------------------------
@@ -193,11 +201,30 @@ def _init_worker(shared: SharedInputs) -> None:
     _WORKER_INPUTS["shared"] = shared
 
 
-def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: int) -> Iterator[Batch]:
-    """Run the replications on ``workers`` local processes."""
+def local_pool(shared: SharedInputs, *, workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` local processes holding ``shared``, for several runs on the same inputs
+    (the optimiser's plans): its processes, and what a model caches in them (the operations
+    model's travel table), outlive each run. Close it with :func:`close_pool`."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(shared,))
+
+
+def close_pool(pool: ProcessPoolExecutor, *, abandon: bool = False) -> None:
+    """Shut a pool down; ``abandon``: without waiting, killing what its processes still run."""
+    processes = list(getattr(pool, "_processes", None) or {}) if abandon else []
+    pool.shutdown(wait=not abandon, cancel_futures=True)
+    for pid in processes:
+        _kill(pid)
+
+
+def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: int,
+                  pool: ProcessPoolExecutor | None = None) -> Iterator[Batch]:
+    """Run the replications on ``workers`` local processes (on ``pool``, from :func:`local_pool`
+    with the same ``shared``, when given: it is left open for the next run)."""
     import signal
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(shared,))
+    own = pool is None
+    if pool is None:
+        pool = local_pool(shared, workers=workers)
     # The processes start with Ctrl-C blocked: it reaches the whole terminal's process group, and
     # only this process should answer it (it stops the pool), not each worker with a traceback.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
@@ -211,11 +238,13 @@ def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: in
             yield [(pending.pop(future), future.result()) for future in finished]
     finally:
         # Stopped early (cancelled, over budget, a replication failed): the replications still
-        # running are abandoned with their processes rather than waited for.
-        processes = list(getattr(pool, "_processes", None) or {}) if pending else []
-        pool.shutdown(wait=not pending, cancel_futures=True)
-        for pid in processes:
-            _kill(pid)
+        # running are abandoned with their processes rather than waited for (a pool that is not
+        # this run's own: its pending replications are cancelled, its owner closes it).
+        if own:
+            close_pool(pool, abandon=bool(pending))
+        else:
+            for future in pending:
+                future.cancel()
 
 
 def _kill(pid: int) -> None:

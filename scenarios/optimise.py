@@ -28,10 +28,26 @@ tries the same plans): when every searched parameter is an integer and the grid 
 honest answer for two head counts of five values each; otherwise its TPE sampler, told about the
 promises (each trial's constraints), proposes ``trials`` plans. A plan proposed twice is run once.
 
+Plans that cannot be the answer are stopped early (``prune``, on unless the request says
+``prune=False`` / ``twin optimise --no-prune``; :class:`PlanPruner`): a plan's replications run in
+stages (2, 6, 10, then all), and after a stage it is stopped when a promise's 95 % interval already
+lies wholly on the bad side of its target (from 6 replications on), or when it is worse on the
+objective than the best feasible plan so far in the replications paired by their random numbers
+(after 2, the paired differences' t interval; from 6 on, Optuna's
+:class:`~optuna.pruners.WilcoxonPruner`); a plan whose objective is a parameter (a head count) no better than the
+best feasible plan's is not run at all. A pruned plan is never feasible; it is reported with the
+replications it ran and why ("pruned after 6 replications: … interval … lies wholly below the
+target"). The plans that run in full run exactly the replications of the full search, so they
+have its KPIs; the answer changes only if a pruned plan would, with all its replications, have
+been the best feasible one — the rules above make that a long shot, not an impossibility
+(``bench/bench_optimise.py --full`` compares the two on the tower). With ``workers > 1`` one pool
+of processes runs every plan (what a model caches per process stays), the plans bring back KPIs
+only, and the best plan is run once more at the end for its records.
+
 Bounded like a run: at most :data:`MAX_TRIALS` plans, :data:`MAX_PARAMETERS` parameters and the
-scenario's replication limit; before anything runs, the cost of ``trials`` plans at the most
-expensive corner of the ranges is checked against the run budget (:mod:`scenarios.budget`, field
-``trials``); the whole search shares one wall-time budget and a cancel is seen inside a
+scenario's replication limit; before anything runs, the time of ``trials`` plans (and the best
+plan's run) at the most expensive corner of the ranges, and the memory of one plan's records, are
+checked against the run budget (:mod:`scenarios.budget`, field ``trials``); the whole search shares one wall-time budget and a cancel is seen inside a
 replication.
 
 The request, on the command line (``twin optimise``), over the API (``POST /optimise``) or in a
@@ -83,9 +99,11 @@ from pydantic import BaseModel
 
 from models.harness import KPI, ModelSpec
 from models.units import UNITS
-from scenarios.backends import RunCancelled, RunOverBudget
+from models.stats import summarise, t_interval
+from scenarios import backends
+from scenarios.backends import RunCancelled, RunOverBudget, SharedInputs
 from scenarios.budget import RunBudget, RunBudgetError, check_run
-from scenarios.runner import RunResult, run_scenario, write_results as write_run
+from scenarios.runner import RunResult, json_safe, run_replications, run_scenario, write_results as write_run
 from scenarios.spec import LoadedScenario, sweep_points
 from twin.errors import SpecError, SpecIssue
 from twin.text import LANGUAGES, text
@@ -159,6 +177,14 @@ class OptimiseRequest:
     subject_to: tuple[Constraint, ...] = ()
     trials: int = DEFAULT_TRIALS
     replications: int | None = None
+    prune: bool = True
+    """Stop a plan early when it cannot be the answer (:class:`PlanPruner`); False runs every plan's
+    replications in full."""
+    monotone: bool = False
+    """The user's assumption (off unless asked for): no promise gets worse and the objective gets no
+    better as any searched parameter grows (more staff never breaks a promise kept with fewer, and
+    never costs less). Then a plan with no more of any parameter than one that breaks a promise is
+    not run, nor one with no less of any parameter than a feasible plan."""
 
 
 def _error(where: str, field_: str, message: str) -> SpecError:
@@ -215,7 +241,8 @@ def parse_objective(minimise: str | None = None, maximise: str | None = None, wh
 
 def request_from(loaded: LoadedScenario, *, minimise: str | None = None, maximise: str | None = None,
                  subject_to: Sequence[str] = (), over: Sequence[str] = (), trials: int | None = None,
-                 replications: int | None = None) -> OptimiseRequest:
+                 replications: int | None = None, prune: bool | None = None,
+                 monotone: bool | None = None) -> OptimiseRequest:
     """The request from command-line (or API) words, falling back on the scenario's ``optimise:``
     block for what they do not give. Raises :class:`SpecError` naming the value."""
     block = getattr(loaded.scenario, "optimise", None)
@@ -237,7 +264,12 @@ def request_from(loaded: LoadedScenario, *, minimise: str | None = None, maximis
     if replications is None and block is not None:
         replications = block.replications
     objective = parse_objective(minimise, maximise, obj_where)
-    return OptimiseRequest(objective, ranges, constraints, DEFAULT_TRIALS if trials is None else trials, replications)
+    if monotone is None:
+        monotone = bool(getattr(block, "monotone", False)) if block is not None else False
+    if prune is None:
+        prune = bool(getattr(block, "prune", True)) if block is not None else True
+    return OptimiseRequest(objective, ranges, constraints, DEFAULT_TRIALS if trials is None else trials, replications,
+                           prune, monotone)
 
 
 # --- checking the request against the model ----------------------------------------------------
@@ -449,6 +481,9 @@ def _grid_size(grid: dict[str, list[int]]) -> int:
     return math.prod(len(v) for v in grid.values())
 
 
+_NO_LIMIT_GIB = 1e9
+
+
 def _check_budget(loaded: LoadedScenario, over: Sequence[Range], trials: int, replications: int,
                   budget: RunBudget | None, workers: int) -> None:
     """``trials`` plans at the most expensive corner of the box against the run budget."""
@@ -467,9 +502,16 @@ def _check_budget(loaded: LoadedScenario, over: Sequence[Range], trials: int, re
         c = spec.cost(plan.params, loaded.scenario.horizon_s, loaded.building)
         if c.events > worst_events:
             worst, worst_events = plan.params, c.events
+    budget = budget or RunBudget()
     try:
-        check_run(spec, [worst] * trials, replications=replications, horizon_s=loaded.scenario.horizon_s,
-                  building=loaded.building, file=loaded.file, budget=budget, workers=workers)
+        # Time: every plan in full and the best plan's run once more with its records. Memory: the
+        # plans bring back KPIs only, so the records held are one plan's (the best's run).
+        check_run(spec, [worst] * (trials + 1), replications=replications, horizon_s=loaded.scenario.horizon_s,
+                  building=loaded.building, file=loaded.file, workers=workers,
+                  budget=RunBudget(time_limit_s=budget.time_limit_s, memory_limit_gib=_NO_LIMIT_GIB))
+        check_run(spec, [worst], replications=replications, horizon_s=loaded.scenario.horizon_s,
+                  building=loaded.building, file=loaded.file, workers=workers,
+                  budget=RunBudget(time_limit_s=math.inf, memory_limit_gib=budget.memory_limit_gib))
     except RunBudgetError as exc:
         message = exc.issues[0].message.replace("sweep points", "plans")
         raise RunBudgetError(loaded.file, "trials" if exc.field == "replications" else exc.field, message) from None
@@ -537,10 +579,18 @@ class Plan:
     plan's values."""
     trials: list[int] = field(default_factory=list)
     """The search's trial numbers that proposed this plan (a plan proposed twice runs once)."""
+    replications: int = 0
+    """Replications run: the search's count, fewer when the plan was stopped early."""
+    pruned: bool = False
+    """Stopped early (:class:`PlanPruner`): its KPIs are those of its ``replications``; ``failed``
+    says why (``pruned_misses``: a promise's interval wholly on the bad side; ``pruned_worse``:
+    worse than the best feasible plan on the objective; ``assumed_misses`` / ``assumed_worse``: not
+    run, by the request's ``monotone`` assumption)."""
 
     def as_dict(self) -> dict:
         return {"plan": self.index, "values": self.values, "kpis": self.kpis, "objective": self.objective,
-                "feasible": self.feasible, "why_not": self.why_not, "failed": self.failed, "trials": self.trials}
+                "feasible": self.feasible, "why_not": self.why_not, "failed": self.failed, "trials": self.trials,
+                "replications": self.replications, "pruned": self.pruned}
 
 
 @dataclass
@@ -561,12 +611,13 @@ class OptimiseResult:
 
     def as_dict(self) -> dict:
         req = self.request
-        return _json_safe({
+        return json_safe({
             "scenario": self.scenario, "model": self.model, "seed": self.seed, "replications": self.replications,
             "sampler": self.sampler,
             "request": {"objective": {"name": req.objective.name, "maximise": req.objective.maximise},
                         "subject_to": [dataclasses.asdict(c) for c in req.subject_to],
-                        "over": [dataclasses.asdict(r) for r in req.over], "trials": req.trials},
+                        "over": [dataclasses.asdict(r) for r in req.over], "trials": req.trials,
+                        "prune": req.prune, "monotone": req.monotone},
             "labels": self.labels,
             "best": self.best.as_dict() if self.best else None,
             "plans": [p.as_dict() for p in self.plans],
@@ -589,7 +640,8 @@ class OptimiseResult:
         for p in self.plans:
             row: dict[str, Any] = {"plan": p.index, **p.values, "objective": p.objective,
                                    "feasible": p.feasible, "best": self.best is not None and p is self.best,
-                                   "frontier": p.index in self.frontier}
+                                   "frontier": p.index in self.frontier, "replications": p.replications,
+                                   "pruned": p.pruned}
             for name in names:
                 k = p.kpis.get(name, {})
                 row[f"{name}_mean"] = k.get("mean")
@@ -600,7 +652,7 @@ class OptimiseResult:
             rows.append(row)
         frame = pd.DataFrame.from_records(rows)
         for col in frame.columns:
-            if col not in ("why_not", "why_not_zh", "feasible", "best", "frontier"):
+            if col not in ("why_not", "why_not_zh", "feasible", "best", "frontier", "pruned"):
                 frame[col] = pd.to_numeric(frame[col])
         return frame
 
@@ -613,18 +665,6 @@ def _fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (np.floating, np.integer)):
-        return _json_safe(value.item())
-    return value
 
 
 def _num(v: Any) -> float | None:
@@ -695,6 +735,114 @@ def _frontier(plans: Sequence[Plan], objective: Objective, first: Constraint | N
 
 # --- the search ---------------------------------------------------------------------------------
 
+FIRST_LOOK = 2
+"""Replications after which a plan is first compared with the best feasible one on the objective
+only (a cost is nearly known at once; a promise is not judged on two replications)."""
+PRUNE_AFTER = (6, 10)
+"""Replications after which a plan may be stopped early (then on to the plan's full count): even
+counts, so that 2 or 4 worker processes are not left idle at a stage's end."""
+PRUNE_P_THRESHOLD = 0.05
+"""One-sided p-value below which the paired signed-rank test calls a plan worse than the best
+feasible one (Optuna's :class:`~optuna.pruners.WilcoxonPruner`)."""
+
+
+def _checkpoints(n: int, prune: bool) -> list[int]:
+    """Replication counts after which a plan is judged: :data:`FIRST_LOOK` and :data:`PRUNE_AFTER`
+    below ``n``, then ``n``."""
+    return [k for k in (FIRST_LOOK, *PRUNE_AFTER) if k < n] + [n] if prune else [n]
+
+
+def _summaries(spec: ModelSpec, values: dict[str, list[float]]) -> dict[str, dict[str, float | None]]:
+    """Each KPI's mean and 95 % interval over the replications so far — the interval its kind
+    calls for, exactly as the run's summary gives it (:func:`models.stats.summarise`)."""
+    out = {}
+    for kpi in spec.kpis:
+        s = summarise(values.get(kpi.name, []), kpi.kind)
+        out[kpi.name] = {"mean": s.mean, "ci95_low": s.ci95_low, "ci95_high": s.ci95_high}
+    return out
+
+
+class PlanPruner:
+    """When a plan is stopped before its full replications (the search's Optuna pruner).
+
+    After :data:`PRUNE_AFTER` replications (6, then 10) a plan is stopped when
+
+    * a promise's 95 % interval over the replications so far already lies **wholly on the bad
+      side** of its target (the same interval :func:`judge` reads): more replications narrow the
+      interval, they do not move it across the target except by chance; or
+    * a feasible plan was found and this one is **worse on the objective**: Optuna's
+      :class:`~optuna.pruners.WilcoxonPruner`, the signed-rank test of the replications paired by
+      their random numbers (replication *r* of each plan has the same stream), one-sided p below
+      :data:`PRUNE_P_THRESHOLD`, against Optuna's best trial — the best feasible one, as the
+      promises reach Optuna as each trial's constraints.
+
+    Already after :data:`FIRST_LOOK` replications, where a signed-rank test cannot reach that p,
+    a plan is stopped on the objective alone when the 95 % Student t interval of its paired
+    differences from the best feasible plan lies wholly on the worse side (with one degree of
+    freedom it does only when both differences agree closely: a staffing cost that differs by a
+    person's wages).
+
+    A plan whose objective is a parameter (the head count) is known before it runs: one no better
+    than the best feasible plan so far is not run at all (a tie goes to the earlier plan, as in
+    :func:`_best`). Pruning never makes a plan feasible; a pruned plan is reported with its
+    replications and why.
+    """
+
+    def __init__(self, constraints: Sequence[Constraint], spec: ModelSpec, labels: dict[str, dict[str, str]],
+                 maximise: bool):
+        import warnings
+
+        import optuna
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            self._worse = optuna.pruners.WilcoxonPruner(p_threshold=PRUNE_P_THRESHOLD,
+                                                        n_startup_steps=PRUNE_AFTER[0])
+        self.constraints = tuple(constraints)
+        self.kinds = {k.name: k.kind for k in spec.kpis}
+        self.labels = labels
+        self.maximise = maximise
+
+    def promise_broken(self, kpis: dict[str, dict[str, float | None]], done: int) \
+            -> tuple[Constraint, dict[str, str]] | None:
+        """The first promise whose interval lies wholly on the bad side, and why (both languages)."""
+        for c in self.constraints:
+            k = kpis.get(c.kpi, {})
+            low, high, mean = _num(k.get("ci95_low")), _num(k.get("ci95_high")), _num(k.get("mean"))
+            if low is None or high is None or mean is None:
+                continue
+            if (high < c.value) if c.op == ">=" else (low > c.value):
+                name = {code: self.labels.get(c.kpi, {}).get(code) or c.kpi for code in LANGUAGES}
+                side, side_zh = ("below", "低于") if c.op == ">=" else ("above", "高于")
+                interval = f"{low:.4g}–{high:.4g}"
+                return c, text(f"pruned after {done} replications: {name['en']}'s 95 % interval {interval} (mean "
+                               f"{mean:.4g}) lies wholly {side} the target {c.op} {c.value:g}.",
+                               f"{done} 次重复后剪枝：{name['zh-CN']}的 95% 置信区间 {interval}（均值 {mean:.4g}）"
+                               f"完全{side_zh}目标 {c.op} {c.value:g}。")
+        return None
+
+    def worse_paired(self, values: Sequence[float], best_values: Sequence[float]) -> bool:
+        """Whether the 95 % t interval of the paired differences (this plan − the best, replication by
+        replication) lies wholly on the worse side of zero."""
+        d = [a - b for a, b in zip(values, best_values)]
+        if len(d) < 2 or not all(math.isfinite(x) for x in d):
+            return False
+        interval = t_interval(d)
+        if interval is None:
+            return False
+        return interval[1] < 0 if self.maximise else interval[0] > 0
+
+    def worse_than_best(self, study: Any, trial: Any) -> bool:
+        """Optuna's signed-rank test of this trial's per-replication objective against the best
+        feasible trial's (True: prune)."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frozen = study._storage.get_trial(trial._trial_id)
+            return self._worse.prune(study, frozen)
+
+
 def optimise(loaded: LoadedScenario, request: OptimiseRequest, *, seed: int | None = None, workers: int = 1,
              progress: bool = False, on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
              budget: RunBudget | None = None, time_limit_s: float | None = None, scheduler: str | None = None,
@@ -702,12 +850,14 @@ def optimise(loaded: LoadedScenario, request: OptimiseRequest, *, seed: int | No
     """Search ``request.over`` for the best plan keeping every promise (see the module's text).
 
     ``on_progress(done, total)`` counts replications over the whole search (``trials ×
-    replications``; an exhaustive grid may need fewer); ``progress`` shows a bar on the terminal;
-    ``cancel`` stops the search (:class:`~scenarios.backends.RunCancelled`) and ``time_limit_s``
-    bounds all of it (:class:`~scenarios.backends.RunOverBudget`; None: no wall-time stop, as for
-    ``twin run``). ``budget`` is the run budget the whole search's estimated cost must fit.
-    Raises :class:`SpecError` (a :class:`~scenarios.budget.RunBudgetError` for a search over its
-    budget) before anything runs when the request does not fit the model.
+    replications``; a pruned plan counts as done, and the best plan's run with its records is
+    counted too); ``progress`` shows a bar on the terminal; ``cancel`` stops the search
+    (:class:`~scenarios.backends.RunCancelled`) and ``time_limit_s`` bounds all of it
+    (:class:`~scenarios.backends.RunOverBudget`; None: no wall-time stop, as for ``twin run``).
+    ``budget`` is the run budget the whole search's estimated cost must fit. With ``workers > 1``
+    one pool of processes runs every plan. Raises :class:`SpecError` (a
+    :class:`~scenarios.budget.RunBudgetError` for a search over its budget) before anything runs
+    when the request does not fit the model.
     """
     import optuna
 
@@ -722,6 +872,10 @@ def optimise(loaded: LoadedScenario, request: OptimiseRequest, *, seed: int | No
 
     objective = request.objective
     labels = _labels(loaded, request, kpis)
+    spec = loaded.model
+    pruner = PlanPruner(request.subject_to, spec, {k: v["label"] for k, v in labels["kpis"].items()},
+                        objective.maximise)
+    stops = _checkpoints(n, request.prune)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     seed32 = s % (2**32)
@@ -733,35 +887,35 @@ def optimise(loaded: LoadedScenario, request: OptimiseRequest, *, seed: int | No
         sampler = optuna.samplers.TPESampler(seed=seed32, n_startup_trials=min(10, max(2, trials // 3)),
                                              multivariate=True)
         sampler_name = "tpe"
-    study = optuna.create_study(direction="maximize" if objective.maximise else "minimize", sampler=sampler)
+    # The pruning is asked for by the search (PlanPruner), not by Optuna's study.
+    study = optuna.create_study(direction="maximize" if objective.maximise else "minimize", sampler=sampler,
+                                pruner=optuna.pruners.NopPruner())
 
     plans: dict[tuple, Plan] = {}
-    best_runs: dict[int, RunResult] = {}
-    total = trials * n
+    samples: dict[int, dict[str, list[float]]] = {}  # plan index -> KPI -> its value in each replication
+    total = (trials + (1 if keep_best_run else 0)) * n
     done_reps = [0]
     bar = None
     if progress:
         from scenarios.runner import _ProgressBar
 
         bar = _ProgressBar(f"optimise {loaded.scenario.name} ({sampler_name}, {trials} plans)", trials)
+    pool = None
+    if workers > 1 and not scheduler:
+        pool = backends.local_pool(SharedInputs(spec.name, loaded.scenario.horizon_s, loaded.building, loaded.graph),
+                                   workers=workers)
 
-    def run_plan(values: dict[str, int | float], trial_number: int) -> Plan:
-        if cancel is not None and cancel.is_set():
-            raise RunCancelled(loaded.scenario.name)
-        over = RunOverBudget(f"the search stopped after {len(plans)} plans: its time budget of {time_limit_s:g} s "
-                             "is spent") if time_limit_s is not None else None
+    def remaining_s() -> float | None:
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
-            raise over  # type: ignore[misc]
-        try:
-            plan_loaded = _plan_scenario(loaded, values)
-        except RunBudgetError:
-            raise
-        except SpecError as exc:  # the model refuses this combination (the box's corners passed)
-            said = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
-            return Plan(len(plans) + 1, dict(values), {}, None, False,
-                        [text(f"the model refuses these values: {said}", f"模型不接受这些取值：{said}")],
-                        failed=[{"kpi": "", "why": "refused"}])
+            raise RunOverBudget(f"the search stopped after {len(plans)} plans: its time budget of "
+                                f"{time_limit_s:g} s is spent")
+        return remaining
+
+    def run_reps(plan_loaded: LoadedScenario, reps: range, keep_records: bool) -> dict:
+        if cancel is not None and cancel.is_set():
+            raise RunCancelled(loaded.scenario.name)
+        remaining = remaining_s()
         base = done_reps[0]
 
         def step(done: int, _total: int) -> None:
@@ -771,20 +925,95 @@ def optimise(loaded: LoadedScenario, request: OptimiseRequest, *, seed: int | No
         plan_budget = budget if remaining is None else RunBudget(
             time_limit_s=remaining, memory_limit_gib=(budget or RunBudget()).memory_limit_gib)
         try:
-            result = run_scenario(plan_loaded, replications=n, seed=s, workers=workers, on_progress=step,
-                                  cancel=cancel, budget=plan_budget, time_limit_s=remaining, scheduler=scheduler)
+            results = run_replications(plan_loaded, reps, seed=s, workers=workers, on_progress=step, cancel=cancel,
+                                       scheduler=scheduler, budget=plan_budget, time_limit_s=remaining, pool=pool,
+                                       keep_records=keep_records)
         except RunBudgetError:
-            if over is None:
+            if remaining is None:
                 raise
-            raise over from None  # the plan would not fit in what is left of the search's time
-        done_reps[0] += n
-        summary_kpis = result.summary["points"][0]["kpis"]
-        kp = {name: {"mean": summary_kpis[name].get("mean"), "ci95_low": summary_kpis[name].get("ci95_low"),
-                     "ci95_high": summary_kpis[name].get("ci95_high")} for name in summary_kpis}
-        if objective.is_param:
-            obj_value = _num(_get_path(plan_loaded.params, objective.name))
-        else:
-            obj_value = _num(kp.get(objective.name, {}).get("mean"))
+            raise RunOverBudget(f"the search stopped after {len(plans)} plans: its time budget of "
+                                f"{time_limit_s:g} s is spent") from None
+        done_reps[0] += len(reps)
+        return results
+
+    def run_plan(values: dict[str, int | float], trial: Any) -> Plan:
+        index = len(plans) + 1
+        try:
+            plan_loaded = _plan_scenario(loaded, values)
+        except RunBudgetError:
+            raise
+        except SpecError as exc:  # the model refuses this combination (the box's corners passed)
+            said = "; ".join(f"{i.path}: {i.message}" for i in exc.issues)
+            done_reps[0] += n
+            return Plan(index, dict(values), {}, None, False,
+                        [text(f"the model refuses these values: {said}", f"模型不接受这些取值：{said}")],
+                        failed=[{"kpi": "", "why": "refused"}])
+        obj_param = _num(_get_path(plan_loaded.params, objective.name)) if objective.is_param else None
+        if request.monotone:
+            skipped = _monotone_skip(values, plans.values(), request.over)
+            if skipped is not None:
+                done_reps[0] += n
+                failed, why = skipped
+                return Plan(index, dict(values), {}, obj_param, False, [why], failed=[failed], replications=0,
+                            pruned=True)
+        best = _best(list(plans.values()), objective)
+        if request.prune and objective.is_param and best is not None and obj_param is not None and \
+                best.objective is not None and not _better(obj_param, best.objective, objective):
+            done_reps[0] += n
+            shown = f"{objective.name} = {_fmt(obj_param)}"
+            return Plan(index, dict(values), {}, obj_param, False,
+                        [text(f"pruned before any replication: {shown} is no better than the best feasible plan's "
+                              f"{_fmt(best.objective)} (plan {best.index}).",
+                              f"未运行即剪枝：{shown} 不优于当前最佳可行方案（第 {best.index} 个）的 "
+                              f"{_fmt(best.objective)}。")],
+                        failed=[{"kpi": objective.name, "why": "pruned_worse"}], replications=0, pruned=True)
+        values_of: dict[str, list[float]] = {k.name: [] for k in spec.kpis}
+        samples[index] = values_of
+        done = 0
+        for stop in stops:
+            results = run_reps(plan_loaded, range(done, stop), keep_records=False)
+            for r in range(done, stop):
+                rep = results[(0, r)]
+                for k in spec.kpis:
+                    values_of[k.name].append(float(rep.kpis.get(k.name, math.nan)))
+                trial.report(_objective_sample(objective, rep, obj_param), r)
+            done = stop
+            if stop == n:
+                break
+            kp = _summaries(spec, values_of)
+            broken = pruner.promise_broken(kp, done) if done >= PRUNE_AFTER[0] else None
+            if broken is not None:
+                c, why = broken
+                done_reps[0] += n - done
+                return Plan(index, dict(values), kp, obj_param if objective.is_param else _num(
+                    kp.get(objective.name, {}).get("mean")), False, [why],
+                    failed=[{"kpi": c.kpi, "why": "pruned_misses"}], replications=done, pruned=True)
+            test = None
+            if best is not None and done < PRUNE_AFTER[0] and not objective.is_param:
+                test = "t" if pruner.worse_paired(values_of[objective.name][:done],
+                                                  samples[best.index][objective.name][:done]) else None
+            elif best is not None and pruner.worse_than_best(study, trial):
+                test = "signed-rank"
+            if test is not None:
+                done_reps[0] += n - done
+                obj_value = obj_param if objective.is_param else _num(kp.get(objective.name, {}).get("mean"))
+                best = _best(list(plans.values()), objective)
+                name = labels["objective"].get("label", {}) if isinstance(labels["objective"].get("label"), dict) \
+                    else {}
+                name = {code: name.get(code) or objective.name for code in LANGUAGES}
+                return Plan(index, dict(values), kp, obj_value, False,
+                            [text(f"pruned after {done} replications: {name['en']} (mean {_fmt(obj_value)}) is worse "
+                                  f"than the best feasible plan's (plan {best.index}, {_fmt(best.objective)}) in the "
+                                  f"replications paired by their random numbers ("
+                                  + (f"signed-rank test, p < {PRUNE_P_THRESHOLD:g}" if test == "signed-rank" else
+                                     "the 95 % interval of the differences lies wholly on the worse side") + ").",
+                                  f"{done} 次重复后剪枝：{name['zh-CN']}（均值 {_fmt(obj_value)}）在按相同随机数配对的"
+                                  f"重复中劣于当前最佳可行方案（第 {best.index} 个，{_fmt(best.objective)}）（"
+                                  + (f"符号秩检验，p < {PRUNE_P_THRESHOLD:g}" if test == "signed-rank" else
+                                     "差值的 95% 置信区间完全位于较差一侧") + "）。")],
+                            failed=[{"kpi": objective.name, "why": "pruned_worse"}], replications=done, pruned=True)
+        kp = _summaries(spec, values_of)
+        obj_value = obj_param if objective.is_param else _num(kp.get(objective.name, {}).get("mean"))
         why: list[dict[str, str]] = []
         failed: list[dict[str, str]] = []
         for c in request.subject_to:
@@ -795,18 +1024,15 @@ def optimise(loaded: LoadedScenario, request: OptimiseRequest, *, seed: int | No
         if obj_value is None:
             why.append(text(f"{objective.name}: no value in these replications.",
                             f"{objective.name}：这些重复中没有数值。"))
-        plan = Plan(len(plans) + 1, dict(values), kp, obj_value, not why, why, failed=failed)
-        if keep_best_run:
-            best_runs[plan.index] = result
-        return plan
+        return Plan(index, dict(values), kp, obj_value, not why, why, failed=failed, replications=n)
 
     def violations(plan: Plan) -> list[float]:
         out = []
         for c in request.subject_to:
             k = plan.kpis.get(c.kpi, {})
             low, high = _num(k.get("ci95_low")), _num(k.get("ci95_high"))
-            if low is None or high is None:
-                out.append(1.0)
+            if low is None or high is None or plan.pruned or plan.objective is None:
+                out.append(1.0)  # not feasible: never Optuna's best trial
             else:
                 out.append(c.value - low if c.op == ">=" else high - c.value)
         return out
@@ -821,32 +1047,97 @@ def optimise(loaded: LoadedScenario, request: OptimiseRequest, *, seed: int | No
         key = tuple(values[r.path] for r in request.over)
         plan = plans.get(key)
         if plan is None:
-            plan = plans[key] = run_plan(values, trial.number)
-            _keep_best(plans, best_runs, objective)
+            plan = plans[key] = run_plan(values, trial)
+        else:  # proposed again: the same replications, told to this trial too
+            for r, v in enumerate(samples.get(plan.index, {}).get(objective.name, [])):
+                trial.report(v, r)
         plan.trials.append(trial.number)
         for c, violation in zip(request.subject_to, violations(plan)):
             trial.set_constraint(c.describe(), violation)  # <= 0: kept
         if bar:
             bar.advance()
+        if on_progress:
+            on_progress(done_reps[0], total)
+        if plan.pruned:
+            raise optuna.TrialPruned()
         return plan.objective if plan.objective is not None else _worst(objective)
 
+    best_run = None
+    finished = False
     try:
         # Exceptions (cancel, time budget, a model's error) leave the search as they are raised.
         study.optimize(objective_of, n_trials=trials, catch=())
+        ordered = sorted(plans.values(), key=lambda p: p.index)
+        best = _best(ordered, objective)
+        if best is not None and keep_best_run:
+            # The best plan once more, with its records (the search brought back KPIs only): the
+            # same seed, so the same replications and the same KPIs.
+            best_loaded = _plan_scenario(loaded, best.values)
+            remaining = remaining_s()
+            base = done_reps[0]
+            best_run = run_scenario(best_loaded, replications=n, seed=s, workers=workers, cancel=cancel,
+                                    scheduler=scheduler, time_limit_s=remaining, pool=pool,
+                                    budget=budget if remaining is None else RunBudget(
+                                        time_limit_s=remaining,
+                                        memory_limit_gib=(budget or RunBudget()).memory_limit_gib),
+                                    on_progress=lambda done, _t: on_progress(base + done, total) if on_progress
+                                    else None)
         if on_progress:
             on_progress(total, total)
+        finished = True
     finally:
         if bar:
             bar.close()
+        if pool is not None:  # stopped early: what its processes still run is abandoned with them
+            backends.close_pool(pool, abandon=not finished)
 
-    ordered = sorted(plans.values(), key=lambda p: p.index)
-    best = _best(ordered, objective)
     first = request.subject_to[0] if request.subject_to else None
     return OptimiseResult(request=request, scenario={"name": loaded.scenario.name, "title": loaded.scenario.title_text,
                                                       "file": loaded.file, "building": loaded.scenario.building},
                           model=loaded.model.name, seed=s, replications=n, sampler=sampler_name, plans=ordered,
                           best=best, frontier=_frontier(ordered, objective, first), labels=labels,
-                          best_run=best_runs.get(best.index) if best else None)
+                          best_run=best_run)
+
+
+_BROKEN = ("misses", "straddles", "pruned_misses", "assumed_misses")
+
+
+def _monotone_skip(values: dict[str, int | float], tried: Any, over: Sequence[Range]) \
+        -> tuple[dict[str, str], dict[str, str]] | None:
+    """Under the request's ``monotone`` assumption, why a plan need not run (``failed`` entry and
+    words), or None: a plan tried with at least as much of every parameter broke a promise, or one
+    with no more of any parameter kept every promise (and costs no more)."""
+    def shown(p: Plan) -> str:
+        return ", ".join(f"{k.removeprefix('params.')}={_fmt(v)}" for k, v in p.values.items())
+
+    for q in tried:
+        ge = all(q.values[r.path] >= values[r.path] for r in over)
+        le = all(q.values[r.path] <= values[r.path] for r in over)
+        broke = next((f for f in q.failed if f["why"] in _BROKEN), None)
+        if ge and broke is not None:
+            return ({"kpi": broke["kpi"], "why": "assumed_misses"},
+                    text(f"not run (monotone: true): plan {q.index} ({shown(q)}) has at least as much of every "
+                         f"searched parameter and does not keep {broke['kpi']}; by the assumption, neither can this one.",
+                         f"未运行（monotone: true）：第 {q.index} 个方案（{shown(q)}）各搜索参数均不少于本方案，却未满足 "
+                         f"{broke['kpi']}；按单调假设，本方案也无法满足。"))
+        if le and q.feasible:
+            return ({"kpi": "", "why": "assumed_worse"},
+                    text(f"not run (monotone: true): plan {q.index} ({shown(q)}) has no more of any searched parameter "
+                         "and keeps every promise; by the assumption, this one is no better.",
+                         f"未运行（monotone: true）：第 {q.index} 个方案（{shown(q)}）各搜索参数均不多于本方案且满足全部承诺；"
+                         "按单调假设，本方案不会更优。"))
+    return None
+
+
+def _objective_sample(objective: Objective, rep: Any, param_value: float | None) -> float:
+    """One replication's objective, as reported to Optuna (its step is the replication)."""
+    v = param_value if objective.is_param else _num(rep.kpis.get(objective.name))
+    return math.nan if v is None else float(v)
+
+
+def _better(a: float, b: float, objective: Objective) -> bool:
+    """Whether objective value ``a`` is strictly better than ``b``."""
+    return a > b if objective.maximise else a < b
 
 
 def _worst(objective: Objective) -> float:
@@ -861,14 +1152,6 @@ def _best(plans: Sequence[Plan], objective: Objective) -> Plan | None:
         return None
     sign = -1.0 if objective.maximise else 1.0
     return min(feasible, key=lambda p: (sign * p.objective, p.index))  # type: ignore[operator]
-
-
-def _keep_best(plans: dict[tuple, Plan], runs: dict[int, RunResult], objective: Objective) -> None:
-    """Drop the records of every plan but the best so far (only the best's run is written)."""
-    best = _best(list(plans.values()), objective)
-    for index in list(runs):
-        if best is None or index != best.index:
-            runs.pop(index)
 
 
 def _get_path(params: BaseModel, path: str) -> Any:

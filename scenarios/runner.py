@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +58,8 @@ from scenarios.verdicts import target_dict, verdict
 from twin.text import LANGUAGES, missing_languages, pick, text
 
 __all__ = ["RunCancelled", "RunOverBudget", "RunStopped", "RunResult", "RunnerError", "run_scenario",
-           "replication_seeds", "write_results", "build_summary", "apply_live", "check_budget", "as_text"]
+           "run_replications", "replication_seeds", "write_results", "build_summary", "apply_live", "check_budget",
+           "as_text"]
 
 ProgressFn = Callable[[int, int], None]
 
@@ -78,15 +79,16 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """The value with NaN and infinities as None and numpy numbers as Python ones: what JSON can hold."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (np.floating, np.integer)):
-        return _json_safe(value.item())
+        return json_safe(value.item())
     return value
 
 
@@ -228,7 +230,7 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
     summary["flags"] = list(dict.fromkeys(flag for p in points for flag in p["flags"]))
     if len(points) == 1:
         summary["kpis"] = points[0]["kpis"]
-    return _json_safe(summary)
+    return json_safe(summary)
 
 
 def _censoring_warning(spec: ModelSpec, points: list[dict], cut_off: list[tuple[int, int]],
@@ -314,7 +316,7 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
                  workers: int = 1, out: Path | None = None, progress: bool = False,
                  on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
                  snapshot: Any = None, scheduler: str | None = None, budget: RunBudget | None = None,
-                 time_limit_s: float | None = None) -> RunResult:
+                 time_limit_s: float | None = None, pool: Any = None) -> RunResult:
     """Run every replication of every sweep point and summarise; write the results folder if ``out``.
 
     Replications run inline (``workers=1``), on a local pool of ``workers`` processes, or, given
@@ -329,25 +331,51 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
     :class:`~scenarios.budget.RunBudget` when None; :func:`check_budget`). ``time_limit_s`` stops
     the run with :class:`RunOverBudget` once it has run that long (checked inside replications
     that run in this process, and between batches on the other back ends); a cancel is seen
-    inside a replication too, within a fraction of a second.
+    inside a replication too, within a fraction of a second. ``pool``: see :func:`run_replications`.
     """
     n = replications or loaded.scenario.replications
     s = loaded.scenario.seed if seed is None else seed
-    seeds = replication_seeds(s, n)
     params, live = apply_live(loaded, snapshot)
-    tasks = [Replication(point.index, rep, params[point.index], seeds[rep])
-             for point in loaded.points for rep in range(n)]
+    results = run_replications(loaded, range(n), seed=s, params=params, workers=workers, progress=progress,
+                               on_progress=on_progress, cancel=cancel, snapshot=snapshot, scheduler=scheduler,
+                               budget=budget, time_limit_s=time_limit_s, pool=pool)
+    result = RunResult(summary=build_summary(loaded, s, n, results, params, live), records=_record_tables(results))
+    if out is not None:
+        write_results(result, Path(out))
+    return result
+
+
+def run_replications(loaded: LoadedScenario, replications: Sequence[int], *, seed: int,
+                     params: Mapping[int, BaseModel] | None = None, workers: int = 1, progress: bool = False,
+                     on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+                     snapshot: Any = None, scheduler: str | None = None, budget: RunBudget | None = None,
+                     time_limit_s: float | None = None, pool: Any = None,
+                     keep_records: bool = True) -> dict[tuple[int, int], ReplicationResult]:
+    """Replications ``replications`` (their numbers: ``range(n)`` for a whole run) of every sweep
+    point, keyed ``(point, replication)``; what :func:`run_scenario` runs before it summarises.
+
+    Replication *r* gets child *r* of the seed whatever else runs, so a run made of several calls
+    (the optimiser's stages: replications 0–5, then 6–9…) gives the results of one call.
+    ``pool`` (:func:`scenarios.backends.local_pool`, made with this run's shared inputs) runs them
+    on processes that outlive the call; ``keep_records=False`` brings back KPIs only.
+    """
+    replications = list(replications)
+    seeds = replication_seeds(seed, max(replications, default=-1) + 1)
+    if params is None:
+        params = {p.index: p.params for p in loaded.points}
+    tasks = [Replication(point.index, rep, params[point.index], seeds[rep], keep_records)
+             for point in loaded.points for rep in replications]
     guard = RunGuard(loaded.scenario.name, cancel=cancel, time_limit_s=time_limit_s)
     guard.check(force=True)
-    check_budget(loaded, replications=n, budget=budget, workers=1 if scheduler else workers)
+    check_budget(loaded, replications=len(replications), budget=budget, workers=1 if scheduler else workers)
     shared = SharedInputs(loaded.model.name, loaded.scenario.horizon_s, loaded.building, loaded.graph, snapshot)
     results: dict[tuple[int, int], ReplicationResult] = {}
 
     bar = _ProgressBar(f"{loaded.scenario.name} ({loaded.model.name})", len(tasks)) if progress else None
     if scheduler:
         batches = backends.on_dask(tasks, shared, scheduler=scheduler)
-    elif workers > 1:
-        batches = backends.on_local_pool(tasks, shared, workers=workers)
+    elif workers > 1 or pool is not None:
+        batches = backends.on_local_pool(tasks, shared, workers=workers, pool=pool)
     else:
         batches = backends.inline(tasks, shared, guard)
     try:
@@ -363,11 +391,7 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
         batches.close()  # cancels what is still pending
         if bar:
             bar.close()
-
-    result = RunResult(summary=build_summary(loaded, s, n, results, params, live), records=_record_tables(results))
-    if out is not None:
-        write_results(result, Path(out))
-    return result
+    return results
 
 
 class _ProgressBar:

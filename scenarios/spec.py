@@ -117,6 +117,12 @@ class OptimiseSpec(BaseModel):
     over: Annotated[list[str], AfterValidator(_optimise_words("over"))] = Field(default_factory=list, max_length=8)
     trials: Annotated[int, Field(ge=1, le=200)] | None = None
     replications: Annotated[int, Field(ge=2, le=MAX_REPLICATIONS)] | None = None
+    prune: bool = True
+    """Stop plans early that cannot be the answer (a promise's interval wholly on the bad side, or
+    worse than the best feasible plan); ``false`` runs every plan in full."""
+    monotone: bool = False
+    """Assume more of every searched parameter never breaks a promise and never costs less (staff
+    counts): plans that assumption rules out are not run, and say so. Off unless asked for."""
 
 
 class Scenario(BaseModel):

@@ -73,6 +73,10 @@ class OptimiseCreate(BaseModel):
     trials: Annotated[int, Field(ge=1, le=200), NOT_A_BOOLEAN] | None = Field(None, description="plans to try at most")
     replications: Annotated[int, Field(ge=2, le=10_000), NOT_A_BOOLEAN] | None = Field(
         None, description="replications per plan (default: the scenario's)")
+    prune: bool | None = Field(None, description="stop plans early that cannot be the answer (default: the "
+                                                 "scenario's optimise block, else true)")
+    monotone: bool | None = Field(None, description="assume more staff never breaks a promise nor costs less "
+                                                    "(default: the scenario's optimise block, else false)")
 
     @model_validator(mode="after")
     def _one_source(self) -> "OptimiseCreate":
@@ -124,12 +128,15 @@ class OptimiseJob(RunJob):
     over: list[str] = field(default_factory=list)
     trials: int | None = None
     plan_replications: int | None = None
+    prune: bool | None = None
+    monotone: bool | None = None
 
     def request(self, loaded: Any) -> Any:
         from scenarios.optimise import request_from
 
         return request_from(loaded, minimise=self.minimise, maximise=self.maximise, subject_to=self.subject_to,
-                            over=self.over, trials=self.trials, replications=self.plan_replications)
+                            over=self.over, trials=self.trials, replications=self.plan_replications,
+                            prune=self.prune, monotone=self.monotone)
 
     def execute(self, loaded: Any, out: FsPath, cancel: Any, progress: Any, scheduler: str | None,
                 budget: Any) -> None:
@@ -212,7 +219,8 @@ async def start_optimise(body: OptimiseCreate, ctx: Ctx, who: Planner) -> Optimi
             raise ApiError(422, [], "", items=_issue_items(exc, where)) from None
         opt = OptimiseJob(**{f: getattr(job, f) for f in RunJob.__dataclass_fields__},
                           minimise=body.minimise, maximise=body.maximise, subject_to=list(body.subject_to),
-                          over=list(body.over), trials=body.trials, plan_replications=body.replications)
+                          over=list(body.over), trials=body.trials, plan_replications=body.replications,
+                          prune=body.prune, monotone=body.monotone)
         try:
             request, plans, replications = check_request(loaded, opt.request(loaded), budget=ctx.runs.budget)
         except RunBudgetError as exc:
