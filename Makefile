@@ -30,7 +30,7 @@ bench: install
 	$(PY) bench/bench_runner.py
 	$(PY) bench/bench_guard.py
 	$(PY) bench/bench_evacuation.py
-	$(PY) bench/bench_operations.py
+	$(PY) bench/bench_operations.py --no-optimise
 	$(PY) bench/bench_optimise.py
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_api.py
