@@ -270,10 +270,6 @@ def _num(value: Any) -> float:
     return x if math.isfinite(x) else 0.0
 
 
-def _finite(value: Any) -> bool:
-    return value is not None and math.isfinite(float(value))
-
-
 @dataclass(frozen=True)
 class _Slot:
     """A calendar month (or the part of it) the run covers, in the order the run passes through them."""
@@ -311,7 +307,10 @@ def _months(times: Sequence[float], span: tuple[float, float], calendar) -> list
     return [int(calendar.month(float(t))) for t in clipped]
 
 
-def _labour_lines(rows: Sequence[Mapping[str, Any]], span: tuple[float, float], calendar) -> list[_Line]:
+def _labour_lines(rows: Sequence[Mapping[str, Any]], span: tuple[float, float], calendar,
+                  columns: Mapping[str, Any] | None = None) -> list[_Line]:
+    """The labour lines from the ``staff_time`` rows; ``columns``, when given, holds the same rows
+    column by column (name -> a sequence as long as ``rows``), read instead of the rows."""
     lines: dict[tuple[str, str], _Line] = {}
 
     def line(kind: str, group: str, role_code: str) -> _Line:
@@ -331,69 +330,117 @@ def _labour_lines(rows: Sequence[Mapping[str, Any]], span: tuple[float, float], 
             lines[key] = _Line(f"{kind}:{group}", kind, driver, unit)
         return lines[key]
 
-    for row, month in zip(rows, _months([_num(row.get("start_s")) for row in rows], span, calendar)):
-        group, role = str(row.get("group", "")), str(row.get("role", ""))
-        wage = _num(row.get("wage_cny_per_h"))
-        regular = _num(row.get("regular_cny"))
-        overtime = _num(row.get("overtime_cny"))
-        premium = _num(row.get("premium_cny"))
-        regular_h = _num(row.get("regular_h"))
-        overtime_h = _num(row.get("overtime_h"))
-        if regular or regular_h:
-            line("labour", group, role).add(month, regular_h, regular, wage)
-        if overtime or overtime_h:
-            line("overtime", group, role).add(month, overtime_h, overtime)
-        if premium:
-            line("premium", group, role).add(month, 1.0, premium)
+    if not rows:
+        return []
+    # Column by column (a year's ~9,000 shifts): the sums per line and month run over the rows in
+    # their order (np.bincount adds its weights in order, from 0.0), so they equal a row-by-row sum
+    # to the bit; a line and its months appear in the order their first row does.
+    def column(name: str) -> np.ndarray:
+        x = np.array(columns[name] if columns is not None else [row.get(name) for row in rows], dtype=float)
+        return np.where(np.isfinite(x), x, 0.0)
+
+    def words(name: str) -> list:
+        return list(columns[name]) if columns is not None else [row.get(name, "") for row in rows]
+
+    month = np.array(_months(column("start_s"), span, calendar), dtype=np.int64)
+    codes: dict[str, int] = {}
+    gcode = np.array([codes.setdefault(str(g), len(codes)) for g in words("group")], dtype=np.int64)
+    by_code = {c: g for g, c in codes.items()}
+    role = words("role")
+    n_bins = len(codes) * 13
+    cell = gcode * 13 + month
+    wage = column("wage_cny_per_h")
+    regular, overtime, premium = column("regular_cny"), column("overtime_cny"), column("premium_cny")
+    regular_h, overtime_h = column("regular_h"), column("overtime_h")
+    index = np.arange(len(rows))
+    found = []  # (first row, kind rank, kind, group code, quantity, amount, mask)
+    for rank, (kind, amount, quantity, mask) in enumerate((
+            ("labour", regular, regular_h, (regular != 0.0) | (regular_h != 0.0)),
+            ("overtime", overtime, overtime_h, (overtime != 0.0) | (overtime_h != 0.0)),
+            ("premium", premium, None, premium != 0.0))):
+        if not mask.any():
+            continue
+        cells = cell[mask]
+        rows_in = index[mask]
+        counts = np.bincount(cells, minlength=n_bins)
+        amounts = np.bincount(cells, weights=amount[mask], minlength=n_bins)
+        quantities = (counts.astype(float) if quantity is None
+                      else np.bincount(cells, weights=quantity[mask], minlength=n_bins))
+        first = np.full(n_bins, len(rows), dtype=np.int64)
+        np.minimum.at(first, cells, rows_in)
+        for g in np.unique(gcode[mask]).tolist():
+            months = [m for m in range(13) if counts[g * 13 + m]]
+            months.sort(key=lambda m: first[g * 13 + m])
+            found.append((int(first[g * 13 + months[0]]), rank, kind, g, months, quantities, amounts,
+                          mask & (gcode == g)))
+    found.sort(key=lambda f: (f[0], f[1]))
+    for first_row, _, kind, g, months, quantities, amounts, mask in found:
+        ln = line(kind, by_code[g], str(role[first_row]))
+        for m in months:
+            ln.quantity[m] += float(quantities[g * 13 + m])
+            ln.amount[m] += float(amounts[g * 13 + m])
+        if kind == "labour":
+            ln.rates.update(round(float(w), 6) for w in np.unique(wage[mask]).tolist())
     for ln in lines.values():
         if ln.category == "labour" and len(ln.rates) == 1:
             ln.rate_cny = next(iter(ln.rates))
     return list(lines.values())
 
 
-def _order_time(row: Mapping[str, Any]) -> float:
-    """When a work order's cost falls: completed, else dispatched, else reported."""
-    for column in ("completed_s", "dispatched_s", "reported_s"):
-        if _finite(row.get(column)):
-            return float(row[column])
-    return 0.0
-
-
 def _order_lines(rows: Sequence[Mapping[str, Any]], span: tuple[float, float], calendar,
                  labour_cny_per_h: float | None) -> list[_Line]:
     lines: dict[tuple[str, str], _Line] = {}
 
-    def line(key: tuple[str, str], category: str, driver: tuple[str, str], unit: str) -> _Line:
-        if key not in lines:
-            lines[key] = _Line(f"{key[0]}:{key[1]}", category, driver, unit)
-        return lines[key]
+    def line(key: tuple[str, str], category: str, driver, unit: str) -> _Line:
+        """The line of ``key``, made on first use (``driver`` is called then only: its words are the same)."""
+        ln = lines.get(key)
+        if ln is None:
+            ln = lines[key] = _Line(f"{key[0]}:{key[1]}", category, driver(), unit)
+        return ln
 
-    for row, month in zip(rows, _months([_order_time(row) for row in rows], span, calendar)):
-        skill = str(row.get("skill", "") or "general")
+    def skill_words(skill: str) -> tuple[str, str]:
         words = SKILL_LABELS.get(skill, {"en": skill, "zh-CN": skill})
-        skill_en, skill_zh = words["en"].lower(), words["zh-CN"]
+        return words["en"].lower(), words["zh-CN"]
+
+    if not rows:
+        return []
+
+    def column(name: str) -> np.ndarray:  # a number column read at once (NaN for None)
+        return np.array([row.get(name) for row in rows], dtype=float)
+
+    def nums(name: str) -> list[float]:  # _num of each row's value
+        x = column(name)
+        return np.where(np.isfinite(x), x, 0.0).tolist()
+
+    # when an order's cost falls: completed, else dispatched, else reported (0 without any)
+    completed, dispatched, reported = column("completed_s"), column("dispatched_s"), column("reported_s")
+    when = np.where(np.isfinite(completed), completed, np.where(
+        np.isfinite(dispatched), dispatched, np.where(np.isfinite(reported), reported, 0.0)))
+    for row, month, fee, labour, parts in zip(rows, _months(when, span, calendar), nums("callout_fee_cny"),
+                                              nums("contractor_labour_cny"), nums("parts_cost_cny")):
+        skill = str(row.get("skill", "") or "general")
         category = str(row.get("category", "") or "other")
-        fee = _num(row.get("callout_fee_cny"))
-        labour = _num(row.get("contractor_labour_cny"))
-        parts = _num(row.get("parts_cost_cny"))
         if bool(row.get("contractor")) and row.get("source") == "pm":
             # Planned maintenance by a maintenance contractor (lifts: TSG T5002): a price per visit.
             line(("contractor_pm", skill), "contractor",
-                 (f"preventive maintenance visits by a contractor ({skill_en}) × price per visit",
-                  f"{skill_zh}维保单位预防性维护次数 × 每次价格"), "visits").add(month, 1.0, fee + labour, fee + labour)
+                 lambda: (f"preventive maintenance visits by a contractor ({skill_words(skill)[0]}) × price per visit",
+                          f"{skill_words(skill)[1]}维保单位预防性维护次数 × 每次价格"),
+                 "visits").add(month, 1.0, fee + labour, fee + labour)
         elif bool(row.get("contractor")) or fee or labour:
             line(("callout", skill), "contractor",
-                 (f"contractor call-outs ({skill_en}) × call-out fee", f"{skill_zh}类外包出车次数 × 出车费"),
+                 lambda: (f"contractor call-outs ({skill_words(skill)[0]}) × call-out fee",
+                          f"{skill_words(skill)[1]}类外包出车次数 × 出车费"),
                  "callouts").add(month, 1.0, fee, fee)
             if labour:
                 hours = labour / labour_cny_per_h if labour_cny_per_h else _num(row.get("repair_s")) / 3600.0
                 line(("contractor_labour", skill), "contractor",
-                     (f"contractor hours on site ({skill_en}) × hourly charge",
-                      f"{skill_zh}类外包现场工时 × 小时费率"), "h").add(month, hours, labour, labour_cny_per_h)
+                     lambda: (f"contractor hours on site ({skill_words(skill)[0]}) × hourly charge",
+                              f"{skill_words(skill)[1]}类外包现场工时 × 小时费率"),
+                     "h").add(month, hours, labour, labour_cny_per_h)
         if parts:
             line(("parts", category), "parts",
-                 (f"work orders of category {category} with parts or materials × cost per order",
-                  f"{category} 类使用备件或材料的工单数 × 每单费用"), "orders").add(month, 1.0, parts)
+                 lambda: (f"work orders of category {category} with parts or materials × cost per order",
+                          f"{category} 类使用备件或材料的工单数 × 每单费用"), "orders").add(month, 1.0, parts)
     for ln in lines.values():
         if ln.unit in ("callouts", "visits", "h") and len(ln.rates) == 1:
             ln.rate_cny = next(iter(ln.rates))
@@ -482,14 +529,16 @@ def _cents(amounts: Sequence[float], total: int | None = None) -> list[int]:
 
 
 def budget(params, building, records: Mapping[str, Sequence[Mapping[str, Any]]], horizon_s: float,
-           calendar, *, start_s: float | None = None) -> tuple[list[dict], dict[str, float]]:
+           calendar, *, start_s: float | None = None,
+           staff_columns: Mapping[str, Any] | None = None) -> tuple[list[dict], dict[str, float]]:
     """The budget lines of one replication and its budget KPIs (see the module's text).
 
     ``params`` is the operations model's parameters (their ``budget``) or a :class:`BudgetParams`;
     ``records`` the replication's record tables (``staff_time`` and ``work_orders`` are read);
     ``calendar`` a :class:`models.staff.Calendar` (``date_of`` and ``months`` are used). The run
     covers ``[start_s, start_s + horizon_s)``; ``start_s`` defaults to the params' ``start_s`` (a run
-    from the live twin starts at the time of day), else 0.
+    from the live twin starts at the time of day), else 0. ``staff_columns``, when given, is the
+    ``staff_time`` table column by column (the model has it so: read at once, not row by row).
     """
     p: BudgetParams = params if isinstance(params, BudgetParams) else params.budget
     if horizon_s <= 0:
@@ -501,7 +550,7 @@ def budget(params, building, records: Mapping[str, Sequence[Mapping[str, Any]]],
     slots = _slots(t0, horizon_s, calendar)
     contractor = getattr(params, "contractor", None)
     labour_rate = getattr(contractor, "labour_cny_per_h", None)
-    lines = (_labour_lines(records.get("staff_time", ()), span, calendar)
+    lines = (_labour_lines(records.get("staff_time", ()), span, calendar, staff_columns)
              + _order_lines(records.get("work_orders", ()), span, calendar, labour_rate)
              + _fixed_lines(p, area, slots)
              + _income_lines(p, area, spaces, slots))

@@ -444,7 +444,7 @@ def _results(p: OperationsParams, est: Estate, roster: Roster, table, calendar: 
     kpis["stockouts"] = float(sum(1 for e in est.parts_log if e["event"] == "stockout"))
 
     # staff time, pay, utilisation, overtime
-    staff_time, by_role = _staff_time(p, est, roster, table, calendar, t0, t_end)
+    staff_time, by_role, staff_columns = _staff_time(p, est, roster, table, calendar, t0, t_end)
     unserved = defaultdict(float)
     skill_role = {}
     for g in p.groups:
@@ -504,7 +504,7 @@ def _results(p: OperationsParams, est: Estate, roster: Roster, table, calendar: 
         "sla_by_hour": _sla_by_hour(closed),
     }
     if building is not None:
-        lines, budget_kpis = budget(p, building, records, horizon_s, calendar)
+        lines, budget_kpis = budget(p, building, records, horizon_s, calendar, staff_columns=staff_columns)
     else:  # a run without a building (the repair desk's reduction) has no fees or areas to budget
         lines, budget_kpis = [], {k.name: NAN for k in BUDGET_KPIS}
     kpis.update(budget_kpis)
@@ -573,17 +573,20 @@ def _staff_time(p: OperationsParams, est: Estate, roster: Roster, table, calenda
     on = hi - lo
     on = np.where(on > 0.0, on, 0.0)                   # max(0.0, ·)
     roles = [x.role for x in persons]
-    by_role: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    for q, a, w, tr, b, o, o_n in zip(table.person.tolist(), absent.tolist(), est.sh_work, est.sh_travel,
-                                      est.sh_break, est.sh_ot, on.tolist()):
-        if not a:
-            acc = by_role[roles[q]]
-            acc[0] += w + tr
-            acc[1] += o_n - b + o
-            acc[2] += o
+    # per role, over the shifts worked, in shift order (np.bincount adds its weights in order, from 0.0:
+    # the same sums as shift by shift)
+    role_codes: dict[str, int] = {}
+    role_of = np.array([role_codes.setdefault(r, len(role_codes)) for r in roles], dtype=np.int64)
+    worked = ~np.asarray(absent, dtype=bool)
+    rc = role_of[np.asarray(table.person, dtype=np.int64)][worked]
+    n_roles = len(role_codes)
+    sums = [np.bincount(rc, weights=x[worked], minlength=n_roles).tolist()
+            for x in (work + trav, on - brk + ot, ot)]
+    seen = np.bincount(rc, minlength=n_roles).tolist()
+    by_role = {r: [sums[0][c], sums[1][c], sums[2][c]] for r, c in role_codes.items() if seen[c]}
     keep = (t0 <= start) & (start < t_end)
     if not keep.any():
-        return [], {k: tuple(v) for k, v in by_role.items()}
+        return [], {k: tuple(v) for k, v in by_role.items()}, None
     idle = on + ot - work - trav - brk
     idle = np.where(absent, 0.0, np.where(idle > 0.0, idle, 0.0))
     mine = table.select(keep)
@@ -591,6 +594,11 @@ def _staff_time(p: OperationsParams, est: Estate, roster: Roster, table, calenda
     ids = [x.id for x in persons]
     groups = [x.group for x in persons]
     wages = [x.wage_cny_per_h for x in persons]
+    who = mine.person.tolist()
+    start_l = mine.start_s.tolist()
+    regular_h, overtime_h = lines["regular_h"].tolist(), lines["overtime_h"].tolist()
+    regular_c, overtime_c, premium_c = (lines["regular_cny"].tolist(), lines["overtime_cny"].tolist(),
+                                        lines["premium_cny"].tolist())
     rows = [{
         "person": ids[q], "group": groups[q], "role": roles[q], "shift": shift,
         "start_s": s0, "end_s": s1, "working_s": w, "travelling_s": tr,
@@ -599,12 +607,15 @@ def _staff_time(p: OperationsParams, est: Estate, roster: Roster, table, calenda
         "wage_cny_per_h": wages[q], "regular_h": rh, "overtime_h": oh,
         "regular_cny": rc, "overtime_cny": oc, "premium_cny": pc,
     } for q, shift, s0, s1, w, tr, i, b, o, nh, rd, hd, a, rh, oh, rc, oc, pc in zip(
-        mine.person.tolist(), mine.shift.tolist(), mine.start_s.tolist(), mine.end_s.tolist(), work[keep].tolist(),
+        who, mine.shift.tolist(), start_l, mine.end_s.tolist(), work[keep].tolist(),
         trav[keep].tolist(), idle[keep].tolist(), brk[keep].tolist(), ot[keep].tolist(), lines["night_h"].tolist(),
         (mine.rest_day_h > 0).tolist(), (mine.holiday_h > 0).tolist(), mine.absent.tolist(),
-        lines["regular_h"].tolist(), lines["overtime_h"].tolist(), lines["regular_cny"].tolist(),
-        lines["overtime_cny"].tolist(), lines["premium_cny"].tolist())]
-    return rows, {k: tuple(v) for k, v in by_role.items()}
+        regular_h, overtime_h, regular_c, overtime_c, premium_c)]
+    # the same table column by column, for the budget (which reads it at once rather than row by row)
+    columns = {"start_s": start_l, "group": [groups[q] for q in who], "role": [roles[q] for q in who],
+               "wage_cny_per_h": [wages[q] for q in who], "regular_h": regular_h, "overtime_h": overtime_h,
+               "regular_cny": regular_c, "overtime_cny": overtime_c, "premium_cny": premium_c}
+    return rows, {k: tuple(v) for k, v in by_role.items()}, columns
 
 
 def _reliability(est: Estate, orders, t0: float, t_end: float, counted_from: float):
@@ -659,13 +670,11 @@ def _timeline(est: Estate, table, t0: float) -> list[dict]:
     for r in est.timeline:
         busy[r["person"]].append((r["start_s"], r["end_s"]))
     rows: list[dict] = []
-    for si in range(len(table)):
-        if table.absent[si] or table.end_s[si] <= lo or table.start_s[si] >= hi:
-            continue
-        q = int(table.person[si])
+    week = ~np.asarray(table.absent, dtype=bool) & (table.end_s > lo) & (table.start_s < hi)
+    for q, s0, s1 in zip(table.person[week].tolist(), table.start_s[week].tolist(), table.end_s[week].tolist()):
         who = est.person_ids[q]
-        t = max(float(table.start_s[si]), t0, lo)
-        end = min(float(table.end_s[si]), hi)
+        t = max(s0, t0, lo)
+        end = min(s1, hi)
         for a, b in sorted(busy.get(who, ())):
             if b <= t or a >= end:
                 continue
@@ -685,12 +694,16 @@ def _sla_by_hour(closed: Sequence[WorkOrder]) -> list[dict]:
     """Promise kept by hour of the day the order was reported (both priorities, and each)."""
     kept = np.zeros((3, 24))
     count = np.zeros((3, 24))
-    for wo in closed:
-        hour = int((wo.reported_s % DAY_S) // 3600)
-        ok = 1.0 if wo.arrived_s - wo.reported_s <= wo.sla_min * 60.0 else 0.0
-        for row in (0, 1 if wo.priority == "emergency" else 2):
-            kept[row, hour] += ok
-            count[row, hour] += 1
+    if closed:  # counts of orders, added at once (whole numbers: the same in any order)
+        reported = np.array([wo.reported_s for wo in closed], dtype=float)
+        arrived = np.array([wo.arrived_s for wo in closed], dtype=float)
+        sla_s = np.array([wo.sla_min for wo in closed], dtype=float) * 60.0
+        hour = ((reported % DAY_S) // 3600).astype(np.int64)
+        ok = np.where(arrived - reported <= sla_s, 1.0, 0.0)
+        row = np.array([1 if wo.priority == "emergency" else 2 for wo in closed], dtype=np.int64)
+        for r, mine in ((0, slice(None)), (1, row == 1), (2, row == 2)):
+            kept[r] = np.bincount(hour[mine], weights=ok[mine], minlength=24)
+            count[r] = np.bincount(hour[mine], minlength=24)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(count > 0, kept / np.maximum(count, 1), NAN)
     return [{"hour": h, "orders": int(count[0, h]), "within_sla": float(share[0, h]),
