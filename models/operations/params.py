@@ -260,7 +260,27 @@ class Part(BaseModel):
         "Unit cost", "单价", "Cost of one part", "单个备件的费用", "cny"))
 
 
-class CleaningRound(BaseModel):
+class _Round(BaseModel):
+    """What a cleaning round and a patrol share: a skill it needs and the hours of the day it starts at
+    (each checked here once)."""
+
+    model_config = _cfg()
+
+    @field_validator("skill", check_fields=False)
+    @classmethod
+    def _skill_known(cls, v: str) -> str:
+        return _skill(v)
+
+    @field_validator("times_h", check_fields=False)
+    @classmethod
+    def _hours(cls, v: list[float]) -> list[float]:
+        bad = [h for h in v if not 0 <= h < 24]
+        if bad:
+            raise ValueError(f"a start time is an hour of the day in [0, 24), got {bad[0]!r}")
+        return sorted(v)
+
+
+class CleaningRound(_Round):
     """A cleaning round over a zone: the spaces of some kinds (on some floors), at set hours."""
 
     model_config = _cfg()
@@ -287,21 +307,8 @@ class CleaningRound(BaseModel):
     skill: str = Field("cleaning", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill the round needs", "所需技能"))
 
-    @field_validator("skill")
-    @classmethod
-    def _skill_known(cls, v: str) -> str:
-        return _skill(v)
 
-    @field_validator("times_h")
-    @classmethod
-    def _hours(cls, v: list[float]) -> list[float]:
-        bad = [h for h in v if not 0 <= h < 24]
-        if bad:
-            raise ValueError(f"a start time is an hour of the day in [0, 24), got {bad[0]!r}")
-        return sorted(v)
-
-
-class PatrolRound(BaseModel):
+class PatrolRound(_Round):
     """A guard's patrol: a route of checkpoint spaces walked over the floor graph at set hours."""
 
     model_config = _cfg()
@@ -324,19 +331,6 @@ class PatrolRound(BaseModel):
         "min"))
     skill: str = Field("security", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill the round needs", "所需技能"))
-
-    @field_validator("skill")
-    @classmethod
-    def _skill_known(cls, v: str) -> str:
-        return _skill(v)
-
-    @field_validator("times_h")
-    @classmethod
-    def _hours(cls, v: list[float]) -> list[float]:
-        bad = [h for h in v if not 0 <= h < 24]
-        if bad:
-            raise ValueError(f"a start time is an hour of the day in [0, 24), got {bad[0]!r}")
-        return sorted(v)
 
 
 class DeskParams(BaseModel):
