@@ -60,6 +60,7 @@ class RecordTables(Mapping):
 
 def _column_type(values: list):
     """The Arrow type pandas would give this column, or None when only pandas can say."""
+    import numpy as np
     import pyarrow as pa
 
     present = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
@@ -68,9 +69,10 @@ def _column_type(values: list):
         return pa.null() if all(v is None for v in values) else pa.float64()
     if all(isinstance(v, str) for v in present):
         return pa.string()
-    if all(type(v) is bool or type(v).__name__ == "bool_" for v in present):
+    flags = [isinstance(v, (bool, np.bool_)) for v in present]
+    if all(flags):
         return pa.bool_()
-    numbers = [v for v in present if isinstance(v, Real) and not (type(v) is bool or type(v).__name__ == "bool_")]
+    numbers = [v for v, flag in zip(present, flags) if isinstance(v, Real) and not flag]
     if len(numbers) != len(present):
         return None
     if not gaps and all(isinstance(v, Integral) for v in numbers):

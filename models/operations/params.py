@@ -26,9 +26,9 @@ needs the building to check (a space id, an equipment kind) is checked by
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.harness import param_label
 from models.operations.budget import BudgetParams
@@ -64,6 +64,10 @@ def _skill(value: str, field: str = "skill") -> str:
     if value not in SKILLS:
         raise ValueError(f"unknown {field} {value!r}; known skills: {', '.join(SKILLS)}")
     return value
+
+
+Skill = Annotated[str, AfterValidator(_skill)]
+"""A skill of :data:`models.staff.SKILLS`; anything else is refused naming it."""
 
 
 class Profile(BaseModel):
@@ -144,7 +148,7 @@ class RequestStream(BaseModel):
         "apartment (a random apartment), common (a random lobby, corridor or lift lobby), office (the "
         "management office) or none (no travel)",
         "户内（随机住户）、公共区域（随机大堂、走廊或电梯厅）、管理处或无（不计行走）"))
-    skill: str = Field("general", json_schema_extra=param_label(
+    skill: Skill = Field("general", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill a person needs to take the order", "处理该工单所需的技能"))
     repair_mean_min: float = Field(45.0, gt=0, le=MAX_MIN, allow_inf_nan=False, json_schema_extra=param_label(
         "Mean repair time", "平均维修时间", "Mean time on site to repair", "现场维修的平均时间", "min"))
@@ -161,11 +165,6 @@ class RequestStream(BaseModel):
     part_probability: float = Field(0.0, ge=0, le=1, allow_inf_nan=False, json_schema_extra=param_label(
         "Share needing the part", "需备件比例", "Share of these repairs that need the part", "需要该备件的维修比例",
         "share"))
-
-    @field_validator("skill")
-    @classmethod
-    def _skill_known(cls, v: str) -> str:
-        return _skill(v)
 
 
 class FailureModel(BaseModel):
@@ -186,7 +185,7 @@ class FailureModel(BaseModel):
         "开始时距上次更新的役龄；留空：随机抽取（平稳状态）", "d"))
     priority: Literal["emergency", "ordinary"] = Field("ordinary", json_schema_extra=param_label(
         "Priority", "优先级", "Priority of a failure's work order", "故障工单的优先级"))
-    skill: str = Field("general", json_schema_extra=param_label(
+    skill: Skill = Field("general", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill the repair needs", "维修所需技能"))
     repair_mean_min: float = Field(120.0, gt=0, le=MAX_MIN, allow_inf_nan=False, json_schema_extra=param_label(
         "Mean repair time", "平均维修时间", "Mean time on site to repair a failure", "现场修复一次故障的平均时间", "min"))
@@ -202,11 +201,6 @@ class FailureModel(BaseModel):
     failure_cost_cny: float = Field(0.0, ge=0, le=MAX_CNY, allow_inf_nan=False, json_schema_extra=param_label(
         "Cost per failure", "每次故障费用", "Materials and consequences of one failure, besides labour",
         "每次故障除人工外的材料及损失费用", "cny"))
-
-    @field_validator("skill")
-    @classmethod
-    def _skill_known(cls, v: str) -> str:
-        return _skill(v)
 
 
 class PMSchedule(BaseModel):
@@ -225,7 +219,7 @@ class PMSchedule(BaseModel):
         "calendar：按固定周期；age：设备自上次更新起达到役龄 T 时"))
     duration_min: float = Field(60.0, gt=0, le=MAX_MIN, allow_inf_nan=False, json_schema_extra=param_label(
         "Duration", "保养时长", "Time on site for one PM", "一次保养的现场时间", "min"))
-    skill: str = Field("general", json_schema_extra=param_label(
+    skill: Skill = Field("general", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill the PM needs", "保养所需技能"))
     window_days: float = Field(3.0, ge=0, le=365, allow_inf_nan=False, json_schema_extra=param_label(
         "Window", "允许窗口", "A PM done within this many days of its due date is compliant",
@@ -235,11 +229,6 @@ class PMSchedule(BaseModel):
     by_contractor: bool = Field(False, json_schema_extra=param_label(
         "By a contractor", "外包保养", "The PM is done by a maintenance contractor at its due time",
         "保养由外包维保单位按期完成"))
-
-    @field_validator("skill")
-    @classmethod
-    def _skill_known(cls, v: str) -> str:
-        return _skill(v)
 
 
 class Part(BaseModel):
@@ -261,15 +250,9 @@ class Part(BaseModel):
 
 
 class _Round(BaseModel):
-    """What a cleaning round and a patrol share: a skill it needs and the hours of the day it starts at
-    (each checked here once)."""
+    """What a cleaning round and a patrol share: the hours of the day it starts at (checked here once)."""
 
     model_config = _cfg()
-
-    @field_validator("skill", check_fields=False)
-    @classmethod
-    def _skill_known(cls, v: str) -> str:
-        return _skill(v)
 
     @field_validator("times_h", check_fields=False)
     @classmethod
@@ -304,7 +287,7 @@ class CleaningRound(_Round):
     max_round_min: float = Field(120.0, gt=0, le=1440, allow_inf_nan=False, json_schema_extra=param_label(
         "Longest round", "单次最长时长", "A zone needing more is cleaned in parts of at most this, by several cleaners",
         "超过该时长的区域分成若干段，由多名保洁员分别完成", "min"))
-    skill: str = Field("cleaning", json_schema_extra=param_label(
+    skill: Skill = Field("cleaning", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill the round needs", "所需技能"))
 
 
@@ -329,7 +312,7 @@ class PatrolRound(_Round):
     late_after_min: float = Field(15.0, ge=0, le=1440, allow_inf_nan=False, json_schema_extra=param_label(
         "On time within", "准时容差", "A round started within this of its time is on time", "在计划时刻后该时间内开始即为准时",
         "min"))
-    skill: str = Field("security", json_schema_extra=param_label(
+    skill: Skill = Field("security", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill the round needs", "所需技能"))
 
 
@@ -357,13 +340,8 @@ class DeskParams(BaseModel):
     answer_within_s: float = Field(20.0, gt=0, le=3600, allow_inf_nan=False, json_schema_extra=param_label(
         "Answer promise", "接听时限", "Calls answered within this count as answered in time",
         "在该时间内接听的来电计为及时接听", "s"))
-    skill: str = Field("service", json_schema_extra=param_label(
+    skill: Skill = Field("service", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill an agent needs", "客服所需技能"))
-
-    @field_validator("skill")
-    @classmethod
-    def _skill_known(cls, v: str) -> str:
-        return _skill(v)
 
 
 class SLAParams(BaseModel):
@@ -490,13 +468,8 @@ class ReturnVisitParams(BaseModel):
         "Duration", "回访时长", "Time of one return visit", "一次回访的时间", "min"))
     by_phone: bool = Field(True, json_schema_extra=param_label(
         "By phone", "电话回访", "A call (no travel); off: a visit to the place", "电话回访（不计行走）；关闭：上门回访"))
-    skill: str = Field("service", json_schema_extra=param_label(
+    skill: Skill = Field("service", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill the return visit needs", "回访所需技能"))
-
-    @field_validator("skill")
-    @classmethod
-    def _skill_known(cls, v: str) -> str:
-        return _skill(v)
 
 
 class OpenOrder(BaseModel):
@@ -513,7 +486,7 @@ class OpenOrder(BaseModel):
         "Priority", "优先级", "Emergency or ordinary", "紧急或一般"))
     category: str = Field("equipment", json_schema_extra=param_label("Category", "类别", "Work-order category",
                                                                      "工单类别"))
-    skill: str = Field("general", json_schema_extra=param_label(
+    skill: Skill = Field("general", json_schema_extra=param_label(
         "Skill", "所需技能", "The skill the repair needs", "维修所需技能"))
     repair_mean_min: float = Field(60.0, gt=0, le=MAX_MIN, allow_inf_nan=False, json_schema_extra=param_label(
         "Mean repair time", "平均维修时间", "Mean time on site (exponential)", "现场平均维修时间（指数分布）", "min"))
@@ -528,11 +501,6 @@ class OpenOrder(BaseModel):
         "Reported at", "报修时刻", "Seconds after the start the order enters the run (0: open at the start; later: "
         "a scripted incident, a burst pipe at 03:00)", "工单在开始后多少秒进入模拟（0：开始时已开启；之后：预设事件，如凌晨 3 点爆管）",
         "s"))
-
-    @field_validator("skill")
-    @classmethod
-    def _skill_known(cls, v: str) -> str:
-        return _skill(v)
 
 
 def _default_groups() -> list[StaffGroup]:
