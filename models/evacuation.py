@@ -156,6 +156,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.harness import (KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, Target,
                             param_label, register)
+from models.kinematics import lift_travel_s
 from models.live import LiveConditions, occupancy_for_time
 from models.occupants import (POPULATION_BY_KIND, POPULATION_BY_USE, POPULATION_LABELS, PRE_MOVEMENT_SOURCE,
                               OccupantGroup, PreMovement, population_for_kind, presence_fraction, resolve_population,
@@ -175,7 +176,6 @@ __all__ = [
     "EvacuationParams",
     "check",
     "run",
-    "lift_travel_s",
     "Evacuation",
     "JAM_DENSITY_PPM2",
     "PASSING_WIDTH_M",
@@ -510,26 +510,6 @@ def check(params: EvacuationParams, building: Building, graph: nx.MultiGraph) ->
                                   f"{area:.1f} m²: more than jam density {JAM_DENSITY_PPM2:.2f} persons/m² "
                                   f"allows ({limit})"))
     return problems
-
-
-# --- Lift kinematics ------------------------------------------------------------------------------
-
-def lift_travel_s(distance_m: float, speed_mps: float, acceleration_mps2: float, jerk_mps3: float) -> float:
-    """Flight time of a lift car over ``distance_m`` with a jerk-limited S-curve profile.
-
-    A trip long enough to reach rated speed ``v`` takes ``d/v + v/a + a/j`` (CIBSE Guide D); a
-    shorter one peaks at the speed ``vp`` for which ``d = vp·(vp/a + a/j)`` and takes
-    ``d/vp + vp/a + a/j``.
-    """
-    if distance_m <= 0:
-        return 0.0
-    a, j = acceleration_mps2, jerk_mps3
-    if distance_m >= speed_mps * (speed_mps / a + a / j):
-        peak = speed_mps
-    else:
-        # vp²/a + vp·a/j − d = 0
-        peak = (-(a / j) + math.sqrt((a / j) ** 2 + 4 * distance_m / a)) * a / 2
-    return distance_m / peak + peak / a + a / j
 
 
 # --- The network the occupants move through (built once per floor graph) ------------------------

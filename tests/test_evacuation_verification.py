@@ -20,7 +20,8 @@ import simpy
 from scipy import stats
 
 from models import ModelContext, get_model
-from models.evacuation import EvacuationParams, lift_travel_s
+from models.evacuation import EvacuationParams
+from models.kinematics import lift_travel_s
 from models.occupants import GROUPS, POPULATIONS
 from models.theory import pauls_evacuation_min, sfpe_max_specific_flow, sfpe_stair_k
 from twin.graph import build_graph, effective_width

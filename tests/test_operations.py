@@ -28,7 +28,7 @@ from models.harness import ModelContext
 from models.live import LiveConditions
 from models.operations import SPEC, OperationsParams
 from models.operations.model import check, cost, equipment_items, from_live
-from models.operations.travel import travel_table
+from models.travel import travel_table
 from models.staff import BUILTIN_PATTERNS, Calendar, Post, Roster, coverage_gaps, pay
 from scenarios.spec import building_and_graph, parse_scenario
 from twin.errors import SpecError

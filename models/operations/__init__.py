@@ -10,7 +10,7 @@ arrive by hour, weekday and season; equipment fails after Weibull lives and is m
 schedule; parts run out; contractors are called out; the supervisor escalates late orders.
 
 The package is split by concern: :mod:`~models.operations.params` (parameters),
-:mod:`~models.operations.demand` (arrivals and lives), :mod:`~models.operations.travel` (the floor
+:mod:`~models.operations.demand` (arrivals and lives), :mod:`~models.travel` (the floor
 graph's travel times), :mod:`~models.operations.dispatch` (persons, queues, the work-order life
 cycle, parts, contractor, equipment), :mod:`~models.operations.rounds` (patrols and cleaning),
 :mod:`~models.operations.desk` (calls), :mod:`~models.operations.model` (a replication, its records

@@ -3,7 +3,7 @@
 Every member of staff (:class:`models.staff.Person`) is, at each moment, off shift, idle, busy
 with a job or on a break. A job — a work order, a patrol or cleaning round, a service-desk call —
 needs one skill. When a job arrives, the nearest idle person on shift with the skill takes it
-(nearest by travel time over the floor graph, :mod:`models.operations.travel`); when nobody is
+(nearest by travel time over the floor graph, :mod:`models.travel`); when nobody is
 free it waits in its skill's queue, ordered by priority class (emergency repairs, then calls,
 ordinary repairs, rounds, planned work: PM and return visits) and, within a class, by the time it
 was reported — non-preemptive priority, as the work plans run a repair desk. A person who becomes

@@ -4,7 +4,7 @@ One replication (:func:`run`) draws the year's demand ahead with numpy — owner
 desk calls (thinned non-homogeneous Poisson streams, :mod:`models.operations.demand`), the roster's
 shifts and absences (:class:`models.staff.Roster`), the rounds' hours and the calendar PMs — then
 runs one SimPy environment in which persons take jobs (:mod:`models.operations.dispatch`), walk
-over the floor graph (:mod:`models.operations.travel`), patrol and clean
+over the floor graph (:mod:`models.travel`), patrol and clean
 (:mod:`models.operations.rounds`) and answer calls (:mod:`models.operations.desk`), equipment
 fails and is maintained, parts run out and come back. At the end it writes the record tables,
 computes the KPIs (with the service promises as targets) and asks the budget
@@ -62,7 +62,7 @@ from models.operations.dispatch import CANCELLED, PARTS, WAITING, Callback, Esta
 from models.operations.params import (BUILTIN_PROFILES, DAYS_PER_MONTH, LIFT_CAR_KIND, MAX_HORIZON_S,
                                       OperationsParams, OpenOrder)
 from models.operations.rounds import RoundJob, round_plans, round_records, round_times
-from models.operations.travel import travel_table
+from models.travel import travel_table
 from models.staff import BUILTIN_PATTERNS, Calendar, Roster, coverage_gaps, pay_table, required_head_count
 from twin.text import Text, text
 

@@ -3,7 +3,7 @@
 A **patrol** is a route of checkpoint spaces (listed, and/or every space of some kinds, lowest
 floor first) that a guard walks at set hours: from where they are to the first checkpoint, then
 checkpoint to checkpoint along shortest paths of the floor graph (stairs and lifts as
-:mod:`models.operations.travel` times them), stopping ``dwell_min`` at each. A round started
+:mod:`models.travel` times them), stopping ``dwell_min`` at each. A round started
 within ``late_after_min`` of its hour is on time. A **cleaning round** goes through every space of
 a zone (spaces of some kinds, on some floors) in the same way, ``minutes_per_space`` in each, at
 its hours, every ``every_days`` days; a zone too big for one round (more than ``max_round_min``
