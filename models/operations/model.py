@@ -46,8 +46,9 @@ from __future__ import annotations
 
 import gc
 import math
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from contextlib import contextmanager
+from dataclasses import dataclass
 from collections.abc import Sequence
 
 import numpy as np
@@ -197,6 +198,103 @@ def _collector_paused():
             gc.collect(0)  # the young generation's pass over what the replication allocated: here, in its time
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a replication sets up that does not depend on its random numbers: the demand streams'
+    rates and places, the roster, the equipment maintained, the patrol and cleaning rounds with their
+    routes and times, the calendar PMs. The replications of a run share it (:func:`_plan`)."""
+
+    clock: ProfileClock
+    streams: list
+    stream_rates: list[float]
+    stream_profiles: list
+    pools: list[list[str]]
+    patterns: dict
+    roster: Roster
+    items: list[dict]
+    rounds: list[tuple]
+    desk_rate: float
+    desk_profile: object
+    pm_t: list[float]
+    pm_i: list[int]
+
+
+_PLANS: "OrderedDict[tuple, tuple[tuple, _Plan]]" = OrderedDict()
+_PLANS_KEPT = 4
+
+
+def _plan(p: OperationsParams, building, travel, calendar: Calendar, t0: float, t_end: float) -> _Plan:
+    """The replication's :class:`_Plan`, made once per parameters, building, travel table and span in
+    a process (the last few are kept; the objects themselves are kept with it, so an ``id`` is never
+    reused while its plan is)."""
+    key = (id(p), id(building), id(travel), t0, t_end)
+    hit = _PLANS.get(key)
+    if hit is not None:
+        _PLANS.move_to_end(key)
+        return hit[1]
+    plan = _make_plan(p, building, travel, calendar, t0, t_end)
+    _PLANS[key] = ((p, building, travel), plan)
+    while len(_PLANS) > _PLANS_KEPT:
+        _PLANS.popitem(last=False)
+    return plan
+
+
+def _make_plan(p: OperationsParams, building, travel, calendar: Calendar, t0: float, t_end: float) -> _Plan:
+    def node(space: str | None) -> int:
+        return travel.node(space) if travel is not None and space else -1
+
+    profiles = {**BUILTIN_PROFILES, **p.profiles}
+    streams = list(p.requests)
+    patterns = {**BUILTIN_PATTERNS, **p.patterns}
+    fmodels = {f.kind: f for f in p.failures}
+    pms = {s.kind: s for s in p.pm}
+    items = []
+    if building is not None:
+        for eid, kind, loc in equipment_items(building):
+            if kind in fmodels or kind in pms:
+                items.append({"id": eid, "kind": kind, "location": loc, "loc": node(loc),
+                              "failure": fmodels.get(kind), "pm": pms.get(kind)})
+    plans = round_plans(p, building, travel) if building is not None else []
+    per_plan = [round_times(plan, t0, t_end) for plan in plans]
+    dues = [due for times in per_plan for due, _ in times]
+    deadlines = [deadline for times in per_plan for _, deadline in times]
+    which = [k for k, times in enumerate(per_plan) for _ in times]
+    # by time due, then plan (a stable sort: a plan's rounds due at once stay in their order)
+    order = np.lexsort((np.array(which, dtype=np.int64), np.array(dues, dtype=float))).tolist() if dues else []
+    numbers: dict[tuple[str, str], int] = defaultdict(int)
+    rounds: list[tuple] = []
+    for j in order:  # numbered per route or zone (a zone's parts each a round)
+        plan = plans[which[j]]
+        key = (plan.kind, plan.name)
+        numbers[key] += 1
+        rounds.append((plan, numbers[key], dues[j], deadlines[j]))
+    pm_t, pm_i = [], []
+    counts: dict[str, int] = defaultdict(int)
+    for it in items:
+        counts[it["kind"]] += 1
+    seen: dict[str, int] = defaultdict(int)
+    for i, it in enumerate(items):
+        pm = it["pm"]
+        if pm is None:
+            continue
+        j = seen[it["kind"]]
+        seen[it["kind"]] += 1
+        if pm.policy != "calendar":
+            continue
+        step = pm.interval_days * DAY_S
+        t = t0 + step * (j + 0.5) / counts[it["kind"]]
+        while t < t_end:
+            pm_t.append(t)
+            pm_i.append(i)
+            t += step
+    return _Plan(
+        clock=ProfileClock(calendar, t_end), streams=streams, stream_rates=stream_rates_per_s(p, building),
+        stream_profiles=[profiles[s.profile] for s in streams],
+        pools=[_where_pool(building, s.where) if building is not None else [] for s in streams],
+        patterns=patterns, roster=Roster(p.groups, patterns, calendar, pay_rules=p.pay), items=items, rounds=rounds,
+        desk_rate=desk_rate_per_s(p, building), desk_profile=profiles[p.desk.profile], pm_t=pm_t, pm_i=pm_i)
+
+
 def run(ctx: ModelContext) -> ReplicationResult:
     with _collector_paused():
         return _run(ctx)
@@ -216,16 +314,15 @@ def _run(ctx: ModelContext) -> ReplicationResult:
     def node(space: str | None) -> int:
         return travel.node(space) if travel is not None and space else -1
 
-    profiles = {**BUILTIN_PROFILES, **p.profiles}
-    clock = ProfileClock(calendar, t_end)
+    plan = _plan(p, building, travel, calendar, t0, t_end)
+    clock = plan.clock
 
     # 1. owners' requests (drawn first: see the module docstring)
-    streams = list(p.requests)
-    req_t, req_s = thinned_arrivals(rng, stream_rates_per_s(p, building), [profiles[s.profile] for s in streams],
-                                    clock, t0, t_end)
+    streams = plan.streams
+    req_t, req_s = thinned_arrivals(rng, plan.stream_rates, plan.stream_profiles, clock, t0, t_end)
     req_repair = draw_times(rng, req_s, [s.repair_mean_min * 60.0 for s in streams], [s.repair_dist for s in streams],
                             [s.repair_cv for s in streams])
-    pools = [_where_pool(building, s.where) if building is not None else [] for s in streams]
+    pools = plan.pools
     req_place: list[str] = [""] * req_t.size
     if req_t.size and any(pools):
         u = rng.random(req_t.size)
@@ -250,8 +347,8 @@ def _run(ctx: ModelContext) -> ReplicationResult:
             open_repair[k] = o.repair_mean_min * 60.0
 
     # 3. staff
-    patterns = {**BUILTIN_PATTERNS, **p.patterns}
-    roster = Roster(p.groups, patterns, calendar, pay_rules=p.pay)
+    patterns = plan.patterns
+    roster = plan.roster
     table = roster.shift_table(t_end, rng)
     table = table.select(table.end_s > t0)
     home = home_space(building) if building is not None else None
@@ -261,34 +358,14 @@ def _run(ctx: ModelContext) -> ReplicationResult:
                  t_end_s=t_end, part_specs=p.parts, timeline=(tl_from, tl_from + 7 * DAY_S))
 
     # 4. equipment
-    fmodels = {f.kind: f for f in p.failures}
-    pms = {s.kind: s for s in p.pm}
-    items = []
-    if building is not None:
-        for eid, kind, loc in equipment_items(building):
-            if kind in fmodels or kind in pms:
-                items.append({"id": eid, "kind": kind, "location": loc, "loc": node(loc),
-                              "failure": fmodels.get(kind), "pm": pms.get(kind)})
+    items = plan.items
     est.add_equipment(items)
     item_index = {it["id"]: i for i, it in enumerate(est.items)}
 
     # 5. rounds and desk calls
-    plans = round_plans(p, building, travel) if building is not None else []
-    per_plan = [round_times(plan, t0, t_end) for plan in plans]
-    dues = [due for times in per_plan for due, _ in times]
-    deadlines = [deadline for times in per_plan for _, deadline in times]
-    which = [k for k, times in enumerate(per_plan) for _ in times]
-    # by time due, then plan (a stable sort: a plan's rounds due at once stay in their order)
-    order = np.lexsort((np.array(which, dtype=np.int64), np.array(dues, dtype=float))).tolist() if dues else []
-    numbers: dict[tuple[str, str], int] = defaultdict(int)
-    round_jobs: list[RoundJob] = []
-    for j in order:  # numbered per route or zone (a zone's parts each a round)
-        plan = plans[which[j]]
-        key = (plan.kind, plan.name)
-        numbers[key] += 1
-        round_jobs.append(RoundJob(plan, numbers[key], dues[j], deadlines[j]))
-    desk_rate = desk_rate_per_s(p, building)
-    call_t, _ = thinned_arrivals(rng, [desk_rate], [profiles[p.desk.profile]], clock, t0, t_end) \
+    round_jobs = [RoundJob(rp, number, due, deadline) for rp, number, due, deadline in plan.rounds]
+    desk_rate = plan.desk_rate
+    call_t, _ = thinned_arrivals(rng, [desk_rate], [plan.desk_profile], clock, t0, t_end) \
         if desk_rate > 0 else (np.empty(0), None)
     n_calls = call_t.size
     handle = rng.standard_exponential(n_calls) * p.desk.handle_mean_min * 60.0
@@ -318,25 +395,7 @@ def _run(ctx: ModelContext) -> ReplicationResult:
     add(req_t, 3, np.arange(req_t.size))
     add(call_t, 4, np.arange(n_calls))
     add([j.scheduled_s for j in round_jobs], 5, np.arange(len(round_jobs)))
-    pm_t, pm_i = [], []
-    counts: dict[str, int] = defaultdict(int)
-    for i, it in enumerate(est.items):
-        counts[it["kind"]] += 1
-    seen: dict[str, int] = defaultdict(int)
-    for i, it in enumerate(est.items):
-        pm = it["pm"]
-        if pm is None:
-            continue
-        j = seen[it["kind"]]
-        seen[it["kind"]] += 1
-        if pm.policy != "calendar":
-            continue
-        step = pm.interval_days * DAY_S
-        t = t0 + step * (j + 0.5) / counts[it["kind"]]
-        while t < t_end:
-            pm_t.append(t)
-            pm_i.append(i)
-            t += step
+    pm_t, pm_i = plan.pm_t, plan.pm_i
     add(pm_t, 6, pm_i)
 
     req_list_t = req_t.tolist()
