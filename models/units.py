@@ -37,6 +37,9 @@ UNITS: dict[str, Text] = {
     "weeks": text("weeks", "周"),
     "per_month": text("per month", "每月"),
     "parts": text("parts", "件"),
+    "km": text("km", "公里"),
+    "per_year": text("per year", "每年"),
+    "starts": text("starts", "次启动"),
     "": text("—", "—"),
 }
 

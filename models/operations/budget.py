@@ -45,6 +45,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -405,19 +406,25 @@ def _order_lines(rows: Sequence[Mapping[str, Any]], span: tuple[float, float], c
     if not rows:
         return []
 
-    def column(name: str) -> np.ndarray:  # a number column read at once (NaN for None)
-        return np.array([row.get(name) for row in rows], dtype=float)
-
-    def nums(name: str) -> list[float]:  # _num of each row's value
-        x = column(name)
-        return np.where(np.isfinite(x), x, 0.0).tolist()
-
+    names = ("completed_s", "dispatched_s", "reported_s", "callout_fee_cny", "contractor_labour_cny",
+             "parts_cost_cny", "contractor")
+    try:  # the number columns read at once, one C-level pass over the rows (the model's rows have every key)
+        get = itemgetter(*names)
+        table = np.array([get(row) for row in rows], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        table = np.array([[row.get(n) for n in names] for row in rows], dtype=float)
+    table = table.reshape(len(rows), len(names))
+    completed, dispatched, reported = table[:, 0], table[:, 1], table[:, 2]
+    money = np.where(np.isfinite(table[:, 3:6]), table[:, 3:6], 0.0)
+    contracted = np.nan_to_num(table[:, 6]) != 0.0
+    # Only orders with a contractor or a cost make a line: the others are passed over at once.
+    costly = np.flatnonzero(contracted | (money != 0.0).any(axis=1))
     # when an order's cost falls: completed, else dispatched, else reported (0 without any)
-    completed, dispatched, reported = column("completed_s"), column("dispatched_s"), column("reported_s")
     when = np.where(np.isfinite(completed), completed, np.where(
-        np.isfinite(dispatched), dispatched, np.where(np.isfinite(reported), reported, 0.0)))
-    for row, month, fee, labour, parts in zip(rows, _months(when, span, calendar), nums("callout_fee_cny"),
-                                              nums("contractor_labour_cny"), nums("parts_cost_cny")):
+        np.isfinite(dispatched), dispatched, np.where(np.isfinite(reported), reported, 0.0)))[costly]
+    fees, labours, partss = (money[costly, k].tolist() for k in range(3))
+    for row, month, fee, labour, parts in zip((rows[i] for i in costly.tolist()), _months(when, span, calendar),
+                                              fees, labours, partss):
         skill = str(row.get("skill", "") or "general")
         category = str(row.get("category", "") or "other")
         if bool(row.get("contractor")) and row.get("source") == "pm":
