@@ -44,6 +44,8 @@ from pathlib import Path
 
 import httpx
 
+from suite import Figure, Target, record  # bench/suite.py
+
 REPO = Path(__file__).resolve().parent.parent
 CLIENT_LAG: list[float] = []  # p99 of the client's own event-loop lag, per phase
 CLIENT_KIND = "raw"  # --client
@@ -298,10 +300,19 @@ def main() -> None:
               f"{args.interval:g} s (open loop), then as fast as answered (closed loop, saturation)")
         modes = ((f"{args.clients} clients @ {1 / args.interval:g}/s", args.interval),
                  (f"{args.clients} clients, closed loop", None))
+        figures: list[Figure] = []
+
+        def p99_figure(label: str, values: list[float], base_values: list[float], target: float | None) -> Figure:
+            return Figure(f"{label}, p99", _percentile(values, 99) * 1000, "ms", "/health p99 in the same phase",
+                          _percentile(base_values, 99) * 1000,
+                          target=None if target is None else Target("<=", target))
+
         for label, interval in modes:
             usage = _Usage(server.pid)
             idle, idle_base = asyncio.run(_mixed(base, viewer, args.clients, args.seconds, interval))
             print(_row(f"GET /twin/state, no ingest, {label}", idle, idle_base, args.seconds, usage))
+            figures.append(p99_figure(f"GET /twin/state, no ingest, {label}", idle, idle_base,
+                                      20.0 if interval else None))
 
         ctx = multiprocessing.get_context("spawn")
         ready = ctx.Event()
@@ -316,6 +327,8 @@ def main() -> None:
             usage = _Usage(server.pid)
             busy, busy_base = asyncio.run(_mixed(base, viewer, args.clients, args.seconds, interval))
             print(_row(f"GET /twin/state, {args.rate:g} msg/s, {label}", busy, busy_base, args.seconds, usage))
+            figures.append(p99_figure(f"GET /twin/state while ingesting {args.rate:g} msg/s, {label}", busy, busy_base,
+                                      20.0 if interval else None))
         elapsed = time.perf_counter() - t0
         ingested = _metric(base, viewer, "twin_messages_ingested_total") - ingested_before
         pub.join(30)
@@ -346,6 +359,11 @@ def main() -> None:
                   f"max {max(values) * 1000:7.1f} ms   (baseline GET /runs/{{id}} p50 "
                   f"{statistics.median(baseline) * 1000:.1f} ms)")
         print(f"the first POST /runs (the planner token's first use): {small[0] * 1000:.1f} ms")
+        for label, values in (("POST /runs, 1 replication", small), ("POST /runs, 10 points × 1,000 replications",
+                                                                       large)):
+            figures.append(Figure(f"{label}, max of {len(values)}", max(values) * 1000, "ms",
+                                  "GET /runs/{id} p50", statistics.median(baseline) * 1000, target=Target("<=", 50.0)))
+        record("bench_api", f"The API under load ({args.clients} clients, {args.seconds:g} s a phase)", figures)
     finally:
         server.terminate()
         try:

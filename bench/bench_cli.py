@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from suite import Figure, Target, record  # bench/suite.py
+
 ROUNDS = 7
 REPO = Path(__file__).resolve().parents[1]
 SMALL_BUILDING = REPO / "tests" / "data" / "two_storey.yaml"
@@ -105,6 +107,10 @@ def measure(work: Path) -> None:
         verdict = "" if target is None else ("  met" if best <= target else "  NOT met")
         print(f"{name:36s} {best:8.3f} {median:9.3f} {best / base:14.1f} "
               f"{'' if target is None else f'{target:.1f}':>9s}{verdict}")
+    record("bench_cli", f"Command start-up, best of {ROUNDS} interleaved", [
+        Figure(name, min(times[name]), "s", "python -c pass", base, target=None if target is None else
+               Target("<=", target), note=f"median {statistics.median(times[name]):.2f} s")
+        for name, _, target in cases if name != "python -c pass"])
 
 
 if __name__ == "__main__":

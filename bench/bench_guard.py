@@ -19,6 +19,8 @@ from models import ModelContext
 from scenarios.backends import GuardedEnvironment, RunGuard
 from scenarios.spec import load_scenario
 
+from suite import Figure, record  # bench/suite.py
+
 ROUNDS = 5
 
 
@@ -30,7 +32,7 @@ def one(loaded, seed, env) -> float:
     return time.perf_counter() - start
 
 
-def measure(name: str, loaded) -> None:
+def measure(name: str, loaded) -> Figure:
     seed = np.random.SeedSequence(loaded.scenario.seed).spawn(1)[0]
     one(loaded, seed, simpy.Environment())  # warm-up (imports, caches)
     plain, guarded = [], []
@@ -40,11 +42,14 @@ def measure(name: str, loaded) -> None:
         guarded.append(one(loaded, seed, GuardedEnvironment(guard)))
     p, g = min(plain), min(guarded)
     print(f"{name:28s} plain {p:6.3f} s   guarded {g:6.3f} s   ratio guarded/plain {g / p:.3f}")
+    return Figure(f"{name}: one replication on the guarded clock", g, "s", "same on a plain simpy.Environment", p)
 
 
 def main() -> None:
-    measure("evacuation, tower drill", load_scenario("tower-full-drill", ["params.trace=false"]))
-    measure("repair desk, 14 days", load_scenario("repair-desk-weekday", ["horizon_s=1209600"]))
+    record("bench_guard", "What the run guard costs inside a replication", [
+        measure("evacuation, tower drill", load_scenario("tower-full-drill", ["params.trace=false"])),
+        measure("repair desk, 14 days", load_scenario("repair-desk-weekday", ["horizon_s=1209600"])),
+    ])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from models import ModelContext
 from scenarios.runner import run_scenario
 from scenarios.spec import load_scenario
 
+from suite import Figure, Target, record  # bench/suite.py
+
 REPLICATIONS = 8
 
 
@@ -53,6 +55,13 @@ def main() -> None:
         run_scenario(loaded, replications=2, scheduler=cluster.scheduler_address)  # workers import the models
         t_dask = timed(lambda: run_scenario(loaded, replications=REPLICATIONS, scheduler=cluster.scheduler_address))
     print(f"  Dask, 2 workers       : {t_dask:6.2f} s  (ratio vs local pool of 2 {t_dask / t_two:.2f})")
+    what = f"repair desk, {REPLICATIONS} replications of 14 days"
+    record("bench_runner", "The runner's overhead and parallel speed-up", [
+        Figure(f"{what}, runner with 1 worker", t_one, "s", "the model called directly", t_direct),
+        Figure(f"{what}, runner with 2 workers", t_two, "s", "runner with 1 worker", t_one,
+               note=f"speed-up {t_one / t_two:.2f}×"),
+        Figure(f"{what}, local Dask cluster of 2 workers (warm)", t_dask, "s", "local pool of 2 workers", t_two),
+    ])
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from suite import Figure, Target, record  # bench/suite.py
+
 SIZE = (1280, 720)
 
 
@@ -134,6 +136,13 @@ def main() -> None:
           f"  target >= 15{export_range}")
     print(f"playback render only (no encoding)            {render:8.1f} frames/s  ({render / base:.3f} of baseline)"
           f"{render_range}")
+    bare = "bare plotter render + read-back"
+    record("bench_viewer", f"The 3D viewer off screen ({SIZE[0]}×{SIZE[1]})", [
+        Figure(f"live update of the tower, {devices} devices per frame", live, "frames/s", bare, base,
+               target=Target(">=", 10.0)),
+        Figure(f"playback export MP4, {people:,} occupants", export, "frames/s", bare, base, target=Target(">=", 15.0)),
+        Figure("playback render only (no encoding)", render, "frames/s", bare, base),
+    ])
 
 
 if __name__ == "__main__":
