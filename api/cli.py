@@ -266,7 +266,7 @@ def print_kpi_table(summary: dict, lang: str | None = None) -> None:
 
 def _run(ref: str, replications: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
          out: Path | None, report: bool, scheduler: str | None = None, lang: str | None = None,
-         data_dir: Path | None = None, record: bool = True) -> Path:
+         data_dir: Path | None = None, record: bool = True, resume: bool = False) -> Path:
     from datetime import datetime, timezone
 
     from scenarios.changes import describe_changes
@@ -279,9 +279,14 @@ def _run(ref: str, replications: int | None, seed: int | None, overrides: tuple[
     started = datetime.now(timezone.utc)
     try:
         result = run_scenario(loaded, replications=replications, seed=seed, workers=workers,
-                              progress=sys.stderr.isatty(), scheduler=scheduler)
+                              progress=sys.stderr.isatty(), scheduler=scheduler, out=out, resume=resume)
     except RunnerError as exc:
         raise UserError(f"twin run: {exc}") from None
+    except KeyboardInterrupt:
+        if (out / "partial").is_dir():
+            click.echo(f"the sweep points finished so far are in {out}: continue with `twin run {ref} --resume {out}` "
+                       f"(and the same options)", err=True)
+        raise
     result.summary["changes"] = changes  # what this run changes from its library scenario
     write_results(result, out)
     print_kpi_table(result.summary, lang)
@@ -359,10 +364,21 @@ def _record(out: Path, data_dir: Path | None, ref: str | None, started: Any = No
               help="also keep the results in the data directory's run store, where the web console lists them")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="data directory of the run store [TWIN_DATA_DIR or twin-data]")
+@click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="continue the interrupted run in results folder DIR (the same scenario and options): only the "
+                   "sweep points not yet written there are run")
 def run(scenario: str, replications: int | None, seed: int | None, overrides: tuple[str, ...], workers: int,
-        out: Path | None, scheduler: str | None, report: bool, lang: str, record: bool, data_dir: Path | None) -> None:
-    """Run a scenario file (or library scenario name) and print its KPI table."""
-    _run(scenario, replications, seed, overrides, workers, out, report, scheduler or None, lang, data_dir, record)
+        out: Path | None, scheduler: str | None, report: bool, lang: str, record: bool, data_dir: Path | None,
+        resume: Path | None) -> None:
+    """Run a scenario file (or library scenario name) and print its KPI table.
+
+    Each sweep point is written to the results folder as soon as its replications finish; after a
+    crash, Ctrl-C or a cancel, `--resume DIR` runs only the points that are missing, and the results
+    equal an uninterrupted run's."""
+    if resume is not None and out is not None and out.resolve() != resume.resolve():
+        raise UserError(f"twin run: --out {out} and --resume {resume} name two folders; --resume DIR is the folder")
+    _run(scenario, replications, seed, overrides, workers, resume or out, report, scheduler or None, lang, data_dir,
+         record, resume=resume is not None)
 
 
 @cli.command()

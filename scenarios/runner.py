@@ -54,12 +54,13 @@ from scenarios.backends import (Replication, RunCancelled, RunGuard, RunnerError
 from scenarios.budget import RunBudget, check_run
 from scenarios.records import RecordTables
 from scenarios.spec import LoadedScenario
+from scenarios.stream import FolderRecordTables, ResumeError, SweepStore, manifest_of
 from scenarios.verdicts import target_dict, verdict
 from twin.text import LANGUAGES, missing_languages, pick, text
 
 __all__ = ["RunCancelled", "RunOverBudget", "RunStopped", "RunResult", "RunnerError", "run_scenario",
            "run_replications", "replication_seeds", "write_results", "build_summary", "apply_live", "check_budget",
-           "as_text"]
+           "as_text", "point_digest", "summary_from_digests"]
 
 ProgressFn = Callable[[int, int], None]
 
@@ -168,6 +169,30 @@ def _kpi_entry(kpi: KPI, target: Target | None, reps: list[ReplicationResult]) -
     }
 
 
+def point_digest(loaded: LoadedScenario, point: Any, reps: Sequence[ReplicationResult],
+                 params: Mapping[int, BaseModel] | None = None) -> dict:
+    """What the summary keeps of one sweep point's replications (its entry in ``points``, the
+    model's findings, the replications the horizon cut off), as plain JSON data: a streamed sweep
+    writes it to disk when the point finishes and drops the replications (:mod:`scenarios.stream`)."""
+    spec = loaded.model
+    sc = loaded.scenario
+    kpis = {kpi.name: _kpi_entry(kpi, sc.target_of(kpi), list(reps)) for kpi in spec.kpis}
+    point_params = params[point.index] if params else point.params
+    entry = {"point": point.index, "set": point.assignments,
+             "parameters": point_params.model_dump(mode="json"), "kpis": kpis}
+    found: dict[str, dict[str, str]] = {}
+    if spec.review is not None:
+        found = {name: as_text(note, spec.name) for name, note in spec.review(list(reps)).items()}
+    if found:
+        entry["notes"] = list(found.values())
+    entry["flags"] = [*found, *(["censored"] if any(rep.censored for rep in reps) else [])]
+    order = [k.name for k in spec.kpis]
+    cut_off = [[r, [n for n in order if n in rep.censored] + sorted(set(rep.censored) - set(order)),
+                rep.kpis.get(CENSOR_COUNT_KPI)] for r, rep in enumerate(reps) if rep.censored]
+    # Through JSON here, whichever way the run goes: a digest read back from disk is the same data.
+    return json.loads(json.dumps(json_safe({"entry": entry, "found": found, "cut_off": cut_off}), allow_nan=False))
+
+
 def build_summary(loaded: LoadedScenario, seed: int, replications: int,
                   results: dict[tuple[int, int], ReplicationResult],
                   params: dict[int, BaseModel] | None = None, live: dict | None = None) -> dict:
@@ -177,26 +202,19 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
     ``params`` replaces the points' parameters (as adjusted by :func:`apply_live`); ``live`` is
     the section saying which live conditions the run started from.
     """
+    digests = [point_digest(loaded, point, [results[(point.index, r)] for r in range(replications)], params)
+               for point in loaded.points]
+    return summary_from_digests(loaded, seed, replications, digests, params, live)
+
+
+def summary_from_digests(loaded: LoadedScenario, seed: int, replications: int, digests: Sequence[dict],
+                         params: Mapping[int, BaseModel] | None = None, live: dict | None = None) -> dict:
+    """The summary of a run from its points' :func:`point_digest` (in point order)."""
     spec = loaded.model
     sc = loaded.scenario
-    points = []
-    findings: dict[int, dict[str, dict[str, str]]] = {}  # sweep point -> the model's findings (name -> note)
-    cut_off: list[tuple[int, int]] = []  # (point, replication) cut off by the horizon
-    for point in loaded.points:
-        reps = [results[(point.index, r)] for r in range(replications)]
-        kpis = {kpi.name: _kpi_entry(kpi, sc.target_of(kpi), reps) for kpi in spec.kpis}
-        point_params = params[point.index] if params else point.params
-        entry = {"point": point.index, "set": point.assignments,
-                 "parameters": point_params.model_dump(mode="json"), "kpis": kpis}
-        found: dict[str, dict[str, str]] = {}
-        if spec.review is not None:
-            found = {name: as_text(note, spec.name) for name, note in spec.review(list(reps)).items()}
-        if found:
-            findings[point.index] = found
-            entry["notes"] = list(found.values())
-        cut_off.extend((point.index, r) for r, rep in enumerate(reps) if rep.censored)
-        entry["flags"] = [*found, *(["censored"] if any(rep.censored for rep in reps) else [])]
-        points.append(entry)
+    points = [d["entry"] for d in digests]
+    findings = {d["entry"]["point"]: d["found"] for d in digests if d["found"]}
+    cut_off = [(d["entry"]["point"], r, names, inside) for d in digests for r, names, inside in d["cut_off"]]
     summary = {
         "scenario": {"name": sc.name, "title": sc.title_text, "description": sc.description_text, "file": loaded.file,
                      "building": sc.building},
@@ -212,9 +230,9 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
     }
     if live is not None:
         summary["live"] = live
-    warnings = _warnings(loaded, params)
+    warnings = _warnings(loaded, dict(params) if params else None)
     if cut_off:
-        warnings.append(_censoring_warning(spec, points, cut_off, results, replications))
+        warnings.append(_censoring_warning(spec, points, cut_off, replications))
     summary["warnings"] = warnings
     # The run's notes: each point's, said once when every point has it, else with its point.
     notes: list[dict[str, str]] = []
@@ -233,17 +251,18 @@ def build_summary(loaded: LoadedScenario, seed: int, replications: int,
     return json_safe(summary)
 
 
-def _censoring_warning(spec: ModelSpec, points: list[dict], cut_off: list[tuple[int, int]],
-                       results: dict[tuple[int, int], ReplicationResult], replications: int) -> dict[str, str]:
-    """The warning of a run some of whose replications the horizon cut off (the run did not finish)."""
+def _censoring_warning(spec: ModelSpec, points: list[dict], cut_off: list[tuple[int, int, list[str], Any]],
+                       replications: int) -> dict[str, str]:
+    """The warning of a run some of whose replications the horizon cut off (the run did not finish):
+    ``cut_off`` holds (point, replication, the KPIs cut off, the people still inside)."""
     total = len(points) * replications
-    names = list(dict.fromkeys(k for key in cut_off for k in results[key].censored))
+    names = list(dict.fromkeys(k for _, _, censored, _ in cut_off for k in censored))
     declared = {k.name: k for k in spec.kpis}
     labels = {code: ", ".join(pick(declared[n].label, code) if n in declared else n for n in names)
               for code in LANGUAGES}
     # A cut-off time is at least what was seen (≥); a margin or another higher-is-better figure at most (≤).
     mark = " / ".join(dict.fromkeys("≤" if n in declared and declared[n].better == "higher" else "≥" for n in names))
-    inside = [results[key].kpis.get(CENSOR_COUNT_KPI) for key in cut_off]
+    inside = [v for _, _, _, v in cut_off]
     inside = [int(round(v)) for v in inside if v is not None and math.isfinite(v) and v > 0]
     if inside:
         people = f"{min(inside)}" if min(inside) == max(inside) else f"{min(inside)}–{max(inside)}"
@@ -300,11 +319,14 @@ def write_results(result: RunResult, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(result.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     rec_dir = out / "records"
+    if isinstance(result.records, FolderRecordTables) and result.records.folder.resolve() == rec_dir.resolve():
+        result.out = out  # a streamed run: its tables are there already
+        return out
     rec_dir.mkdir(exist_ok=True)
     for old in rec_dir.glob("*.parquet"):
         old.unlink()
     for table in result.records:
-        if isinstance(result.records, RecordTables):
+        if isinstance(result.records, (RecordTables, FolderRecordTables)):
             result.records.write(table, rec_dir / f"{table}.parquet")
         else:
             result.records[table].to_parquet(rec_dir / f"{table}.parquet", index=False)
@@ -316,8 +338,9 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
                  workers: int = 1, out: Path | None = None, progress: bool = False,
                  on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
                  snapshot: Any = None, scheduler: str | None = None, budget: RunBudget | None = None,
-                 time_limit_s: float | None = None, pool: Any = None) -> RunResult:
-    """Run every replication of every sweep point and summarise; write the results folder if ``out``.
+                 time_limit_s: float | None = None, pool: Any = None, resume: bool = False) -> RunResult:
+    """Run every replication of every sweep point and summarise; with ``out``, stream the points
+    into that results folder as they finish and write it.
 
     Replications run inline (``workers=1``), on a local pool of ``workers`` processes, or, given
     ``scheduler`` (``tcp://HOST:PORT``), on that Dask cluster's workers (``workers`` is then
@@ -326,6 +349,11 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
     ``cancel`` stops the run (pending replications are dropped) and raises :class:`RunCancelled`.
     ``snapshot`` (a live twin snapshot) adjusts the parameters through the model's ``from_live``
     (:func:`apply_live`) and reaches every replication's context.
+
+    With ``out``, each sweep point goes to disk as soon as its replications are done and is dropped
+    from memory (:mod:`scenarios.stream`); ``resume=True`` continues the interrupted run in ``out``
+    — the same scenario, refused with what changed otherwise — running only the points not yet
+    there; the result equals an uninterrupted run's byte for byte.
 
     Before anything runs, the run's estimated cost is checked against ``budget`` (the default
     :class:`~scenarios.budget.RunBudget` when None; :func:`check_budget`). ``time_limit_s`` stops
@@ -336,13 +364,54 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
     n = replications or loaded.scenario.replications
     s = loaded.scenario.seed if seed is None else seed
     params, live = apply_live(loaded, snapshot)
-    results = run_replications(loaded, range(n), seed=s, params=params, workers=workers, progress=progress,
-                               on_progress=on_progress, cancel=cancel, snapshot=snapshot, scheduler=scheduler,
-                               budget=budget, time_limit_s=time_limit_s, pool=pool)
-    result = RunResult(summary=build_summary(loaded, s, n, results, params, live), records=_record_tables(results))
-    if out is not None:
-        write_results(result, Path(out))
+    if resume and out is None:
+        raise RunnerError("resume: name the results folder of the interrupted run")
+    if out is None:
+        results = run_replications(loaded, range(n), seed=s, params=params, workers=workers, progress=progress,
+                                   on_progress=on_progress, cancel=cancel, snapshot=snapshot, scheduler=scheduler,
+                                   budget=budget, time_limit_s=time_limit_s, pool=pool)
+        return RunResult(summary=build_summary(loaded, s, n, results, params, live),
+                         records=_record_tables(results))
+    try:
+        store = SweepStore(Path(out), manifest_of(loaded, s, n, params), resume=resume)
+    except ResumeError as exc:
+        raise RunnerError(str(exc)) from None
+    done = store.done()
+    todo = [p for p in loaded.points if p.index not in done]
+    waiting: dict[int, dict[int, ReplicationResult]] = {}
+    by_index = {p.index: p for p in loaded.points}
+
+    def finished(key: tuple[int, int], result: ReplicationResult) -> None:
+        point, rep = key
+        reps = waiting.setdefault(point, {})
+        reps[rep] = result
+        if len(reps) == n:  # the point is complete: to disk, and out of memory
+            ordered = [reps[r] for r in range(n)]
+            store.write_point(point, point_digest(loaded, by_index[point], ordered, params),
+                              _point_tables(point, ordered))
+            del waiting[point]
+
+    if todo:
+        run_replications(loaded, range(n), seed=s, params=params, workers=workers, progress=progress,
+                         on_progress=on_progress, cancel=cancel, snapshot=snapshot, scheduler=scheduler,
+                         budget=budget, time_limit_s=time_limit_s, pool=pool, points=todo, on_result=finished)
+    digests = [store.digest(p.index) for p in loaded.points]
+    records = store.finish([p.index for p in loaded.points])
+    result = RunResult(summary=summary_from_digests(loaded, s, n, digests, params, live), records=records)
+    write_results(result, Path(out))
     return result
+
+
+def _point_tables(point: int, reps: Sequence[ReplicationResult]) -> dict[str, list[dict]]:
+    """One sweep point's tables as :func:`_record_tables` would have its rows: ``kpis`` first."""
+    rows: dict[str, list[dict]] = {"kpis": [{"point": point, "replication": r, **dict(rep.kpis)}
+                                            for r, rep in enumerate(reps)]}
+    for r, rep in enumerate(reps):
+        for table, records in rep.records.items():
+            bucket = rows.setdefault(table, [])
+            for rec in records:
+                bucket.append({"point": point, "replication": r, **rec})
+    return rows
 
 
 def run_replications(loaded: LoadedScenario, replications: Sequence[int], *, seed: int,
@@ -350,26 +419,32 @@ def run_replications(loaded: LoadedScenario, replications: Sequence[int], *, see
                      on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
                      snapshot: Any = None, scheduler: str | None = None, budget: RunBudget | None = None,
                      time_limit_s: float | None = None, pool: Any = None,
-                     keep_records: bool = True) -> dict[tuple[int, int], ReplicationResult]:
+                     keep_records: bool = True, points: Sequence[Any] | None = None,
+                     on_result: Callable[[tuple[int, int], ReplicationResult], None] | None = None,
+                     ) -> dict[tuple[int, int], ReplicationResult]:
     """Replications ``replications`` (their numbers: ``range(n)`` for a whole run) of every sweep
     point, keyed ``(point, replication)``; what :func:`run_scenario` runs before it summarises.
 
     Replication *r* gets child *r* of the seed whatever else runs, so a run made of several calls
     (the optimiser's stages: replications 0–5, then 6–9…) gives the results of one call.
     ``pool`` (:func:`scenarios.backends.local_pool`, made with this run's shared inputs) runs them
-    on processes that outlive the call; ``keep_records=False`` brings back KPIs only.
+    on processes that outlive the call; ``keep_records=False`` brings back KPIs only. ``points``
+    (default: every sweep point) limits the run to those; ``on_result(key, result)``, when given,
+    takes each result as it comes instead of the returned mapping (which is then empty): a
+    streamed run keeps no more than its unfinished points.
     """
     replications = list(replications)
     seeds = replication_seeds(seed, max(replications, default=-1) + 1)
     if params is None:
         params = {p.index: p.params for p in loaded.points}
     tasks = [Replication(point.index, rep, params[point.index], seeds[rep], keep_records)
-             for point in loaded.points for rep in replications]
+             for point in (loaded.points if points is None else points) for rep in replications]
     guard = RunGuard(loaded.scenario.name, cancel=cancel, time_limit_s=time_limit_s)
     guard.check(force=True)
     check_budget(loaded, replications=len(replications), budget=budget, workers=1 if scheduler else workers)
     shared = SharedInputs(loaded.model.name, loaded.scenario.horizon_s, loaded.building, loaded.graph, snapshot)
     results: dict[tuple[int, int], ReplicationResult] = {}
+    count = 0
 
     bar = _ProgressBar(f"{loaded.scenario.name} ({loaded.model.name})", len(tasks)) if progress else None
     if scheduler:
@@ -381,11 +456,15 @@ def run_replications(loaded: LoadedScenario, replications: Sequence[int], *, see
     try:
         for batch in batches:
             for key, replication_result in batch:
-                results[key] = replication_result
+                count += 1
+                if on_result is not None:
+                    on_result(key, replication_result)
+                else:
+                    results[key] = replication_result
                 if bar:
                     bar.advance()
                 if on_progress:
-                    on_progress(len(results), len(tasks))
+                    on_progress(count, len(tasks))
             guard.check(force=True)  # raises RunCancelled or RunOverBudget
     finally:
         batches.close()  # cancels what is still pending
