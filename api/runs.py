@@ -452,9 +452,13 @@ def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str, scheduler
                 if execute is not None:
                     execute(loaded, out, cancel, progress, scheduler, budget)
                 else:
+                    # Streamed into the run's folder point by point; what an earlier attempt of this
+                    # run left there (a cancel, a restart of the server) is taken up, not run again.
+                    resume = (out / "partial" / "manifest.json").is_file()
                     result = run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1,
                                           scheduler=scheduler, on_progress=progress, cancel=cancel,  # type: ignore[arg-type]
-                                          snapshot=snapshot, budget=budget, time_limit_s=budget.time_limit_s)
+                                          snapshot=snapshot, budget=budget, time_limit_s=budget.time_limit_s,
+                                          out=out, resume=resume)
                     result.summary["changes"] = getattr(job, "changes", None) or []  # a job from before has none
                     write_results(result, out)
         except MemoryError:
@@ -1117,6 +1121,30 @@ class RunManager:
         elif rec.status in ACTIVE:
             self.store.update(run_id, status="cancelled", finished_at=_now())
         return self.get(run_id)
+
+    def resume(self, run_id: str) -> RunRecord:
+        """Queue a cancelled or failed run again from the sweep points it had finished (its folder's
+        ``partial/``): only the rest run. A run with nothing to resume raises :class:`RunLimitError`."""
+        with self._lock:
+            rec = self.get(run_id)
+            if rec.status not in ("cancelled", "failed"):
+                raise RunLimitError(f"run {run_id} is {rec.status}: only a cancelled or failed run can be resumed",
+                                    status=409, field="status")
+            out = self.runs_dir / run_id
+            if not (out / "partial" / "manifest.json").is_file():
+                raise RunLimitError(f"run {run_id} left no finished sweep points to resume from; submit it again",
+                                    status=409, field="status")
+            job = self.store.job(run_id)
+            if job is None:
+                raise RunLimitError(f"run {run_id}: its request is lost; submit it again", status=409, field="status")
+            lane = _lane_of(rec.created_by)
+            self.check_limits(job, forecast=lane == FORECAST)
+            (out / ".cancel").unlink(missing_ok=True)
+            self.store.update(run_id, status="queued", error=None, finished_at=None, started_at=None, done=0)
+            self._submit(run_id, job, lane)
+        rec = self.get(run_id)
+        self._emit(rec)
+        return rec
 
     def results_dir(self, run_id: str) -> Path:
         self.get(run_id)

@@ -391,9 +391,14 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
                               _point_tables(point, ordered))
             del waiting[point]
 
+    whole, before = len(loaded.points) * n, (len(loaded.points) - len(todo)) * n
+
+    def progressed(count: int, _: int) -> None:  # counted over the whole run, the points resumed from included
+        on_progress(before + count, whole)
+
     if todo:
         run_replications(loaded, range(n), seed=s, params=params, workers=workers, progress=progress,
-                         on_progress=on_progress, cancel=cancel, snapshot=snapshot, scheduler=scheduler,
+                         on_progress=progressed if on_progress else None, cancel=cancel, snapshot=snapshot, scheduler=scheduler,
                          budget=budget, time_limit_s=time_limit_s, pool=pool, points=todo, on_result=finished)
     digests = [store.digest(p.index) for p in loaded.points]
     records = store.finish([p.index for p in loaded.points])

@@ -247,6 +247,23 @@ def cancel_run(run_id: RunId, ctx: Ctx, _: Planner) -> RunOut:
         raise ApiError(404, ["path", "run_id"], str(exc), "not_found") from None
 
 
+@router.post("/{run_id}/resume", response_model=RunOut, status_code=202, responses=error_responses(404, 409, 429),
+             summary="Resume a cancelled or failed run")
+def resume_run(run_id: RunId, ctx: Ctx, _: Planner) -> RunOut:
+    """Queue a cancelled or failed sweep again from the points it had finished: they are not run
+    again, and the results equal an uninterrupted run's. 409 when the run is not cancelled or
+    failed, or left no finished point; 429 when too many runs are queued or running."""
+    try:
+        rec = ctx.runs.resume(run_id)
+    except RunNotFound as exc:
+        raise ApiError(404, ["path", "run_id"], str(exc), "not_found") from None
+    except RunLimitError as exc:
+        if exc.status == 409:
+            raise ApiError(409, ["path", "run_id"], str(exc), "conflict") from None
+        raise _limit_error(exc) from None
+    return run_out(rec)
+
+
 @router.get("/{run_id}/summary", response_model=RunSummary, responses=error_responses(404, 409),
             summary="A finished run's summary.json")
 def get_summary(run_id: RunId, ctx: Ctx, _: Viewer) -> Response:
