@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DASK_CONNECT_TIMEOUT_S", "POLL_S", "GUARD_INTERVAL_S", "Batch", "GuardedEnvironment", "Replication",
            "RunCancelled", "RunGuard", "RunOverBudget", "RunStopped", "RunnerError", "SharedInputs",
-           "on_dask", "on_local_pool", "local_pool", "close_pool", "inline", "run_replication"]
+           "on_dask", "dask_batches", "run_batch", "DASK_BATCH_S", "on_local_pool", "local_pool", "close_pool", "inline", "run_replication"]
 
 POLL_S = 0.5
 """Longest wait between two batches: how soon a cancelled run stops."""
@@ -259,14 +259,50 @@ def _kill(pid: int) -> None:
 
 # --- a Dask cluster ----------------------------------------------------------------------------
 
+DASK_BATCH_S = 0.25
+"""About how long one Dask task should run: replications estimated to take less are batched so that
+the scheduler's own cost per task (a few milliseconds) stays small beside the work."""
+
+_EVENTS_PER_S = 150_000.0
+"""A replication's estimated SimPy events (its model's ``cost``) per second of work, for batching:
+the models run at 100–200 thousand events a second here."""
+
+
+def dask_batches(tasks: list[Replication], shared: SharedInputs, *, workers: int) -> list[list[Replication]]:
+    """The replications in batches for Dask: consecutive replications together, each batch about
+    :data:`DASK_BATCH_S` of estimated work, with at least four batches per worker while there are
+    enough replications (so that every worker has work to the end and a lost worker costs little)."""
+    if not tasks:
+        return []
+    model = get_model(shared.model_name)
+    seconds = None
+    if model.cost is not None:
+        try:
+            seconds = model.cost(tasks[0].params, shared.horizon_s, shared.building).events / _EVENTS_PER_S
+        except Exception:  # an estimate only: one replication a task when it cannot be made
+            seconds = None
+    size = 1 if not seconds or seconds <= 0 else max(1, int(DASK_BATCH_S / seconds))
+    size = max(1, min(size, len(tasks) // max(1, 4 * workers)))
+    return [tasks[i:i + size] for i in range(0, len(tasks), size)]
+
+
+def run_batch(batch: list[Replication], shared: SharedInputs) -> list[tuple[Key, ReplicationResult]]:
+    """A Dask task: several replications one after the other, each with its own seed."""
+    return [(task.key, run_replication(task, shared)) for task in batch]
+
+
 def on_dask(tasks: list[Replication], shared: SharedInputs, *, scheduler: str) -> Iterator[Batch]:
-    """Run the replications on the workers of the Dask scheduler at ``scheduler`` (``tcp://HOST:PORT``)."""
+    """Run the replications on the workers of the Dask scheduler at ``scheduler`` (``tcp://HOST:PORT``),
+    batched (:func:`dask_batches`). A worker lost mid-run is Dask's to handle: its tasks run again on
+    another (each replication's result depends only on its seed, so the run's results do not change)."""
     from distributed import as_completed
 
     with _connect(scheduler) as client:
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        batches = dask_batches(tasks, shared, workers=workers)
         shared_on_workers = client.scatter(shared, broadcast=True, hash=False)
-        futures = client.map(run_replication, tasks, shared=shared_on_workers, pure=False)
-        pending = {future: task.key for future, task in zip(futures, tasks)}
+        futures = client.map(run_batch, batches, shared=shared_on_workers, pure=False)
+        pending = set(futures)
         completed = as_completed(futures, loop=client.loop)
         try:
             while pending:
@@ -277,8 +313,8 @@ def on_dask(tasks: list[Replication], shared: SharedInputs, *, scheduler: str) -
                     time.sleep(_DASK_POLL_S)
                     yield []
                     continue
-                keys = [pending.pop(future) for future in finished]
-                yield list(zip(keys, client.gather(finished)))
+                pending.difference_update(finished)
+                yield [pair for done in client.gather(finished) for pair in done]
         finally:
             if pending:
                 client.cancel(list(pending))

@@ -141,3 +141,43 @@ def test_api_runs_on_the_scheduler_of_its_settings(cluster, tmp_path) -> None:
         assert r.status_code == 202, r.text
         run = wait_run(client, r.json()["id"], bad_env.auth("viewer"))
     assert run["status"] == "failed" and "tcp://127.0.0.1" in (run["error"] or ""), run
+
+
+def test_short_replications_are_batched_on_dask() -> None:
+    """Issue 16 item 2: replications of a few milliseconds go to Dask in batches (about DASK_BATCH_S of
+    estimated work each, at least four per worker), each replication keeping its own seed."""
+    loaded = load_scenario("repair-desk-weekday", ["horizon_s=86400"])
+    shared = backends.SharedInputs(loaded.model.name, loaded.scenario.horizon_s, loaded.building, loaded.graph)
+    seeds = __import__("numpy").random.SeedSequence(1).spawn(200)
+    tasks = [backends.Replication(0, r, loaded.params, seeds[r]) for r in range(200)]
+    batches = backends.dask_batches(tasks, shared, workers=2)
+    assert 8 <= len(batches) < 200, "several replications a task, yet work for every worker to the end"
+    assert [t.replication for b in batches for t in b] == list(range(200))
+    few = backends.dask_batches(tasks[:6], shared, workers=2)
+    assert [len(b) for b in few] == [1] * 6, "too few replications to batch: one a task"
+
+
+def test_a_dask_worker_killed_mid_run_changes_nothing(tmp_path) -> None:
+    """Issue 16 Tests: same-seed equality across back ends with a Dask worker killed mid-sweep — Dask
+    runs the lost worker's tasks again elsewhere; the summary and records equal the inline run's."""
+    import os
+    import signal
+
+    loaded = load_scenario("repair-desk-weekday", ["horizon_s=604800"])
+    inline = run_scenario(loaded, replications=40, out=tmp_path / "inline")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, scheduler_port=0,
+                                  host="127.0.0.1", dashboard_address=None) as own:
+        with distributed.Client(own.scheduler_address, set_as_default=False) as client:
+            pids = sorted(client.run(os.getpid).values())
+        killed: list[int] = []
+
+        def kill_one(done: int, total: int) -> None:
+            if done >= 4 and not killed:
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+
+        dasked = run_scenario(loaded, replications=40, scheduler=own.scheduler_address, on_progress=kill_one,
+                              out=tmp_path / "dask")
+    assert killed, "the run ended before a worker could be killed"
+    assert dasked.summary == inline.summary
+    _assert_same_results(tmp_path / "inline", tmp_path / "dask")
