@@ -234,6 +234,35 @@ def test_sweep_renders_a_table_per_point_and_a_ci_chart_per_kpi(tmp_path: Path):
     assert html.count("<svg") >= len(SPEC.kpis) + len(CHARTS)
 
 
+def test_a_sweep_of_two_parameters_is_one_surface_table_and_a_heat_map_per_kpi(tmp_path: Path):
+    """Issue 16 item 2: the sweep's KPI surface is one table (every point's means) and one chart per
+    KPI — a heat map over two swept parameters; a large sweep leaves out the per-point tables."""
+    base = _Params().model_dump(mode="json")
+    points = []
+    grid = [(desks, rate) for rate in (4.0, 6.0, 8.0, 10.0, 12.0) for desks in (1, 2, 3)]
+    for i, (desks, rate) in enumerate(grid):
+        kpis = json.loads(json.dumps(KPI_STATS))
+        mean = 60.0 * rate / desks
+        kpis["mean_wait_s"].update(mean=mean, ci95_low=mean - 5, ci95_high=mean + 5, p50=mean, p95=mean + 20)
+        points.append({"point": i, "set": {"params.desks": desks, "params.arrival_per_h": rate},
+                       "parameters": {**base, "desks": desks, "arrival_per_h": rate}, "kpis": kpis})
+    summary = _summary(points)
+    summary["sweep"] = {"params.desks": [1, 2, 3], "params.arrival_per_h": [4.0, 6.0, 8.0, 10.0, 12.0]}
+    folder = _results(tmp_path / "run", summary, tables={"queue": _queue_rows(), "orders": _order_rows()})
+    html = write_report(folder).read_text(encoding="utf-8")
+    surface = html.split('<table class="sweep">', 1)[1].split("</table>", 1)[0]
+    assert surface.count("<tr>") == len(grid) + 1  # the header and one row per point
+    assert ">720.0<" in surface and ">80.0<" in surface  # 60·12/1 and 60·4/3: every point's mean in one table
+    assert '<table class="kpi">' not in html, "15 points: no detailed table per point"
+    assert "15 sweep points: more than 12" in html
+    sweep_section = html.split('<section id="sweep">', 1)[1].split("</section>", 1)[0]
+    assert sweep_section.count("<svg") == len(SPEC.kpis)
+    assert "each cell is the mean" in sweep_section
+    assert "720" in sweep_section  # the heat map's cells carry their values
+    zh = write_report(folder, lang="zh-CN").read_text(encoding="utf-8")
+    assert "指标面" in zh and "每个格子" in zh
+
+
 def test_per_replication_kpi_values_draw_their_spread(tmp_path: Path):
     kpi_values = pd.DataFrame({"point": [0, 0, 0], "replication": [0, 1, 2], "mean_wait_s": [110.0, 125.0, 136.0],
                                "served_share": [0.94, 0.95, 0.97]})

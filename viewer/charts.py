@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -490,6 +491,38 @@ def ci_chart(labels: Sequence[str], means: Sequence[float | None], lows: Sequenc
         ax.set_ylabel(y_label)
         ax.set_xlabel(x_label)
         ax.grid(axis="x", visible=False)
+    return fig
+
+
+def heatmap_chart(x_values: Sequence[Any], y_values: Sequence[Any], grid: Sequence[Sequence[float | None]], *,
+                  x_label: str, y_label: str, value_label: str, better: str | None = None) -> Figure:
+    """A KPI's mean over a sweep of two parameters: one cell per combination (``grid[i][j]`` at
+    ``y_values[i]``, ``x_values[j]``; None for a combination not run), coloured by value (green for
+    the better end when ``better`` says which) and labelled with it when the grid is small enough."""
+    z = np.array([[np.nan if v is None else float(v) for v in row] for row in grid], dtype=float)
+    width = min(9.0, 2.5 + 0.6 * len(x_values))
+    height = min(7.0, 1.6 + 0.45 * len(y_values))
+    fig, axes = new_figure(width, height)
+    ax = axes[0, 0]
+    cmap = "RdYlGn" if better == "higher" else "RdYlGn_r" if better == "lower" else "viridis"
+    with chart_style():
+        image = ax.imshow(np.ma.masked_invalid(z), cmap=cmap, aspect="auto", origin="lower")
+        ax.set_xticks(np.arange(len(x_values)), [str(v) for v in x_values],
+                      rotation=30 if sum(len(str(v)) for v in x_values) > 50 else 0)
+        ax.set_yticks(np.arange(len(y_values)), [str(v) for v in y_values])
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+        ax.grid(False)
+        if z.size <= 150:
+            finite = z[np.isfinite(z)]
+            middle = float(np.nanmean(finite)) if finite.size else 0.0
+            for (i, j), v in np.ndenumerate(z):
+                if np.isfinite(v):
+                    ax.text(j, i, _short(v), ha="center", va="center", fontsize=7,
+                            color="black" if abs(v - middle) < (np.nanmax(finite) - np.nanmin(finite)) / 3 + 1e-12
+                            else "white")
+        bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
+        bar.set_label(value_label)
     return fig
 
 

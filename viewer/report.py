@@ -37,7 +37,7 @@ from models import KPI, ModelSpec, UnknownModelError, get_model
 from models.units import format_value, unit_label
 from scenarios.changes import describe_changes
 from twin.text import normalise_language, pick
-from viewer.charts import RenderedChart, ci_chart, distribution_chart, draw_chart, figure_to_svg
+from viewer.charts import RenderedChart, ci_chart, distribution_chart, draw_chart, figure_to_svg, heatmap_chart
 from viewer.i18n import MESSAGES, translate
 
 __all__ = ["ReportError", "write_report", "render_report", "report_in_language", "report_language", "format_number", "format_duration", "point_label",
@@ -415,9 +415,50 @@ class _ReportBuilder:
         unit = meta["unit_shown"]
         return f"{meta['label']} ({unit})" if unit else meta["label"]
 
+    def _grid(self) -> tuple[list[Any], list[Any], dict[tuple[Any, Any], int]] | None:
+        """A sweep over exactly two parameters as a grid: (x values, y values, (x, y) → point index)."""
+        if len(self.sweep_keys) != 2 or len(self.points) < 2:
+            return None
+        xs: list[Any] = []
+        ys: list[Any] = []
+        where: dict[tuple[Any, Any], int] = {}
+        for i, p in enumerate(self.points):
+            values = list((p.get("set") or {}).values())
+            if len(values) != 2:
+                return None
+            x, y = (_scalar_text(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else v for v in values)
+            if x not in xs:
+                xs.append(x)
+            if y not in ys:
+                ys.append(y)
+            where[(x, y)] = i
+        if all(isinstance(v, (int, float)) for v in xs):
+            xs.sort()
+        if all(isinstance(v, (int, float)) for v in ys):
+            ys.sort()
+        return xs, ys, where
+
     def _sweep_charts(self) -> list[RenderedChart]:
         if len(self.points) < 2:
             return []
+        grid = self._grid()
+        if grid is not None:  # two swept parameters: one heat map of the mean per KPI
+            xs, ys, where = grid
+            charts = []
+            for name in self.kpi_names:
+                meta = self._kpi_meta(name)
+                scale = 100.0 if meta["unit"] == "share" else 1.0
+                means = [[((self.points[where[(x, y)]].get("kpis") or {}).get(name) or {}).get("mean")
+                          if (x, y) in where else None for x in xs] for y in ys]
+                if all(v is None for row in means for v in row):
+                    charts.append(RenderedChart(meta["label"], None, self.t("report.no_values")))
+                    continue
+                scaled = [[None if v is None else v * scale for v in row] for row in means]
+                fig = heatmap_chart(xs, ys, scaled, x_label=self.sweep_keys[0], y_label=self.sweep_keys[1],
+                                    value_label=self._y_label(name), better=meta["better"])
+                charts.append(RenderedChart(meta["label"], figure_to_svg(fig, id_prefix=self._next_id()),
+                                            caption=meta["description"] or None))
+            return charts
         labels = [self.point_ticks[int(p.get("point", i))] for i, p in enumerate(self.points)]
         swept_values = [v for p in self.points for v in (p.get("set") or {}).values()]
         ordered = len(self.sweep_keys) == 1 and all(
@@ -579,6 +620,8 @@ class _ReportBuilder:
             "sweep": sweep,
             "sweep_keys": self.sweep_keys,
             "points": points,
+            "point_tables_max": POINT_TABLES_MAX,
+            "sweep_heatmap": self._grid() is not None,
             "verdicts": self._verdicts(points),
             "sources": self._sources(),
             "flags": flags,
@@ -591,6 +634,11 @@ class _ReportBuilder:
             "notes": self.notes,
             "live": live,
         }
+
+
+POINT_TABLES_MAX = 12
+"""A sweep of more points than this shows its KPI surface table (every point's means) and charts
+only, without a detailed table per point: the summary and the ``kpis`` records hold every figure."""
 
 
 def _param_tree(value: Any, depth: int = 0) -> _ParamNode:
