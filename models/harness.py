@@ -103,6 +103,9 @@ class Chart:
     """For a ``gantt``: the column whose values colour the bars (working, travelling…)."""
     window_s: tuple[float, float] | None = None
     """For a ``gantt``: the span of time shown (seconds from the start)."""
+    marks: tuple[tuple[float, Text], ...] = ()
+    """Reference values drawn as labelled lines: on the x axis of a ``hist`` (the 30-min rule
+    against a distribution of arrival times), on the y axis of a ``line``, ``step`` or ``bar``."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,8 @@ BUILTIN_MODELS: dict[str, str] = {
     "repair_desk": "models.repair_desk",
     "evacuation": "models.evacuation",
     "operations": "models.operations",
+    "energy": "models.energy",
+    "elevators": "models.elevators",
 }
 """The models shipped with the package: name → the module whose import registers it. A model is
 imported when it is first asked for, so a run of one model does not pay for importing the others."""

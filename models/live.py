@@ -17,7 +17,10 @@ once, the same way for every model, into :class:`LiveConditions`:
   devices a generator in service feeds through the ``feeds`` chain of the building file (an
   automatic transfer switch feeding the fire-service lifts), which keep running without mains;
 * **time** — the local time and weekday at the building, and the occupancy profile that time
-  suggests (night-time residential 22:00–07:00, weekday office hours, weekend).
+  suggests (night-time residential 22:00–07:00, weekday office hours, weekend);
+* **lift cars** — each car's last reported state (:class:`CarState`: nearest floor, position,
+  load, motion, door, mode, whether it is in a door zone), what the elevator model's rescue
+  forecast starts from (the persons aboard are ``load_kg`` / 75 kg).
 
 A model registers ``from_live(params, conditions, building) -> (params, notes)`` in its
 :class:`~models.harness.ModelSpec`; the runner applies it to every sweep point before any
@@ -40,12 +43,29 @@ import networkx as nx
 
 from twin.spec import Building
 
-__all__ = ["LiveConditions", "live_conditions", "LIFT_OUT_OF_SERVICE_MODES", "occupancy_for_time"]
+__all__ = ["LiveConditions", "CarState", "live_conditions", "LIFT_OUT_OF_SERVICE_MODES", "occupancy_for_time"]
 
 # Lift modes that take a car out of evacuation service (fire recall does not; see module docstring).
 LIFT_OUT_OF_SERVICE_MODES = frozenset({"out_of_service", "fault", "power_loss", "inspection"})
 _FIRE_ALARM_TYPES = ("fire_alarm", "fire")
 _STATUS_REASONS = {"offline": "offline", "alarm": "alarm open"}
+
+
+@dataclass(frozen=True)
+class CarState:
+    """A lift car as the twin last saw it (any value the car did not report is None)."""
+
+    floor: str | None = None
+    position_m: float | None = None
+    load_kg: float | None = None
+    motion: str | None = None
+    """``moving`` or ``stopped``."""
+    door: str | None = None
+    mode: str | None = None
+    """``normal``, ``fire_recall``, ``fault``, ``power_loss``, ``inspection``, ``out_of_service``…"""
+    in_door_zone: bool | None = None
+    status: str | None = None
+    """The device's status in the twin (``ok``, ``alarm``, ``offline``…)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,8 @@ class LiveConditions:
     open_alarms: tuple[Any, ...] = ()
     reasons: dict[str, str] = field(default_factory=dict)
     """Why each device counts as out of service (``LIFT-3: mode inspection``)."""
+    cars: dict[str, CarState] = field(default_factory=dict)
+    """Every lift car the snapshot has, by id: its last reported state."""
 
     @property
     def fire_floor(self) -> str | None:
@@ -110,12 +132,14 @@ def live_conditions(snapshot: Any, building: Building) -> LiveConditions:
     reasons: dict[str, str] = {}
     lifts_out: list[str] = []
     out: set[str] = set()
+    car_states: dict[str, CarState] = {}
     for dev_id, eq in equipment.items():
         status = _get(eq, "status")
         values = _get(eq, "values") or {}
         mode = values.get("mode") if hasattr(values, "get") else None
         in_service = _get(eq, "in_service")
         if dev_id in cars:
+            car_states[dev_id] = _car_state(values if hasattr(values, "get") else {}, status)
             if status in _STATUS_REASONS:
                 reasons[dev_id] = _STATUS_REASONS[status]
             elif mode in LIFT_OUT_OF_SERVICE_MODES:
@@ -149,7 +173,23 @@ def live_conditions(snapshot: Any, building: Building) -> LiveConditions:
         backup_fed=_fed_from(building, generators),
         open_alarms=alarms,
         reasons=reasons,
+        cars=car_states,
     )
+
+
+def _car_state(values: Any, status: Any) -> CarState:
+    def num(name: str) -> float | None:
+        try:
+            return float(values.get(name))
+        except (TypeError, ValueError):
+            return None
+
+    zone = values.get("in_door_zone")
+    floor = values.get("floor")
+    return CarState(floor=str(floor) if floor is not None else None, position_m=num("position_m"),
+                    load_kg=num("load_kg"), motion=values.get("motion"), door=values.get("door"),
+                    mode=values.get("mode"), in_door_zone=zone if isinstance(zone, bool) else None,
+                    status=str(status) if status is not None else None)
 
 
 def _fed_from(building: Building, sources: list[str]) -> frozenset[str]:

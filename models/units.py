@@ -37,9 +37,17 @@ UNITS: dict[str, Text] = {
     "weeks": text("weeks", "周"),
     "per_month": text("per month", "每月"),
     "parts": text("parts", "件"),
+    "kwh_per_m2_year": text("kWh/m²·a", "千瓦时/平方米·年"),
+    "years": text("years", "年"),
+    "c": text("°C", "°C"),
+    "m3": text("m³", "立方米"),
     "km": text("km", "公里"),
     "per_year": text("per year", "每年"),
+    "per_car_year": text("per car-year", "每台·年"),
     "starts": text("starts", "次启动"),
+    "w_per_m2": text("W/m²", "瓦/平方米"),
+    "w_per_m2k": text("W/m²·K", "瓦/平方米·开"),
+    "l_per_person_day": text("L/person·day", "升/人·日"),
     "": text("—", "—"),
 }
 

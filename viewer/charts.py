@@ -359,9 +359,21 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str
     return fig, notes
 
 
+def _draw_marks(ax, marks, *, axis: str, lang: str | None) -> None:
+    """Reference values as labelled lines (a rule's limit): vertical on ``axis="x"``, else horizontal."""
+    for value, label in marks:
+        words = pick(label, lang)
+        if axis == "x":
+            ax.axvline(value, color="#b2182b", linestyle="-", linewidth=1.6, label=words)
+        else:
+            ax.axhline(value, color="#b2182b", linestyle="-", linewidth=1.6, label=words)
+    if marks:
+        ax.legend(loc="best")
+
+
 def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_label: str | None = None,
                point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
-               lang: str | None = None) -> tuple[Figure, list[str]]:
+               lang: str | None = None, marks: tuple = ()) -> tuple[Figure, list[str]]:
     """Distribution of ``x`` over all rows of all replications, median and 95th percentile
     marked. With several sweep points, one horizontal box per point instead (quartiles,
     whiskers at the 5th and 95th percentiles, diamond at the mean): overlaid histograms of
@@ -387,6 +399,7 @@ def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_lab
                        label=translate("report.chart.median", lang, value=_short(p50)))
             ax.axvline(p95, color=PALETTE[3], linestyle=":", linewidth=1.4,
                        label=translate("report.chart.p95", lang, value=_short(p95)))
+            _draw_marks(ax, marks, axis="x", lang=lang)
             ax.legend(loc="best")
             ax.set_xlabel(x_label or x)
             ax.set_ylabel(y_label or translate("report.chart.rows", lang))
@@ -411,6 +424,7 @@ def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_lab
         ax.set_ylabel(point_title)
         ax.set_xlabel(x_label or x)
         ax.grid(axis="y", visible=False)
+        _draw_marks(ax, marks, axis="x", lang=lang)
     return fig, notes
 
 
@@ -595,7 +609,7 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
         what = f"{translate('report.chart.mean', lang)} {chart.y}" if chart.y else translate("report.caption.bar_rows", lang)
         caption = translate("report.caption.bar", lang, what=what, x=chart.x)
     elif chart.kind == "hist":
-        fig, notes = hist_chart(frame, x=chart.x, lang=lang, **common)
+        fig, notes = hist_chart(frame, x=chart.x, lang=lang, marks=chart.marks, **common)
         caption = translate("report.caption.hist_sweep" if sweep else "report.caption.hist", lang)
     elif chart.kind == "gantt":
         fig, notes = gantt_chart(frame, start=chart.x, end=chart.y, lane=chart.group, colour=chart.colour,
@@ -603,6 +617,8 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
         caption = translate("report.caption.gantt", lang)
     else:
         return RenderedChart(chart.title, None, f"Unknown chart kind {chart.kind!r}.")
+    if chart.kind in ("line", "step", "bar") and chart.marks:
+        _draw_marks(fig.axes[0], chart.marks, axis="y", lang=lang)
     return RenderedChart(chart.title, figure_to_svg(fig, id_prefix=id_prefix), " ".join(notes) or None, caption)
 
 

@@ -311,12 +311,24 @@ class _ReportBuilder:
         return f"chart{self._chart_count}"
 
     def _kpi_names(self) -> list[str]:
+        """The KPIs shown: the model's, then any other the summary has — less those this run did not
+        produce at all (no value at any point, no target: a figure of another mode of the model), which
+        are named once in :attr:`not_produced`."""
         names = [k.name for k in self.model.kpis] if self.model else []
         for point in self.points:
             for name in point.get("kpis") or {}:
                 if name not in names:
                     names.append(name)
-        return names
+        self.not_produced: list[str] = []
+        shown = []
+        for name in names:
+            stats = [(p.get("kpis") or {}).get(name) for p in self.points]
+            stats = [st for st in stats if isinstance(st, Mapping)]
+            if stats and all(st.get("n") == 0 and not st.get("target") for st in stats):
+                self.not_produced.append(name)
+            else:
+                shown.append(name)
+        return shown
 
     def _kpi_meta(self, name: str) -> dict:
         """A KPI's words and unit in the report's language: from the summary, else the registry."""
@@ -548,12 +560,14 @@ class _ReportBuilder:
             frame = self.records.get(spec.table)
             title = pick(spec.title, self.lang)
             if frame is None or frame.empty:
-                out.append({"title": title, "note": self.t("report.table.none", table=spec.table)})
+                out.append({"title": title, "description": "", "rows": [], "columns": [], "csv": None,
+                            "note": self.t("report.table.none", table=spec.table)})
                 continue
             try:
                 out.append(self._model_table(spec, frame, title))
             except Exception as exc:  # one bad table must not cost the whole report
-                out.append({"title": title, "note": f"Could not be shown: {type(exc).__name__}: {exc}"})
+                out.append({"title": title, "description": "", "rows": [], "columns": [], "csv": None,
+                            "note": f"Could not be shown: {type(exc).__name__}: {exc}"})
         return out
 
     def _model_table(self, spec, frame: pd.DataFrame, title: str) -> dict:
@@ -621,6 +635,7 @@ class _ReportBuilder:
             "sweep_keys": self.sweep_keys,
             "points": points,
             "point_tables_max": POINT_TABLES_MAX,
+            "not_produced": [self._kpi_meta(n)["label"] for n in self.not_produced],
             "sweep_heatmap": self._grid() is not None,
             "verdicts": self._verdicts(points),
             "sources": self._sources(),

@@ -89,6 +89,10 @@ def kpi_tables(summary: Mapping[str, Any], lang: str | None = None) -> list[Tabl
     model_title = pick(summary.get("model_title"), lang)
     tables = []
     points = summary.get("points") or [{"point": 0, "set": {}, "kpis": summary.get("kpis") or {}}]
+    # KPIs this run did not produce at all (no value at any point, no target: another mode's figures).
+    not_produced = {name for name in points[0]["kpis"]
+                    if all((p["kpis"].get(name) or {}).get("n") == 0 and not (p["kpis"].get(name) or {}).get("target")
+                           for p in points)}
     for point in points:
         heading = f"{title} — {model_title}" if model_title else title
         if point.get("set"):
@@ -101,7 +105,13 @@ def kpi_tables(summary: Mapping[str, Any], lang: str | None = None) -> list[Tabl
         if has_targets:
             table.add_column(translate("report.col.target", lang), justify="right")
             table.add_column(translate("report.col.verdict", lang))
+        skipped = [name for name in point["kpis"] if name in not_produced]
+        if skipped:
+            table.caption = translate("report.kpis.not_produced", lang, names=", ".join(
+                f"{pick(point['kpis'][n].get('label'), lang) or n} ({n})" for n in skipped))
         for name, k in point["kpis"].items():
+            if name in not_produced:
+                continue
             unit = k.get("unit")
             mean = format_value(k.get("mean"), unit)
             mark = censored_mark(k)
