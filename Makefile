@@ -32,6 +32,8 @@ bench: install
 	$(PY) bench/bench_evacuation.py
 	$(PY) bench/bench_operations.py --no-optimise
 	$(PY) bench/bench_optimise.py
+	$(PY) bench/bench_elevators.py
+	$(PY) bench/bench_energy.py
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_viewer.py
