@@ -59,11 +59,17 @@ def live_service_from_settings(settings: Settings) -> Any:
     turned off), the history in the data folder, and each device's bounds."""
     from twin.live.service import LiveService
 
+    from api.live_cli import simulated_meter_profiles
+
     embedded = settings.mqtt_url is None
-    return LiveService(settings.building or "tower", mqtt=settings.mqtt_url, db_path=settings.history_path,
-                       simulate=embedded and settings.simulate_devices, broker_dir=settings.data_dir / "mqtt",
-                       max_points_per_device=settings.mqtt_max_points_per_device,
-                       max_device_state_bytes=settings.mqtt_max_device_state_bytes)
+    simulate = embedded and settings.simulate_devices
+    service = LiveService(settings.building or "tower", mqtt=settings.mqtt_url, db_path=settings.history_path,
+                          simulate=simulate, broker_dir=settings.data_dir / "mqtt",
+                          max_points_per_device=settings.mqtt_max_points_per_device,
+                          max_device_state_bytes=settings.mqtt_max_device_state_bytes)
+    if simulate:
+        service.meter_profiles = simulated_meter_profiles(service.building)
+    return service
 
 
 def _print_admin_token(token: str) -> None:

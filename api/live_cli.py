@@ -53,6 +53,21 @@ class LiveUsageError(click.ClickException):
         click.echo(f"Error: {self.format_message()}", err=True)
 
 
+def simulated_meter_profiles(building: Building) -> dict[str, Any] | None:
+    """The simulated meters' year from the energy model (:func:`models.energy.live_meters.live_meter_profiles`:
+    hidden parameters, so calibrating against the live twin is a real test); None when the building has no
+    meter the model drives, or the model cannot make the year (the meters then follow the day's demand)."""
+    try:
+        from models.energy.live_meters import live_meter_profiles
+
+        return live_meter_profiles(building) or None
+    except Exception as exc:  # noqa: BLE001 - the simulator runs on without the energy model's profiles
+        import logging
+
+        logging.getLogger(__name__).warning("simulated meters without the energy model's year: %s", exc)
+        return None
+
+
 def _building(ref: str) -> Building:
     try:
         return load_building(ref)
@@ -171,7 +186,8 @@ def serve(building: str, mqtt_url: str | None, db_path: Path | None, no_simulato
                                  f"to {db_path.resolve()}: {exc}") from None
     try:
         service = LiveService(b, mqtt=settings, db_path=db_path, rules=rules, mapping=mapping, simulate=simulate,
-                              sim_rate_hz=rate, faults=faults, twin_id=twin_id, broker_dir=broker_dir)
+                              sim_rate_hz=rate, faults=faults, twin_id=twin_id, broker_dir=broker_dir,
+                              meter_profiles=simulated_meter_profiles(b) if simulate else None)
     except SpecError as exc:
         raise LiveUsageError(str(exc)) from None
     if api:
@@ -291,7 +307,7 @@ def simulate(building: str, mqtt_url: str | None, rate: float | None, fault_spec
         settings = MqttSettings(host=broker.host, port=broker.port, protocol=broker.protocol,  # type: ignore[arg-type]
                                 username=user, password=password)
     try:
-        sim = DeviceSimulator(b, rate_hz=rate, faults=faults, seed=seed)
+        sim = DeviceSimulator(b, rate_hz=rate, faults=faults, seed=seed, meter_profiles=simulated_meter_profiles(b))
         try:
             runner = SimulatorRunner(sim, settings)
         except MqttUrlError as exc:

@@ -103,7 +103,8 @@ def main() -> None:
     record("bench_energy", "The energy model: a year of the tower's common areas, and a calibration", figures)
     print(f"energy: '{SCENARIO}' on '{building.id}'")
     rows = [
-        ("a year hourly, first (weather built)", f"{first_h:7.2f} s   (target <= 1 s; bare loop {bare_h * 1000:.1f} ms, "
+        ("a year hourly, first (weather built)", f"{first_h:7.2f} s   (target <= 1 s; bare loop "
+                                                 f"{bare_h * 1000:.1f} ms, "
                                                  f"ratio {first_h / bare_h:.0f})"),
         ("a year hourly, best of the next 3", f"{best_h:7.2f} s   (ratio to the bare loop {best_h / bare_h:.0f})"),
         ("a year at 15 min, first", f"{first_q:7.2f} s   (target <= 4 s; bare loop {bare_q * 1000:.1f} ms, "

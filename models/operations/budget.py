@@ -49,7 +49,7 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.harness import KPI, param_label
 from models.staff import ROLE_LABELS, SKILL_LABELS
@@ -178,6 +178,19 @@ class BudgetParams(BaseModel):
             "Common-area electricity and water per year (until the energy model provides it); "
             "empty: 4.5 CNY per m² of charged area",
             "公共区域年度电费和水费（能耗模型完成前为固定值）；留空则按每平方米计费面积 4.5 元估算", "cny"))
+    energy_model: dict[str, Any] | None = Field(
+        None, description="the energy model's parameters: the energy line is its annual bill for this building",
+        json_schema_extra=param_label(
+            "Energy from the energy model", "能耗费用取自能耗模型",
+            "The energy model's parameters (as an energy scenario's params): the energy line is that model's "
+            "annual bill for this building, run alongside (weather and use as designed, no variation)",
+            "能耗模型参数（同能耗场景的 params）：能耗费用取该模型对本建筑的年度费用（与本模型同时运行，设计年气候、无波动）"))
+    energy_results: str | None = Field(
+        None, max_length=300, description="a finished energy run's results folder: its mean annual bill",
+        json_schema_extra=param_label(
+            "Energy from a results folder", "能耗费用取自运行结果",
+            "A finished energy run's results folder relative to the data directory (runs/<id>): the energy line is "
+            "the mean annual bill of its summary", "已完成的能耗运行结果目录（相对于数据目录，如 runs/<id>）：能耗费用取其汇总的年度费用均值"))
     materials_cny_per_year: float | None = Field(
         None, ge=0, le=_MAX_CNY, allow_inf_nan=False,
         description="materials per year; None: 1 CNY per m² of charged area",
@@ -199,6 +212,22 @@ class BudgetParams(BaseModel):
             "Cost budget per year", "年度费用预算",
             "The year's approved cost budget; a replication whose annual cost is above it is over budget",
             "批准的年度费用预算；年度费用超过预算的模拟次即为超支", "cny"))
+
+    @field_validator("energy_model")
+    @classmethod
+    def _energy_model(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            from models.energy.params import EnergyParams  # imported when used: the energy model is a sibling
+
+            EnergyParams.model_validate(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_energy_source(self) -> "BudgetParams":
+        given = [n for n in ("energy_cny_per_year", "energy_model", "energy_results") if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one source of the energy line, not {' and '.join(given)}")
+        return self
 
 
 # --- KPIs ----------------------------------------------------------------------------------------
@@ -454,11 +483,16 @@ def _order_lines(rows: Sequence[Mapping[str, Any]], span: tuple[float, float], c
     return list(lines.values())
 
 
-def _fixed_lines(p: BudgetParams, area_m2: float, slots: Sequence[_Slot]) -> list[_Line]:
+def _fixed_lines(p: BudgetParams, area_m2: float, slots: Sequence[_Slot], building: Any = None) -> list[_Line]:
     """Energy, materials and the scenario's other lines: a figure per year spread over 365 days."""
     lines = []
     fixed: list[tuple[str, str, tuple[str, str], float]] = []
-    if p.energy_cny_per_year is not None:
+    if p.energy_model is not None or p.energy_results is not None:
+        from models.energy.model import budget_energy
+
+        amount, words = budget_energy(p.energy_model, p.energy_results, building)
+        fixed.append(("energy", "energy", words, amount))
+    elif p.energy_cny_per_year is not None:
         fixed.append(("energy", "energy", ("common-area energy per year (fixed until the energy model provides it)",
                                            "公共区域年度能耗费用（能耗模型完成前为固定值）"), p.energy_cny_per_year))
     else:
@@ -559,7 +593,7 @@ def budget(params, building, records: Mapping[str, Sequence[Mapping[str, Any]]],
     labour_rate = getattr(contractor, "labour_cny_per_h", None)
     lines = (_labour_lines(records.get("staff_time", ()), span, calendar, staff_columns)
              + _order_lines(records.get("work_orders", ()), span, calendar, labour_rate)
-             + _fixed_lines(p, area, slots)
+             + _fixed_lines(p, area, slots, building)
              + _income_lines(p, area, spaces, slots))
 
     scale = YEAR_S / horizon_s

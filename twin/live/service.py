@@ -122,6 +122,8 @@ class LiveService:
     is embedded. ``faults`` are simulator fault specs (``LIFT-2:entrapment@60s``). ``db_path``
     defaults to :func:`default_history_path`. ``max_points_per_device`` and
     ``max_device_state_bytes`` bound each device's state (excess is dead-lettered).
+    ``meter_profiles`` drive the simulator's meters (:class:`~twin.live.simulator.DeviceSimulator`),
+    given by the layer that starts the service.
     """
 
     def __init__(self, building: Building | str | Path, *, mqtt: str | MqttSettings | None = None,
@@ -132,7 +134,7 @@ class LiveService:
                  twin_id: str | None = None, broker_kind: str = "auto", tick_s: float = 1.0,
                  min_backoff_s: float = 0.5, max_backoff_s: float = 30.0, clock: Clock = wall_ms,
                  broker_dir: str | Path | None = None, max_points_per_device: int = MAX_POINTS_PER_DEVICE,
-                 max_device_state_bytes: int = MAX_DEVICE_STATE_BYTES):
+                 max_device_state_bytes: int = MAX_DEVICE_STATE_BYTES, meter_profiles: dict[str, Any] | None = None):
         self.building = building if isinstance(building, Building) else load_building(building)
         b = self.building
         self.settings: MqttSettings | None = parse_mqtt_url(mqtt) if isinstance(mqtt, str) else mqtt
@@ -152,6 +154,7 @@ class LiveService:
         self.min_backoff_s = min_backoff_s
         self.max_backoff_s = max_backoff_s
         self.clock = clock
+        self.meter_profiles = meter_profiles
 
         self.state = TwinState(b, stale_factor=stale_factor, clock=clock, max_points=max_points_per_device,
                                max_state_bytes=max_device_state_bytes)
@@ -229,7 +232,8 @@ class LiveService:
         if wait_connected_s and not self.bridge.wait_connected(wait_connected_s):
             log.warning("not connected to %s yet; retrying in the background", self.settings.url)
         if self.simulate:
-            sim = DeviceSimulator(b, rate_hz=self.sim_rate_hz, faults=self.faults, seed=self.seed, clock=self.clock)
+            sim = DeviceSimulator(b, rate_hz=self.sim_rate_hz, faults=self.faults, seed=self.seed, clock=self.clock,
+                                  meter_profiles=self.meter_profiles)
             self.simulator = SimulatorRunner(sim, self.simulator_settings, client_id=f"{self.twin_id}-devices").start()
 
     def _embedded_settings(self, username: str) -> MqttSettings:

@@ -32,7 +32,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
@@ -155,6 +155,7 @@ class _Env:
     """What devices share: time of day, demand, which supplies are lost, whether fire is called."""
 
     hour: float = 12.0
+    hour_of_year: int = 0
     demand: float = 0.5
     outdoor_c: float = 20.0
     unpowered: frozenset[str] = frozenset()
@@ -445,6 +446,10 @@ class _Power(_Model):
 
 
 class _Meter(_Model):
+    profile: np.ndarray | None = None
+    """Mean kW (m³/h for water) by hour of the year (local time, 8,760 values), injected from a higher layer
+    (:class:`DeviceSimulator`'s ``meter_profiles``: the energy model's year); None: the day's demand shape."""
+
     def __init__(self, info: DeviceInfo, rated: dict[str, float], rng: np.random.Generator):
         super().__init__(info, rated, rng)
         k = info.kind.lower()
@@ -454,8 +459,10 @@ class _Meter(_Model):
         self.now_rate = 0.0
 
     def step(self, dt: float, env: _Env) -> None:
+        base = self.rate * (0.2 + 0.8 * env.demand) if self.profile is None else \
+            float(self.profile[env.hour_of_year % len(self.profile)])
         self.now_rate = 0.0 if self.info.id in env.unpowered and not self.water else \
-            max(0.0, self.rate * (0.2 + 0.8 * env.demand) * (1 + self.noise(0.05)))
+            max(0.0, base * (1 + self.noise(0.05)))
         self.total += self.now_rate * dt / 3600
 
     def values(self, env: _Env) -> dict[str, Any]:
@@ -640,11 +647,14 @@ class DeviceSimulator:
 
     ``rate_hz`` sets how often each device publishes its state (default: each equipment's own
     ``interval_s``; lift cars once a second). Faults come from ``faults`` (a schedule) or from
-    :meth:`inject` and the devices' ``cmd`` topics.
+    :meth:`inject` and the devices' ``cmd`` topics. ``meter_profiles`` (meter id → mean kW, or m³/h,
+    for each hour of the year in local time) drive those meters instead of the day's demand shape,
+    with 5 % noise: the live service and ``twin simulate`` pass the energy model's year
+    (``models.energy.live_meters``) — given from above, since ``twin`` never imports ``models``.
     """
 
     def __init__(self, building: Building, *, rate_hz: float | None = None, faults: Iterable[Fault] = (),
-                 seed: int = 0, clock: Clock = wall_ms):
+                 seed: int = 0, clock: Clock = wall_ms, meter_profiles: Mapping[str, Sequence[float]] | None = None):
         if rate_hz is not None and not (0 < rate_hz <= 100):
             raise ValueError(f"rate must be between 0 and 100 messages per second per device, got {rate_hz}")
         self.building = building
@@ -662,6 +672,10 @@ class DeviceSimulator:
         self.t_s = 0.0
         self.env = _Env()
         self.feeds = {e.id: tuple(e.feeds) for e in building.equipment}
+        for ident, profile in (meter_profiles or {}).items():
+            if not isinstance(self.models.get(ident), _Meter):
+                raise ValueError(f"meter profile for {ident!r}: the building has no such meter")
+            self.models[ident].profile = np.asarray(profile, dtype=float)  # type: ignore[attr-defined]
         try:
             self.tz: Any = ZoneInfo(building.site.timezone)
         except Exception:
@@ -728,6 +742,7 @@ class DeviceSimulator:
         local = datetime.fromtimestamp(now_ms / 1000, self.tz)
         hour = local.hour + local.minute / 60 + local.second / 3600
         self.env.hour = hour
+        self.env.hour_of_year = (local.timetuple().tm_yday - 1) * 24 + local.hour
         self.env.demand = _demand(hour)
         self.env.outdoor_c = 18.0 + 8.0 * math.sin(2 * math.pi * (hour - 9.0) / 24.0)
         self.env.fire_alarm = any(k[1] == "fire_alarm" for k in self.active)
