@@ -122,6 +122,24 @@ def occupancy_for_time(building: Building, taken_at: datetime | None) -> str | N
     return "weekday" if taken_at.weekday() < 5 else "weekend"
 
 
+def local_start(conditions: LiveConditions, building: Building) -> datetime | None:
+    """The snapshot's time at the building (its site's time zone when the snapshot's time carries an
+    offset; an unknown zone keeps the snapshot's own), or None without a time: a model that starts
+    from live state starts its clock there (``start_date`` = its date, ``start_s`` = its time of day)."""
+    local = conditions.taken_at
+    if local is None:
+        return None
+    tz = getattr(building.site, "timezone", None)
+    if local.tzinfo is not None and tz:
+        try:
+            from zoneinfo import ZoneInfo
+
+            local = local.astimezone(ZoneInfo(tz))
+        except Exception:  # noqa: BLE001 - an unknown zone keeps the snapshot's own offset
+            pass
+    return local
+
+
 def live_conditions(snapshot: Any, building: Building) -> LiveConditions:
     """Read a twin snapshot into the conditions every model understands."""
     taken_at = getattr(snapshot, "taken_at", None)
@@ -170,7 +188,7 @@ def live_conditions(snapshot: Any, building: Building) -> LiveConditions:
         fire_floors=tuple(fire_floors),
         supplies_out=supplies_out,
         mains_lost=bool(mains) and all(m in out for m in mains),
-        backup_fed=_fed_from(building, generators),
+        backup_fed=fed_from(building, generators),
         open_alarms=alarms,
         reasons=reasons,
         cars=car_states,
@@ -192,7 +210,7 @@ def _car_state(values: Any, status: Any) -> CarState:
                     status=str(status) if status is not None else None)
 
 
-def _fed_from(building: Building, sources: list[str]) -> frozenset[str]:
+def fed_from(building: Building, sources: list[str]) -> frozenset[str]:
     """Every device reachable from ``sources`` along the building file's ``feeds`` lists."""
     feeds = nx.DiGraph((e.id, fed) for e in building.equipment for fed in e.feeds)
     return frozenset().union(*(nx.descendants(feeds, s) for s in sources if s in feeds))

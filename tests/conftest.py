@@ -70,3 +70,25 @@ def ensure_debian_package(package: str, find: Callable[[], str | None]) -> str:
     if not path:
         pytest.skip(f"could not install {package}: {result.stderr.strip()[-300:]}")
     return path
+
+
+def nested_models(root: type) -> list[type]:
+    """A pydantic parameters class and every pydantic model nested in its fields (lists, unions and
+    mappings opened), each once: what a file-format reference must document."""
+    from pydantic import BaseModel
+
+    def types_in(annotation) -> list:
+        args = getattr(annotation, "__args__", None)
+        return [annotation] if not args else [t for a in args for t in types_in(a)]
+
+    seen: list[type] = []
+    todo = [root]
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.append(cls)
+        for field in cls.model_fields.values():
+            todo += [t for t in types_in(field.annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+    return seen
+

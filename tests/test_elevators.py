@@ -28,6 +28,7 @@ from models.live import live_conditions
 from scenarios.runner import run_scenario
 from scenarios.spec import building_and_graph, load_scenario, parse_scenario
 from scenarios.triggers import load_triggers, resolve_overrides
+from tests.conftest import nested_models
 from twin.errors import SpecError
 from twin.loader import load_building
 
@@ -328,35 +329,12 @@ def test_the_shipped_trigger_sends_an_entrapment_alarm_to_the_lift_forecast():
 
 # --- the documentation --------------------------------------------------------------------------------
 
-def _param_models():
-    from pydantic import BaseModel
-
-    seen, todo = [], [ElevatorParams]
-    while todo:
-        cls = todo.pop()
-        if cls in seen:
-            continue
-        seen.append(cls)
-        for field in cls.model_fields.values():
-            for arg in _annotation_types(field.annotation):
-                if isinstance(arg, type) and issubclass(arg, BaseModel):
-                    todo.append(arg)
-    return seen
-
-
-def _annotation_types(annotation):
-    args = getattr(annotation, "__args__", None)
-    if not args:
-        return [annotation]
-    return [t for a in args for t in _annotation_types(a)]
-
-
 def test_docs_name_every_field_of_the_elevator_params():
     """issue 13 (docs/elevators.md): every field of the params and of every model nested in them has a
     row in the reference — a field added without documenting it fails here."""
     text = DOCS.read_text(encoding="utf-8")
     missing = []
-    for cls in _param_models():
+    for cls in nested_models(ElevatorParams):
         section = f"### {cls.__name__} —"
         if section not in text:
             missing.append(section)

@@ -19,9 +19,11 @@ from pydantic import ValidationError
 from models.operations.budget import (BUDGET_KPIS, COST_CATEGORIES, ENERGY_CNY_PER_M2_YEAR, MATERIALS_CNY_PER_M2_YEAR,
                                       PARKING_M2_PER_SPACE, YEAR_S, BudgetParams, budget, car_park_spaces,
                                       charged_area_m2)
+from models.operations import OperationsParams
 from models.staff import Calendar
 from models.units import UNITS
 from twin.loader import load_building
+from tests.conftest import nested_models
 from twin.text import LANGUAGES
 
 NAN = float("nan")
@@ -279,38 +281,12 @@ def test_bad_budget_input_names_field_and_value(field, value, words):
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 
 
-def _param_models():
-    """The operations params and every pydantic model nested in them."""
-    from pydantic import BaseModel
-
-    from models.operations import OperationsParams
-
-    seen, todo = [], [OperationsParams]
-    while todo:
-        cls = todo.pop()
-        if cls in seen:
-            continue
-        seen.append(cls)
-        for field in cls.model_fields.values():
-            for arg in _annotation_types(field.annotation):
-                if isinstance(arg, type) and issubclass(arg, BaseModel):
-                    todo.append(arg)
-    return seen
-
-
-def _annotation_types(annotation):
-    args = getattr(annotation, "__args__", None)
-    if not args:
-        return [annotation]
-    return [t for a in args for t in _annotation_types(a)]
-
-
 def test_docs_name_every_field_of_the_operations_params():
     """issue 12 (docs/operations.md): every field of the operations params and of every model nested
     in them has a row in the file-format reference — a field added without documenting it fails here."""
     text = DOCS.read_text(encoding="utf-8")
     missing = []
-    for cls in _param_models():
+    for cls in nested_models(OperationsParams):
         section = f"### {cls.__name__} —"
         if section not in text:
             missing.append(section)

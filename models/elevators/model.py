@@ -14,7 +14,7 @@ One replication (:func:`run`) does what ``params.mode`` says:
   SimPy by on-site staff or the contractor (:class:`models.elevators.rescue.Rescue`).
 * ``power_loss`` — the traffic from ``power_loss.warmup_min`` before the loss; at
   ``power_loss.at_h`` every car not fed by a running generator (the building file's ``feeds``
-  chain, :func:`models.live._fed_from`) stops where it is (:meth:`Traffic.stop_cars`), everyone
+  chain, :func:`models.live.fed_from`) stops where it is (:meth:`Traffic.stop_cars`), everyone
   aboard a car that is not at a landing with its doors open is trapped, and the rescues compete
   for the same rescuers while the generator-fed cars run on.
 
@@ -45,7 +45,7 @@ from models.elevators.rescue import Rescue, breakdown
 from models.elevators.rescue import check as rescue_check
 from models.elevators.traffic import Traffic, aboard_by_hour, up_peak_capacity
 from models.harness import ModelContext, ReplicationCost, ReplicationResult
-from models.live import LiveConditions, _fed_from
+from models.live import LiveConditions, fed_from, local_start
 from models.staff import Calendar
 from twin.text import Text, text
 
@@ -94,7 +94,7 @@ def generator_fed_cars(building) -> frozenset[str]:
     """Cars a generator feeds through the building file's ``feeds`` chain (they run on without mains)."""
     generators = [e.id for e in building.equipment if e.system == "power" and "generator" in e.kind]
     cars = set(_cars(building))
-    return frozenset(_fed_from(building, generators)) & cars
+    return frozenset(fed_from(building, generators)) & cars
 
 
 # --- the replication ------------------------------------------------------------------------------
@@ -546,15 +546,8 @@ def from_live(params: ElevatorParams, cond: LiveConditions, building) -> tuple[E
         data["out_of_service"] = list(data["out_of_service"]) + out
         notes.append(text(f"{len(out)} car(s) out of service: {', '.join(out)}",
                           f"{len(out)} 台轿厢停用：{'、'.join(out)}"))
-    if cond.taken_at is not None:
-        local = cond.taken_at
-        tz = getattr(building.site, "timezone", None)
-        if local.tzinfo is not None and tz:
-            try:
-                from zoneinfo import ZoneInfo
-                local = local.astimezone(ZoneInfo(tz))
-            except Exception:  # noqa: BLE001 - an unknown zone keeps the snapshot's own offset
-                pass
+    local = local_start(cond, building)
+    if local is not None:
         data["start_date"] = local.date()
         data["start_s"] = float(local.hour * 3600 + local.minute * 60 + local.second)
         notes.append(text(f"starts at the building's local time {local:%Y-%m-%d %H:%M} (the shift on duty and the "

@@ -55,7 +55,7 @@ import numpy as np
 from simpy.events import NORMAL
 
 from models.harness import ModelContext, ReplicationCost, ReplicationResult
-from models.live import LiveConditions
+from models.live import LiveConditions, local_start
 from models.operations.budget import BUDGET_KPIS, budget
 from models.operations.demand import ProfileClock, draw_times, thinned_arrivals
 from models.operations.desk import Call, call_records
@@ -1012,15 +1012,8 @@ def from_live(params: OperationsParams, cond: LiveConditions, building) -> tuple
         listed = ", ".join(oos_added[:10]) + ("…" if len(oos_added) > 10 else "")
         notes.append(text(f"{len(oos_added)} items out of service at the start, each an open failure: {listed}",
                           f"{len(oos_added)} 台设备开始时停用，各为一张未完成的故障工单：{listed}"))
-    if cond.taken_at is not None:
-        local = cond.taken_at
-        tz = getattr(building.site, "timezone", None)
-        if local.tzinfo is not None and tz:
-            try:
-                from zoneinfo import ZoneInfo
-                local = local.astimezone(ZoneInfo(tz))
-            except Exception:  # noqa: BLE001 - an unknown zone keeps the snapshot's own offset
-                pass
+    local = local_start(cond, building)
+    if local is not None:
         data["start_date"] = local.date()
         data["start_s"] = float(local.hour * 3600 + local.minute * 60 + local.second)
         notes.append(text(f"starts at the building's local time {local:%Y-%m-%d %H:%M} (the shift on duty now)",
