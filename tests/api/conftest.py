@@ -117,3 +117,27 @@ def publish(broker, topic: str, payload: dict | str | bytes, *, retain: bool = F
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+LIVE_BUILDING = "small-tower"
+"""The building the live tests' twin mirrors (``live_env``)."""
+
+
+def topic(system: str, device: str, channel: str, building: str = LIVE_BUILDING) -> str:
+    """A device topic of the live twin (``twin/v1/BUILDING/SYSTEM/DEVICE/CHANNEL``)."""
+    return f"twin/v1/{building}/{system}/{device}/{channel}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def poll(fn, timeout_s: float = 10.0, every_s: float = 0.05):
+    """``fn()``'s first true value within ``timeout_s`` (its last value otherwise)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = fn()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every_s)
+

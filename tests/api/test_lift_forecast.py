@@ -11,29 +11,12 @@ import time
 
 import pytest
 
-from tests.api.conftest import publish, wait_run
+from tests.api.conftest import now_ms as _now_ms, poll as _poll, publish, topic as _topic, wait_run
 
 pytestmark = pytest.mark.timeout(180)
 
 B = "small-tower"
 TRIGGER = "lift-rescue-forecast"
-
-
-def _topic(system: str, device: str, channel: str) -> str:
-    return f"twin/v1/{B}/{system}/{device}/{channel}"
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _poll(fn, timeout_s: float = 10.0, every_s: float = 0.05):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = fn()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every_s)
 
 
 def _trigger(client, h) -> dict:
