@@ -352,3 +352,38 @@ def test_docs_example_is_a_valid_scenario(tmp_path):
     path.write_text(example, encoding="utf-8")
     loaded = load_scenario(path)
     assert loaded.params.mode == "entrapment" and loaded.params.rescue.contractor.standby
+
+
+def test_maintenance_visits_come_from_an_operations_run(tmp_path, monkeypatch):
+    """issue 13 item 2: with both models, a car's failure age counts from the operations model's lift PM
+    (that run's equipment_events), not from a fixed interval; a folder without lift PM, or outside the
+    data directory, is refused naming the field."""
+    import pandas as pd
+
+    monkeypatch.setenv("TWIN_DATA_DIR", str(tmp_path))
+    records = tmp_path / "ops-run" / "records"
+    records.mkdir(parents=True)
+    building = load_building("tower")
+    cars = [c.id for g in building.elevators for c in g.cars]
+    day = 86_400.0
+    # Every car maintained on days 10 and 200 only: long gaps, so the rate grows with the days since.
+    rows = [{"point": 0, "replication": r, "equipment": car, "kind": "lift_car", "event": "pm", "t_s": d * day,
+             "age_h": 0.0, "cost_cny": 0.0} for r in (0, 1) for car in cars for d in (10, 200)]
+    pd.DataFrame(rows).to_parquet(records / "equipment_events.parquet", index=False)
+    from models.elevators.entrapment import maintenance_from_results
+
+    got = maintenance_from_results("ops-run", cars, 3)
+    assert got[cars[0]] == [10 * day, 200 * day] and set(got) == set(cars)
+    yaml_doc = {"name": "lift-pm", "model": "elevators", "building": "tower", "seed": 3, "replications": 2,
+                      "horizon_s": 31_536_000, "params": {"mode": "entrapment",
+                                                          "entrapment": {"maintenance_results": "ops-run"}}}
+    loaded = parse_scenario(yaml_doc, "lift-pm.yaml")
+    assert check(loaded.params, loaded.building) == []
+    run_scenario(loaded, replications=2)  # runs on the operations run's visits
+    for folder, said in (("no-such-run", "'no-such-run/records/equipment_events.parquet' not found"),
+                         ("../etc", "without '..'")):
+        bad = copy.deepcopy(yaml_doc)
+        bad["params"]["entrapment"]["maintenance_results"] = folder
+        with pytest.raises(SpecError) as err:
+            parse_scenario(bad, "lift-pm.yaml")
+        assert "lift-pm.yaml: params.entrapment.maintenance_results" in str(err.value) and said in str(err.value)

@@ -202,6 +202,13 @@ class EntrapmentParams(BaseModel):
                                           "stops and the release time", "各原因的占比（合计为 1）、停梯位置及解困时间"))
     detection: DetectionParams = Field(default_factory=DetectionParams, json_schema_extra=param_label(
         "Detection", "发现方式", "Remote monitoring and the EN 81-28 voice link", "远程监测与 EN 81-28 双向对讲"))
+    maintenance_results: str | None = Field(None, max_length=255, json_schema_extra=param_label(
+        "Maintenance from an operations run", "采用运营模型的维保记录",
+        "A finished operations run's results folder (relative to the data directory): each car's maintenance "
+        "visits are that run's preventive maintenance of the car (its equipment_events), instead of every "
+        "maintenance_interval_d days; replication r takes the operations run's replication r (cycling)",
+        "已完成的运营模型运行结果目录（相对于数据目录）：各轿厢的维保时间取该运行中对该轿厢的预防性维护记录"
+        "（equipment_events），而非每隔 maintenance_interval_d 天；第 r 次重复使用该运行的第 r 次重复（循环）"))
 
     @field_validator("hour_shape")
     @classmethod
@@ -441,3 +448,29 @@ def make_entrapment(params: EntrapmentParams, rng: np.random.Generator, *, id: i
         after = max(0.0, float(detected_at_s) - float(t_s))
     return _finish(params, rng, id=id, car=car, group=group, cause=chosen, t_s=t_s, persons=persons, floor=floor,
                    between_floors=between_floors, detected_after_s=after)
+
+
+def maintenance_from_results(folder: str, cars: Sequence[str], replication: int) -> dict[str, list[float]]:
+    """Each car's preventive maintenance times (s) in replication ``replication`` (cycling over the run's
+    replications) of a finished operations run: its ``records/equipment_events.parquet`` rows with
+    ``event == "pm"`` at the cars. A ValueError names the folder and what is missing."""
+    import pyarrow.parquet as pq
+
+    from models.datafiles import data_file
+
+    path = data_file(f"{folder}/records/equipment_events.parquet", "operations results folder")
+    table = pq.read_table(path, columns=["replication", "equipment", "event", "t_s"]).to_pydict()
+    reps = sorted(set(table["replication"]))
+    if not reps:
+        raise ValueError(f"operations results folder {folder!r}: its equipment_events table is empty")
+    rep = reps[replication % len(reps)]
+    wanted = set(cars)
+    out: dict[str, list[float]] = {car: [] for car in cars}
+    for r, eq, ev, t in zip(table["replication"], table["equipment"], table["event"], table["t_s"]):
+        if r == rep and ev == "pm" and eq in wanted:
+            out[eq].append(float(t))
+    if not any(out.values()):
+        raise ValueError(f"operations results folder {folder!r}: no preventive maintenance of the lift cars "
+                         f"({', '.join(sorted(wanted)[:4])}…) in its equipment_events — was lift PM in that run?")
+    return out
+

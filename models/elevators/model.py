@@ -39,7 +39,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 
-from models.elevators.entrapment import YEAR_S, draw_entrapments, make_entrapment
+from models.elevators.entrapment import YEAR_S, draw_entrapments, maintenance_from_results, make_entrapment
 from models.elevators.params import MAX_HORIZON_S, ElevatorParams
 from models.elevators.rescue import Rescue, breakdown
 from models.elevators.rescue import check as rescue_check
@@ -164,8 +164,10 @@ def _run_year(ctx: ModelContext, p: ElevatorParams, calendar: Calendar) -> Repli
     t0, t_end = p.start_s, p.start_s + ctx.horizon_s
     starts, aboard = aboard_by_hour(ctx.building, p.traffic, calendar=calendar, out_of_service=p.out_of_service)
     cars = [c for c in _cars(ctx.building) if c not in set(p.out_of_service)]
+    maintenance = (maintenance_from_results(p.entrapment.maintenance_results, cars, ctx.replication)
+                   if p.entrapment.maintenance_results else None)
     entrapments = draw_entrapments(ctx.building, cars, p.entrapment, ctx.rng, t_end, calendar, starts, aboard,
-                                   p.out_of_service, t0_s=t0)
+                                   p.out_of_service, t0_s=t0, maintenance_s=maintenance)
     rescue = _rescue(ctx, p, calendar, t_end)
     for e in entrapments:
         _at(ctx.env, e.t_s, rescue.trapped, e)
@@ -358,6 +360,11 @@ def check(params: ElevatorParams, building, graph=None) -> list[tuple[tuple, str
     for i, car in enumerate(params.out_of_service):
         if car not in cars:
             problems.append((("out_of_service", i), f"unknown car {car!r}; the building's cars: {', '.join(cars)}"))
+    if params.entrapment.maintenance_results:
+        try:
+            maintenance_from_results(params.entrapment.maintenance_results, cars, 0)
+        except (ValueError, OSError) as exc:
+            problems.append((("entrapment", "maintenance_results"), str(exc)))
     if params.mode != "entrapment" and not params.live and \
             all(c in set(params.out_of_service) for c in cars):
         problems.append((("out_of_service",), "every car is out of service: no passenger can travel"))

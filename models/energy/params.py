@@ -22,7 +22,6 @@ the data directory (``TWIN_DATA_DIR``, default ``twin-data``) and the shipped ``
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -32,8 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from models.energy.hvac import HvacParams, VentilationParams
 from models.energy.loads import FixedLoadParams, LiftEnergyParams, LightingParams, PumpParams
 from models.energy.retrofits import Retrofit
+from models.datafiles import SHIPPED_DATA_DIR, data_file, data_roots
 from models.harness import param_label
-from twin.loader import confined_file
 from twin.text import Text, text
 
 __all__ = ["EnergyParams", "VariationParams", "CalibrationParameter", "CalibrationParams", "BenchmarkParams",
@@ -41,7 +40,6 @@ __all__ = ["EnergyParams", "VariationParams", "CalibrationParameter", "Calibrati
            "data_roots", "data_file", "benchmark_for"]
 
 DEFAULT_START_DATE = date(2027, 1, 1)
-SHIPPED_DATA_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "data"
 """Data files shipped with the package (a sample meter file): readable as the data directory is."""
 
 END_USES = ("lighting", "pumps", "lifts", "hvac", "ventilation", "other")
@@ -51,26 +49,6 @@ END_USE_WORDS: dict[str, tuple[str, str]] = {
     "hvac": ("Air conditioning", "空调"), "ventilation": ("Car-park and plant ventilation", "车库及机房通风"),
     "other": ("Other fixed loads", "其他固定负荷"),
 }
-
-
-def data_roots() -> list[Path]:
-    """Where a scenario's files may be: the data directory (``TWIN_DATA_DIR``, default ``twin-data``)
-    and the shipped ``scenarios/data``."""
-    return [Path(os.environ.get("TWIN_DATA_DIR") or "twin-data"), SHIPPED_DATA_DIR]
-
-
-def data_file(name: str, what: str) -> Path:
-    """The file ``name`` (a path relative to the data directory or ``scenarios/data``) — the first
-    root that has it; a ValueError naming ``what`` and the roots when none does or it lies outside."""
-    rel = Path(name)
-    if rel.is_absolute() or ".." in rel.parts:
-        raise ValueError(f"{what} {name!r}: give a path relative to the data directory, without '..'")
-    for root in data_roots():
-        found = confined_file(root / rel, [root])
-        if found is not None:
-            return found
-    raise ValueError(f"{what} {name!r} not found in the data directory or scenarios/data "
-                     f"({', '.join(str(r) for r in data_roots())})")
 
 
 # --- the benchmark ------------------------------------------------------------------------------
