@@ -37,6 +37,7 @@ bench: install
 	$(PY) bench/bench_ingest.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_viewer.py
+	$(PY) bench/bench_scene3d.py
 	$(PY) bench/bench_cli.py
 	$(PY) bench/bench_scaling.py
 	$(PY) bench/table.py

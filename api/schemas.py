@@ -23,7 +23,7 @@ __all__ = [
     "ErrorItem", "ErrorResponse",
     "BuildingInfo", "BuildingSummary", "NodeLinkGraph", "EquipmentInfo",
     "EquipmentState", "TwinStateOut", "HistoryPoint", "PointHistory", "StateAt", "AlarmOut",
-    "AlarmList", "AlarmAck", "CommandCreate", "CommandOut",
+    "AlarmList", "AlarmAck", "AlarmHistoryRow", "AlarmHistory", "Dashboard", "CommandCreate", "CommandOut",
     "ScenarioInfo", "ScenarioDocument", "ScenarioCheck", "ScenarioIssue", "ScenarioCheckResult",
     "RunCreate", "RunProgress", "RunLinks", "RunOut", "RunChange", "RunList", "KpiStats", "SummaryPoint", "RunSummary",
     "KpiRow", "KpiTable",
@@ -327,6 +327,54 @@ class AlarmAck(BaseModel):
     note: Annotated[str, Field(max_length=500)] | None = None
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "rescue team sent"}]})
+
+
+class AlarmHistoryRow(BaseModel):
+    """One transition of an alarm (raised, cleared, acknowledged): when, what, where, who, the note."""
+
+    at: str = Field(description="local time at the building, ISO 8601")
+    at_ms: int
+    transition: str = Field(description="raised, cleared or acknowledged")
+    alarm_id: str
+    device: str | None = None
+    system: str | None = None
+    floor: str | None = None
+    severity: str | None = None
+    message: str | None = None
+    by: str | None = Field(None, description="who acknowledged (acknowledged transitions)")
+    note: str | None = Field(None, description="the acknowledgement's note")
+    state: str | None = Field(None, description="the alarm's state after this transition")
+
+
+class AlarmHistory(BaseModel):
+    """A page of the alarm history, newest first, and how many transitions match the filters."""
+
+    start_ms: int
+    end_ms: int
+    total: int
+    offset: int
+    limit: int
+    rows: list[AlarmHistoryRow]
+
+
+class Dashboard(BaseModel):
+    """The supervisor's figures over a window: work orders against the promises (the latest operations
+    run), alarms by system over time, failures and availability by system, energy by day and month."""
+
+    model_config = ConfigDict(extra="allow")
+
+    start_ms: int
+    end_ms: int
+    timezone: str
+    live: bool = Field(description="whether the live twin's figures are in (alarms, availability, energy)")
+    operations_run: dict[str, Any] | None = Field(None, description="the latest finished operations run used")
+    work_orders: dict[str, Any] | None = None
+    live_response: dict[str, Any] | None = Field(
+        None, description="live incidents against the same promises: critical alarms 30 min, major 2 h, "
+                          "time to acknowledgement")
+    alarms_by_system: dict[str, Any] | None = None
+    systems: dict[str, dict[str, Any]] | None = Field(None, description="failures and availability by system")
+    energy: dict[str, Any] | None = None
 
 
 class CommandCreate(BaseModel):

@@ -26,14 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Header, Path, Query, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.deps import ApiError, AppContext, Ctx, Engineer, Viewer, authenticate, error_responses
 from api.hub import TOPICS
-from api.schemas import (AlarmAck, AlarmList, AlarmOut, CommandCreate, CommandOut, EquipmentState, PointHistory,
-                         StateAt, TwinStateOut)
+from api.schemas import (AlarmAck, AlarmHistory, AlarmList, AlarmOut, CommandCreate, CommandOut, Dashboard,
+                         EquipmentState, PointHistory, StateAt, TwinStateOut)
 
 __all__ = ["router", "LiveLink", "attach_live", "detach_live", "live_stats", "live_building_id", "take_snapshot"]
 
@@ -299,6 +299,23 @@ async def get_state(ctx: Ctx, _: Viewer) -> Response:
     return Response(await ctx.live_link.state_body(), media_type="application/json")
 
 
+@router.get("/scene.glb", response_class=Response, responses=_LIVE_ERRORS,
+            summary="The live building's 3D scene as binary glTF (drawn by the console in the browser)")
+async def get_scene_glb(ctx: Ctx, _: Viewer, if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    """Every equipment item, lift car, space and door as its own named node, with its id, kind,
+    floor and name in the node's ``extras`` (see :mod:`viewer.gltf`). Made once per building and
+    cached; the ETag is the building spec's fingerprint (a matching ``If-None-Match``: 304)."""
+    service = _service(ctx)
+    from viewer.gltf import GLTF_MEDIA_TYPE, building_glb
+
+    data, fingerprint = await run_in_threadpool(building_glb, service.building)
+    etag = f'"{fingerprint}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=GLTF_MEDIA_TYPE, headers=headers)
+
+
 @router.get("/equipment/{equipment}", response_model=EquipmentState, responses=error_responses(404, 503),
             summary="One device's state now")
 def get_equipment_state(equipment: DeviceId, ctx: Ctx, _: Viewer) -> dict:
@@ -395,6 +412,58 @@ def acknowledge_alarm(alarm_id: AlarmId, ctx: Ctx, who: Engineer, body: AlarmAck
     except AlarmNotFound:
         raise ApiError(404, ["path", "alarm_id"], f"no open alarm {alarm_id!r}", "not_found") from None
     return _finite(alarm.to_dict())
+
+
+_Floor = Annotated[str, Query(pattern=r"^[A-Za-z0-9_-]+$", max_length=64)]
+_WindowMs = Annotated[int, Query(ge=0, le=32_503_680_000_000, description="epoch ms, before the year 3000")]
+
+
+@router.get("/alarms/history", response_model=AlarmHistory, responses={
+    **error_responses(503), 200: {"description": "a page as JSON, or every matching row (up to 100,000) as CSV",
+                                  "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}}}},
+            summary="Every alarm transition, filtered, paged or as CSV")
+def alarm_history(ctx: Ctx, _: Viewer,
+                  system: Annotated[list[Annotated[str, Query(pattern=r"^[a-z_]+$", max_length=32)]] | None,
+                                    Query(max_length=20)] = None,
+                  floor: Annotated[list[_Floor] | None, Query(max_length=50)] = None,
+                  severity: Annotated[list[_SEVERITY] | None, Query(max_length=4)] = None,
+                  equipment: Annotated[list[_Floor] | None, Query(max_length=50)] = None,
+                  transition: Annotated[list[Literal["raised", "cleared", "acknowledged"]] | None,
+                                        Query(max_length=3)] = None,
+                  start_ms: _WindowMs | None = None, end_ms: _WindowMs | None = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+                  format: Literal["json", "csv"] = "json") -> Any:
+    """Raised, cleared and acknowledged steps of every alarm (closed ones too) with ``start_ms <= at <
+    end_ms`` (default: the last 7 days; at most 366 days), newest first, with the acknowledgement's
+    note. A filter value the building does not have is a 422 naming the field. ``format=csv`` gives
+    every matching row from ``offset``, at most 100,000 (``X-Total-Count`` says how many matched)."""
+    from api import dashboard
+
+    service = _service(ctx)
+    start, end = dashboard.window(start_ms, end_ms, _now_ms())
+    rows, total = dashboard.alarm_history_page(
+        service, start=start, end=end, system=system, floor=floor, severity=severity, equipment=equipment,
+        transition=transition, limit=dashboard.CSV_MAX_ROWS if format == "csv" else limit, offset=offset)
+    if format == "csv":
+        return Response(dashboard.history_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="alarm-history-{start}-{end}.csv"',
+                                 "X-Total-Count": str(total)})
+    return AlarmHistory(start_ms=start, end_ms=end, total=total, offset=offset, limit=limit, rows=_finite(rows))
+
+
+@router.get("/dashboard", response_model=Dashboard, responses=error_responses(),
+            summary="The supervisor's figures: promises, failures, availability, alarms, energy")
+def dashboard_view(ctx: Ctx, _: Viewer, start_ms: _WindowMs | None = None, end_ms: _WindowMs | None = None,
+                   bucket: Literal["auto", "hour", "day", "week"] = "auto") -> dict:
+    """Over ``start_ms <= t < end_ms`` (default: the last 7 days; at most 366 days): work orders against
+    the 30 min / 2 h promises from the latest finished operations run; from the live twin's history
+    (when it runs), alarms raised by system per ``bucket`` (at most 2,000 buckets), failures and
+    availability by system, and energy by day and month from the meters. Definitions: api/dashboard.py."""
+    from api import dashboard
+
+    start, end = dashboard.window(start_ms, end_ms, _now_ms())
+    return _finite(dashboard.dashboard_figures(ctx, start=start, end=end, bucket=bucket, now_ms=_now_ms()))
 
 
 # --- commands -----------------------------------------------------------------------------------

@@ -538,6 +538,38 @@ class History:
         return [{"alarm_id": a, "transition": t, "at_ms": at, "by": by, "alarm": json.loads(rec)}
                 for a, t, at, by, rec in rows]
 
+    def alarm_transitions(self, *, start_ms: int | None = None, end_ms: int | None = None,
+                          systems: Iterable[str] | None = None, floors: Iterable[str] | None = None,
+                          severities: Iterable[str] | None = None, devices: Iterable[str] | None = None,
+                          transitions: Iterable[str] | None = None, limit: int = 1000, offset: int = 0,
+                          newest_first: bool = True) -> tuple[list[dict[str, Any]], int]:
+        """Alarm transitions with ``start_ms <= at < end_ms``, filtered, one page, and how many match.
+
+        The alarm history an engineer reads: every raised, cleared and acknowledged step (the
+        acknowledgement's record carries its note), newest first by default. System and floor
+        are read from each transition's alarm record.
+        """
+        clauses, args = [], []
+        for clause, value in (("at_ms >= ?", start_ms), ("at_ms < ?", end_ms)):
+            if value is not None:
+                clauses.append(clause)
+                args.append(value)
+        for column, values in (("json_extract(record, '$.system')", systems),
+                               ("json_extract(record, '$.floor')", floors), ("severity", severities),
+                               ("device", devices), ("transition", transitions)):
+            if values is not None:
+                values = list(values)
+                clauses.append(f"{column} IN ({', '.join('?' * len(values))})" if values else "0")
+                args += values
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        db = self._reader()
+        (total,) = db.execute(f"SELECT COUNT(*) FROM alarm_log{where}", args).fetchone()
+        order = "DESC" if newest_first else "ASC"
+        rows = db.execute(f"SELECT alarm_id, transition, at_ms, by, record FROM alarm_log{where} "
+                          f"ORDER BY at_ms {order}, id {order} LIMIT ? OFFSET ?", (*args, limit, offset))
+        return ([{"alarm_id": a, "transition": t, "at_ms": at, "by": by, "alarm": json.loads(rec)}
+                 for a, t, at, by, rec in rows], total)
+
     def counts(self) -> dict[str, int]:
         db = self._reader()
         return {table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]

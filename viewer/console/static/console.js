@@ -159,7 +159,8 @@ function showTab(name) {
 
 function refreshTab() {
   ({ live: refreshLive, alarms: loadAlarms, equipment: loadEquipment, scenarios: loadScenarios,
-     runs: loadRuns, compare: loadCompareChoices, playback: loadPlaybackChoices }[S.tab] || (() => {}))(true);
+     runs: loadRuns, compare: loadCompareChoices, playback: loadPlaybackChoices }[S.tab]
+   || (window.TAB_LOADERS || {})[S.tab] || (() => {}))(true);  // TAB_LOADERS: tabs of dashboard.js
 }
 
 /* --- live 3D ----------------------------------------------------------------------------- */
@@ -206,6 +207,7 @@ function renderLegend(counts) {
 }
 
 async function refreshLive(force) {
+  if (window.Scene3D && Scene3D.active) return;  // drawn in the browser (scene3d.js): no server picture
   if (!S.info || S.liveBusy) return;
   S.liveBusy = true;
   try {
@@ -401,8 +403,11 @@ function forecastFigures(run) {
           await loadModels();
           const s = await runSummary(run);
           const kpis = Object.entries(s.kpis || {}).filter(([, k]) => k.better).slice(0, 2);
-          entry = { text: kpis.map(([name, k]) => { const info = kpiInfo(s.model, name, k);
-            return `${L(info.label) || name} ${kpiValue(k.mean, info.unit)} ${info.unitText}`.trim(); }).join(" · "),
+          entry = { text: kpis.map(([name, k], i) => { const info = kpiInfo(s.model, name, k);
+            // The first figure, a duration, with the 95th percentile over the replications: "release 8 min (95 % within 10 min)".
+            const within = i === 0 && k.kind === "duration" && k.p95 != null && s.replications > 1
+              ? ` (${t("alarms.within95", { v: `${kpiValue(k.p95, info.unit)} ${info.unitText}`.trim() })})` : "";
+            return `${L(info.label) || name} ${kpiValue(k.mean, info.unit)} ${info.unitText}`.trim() + within; }).join(" · "),
             codes: kpis.map(([name]) => name).join(" · "), final: true };
         } else {
           entry = { text: `${t("run.status." + r.status)} ${r.progress.done}/${r.progress.total}`, final: r.status !== "queued" && r.status !== "running" };
@@ -495,15 +500,11 @@ async function showEquipment(id, point) {
       <table class="grid"><thead><tr><th>${esc(t("equipment.point"))}</th><th>${esc(t("equipment.value"))}</th></tr></thead><tbody>
       ${Object.entries(values).map(([k, v]) => `<tr class="${typeof v === "number" ? "selectable" : ""}${k === point ? " selected" : ""}" data-point="${esc(k)}">
         <td>${esc(k)}</td><td class="num">${esc(fmt(v))}</td></tr>`).join("")}</tbody></table>
-      <h3>${esc(t("equipment.history"))}${point ? `: ${esc(point)}` : ""}</h3><p class="hint">${esc(t("equipment.history_hint"))}</p>
+      <h3>${esc(t("equipment.history"))}${point ? `: ${esc(point)}` : ""}</h3><p class="hint" id="eq-history-hint">${esc(t("equipment.history_hint"))}</p>
       <div id="history-chart" class="chart"></div>`;
     for (const tr of $$("tr.selectable[data-point]", pane)) tr.onclick = () => showEquipment(id, tr.dataset.point);
     $("#locate").onclick = () => { showTab("live"); setTimeout(() => placeMarker(id), 300); };
-    if (point) {
-      const h = await api(`/twin/equipment/${encodeURIComponent(id)}/history?point=${encodeURIComponent(point)}&max_points=300`);
-      const pts = (h.samples || []).filter((s) => typeof s.value === "number");
-      $("#history-chart").innerHTML = pts.length ? lineChart(pts.map((s) => [s.ts_ms, s.value]), point) : `<p class="hint">${esc(t("equipment.no_history"))}</p>`;
-    }
+    if (point) await equipmentHistory(id, point);  // dashboard.js: the range picker and the chart
   } catch (err) { pane.innerHTML = `<p class="warn">${esc(err.message)}</p>`; }
 }
 
@@ -1186,6 +1187,8 @@ async function startApp() {
     if (e.status === 503) $("#live-updated").textContent = t("live.not_running"); else message(`${t("app.error")}: ${e.message}`);
   }
   await loadWho();
+  // The live tab draws the building with WebGL when the browser can (scene3d.js); else the server's picture.
+  if (window.Scene3D && S.info) { try { await Scene3D.start(); } catch (e) { console.warn("3D in the browser failed", e); } }
   for (const id of S.timers) clearInterval(id);
   S.timers = [
     setInterval(() => { if (S.tab === "live" && !$("#app").hidden) refreshLive(); }, 500),
