@@ -23,7 +23,7 @@ RESULTS_MD = HERE / "results.md"
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
 
 ORDER = ("bench_runner", "bench_guard", "bench_evacuation", "bench_operations", "bench_optimise", "bench_elevators",
-         "bench_energy", "bench_ingest", "bench_api", "bench_viewer", "bench_scene3d", "bench_cli", "bench_scaling")
+         "bench_energy", "bench_ingest", "bench_api", "bench_viewer", "bench_scene3d", "bench_cli", "bench_scaling_evacuation", "bench_scaling_operations")
 """The order of the table (``make bench``'s); scripts not named here follow in name order."""
 
 

@@ -140,6 +140,13 @@ class SweepStore:
         records.mkdir(parents=True, exist_ok=True)
         for old in records.glob("*.parquet"):
             old.unlink()
+        if len(points) == 1:  # one point (no sweep): its files are the tables as they are
+            for name in names:
+                source = self._dir(points[0]) / f"{name}.parquet"
+                if source.is_file():
+                    os.replace(source, records / f"{name}.parquet")
+            shutil.rmtree(self.partial)
+            return FolderRecordTables(records)
         for name in names:
             files = [f for f in (self._dir(p) / f"{name}.parquet" for p in points) if f.is_file()]
             schemas = [pq.read_schema(f) for f in files]
