@@ -93,8 +93,16 @@ def test_library_run_is_byte_identical_whatever_the_workers(tmp_path) -> None:
 def _start(args: list[str], tmp_path) -> subprocess.Popen:
     """``twin ARGS`` in a process group of its own, as a terminal runs it (Ctrl-C reaches the whole group)."""
     env = dict(os.environ, TWIN_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1", PYTHONWARNINGS="ignore")
+
+    def as_a_terminal_starts_it() -> None:
+        # A child inherits its parent's signal mask and an ignored SIGINT; a shell starts a command with
+        # SIGINT at its default and unblocked. Whatever earlier tests left in this process, so does this.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     return subprocess.Popen([sys.executable, "-m", "api", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=tmp_path, start_new_session=True)
+                            text=True, env=env, cwd=tmp_path, start_new_session=True,
+                            preexec_fn=as_a_terminal_starts_it)
 
 
 def _children(pid: int) -> list[int]:
@@ -150,7 +158,7 @@ def test_ctrl_c_stops_the_demo_drill_without_a_traceback_from_a_worker(tmp_path)
     time.sleep(1.0)  # the workers are running replications
     out, err = _ctrl_c(proc)
     assert "Traceback" not in err + out, err
-    assert proc.returncode == 130 and err.strip().splitlines()[-1] in ("aborted", "interrupted"), err
+    assert proc.returncode == 130 and err.strip().splitlines()[-1] in ("aborted", "interrupted"), (out[-2000:], err)
 
 
 def test_the_readmes_snapshot_example_runs_on_the_sample_it_names(tmp_path) -> None:
