@@ -92,3 +92,17 @@ def nested_models(root: type) -> list[type]:
             todo += [t for t in types_in(field.annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
     return seen
 
+
+def undocumented_fields(doc: str, root: type) -> list[str]:
+    """What a file-format reference leaves out: for ``root`` and every model nested in it, a missing
+    ``### Class —`` section, or a field without its ``| `name` |`` row under that section."""
+    missing = []
+    for cls in nested_models(root):
+        section = f"### {cls.__name__} —"
+        if section not in doc:
+            missing.append(section)
+            continue
+        body = doc.split(section, 1)[1].split("\n### ", 1)[0]
+        missing += [f"{cls.__name__}.{name}" for name in cls.model_fields if f"| `{name}` |" not in body]
+    return missing
+

@@ -28,7 +28,7 @@ from models.live import live_conditions
 from scenarios.runner import run_scenario
 from scenarios.spec import building_and_graph, load_scenario, parse_scenario
 from scenarios.triggers import load_triggers, resolve_overrides
-from tests.conftest import nested_models
+from tests.conftest import undocumented_fields
 from twin.errors import SpecError
 from twin.loader import load_building
 
@@ -332,15 +332,7 @@ def test_the_shipped_trigger_sends_an_entrapment_alarm_to_the_lift_forecast():
 def test_docs_name_every_field_of_the_elevator_params():
     """issue 13 (docs/elevators.md): every field of the params and of every model nested in them has a
     row in the reference — a field added without documenting it fails here."""
-    text = DOCS.read_text(encoding="utf-8")
-    missing = []
-    for cls in nested_models(ElevatorParams):
-        section = f"### {cls.__name__} —"
-        if section not in text:
-            missing.append(section)
-            continue
-        body = text.split(section, 1)[1].split("\n### ", 1)[0]
-        missing += [f"{cls.__name__}.{name}" for name in cls.model_fields if f"| `{name}` |" not in body]
+    missing = undocumented_fields(DOCS.read_text(encoding="utf-8"), ElevatorParams)
     assert not missing, f"not in docs/elevators.md: {missing}"
 
 

@@ -23,7 +23,7 @@ from models.operations import OperationsParams
 from models.staff import Calendar
 from models.units import UNITS
 from twin.loader import load_building
-from tests.conftest import nested_models
+from tests.conftest import undocumented_fields
 from twin.text import LANGUAGES
 
 NAN = float("nan")
@@ -284,15 +284,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 def test_docs_name_every_field_of_the_operations_params():
     """issue 12 (docs/operations.md): every field of the operations params and of every model nested
     in them has a row in the file-format reference — a field added without documenting it fails here."""
-    text = DOCS.read_text(encoding="utf-8")
-    missing = []
-    for cls in nested_models(OperationsParams):
-        section = f"### {cls.__name__} —"
-        if section not in text:
-            missing.append(section)
-            continue
-        body = text.split(section, 1)[1].split("\n### ", 1)[0]
-        missing += [f"{cls.__name__}.{name}" for name in cls.model_fields if f"| `{name}` |" not in body]
+    missing = undocumented_fields(DOCS.read_text(encoding="utf-8"), OperationsParams)
     assert not missing, f"not in docs/operations.md: {missing}"
 
 
