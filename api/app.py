@@ -68,7 +68,7 @@ def live_service_from_settings(settings: Settings) -> Any:
                           max_points_per_device=settings.mqtt_max_points_per_device,
                           max_device_state_bytes=settings.mqtt_max_device_state_bytes)
     if simulate:
-        service.meter_profiles = simulated_meter_profiles(service.building)
+        service.meter_profiles = simulated_meter_profiles(service.building, settings.data_dir)
     return service
 
 

@@ -53,14 +53,25 @@ class LiveUsageError(click.ClickException):
         click.echo(f"Error: {self.format_message()}", err=True)
 
 
-def simulated_meter_profiles(building: Building) -> dict[str, Any] | None:
+def simulated_meter_profiles(building: Building, data_dir: Path | None = None) -> dict[str, Any] | None:
     """The simulated meters' year from the energy model (:func:`models.energy.live_meters.live_meter_profiles`:
     hidden parameters, so calibrating against the live twin is a real test); None when the building has no
-    meter the model drives, or the model cannot make the year (the meters then follow the day's demand)."""
+    meter the model drives, or the model cannot make the year (the meters then follow the day's demand).
+    With ``data_dir`` the year is kept in ``DATA_DIR/cache/`` so a restart does not make it again."""
     try:
-        from models.energy.live_meters import live_meter_profiles
+        import models
+        from models.cache import cached_arrays
 
-        return live_meter_profiles(building) or None
+        def make() -> dict[str, Any]:
+            from models.energy.live_meters import live_meter_profiles
+
+            return live_meter_profiles(building)
+
+        # Keyed by the building and the energy model's sources (its hidden parameters and seed included):
+        # a restart reads the year without importing the model's solvers.
+        profiles = cached_arrays(data_dir / "cache" if data_dir is not None else None, "live-meters",
+                                 [building.model_dump_json()], [Path(models.__file__).parent / "energy"], make)
+        return profiles or None
     except Exception as exc:  # noqa: BLE001 - the simulator runs on without the energy model's profiles
         import logging
 
@@ -187,7 +198,7 @@ def serve(building: str, mqtt_url: str | None, db_path: Path | None, no_simulato
     try:
         service = LiveService(b, mqtt=settings, db_path=db_path, rules=rules, mapping=mapping, simulate=simulate,
                               sim_rate_hz=rate, faults=faults, twin_id=twin_id, broker_dir=broker_dir,
-                              meter_profiles=simulated_meter_profiles(b) if simulate else None)
+                              meter_profiles=simulated_meter_profiles(b, data) if simulate else None)
     except SpecError as exc:
         raise LiveUsageError(str(exc)) from None
     if api:
