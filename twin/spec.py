@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
@@ -43,23 +43,6 @@ __all__ = [
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+$", min_length=1, max_length=64)]
 
-SPACE_KINDS = (
-    "apartment",
-    "office",
-    "shop",
-    "restaurant",
-    "corridor",
-    "lobby",
-    "atrium",
-    "stair",
-    "lift_lobby",
-    "plant_room",
-    "car_park",
-    "management_office",
-    "toilet",
-    "storage",
-    "room",
-)
 SpaceKind = Literal[
     "apartment",
     "office",
@@ -77,6 +60,7 @@ SpaceKind = Literal[
     "storage",
     "room",
 ]
+SPACE_KINDS: tuple[str, ...] = get_args(SpaceKind)
 
 SYSTEMS = ("elevator", "pump", "power", "fire", "hvac", "lighting", "meter", "water", "access", "security")
 System = Literal["elevator", "pump", "power", "fire", "hvac", "lighting", "meter", "water", "access", "security"]
