@@ -41,6 +41,9 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
 import pyvista as pv  # noqa: E402
+# pyvista resolves ``pv.themes`` lazily on first use, and two threads doing that at once for the first
+# time can get an AttributeError (the console draws its first pictures in worker threads): load it here.
+from pyvista.plotting import themes as pv_themes  # noqa: E402
 
 __all__ = [
     "STATUSES",
@@ -366,7 +369,7 @@ class BuildingScene:
         self._visible = np.ones(len(self.floors), bool)
         self.statuses: dict[str, str] = {}
 
-        theme = pv.themes.DocumentTheme()
+        theme = pv_themes.DocumentTheme()
         # No multi-sampling: status colours stay exact and software GL renders ~10x faster.
         theme.multi_samples = 0
         self.plotter = pv.Plotter(off_screen=off_screen, window_size=list(window_size), title=title or building.name,

@@ -7,6 +7,8 @@ else in the picture.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -143,3 +145,34 @@ def test_equipment_without_position_sits_in_its_space(two_storey):
     pump = two_storey.equipment_by_id["PMP-1"]
     x, y, z = equipment_anchor(two_storey, pump)
     assert (x, y, z) == (5.0, 6.0, 1.0)  # centroid of F01-OFF, 1 m above the floor
+
+
+def test_two_threads_draw_their_first_scenes_at_once():
+    """The console draws its first pictures in worker threads; pyvista resolves ``pv.themes`` lazily and two
+    threads doing so at once for the first time got an AttributeError (a 500 on the console's first live picture).
+    In a fresh process, two threads each build and render a scene at the same moment: both succeed."""
+    import subprocess
+    import sys
+
+    code = f"""
+import threading
+from twin.loader import load_building
+from viewer.scene import BuildingScene
+block = load_building({str(Path(__file__).parent / "data" / "viewer_block.yaml")!r})
+errors, gate = [], threading.Barrier(2)
+def draw():
+    try:
+        gate.wait()
+        with BuildingScene(block, off_screen=True, window_size=(320, 240)) as s:
+            assert s.screenshot().shape[:2] == (240, 320)
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=draw) for _ in range(2)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(errors or "ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "ok", out.stdout
