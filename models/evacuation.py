@@ -146,12 +146,14 @@ from __future__ import annotations
 import math
 import weakref
 from collections import deque
+from functools import partial
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, Union
 
 import networkx as nx
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.harness import (KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, Target,
@@ -244,7 +246,7 @@ _Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 _EVENT_TYPE = param_label("Event", "事件类型", "What happens: smoke, untenable, blocked, closed or power_loss",
                           "发生什么：烟气（smoke）、不可承受（untenable）、封堵（blocked）、关闭（closed）或断电（power_loss）")
-_EVENT_SPACE = param_label("Space", "空间", "The space (id in the building file) it happens in", "事件发生的空间（建筑文件中的编号）")
+_EVENT_SPACE = param_label("Space", "空间", "The space (id in the building file) it happens in", "事件发生的空间（建筑文件中的编号）", pick="space")
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -276,7 +278,7 @@ class BlockedEvent(_Event):
     type: Literal["blocked"] = Field(json_schema_extra=_EVENT_TYPE)
     space: Id | None = Field(None, json_schema_extra=_EVENT_SPACE)
     door: Id | None = Field(None, json_schema_extra=param_label(
-        "Door", "门", "The door (id in the building file) it happens to", "发生该事件的门（建筑文件中的编号）"))
+        "Door", "门", "The door (id in the building file) it happens to", "发生该事件的门（建筑文件中的编号）", pick="door"))
 
     @model_validator(mode="after")
     def _one_target(self) -> "BlockedEvent":
@@ -290,9 +292,9 @@ class ClosedEvent(_Event):
 
     type: Literal["closed"] = Field(json_schema_extra=_EVENT_TYPE)
     stair: Id | None = Field(None, json_schema_extra=param_label(
-        "Stair", "楼梯", "The stair (id in the building file) that is closed", "被关闭的楼梯（建筑文件中的编号）"))
+        "Stair", "楼梯", "The stair (id in the building file) that is closed", "被关闭的楼梯（建筑文件中的编号）", pick="stair"))
     exit: Id | None = Field(None, json_schema_extra=param_label(
-        "Final exit", "安全出口", "The final exit (id in the building file) that is closed", "被关闭的安全出口（建筑文件中的编号）"))
+        "Final exit", "安全出口", "The final exit (id in the building file) that is closed", "被关闭的安全出口（建筑文件中的编号）", pick="exit"))
 
     @model_validator(mode="after")
     def _one_target(self) -> "ClosedEvent":
@@ -334,7 +336,7 @@ class LiftEvacuation(BaseModel):
     """Fire-service cars keep running after a power loss (secondary supply)."""
     out_of_service: tuple[Id, ...] = Field((), json_schema_extra=param_label(
         "Cars out of service", "停用的轿厢", "Lift cars that do not serve the evacuation (maintenance, faulty)",
-        "不参与疏散的电梯轿厢（检修、故障）"))
+        "不参与疏散的电梯轿厢（检修、故障）", pick="car"))
     """Cars that do not serve the evacuation (under maintenance, faulty, trapped); a run from the
     live twin adds the cars the twin reports out of service."""
 
@@ -354,7 +356,7 @@ class EvacuationParams(BaseModel):
     occupant_counts: dict[Id, Annotated[int, Field(ge=0, le=MAX_SPACE_OCCUPANTS)]] = Field(
         default_factory=dict, json_schema_extra=param_label(
             "Occupants by space", "各空间人数", "Occupants of given spaces, replacing the building file's loads",
-            "指定空间的人数，替代建筑文件中的设计人数", "persons"))
+            "指定空间的人数，替代建筑文件中的设计人数", "persons", pick="space"))
     """Occupants of given spaces, replacing the building file's loads."""
     population: str | dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = Field(
         None, json_schema_extra=param_label(
@@ -380,7 +382,7 @@ class EvacuationParams(BaseModel):
         "Alarm delay", "报警延迟", "Time from the start of the scenario until the alarm sounds", "从情景开始到警报响起的时间", "s"))
     fire_floor: Id | None = Field(None, json_schema_extra=param_label(
         "Fire floor", "着火楼层", "The floor where the fire starts (needed for phased and stay-put alarms)",
-        "起火楼层（分阶段报警与原地避难时必填）"))
+        "起火楼层（分阶段报警与原地避难时必填）", pick="floor"))
     phase_delay_s: _Time = Field(300.0, json_schema_extra=param_label(
         "Phase delay", "分阶段报警间隔", "Time between the fire zone's alarm and the rest of the building's",
         "着火区域报警与其余楼层报警之间的时间间隔", "s"))
@@ -400,7 +402,7 @@ class EvacuationParams(BaseModel):
         "最短路径、指定出口，或计入排队的最短预期时间"))
     assigned_exits: dict[Id, Id] = Field(default_factory=dict, json_schema_extra=param_label(
         "Assigned exits", "指定出口", "Final exit by space id or floor id (a space's own entry wins)",
-        "按空间或楼层指定的安全出口（空间的设定优先）"))
+        "按空间或楼层指定的安全出口（空间的设定优先）", pick="space|floor", pick_value="exit"))
     """Exit by space id or floor id (a space's own entry wins)."""
 
     # What happens.
@@ -410,7 +412,7 @@ class EvacuationParams(BaseModel):
     aset_s: dict[Id, Annotated[float, Field(gt=0, le=MAX_HORIZON_S, allow_inf_nan=False)]] = Field(
         default_factory=dict, json_schema_extra=param_label(
             "ASET by space", "各空间可用安全疏散时间", "Available safe egress time (ASET) by space, replacing the "
-            "building file's", "按空间给出的可用安全疏散时间（ASET），替代建筑文件中的数值", "s"))
+            "building file's", "按空间给出的可用安全疏散时间（ASET），替代建筑文件中的数值", "s", pick="space"))
     """Available safe egress time by space, replacing the building file's."""
     lifts: LiftEvacuation = Field(default_factory=LiftEvacuation, json_schema_extra=param_label(
         "Lift evacuation", "电梯疏散", "Who rides the lifts (fire-service lifts, 消防电梯), which cars serve, boarding",
@@ -692,7 +694,7 @@ def _distances_to(targets: np.ndarray, src: np.ndarray, dst: np.ndarray, cost: n
 class _Tree:
     """A shortest-route tree toward a set of target elements under one set of blocked gates/elements."""
 
-    __slots__ = ("dist", "next", "gate_ok", "elem_ok", "_ahead", "_net")
+    __slots__ = ("dist", "next", "hops", "gate_ok", "elem_ok", "_ahead", "_net")
 
     def __init__(self, net: _Network, mode: str, targets: frozenset[int], blocked_gates: frozenset[int],
                  blocked_elements: frozenset[int]):
@@ -724,6 +726,10 @@ class _Tree:
         nxt[target_states] = -1
         self.dist = dist.tolist()
         self.next = nxt.tolist()
+        tr_gate, tr_dst, tr_walk, tr_px, tr_py = net.tr_gate, net.tr_dst, net.tr_walk, net.tr_px, net.tr_py
+        self.hops = [None if t < 0 else (tr_gate[t], tr_dst[t], tr_walk[t], tr_px[t], tr_py[t]) for t in self.next]
+        """Each state's next step on the shortest route, as :meth:`Evacuation._hop_from_state` gives it
+        (gate, state beyond, walk, x, y), or None inside a target or with no way on."""
         self.gate_ok = gate_ok.tolist()
         self.elem_ok = elem_ok.tolist()
         self._ahead: dict[int, tuple[int, ...]] = {}
@@ -831,12 +837,20 @@ class _Gate:
 
 
 class _Occupant:
-    """One person: who they are (group, speeds), where they are, and what happened to them."""
+    """One person: who they are (group, speeds), where they are, and what happened to them.
+
+    During the run the occupant is also their own SimPy event (``callbacks`` and ``_ok`` are what
+    :meth:`simpy.Environment.step` reads; ``_value`` is what they were woken with): whenever they
+    wait — for the end of pre-movement, to reach the next gate, for their headway at it, for a
+    place in a queue or a lift car — they are scheduled on the environment with ``callbacks`` set to
+    the step that follows, so a movement allocates no event and resumes no generator (see
+    :class:`Evacuation`)."""
 
     __slots__ = ("idx", "space", "floor", "floor_idx", "group", "h_mps", "down_mps", "up_mps", "uses_stairs",
                  "lift_places", "lift_user", "pre_movement_s", "alarm_s", "start_s", "left_floor_s", "arrival_s",
                  "exit", "queued_s", "smoke_s", "trapped_at", "trapped_s", "element", "entered_s", "via", "x", "y",
-                 "route", "wake", "target", "plan", "travel_m", "call_s", "boarded", "waiting_since")
+                 "route", "target", "plan", "travel_m", "call_s", "boarded", "waiting_since",
+                 "gate", "beyond", "px", "py", "arrived_s", "callbacks", "_ok", "_value")
 
     def __init__(self, idx: int):
         self.idx = idx
@@ -844,8 +858,13 @@ class _Occupant:
         self.exit = self.trapped_at = None
         self.queued_s = self.smoke_s = self.travel_m = 0.0
         self.via = None
-        self.wake = None
         self.target = None
+        self.gate = None
+        """The hop under way: the gate walked to, ``target`` the element beyond it, ``beyond`` the
+        state entered by passing it, (``px``, ``py``) the gate's position, ``arrived_s`` when reached."""
+        self.callbacks = None
+        self._ok = True
+        self._value = None
         self.call_s = math.nan
         self.boarded = False
         self.waiting_since = math.nan
@@ -884,8 +903,18 @@ _LEVEL_EXIT = ("level_exit", -1)
 # --- The simulation ---------------------------------------------------------------------------------
 
 class Evacuation:
-    """One replication: occupants as SimPy processes moving over the network, with the alarm panel,
-    the fire timeline and the lift cars as processes of their own."""
+    """One replication: occupants moving over the network, with the alarm panel, the fire timeline
+    and the lift cars as SimPy processes.
+
+    An occupant is not a process: each is its own event (:class:`_Occupant`), scheduled with the
+    step that comes next — :meth:`_alarmed` (their floor's alarm), :meth:`_start` (end of
+    pre-movement), :meth:`_at_gate` (reaching the next gate), :meth:`_through` (their headway at
+    it), :meth:`_gate_woken` (their turn in a queue), :meth:`_lift_woken` (a lift car's news). The
+    steps run what a generator per occupant ran from one ``yield`` to the next, in the same order,
+    and every wait is scheduled exactly as that generator's ``Timeout`` or ``Event.succeed`` was
+    (same time, priority and order of scheduling), so the results are those of the
+    process-per-occupant model event for event — without its generator resumes and event objects
+    (issue 16; ``tests/test_evacuation_identical.py`` pins them)."""
 
     def __init__(self, ctx: ModelContext):
         self.env = ctx.env
@@ -899,11 +928,20 @@ class Evacuation:
         self.gates = [_Gate(net, i, self.params) for i in range(len(net.gate_key))]
         self.blocked_gates: set[int] = {g.idx for g in self.gates if g.blocked}
         self.blocked_elements: set[int] = set()
-        self.version = 0
-        self._tree_cache: dict[tuple, _Tree] = {}
+        self._trees_now: dict[tuple[str, int], _Tree] = {}
+        """The routing tree of each plan under the blocked sets as they are now (emptied when an
+        event of the fire's timeline changes them)."""
+        self._state_elem = net.state_elem
         self.congestion_aware = self.params.route_choice == "congestion_aware"
         tracing = self.params.trace is True or (self.params.trace == "first" and ctx.replication == 0)
         self.trace_rows: list[dict] | None = [] if tracing else None
+        """The ``trace`` table (an occupant's hot steps append their rows themselves, not by :meth:`_log`)."""
+        # The steps an occupant is scheduled with (shared lists: SimPy only iterates them).
+        self._cb_start = [self._start]
+        self._cb_at_gate = [self._at_gate]
+        self._cb_through = [self._through]
+        self._cb_gate_wake = [self._gate_woken]
+        self._cb_lift_wake = [self._lift_woken]
         self.lift_trips: list[dict] = []
         self.exit_times: dict[str, list[float]] = {}
         self.last_move_s = 0.0
@@ -953,32 +991,39 @@ class Evacuation:
         total = sum(n for _, n in counts)
         origin = np.repeat([e for e, _ in counts], [n for _, n in counts]).astype(int) if total else np.zeros(0, int)
         who, drawn = self._draw_people(origin)
-        # Pre-movement: one vector draw per distinct distribution, in order of first use.
+        # Pre-movement: one vector draw per distinct distribution, in order of first use. The
+        # occupants of a space are consecutive (``origin`` repeats each space ``n`` times).
         pre = np.zeros(total)
         by_dist: dict[int, tuple[Any, list[int]]] = {}
-        for i, e in enumerate(origin):
+        first = 0
+        for e, n in counts:
             dist = p.pre_movement.for_location(net.el_floor[e], net.el_kind[e])
-            by_dist.setdefault(id(dist), (dist, []))[1].append(i)
+            by_dist.setdefault(id(dist), (dist, []))[1].extend(range(first, first + n))
+            first += n
         for dist, members in by_dist.values():
             pre[members] = dist.sample(rng, len(members))
         xs, ys = self._start_positions(origin)
         share = p.lifts.share_of_others
         chooses_lift = rng.random(total) < share if share > 0 else np.zeros(total, bool)
         people = []
-        for i in range(total):
+        # Python floats and bools of the drawn arrays (``tolist`` gives what ``float(a[i])`` does).
+        h_mps, down_mps, up_mps = (drawn[k].tolist() for k in ("horizontal_mps", "stair_down_mps", "stair_up_mps"))
+        pre_s, x_m, y_m, by_lift = pre.tolist(), xs.tolist(), ys.tolist(), chooses_lift.tolist()
+        has_banks, elements, floor_pos = bool(self.banks), self.elements, self.floor_pos
+        for i, e_idx in enumerate(origin.tolist()):
             o = _Occupant(i)
-            e = self.elements[int(origin[i])]
+            e = elements[e_idx]
             name, group = who[i]
-            o.space, o.floor, o.floor_idx, o.group = e.id, e.floor, self.floor_pos[e.floor], name
-            o.h_mps = float(drawn["horizontal_mps"][i])
-            o.down_mps = float(drawn["stair_down_mps"][i])
-            o.up_mps = float(drawn["stair_up_mps"][i])
+            o.space, o.floor, o.floor_idx, o.group = e.id, e.floor, floor_pos[e.floor], name
+            o.h_mps = h_mps[i]
+            o.down_mps = down_mps[i]
+            o.up_mps = up_mps[i]
             o.uses_stairs = group.uses_stairs
             o.lift_places = group.lift_places
-            o.lift_user = bool(self.banks) and (not group.uses_stairs or bool(chooses_lift[i]))
-            o.pre_movement_s = float(pre[i])
+            o.lift_user = has_banks and (not group.uses_stairs or by_lift[i])
+            o.pre_movement_s = pre_s[i]
             o.element, o.entered_s = e, 0.0
-            o.x, o.y = float(xs[i]), float(ys[i])
+            o.x, o.y = x_m[i], y_m[i]
             o.route = [e.id]
             o.plan = self._initial_plan(o)
             e.count += 1
@@ -1009,9 +1054,9 @@ class Evacuation:
             spec = p.population if source == "scenario" else key
             mix = resolve_population(spec, p.groups)
             part = sample_population(self.rng, mix, len(members))
-            for j, i in enumerate(members):
-                name, group, _ = mix[int(part["group"][j])]
-                who[i] = (name, group)
+            named = [(name, group) for name, group, _ in mix]
+            for i, g in zip(members.tolist(), part["group"].tolist()):
+                who[i] = named[g]
             for name in drawn:
                 drawn[name][members] = part[name]
             self.population_rows.append({"mix": key, "source": source, "building_use": use,
@@ -1020,16 +1065,21 @@ class Evacuation:
 
     def _start_positions(self, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A start point per occupant, uniform in their space's rectangle (its centroid for polygons)."""
-        xs, ys = np.zeros(len(origin)), np.zeros(len(origin))
         u = self.rng.random((len(origin), 2))
-        for i, e in enumerate(origin):
+        spaces, where = np.unique(origin, return_inverse=True)
+        # Per space: its rectangle (x, y, width, depth), or its centroid for a polygon.
+        x0, y0, width, depth = (np.zeros(len(spaces)) for _ in range(4))
+        rect = np.zeros(len(spaces), dtype=bool)
+        for k, e in enumerate(spaces.tolist()):
             space = self.building.space_by_id[self.net.element_ids[e]]
             if space.rect is not None:
                 r = space.rect
-                xs[i], ys[i] = r.x_m + u[i, 0] * r.width_m, r.y_m + u[i, 1] * r.depth_m
+                x0[k], y0[k], width[k], depth[k], rect[k] = r.x_m, r.y_m, r.width_m, r.depth_m, True
             else:
-                xs[i], ys[i] = space.centroid
-        return xs, ys
+                x0[k], y0[k] = space.centroid
+        in_rect = rect[where]
+        return (np.where(in_rect, x0[where] + u[:, 0] * width[where], x0[where]),
+                np.where(in_rect, y0[where] + u[:, 1] * depth[where], y0[where]))
 
     def _initial_plan(self, o: _Occupant) -> tuple[str, int]:
         if o.lift_user or not o.uses_stairs:
@@ -1045,8 +1095,7 @@ class Evacuation:
         return frozenset(e for b in self.banks if b.in_service for e in b.lobby_z if e != b.discharge)
 
     def _tree(self, plan: tuple[str, int]) -> _Tree:
-        key = (plan, self.version)
-        tree = self._tree_cache.get(key)
+        tree = self._trees_now.get(plan)
         if tree is None:
             kind, exit_idx = plan
             if kind == "exit":
@@ -1058,7 +1107,7 @@ class Evacuation:
             else:
                 mode, targets = _MODE_WALK, frozenset(self.exit_elements)
             tree = self.net.tree(mode, targets, frozenset(self.blocked_gates), frozenset(self.blocked_elements))
-            self._tree_cache[key] = tree
+            self._trees_now[plan] = tree
         return tree
 
     def _fallback(self, o: _Occupant) -> bool:
@@ -1096,10 +1145,7 @@ class Evacuation:
         """Next step after passing into an element, from the routing tree (or by expected time)."""
         net = self.net
         if not self.congestion_aware:
-            t = tree.next[state]
-            if t < 0:
-                return None
-            return net.tr_gate[t], net.tr_dst[t], net.tr_walk[t], net.tr_px[t], net.tr_py[t]
+            return tree.hops[state]
         dist, here = tree.dist, tree.dist[state]
         best, best_cost = None, math.inf
         v = o.h_mps
@@ -1147,11 +1193,69 @@ class Evacuation:
 
     # --- movement -----------------------------------------------------------------------------
 
-    def _moving_s(self, o: _Occupant, elem: _Element, walk_m: float, next_gate: int) -> float:
-        """Time to cross the gate just passed (if any) and walk ``walk_m`` in ``elem`` to the next gate,
-        at the occupant's free speed scaled by the density met on entry (and by smoke)."""
-        now = self.env.now
-        density = elem.count / elem.area_m2 if elem.area_m2 > 0 else 0.0
+    def _hold(self, o: _Occupant, holds: list, free: float, until: float) -> None:
+        """``o`` would be at ``free`` but is held up behind a slower person in single file until
+        ``until``: queueing (counted up to the horizon)."""
+        holds.append((free, until))
+        o.queued_s += min(until, self.horizon_s) - free if free < self.horizon_s else 0.0
+
+    # An occupant's steps. Each runs what the generator of the process-per-occupant model ran from
+    # one ``yield`` to the next, in the same order (see the class docstring): waits for their floor's
+    # alarm, spends the pre-movement time, then walks gate by gate to a final exit — waiting at a
+    # door or stair while it is busy or the space beyond is full, turning elsewhere when the way is
+    # blocked, riding a lift from a lobby if they use lifts — until they are out, or trapped with
+    # no way left. These steps run about a hundred thousand times a replication: they read the
+    # clock as ``env._now`` (what the ``env.now`` property returns, without the property call).
+
+    def _alarmed(self, people: list[_Occupant], alarm: simpy.Event) -> None:
+        """Their floor's alarm sounds: pre-movement starts for each of ``people`` (in their order)."""
+        env = self.env
+        for o in people:
+            o.alarm_s = float(env._now)
+            if o.pre_movement_s > 0:
+                o.callbacks = self._cb_start
+                env.schedule(o, NORMAL, o.pre_movement_s)
+            else:
+                self._start(o)
+
+    def _start(self, o: _Occupant) -> None:
+        """Pre-movement is over: off they go, to the lift lobby's call button or to the first gate."""
+        env = self.env
+        o.start_s = float(env._now)
+        if self.trace_rows is not None:
+            self.trace_rows.append({"time_s": env._now, "occupant": o.idx, "event": "start", "where": o.element.id})
+        if self._waits_for_lift(o):
+            self._ride(o)
+        else:
+            self._walk(o, None)
+
+    def _walk(self, o: _Occupant, state: int | None) -> None:
+        """Walk on from ``state`` (None: from the occupant's point in their element) to the next
+        gate — scheduled to reach it (:meth:`_at_gate`) — or be trapped when no way is left.
+
+        The time it takes: crossing the gate just passed (if any) and walking to the next gate in
+        the element, at the occupant's free speed scaled by the density met on entry (and by
+        smoke); in single file no sooner than one headway after the person ahead."""
+        hop = None
+        if state is not None and not self.congestion_aware:
+            tree = self._trees_now.get(o.plan)
+            if tree is not None:
+                hop = tree.hops[state]
+        if hop is None:
+            hop = self._next_hop(o, state)
+            if hop is None:
+                self._trap(o)
+                return
+        gi, beyond, walk_m, o.px, o.py = hop
+        gate = o.gate = self.gates[gi]
+        o.target = self.elements[self._state_elem[beyond]]
+        o.beyond = beyond
+        gate.committed += 1
+        env = self.env
+        now = env._now
+        elem = o.element
+        area = elem.area_m2
+        density = elem.count / area if area > 0 else 0.0
         if density < FREE_FLOW_DENSITY_PPM2:
             factor = 1.0
         else:
@@ -1183,142 +1287,74 @@ class Evacuation:
         if elem.single_file:
             elem.walked += 1
             free = now + t
-            arrive = elem.last_arrival.get(next_gate, -math.inf) + elem.headway_s
+            arrive = elem.last_arrival.get(gi, -math.inf) + elem.headway_s
             if arrive > free:
                 arrive = free + elem.hindrance * (arrive - free)
                 self._hold(o, elem.holds, free, arrive)
             else:
                 arrive = free
-            elem.last_arrival[next_gate] = arrive
+            elem.last_arrival[gi] = arrive
             t = arrive - now
-        return t
+        o.callbacks = self._cb_at_gate
+        env.schedule(o, NORMAL, t)
 
-    def _hold(self, o: _Occupant, holds: list, free: float, until: float) -> None:
-        """``o`` would be at ``free`` but is held up behind a slower person in single file until
-        ``until``: queueing (counted up to the horizon)."""
-        holds.append((free, until))
-        o.queued_s += min(until, self.horizon_s) - free if free < self.horizon_s else 0.0
-
-    def evacuating(self, o: _Occupant):
-        """An occupant: waits for their floor's alarm, spends the pre-movement time, then walks gate
-        by gate to a final exit — waiting at a door or stair while it is busy or the space beyond is
-        full, turning elsewhere when the way is blocked, riding a lift from a lobby if they use lifts
-        — until they are out, or trapped with no way left."""
+    def _at_gate(self, o: _Occupant) -> None:
+        """At the gate: through it when it is free and the space beyond has room (after the
+        gate's headway), else into its queue; another way when it or the space beyond is blocked."""
         env = self.env
-        yield self.floor_alarm[o.floor_idx]
-        o.alarm_s = float(env.now)
-        if o.pre_movement_s > 0:
-            yield env.timeout(o.pre_movement_s)
-        o.start_s = float(env.now)
-        self._log(o, "start", o.element.id)
-        state = None
-        if self._waits_for_lift(o):
-            state = yield from self._riding(o)
-            if state is _STUCK:
-                return
-        while True:
-            hop = self._next_hop(o, state)
-            if hop is None:
-                self._trap(o)
-                return
-            gi, beyond, walk_m, px, py = hop
-            gate, target = self.gates[gi], self.elements[self.net.state_elem[beyond]]
-            gate.committed += 1
-            yield env.timeout(self._moving_s(o, o.element, walk_m, gi))
-            arrived = env.now
-            o.x, o.y = px, py
-            self._log(o, "at_gate", gate.id)
-            if gate.blocked or target.blocked:
-                gate.committed -= 1
-                state = None
-                continue
-            if gate.queue or gate.admitted is not None or target.count >= target.capacity:
-                o.target = target
-                o.waiting_since = arrived
-                self._enqueue(gate, o)
-                t_pass = yield o.wake
-                if t_pass is _REROUTE:
-                    gate.committed -= 1
-                    o.queued_s += env.now - arrived
-                    state = None
-                    continue
-            else:
-                target.count += 1
-                gate.admitted = o
-                t_pass = gate.next_free_s if gate.next_free_s > arrived else arrived
-            if t_pass > env.now:
-                yield env.timeout(t_pass - env.now)
-            waited = env.now - arrived
-            o.queued_s += waited
-            gate.queued_s += waited
-            if gate.blocked or target.blocked:
-                # Closed while this occupant waited for the headway: give the place back, turn away.
-                self._withdraw(o, gate, target)
-                state = None
-                continue
-            self._pass(o, gate, target, beyond)
-            if target.is_exit:
-                self._arrive(o, gate, target)
-                return
-            state = beyond
-            if self._waits_for_lift(o):
-                state = yield from self._riding(o)
-                if state is _STUCK:
-                    return
+        arrived = env._now
+        gate, target = o.gate, o.target
+        o.x, o.y = o.px, o.py
+        if self.trace_rows is not None:
+            self.trace_rows.append({"time_s": arrived, "occupant": o.idx, "event": "at_gate", "where": gate.id})
+        if gate.blocked or target.blocked:
+            gate.committed -= 1
+            self._walk(o, None)
+            return
+        o.arrived_s = arrived
+        if gate.queue or gate.admitted is not None or target.count >= target.capacity:
+            o.waiting_since = arrived
+            self._enqueue(gate, o)  # woken by _admit_next or _reroute_waiting: _gate_woken
+            return
+        target.count += 1
+        gate.admitted = o
+        t_pass = gate.next_free_s
+        if t_pass > arrived:
+            o.callbacks = self._cb_through
+            env.schedule(o, NORMAL, t_pass - arrived)
+        else:
+            self._through(o)
 
-    def _enqueue(self, gate: _Gate, o: _Occupant) -> None:
-        self._tick_queue(gate)
-        gate.queue.append(o)
-        if len(gate.queue) > gate.max_queue:
-            gate.max_queue = len(gate.queue)
-        o.wake = self.env.event()
-        if gate.admitted is None:
-            self._admit_next(gate)
+    def _gate_woken(self, o: _Occupant) -> None:
+        """Their turn at the gate (its value: when they may pass, after its headway) or ``_REROUTE``."""
+        t_pass = o._value
+        env = self.env
+        if t_pass is _REROUTE:
+            o.gate.committed -= 1
+            o.queued_s += env._now - o.arrived_s
+            self._walk(o, None)
+            return
+        now = env._now
+        if t_pass > now:
+            o.callbacks = self._cb_through
+            env.schedule(o, NORMAL, t_pass - now)
+        else:
+            self._through(o)
 
-    def _tick_queue(self, gate: _Gate) -> None:
-        now = self.env.now
-        if gate.queue:
-            dt = now - gate.last_t
-            gate.congested_s += dt
-            gate.queue_area += dt * len(gate.queue)
-        gate.last_t = now
-
-    def _admit_next(self, gate: _Gate) -> None:
-        """Let the head of a gate's queue through when the gate is free and the space beyond has
-        room; otherwise wait on that space (it calls back when someone leaves it)."""
-        while gate.queue and gate.admitted is None:
-            o = gate.queue[0]
-            target = o.target
-            if gate.blocked or target.blocked:
-                self._tick_queue(gate)
-                gate.queue.popleft()
-                o.wake.succeed(_REROUTE)
-                continue
-            if target.count >= target.capacity:
-                if gate.registered_on is not target:
-                    gate.registered_on = target
-                    target.waiting_gates.append(gate)
-                return
-            self._tick_queue(gate)
-            gate.queue.popleft()
-            target.count += 1
-            gate.admitted = o
-            now = self.env.now
-            o.wake.succeed(gate.next_free_s if gate.next_free_s > now else now)
-
-    def _make_room(self, elem: _Element) -> None:
-        """Someone left ``elem``: hand its free places to the gates waiting on it, in turn."""
-        waiting = elem.waiting_gates
-        while waiting and elem.count < elem.capacity:
-            gate = waiting.popleft()
-            if gate.registered_on is not elem:
-                continue  # a stale entry: the gate now waits elsewhere
-            gate.registered_on = None
-            self._admit_next(gate)
-
-    def _pass(self, o: _Occupant, gate: _Gate, target: _Element, beyond: int) -> None:
-        """The occupant goes through ``gate`` into ``target`` now."""
-        now = self.env.now
+    def _through(self, o: _Occupant) -> None:
+        """Through the gate into the element beyond (unless it closed meanwhile), and on: out at a
+        final exit, to a lift lobby's call button, or on to the next gate."""
+        now = self.env._now
+        gate, target = o.gate, o.target
+        waited = now - o.arrived_s
+        o.queued_s += waited
+        gate.queued_s += waited
+        if gate.blocked or target.blocked:
+            # Closed while this occupant waited for the headway: give the place back, turn away.
+            self._withdraw(o, gate, target)
+            self._walk(o, None)
+            return
+        # The occupant goes through ``gate`` into ``target`` now.
         gate.next_free_s = now + gate.headway_s
         self.last_move_s = now
         gate.admitted = None
@@ -1330,10 +1366,73 @@ class Evacuation:
         o.route.append(target.id)
         if o.left_floor_s != o.left_floor_s and (target.is_stair or target.is_exit or target.floor != o.floor):
             o.left_floor_s = now
-        self._log(o, "pass", gate.id)
+        if self.trace_rows is not None:
+            self.trace_rows.append({"time_s": now, "occupant": o.idx, "event": "pass", "where": gate.id})
         if here.waiting_gates:
             self._make_room(here)
         if gate.queue:
+            self._admit_next(gate)
+        if target.is_exit:
+            self._arrive(o, gate, target)
+        elif o.plan == _LEVEL and self._waits_for_lift(o):
+            self._ride(o)
+        else:
+            self._walk(o, o.beyond)
+
+    def _enqueue(self, gate: _Gate, o: _Occupant) -> None:
+        self._tick_queue(gate)
+        gate.queue.append(o)
+        if len(gate.queue) > gate.max_queue:
+            gate.max_queue = len(gate.queue)
+        if gate.admitted is None:
+            self._admit_next(gate)
+
+    def _tick_queue(self, gate: _Gate) -> None:
+        now = self.env._now
+        if gate.queue:
+            dt = now - gate.last_t
+            gate.congested_s += dt
+            gate.queue_area += dt * len(gate.queue)
+        gate.last_t = now
+
+    def _admit_next(self, gate: _Gate) -> None:
+        """Let the head of a gate's queue through when the gate is free and the space beyond has
+        room; otherwise wait on that space (it calls back when someone leaves it)."""
+        queue = gate.queue
+        while queue and gate.admitted is None:
+            o = queue[0]
+            target = o.target
+            if gate.blocked or target.blocked:
+                self._tick_queue(gate)
+                queue.popleft()
+                self._wake(o, _REROUTE, self._cb_gate_wake)
+                continue
+            if target.count >= target.capacity:
+                if gate.registered_on is not target:
+                    gate.registered_on = target
+                    target.waiting_gates.append(gate)
+                return
+            self._tick_queue(gate)
+            queue.popleft()
+            target.count += 1
+            gate.admitted = o
+            now = self.env._now
+            self._wake(o, gate.next_free_s if gate.next_free_s > now else now, self._cb_gate_wake)
+
+    def _wake(self, o: _Occupant, value: Any, step: list) -> None:
+        """End an occupant's wait for others with ``value``: what ``Event.succeed(value)`` did."""
+        o._value = value
+        o.callbacks = step
+        self.env.schedule(o)
+
+    def _make_room(self, elem: _Element) -> None:
+        """Someone left ``elem``: hand its free places to the gates waiting on it, in turn."""
+        waiting = elem.waiting_gates
+        while waiting and elem.count < elem.capacity:
+            gate = waiting.popleft()
+            if gate.registered_on is not elem:
+                continue  # a stale entry: the gate now waits elsewhere
+            gate.registered_on = None
             self._admit_next(gate)
 
     def _withdraw(self, o: _Occupant, gate: _Gate, target: _Element) -> None:
@@ -1379,35 +1478,37 @@ class Evacuation:
         e = o.element.idx
         return any(b.in_service and e in b.calls and e != b.discharge for b in self.banks)
 
-    def _riding(self, o: _Occupant):
-        """Wait in the lift lobby for a car and ride to the discharge floor. Returns the state to
-        walk on from (``None``: a point in the discharge lobby — or, when the lifts stopped before
-        this occupant boarded, in the lobby they waited in), or ``_STUCK`` when stuck in a car."""
+    def _ride(self, o: _Occupant) -> None:
+        """Wait in the lift lobby for a car (:meth:`_lift_woken`: it brings them to the discharge
+        floor) — or, when no car serves the lobby any more, walk on from the lobby."""
         env = self.env
-        while True:
-            bank = next((b for b in self.banks if b.in_service and o.element.idx in b.calls), None)
-            if bank is None:
-                break
-            o.wake = env.event()
-            o.call_s = env.now
-            self._tick_bank(bank)
-            bank.calls[o.element.idx].append(o)
-            bank.waiting += 1
-            bank.max_waiting = max(bank.max_waiting, bank.waiting)
-            self._log(o, "call", bank.id)
-            if bank.bell is not None and not bank.bell.triggered:
-                bank.bell.succeed()
-            outcome = yield o.wake
-            if outcome is _ALIGHTED:
-                o.x, o.y = self.net.el_pos[o.element.idx][:2]
-                o.plan = _LEVEL_EXIT if not o.uses_stairs else _WALK
-                return None
-            if outcome is _STUCK:
-                self._trap(o, where=o.trapped_at)
-                return _STUCK
-            # The car that was coming stopped: call again if another car still serves the lobby.
-        o.plan = _WALK if o.uses_stairs else _LEVEL_EXIT
-        return None
+        bank = next((b for b in self.banks if b.in_service and o.element.idx in b.calls), None)
+        if bank is None:
+            o.plan = _WALK if o.uses_stairs else _LEVEL_EXIT
+            self._walk(o, None)
+            return
+        o.call_s = env.now
+        self._tick_bank(bank)
+        bank.calls[o.element.idx].append(o)
+        bank.waiting += 1
+        bank.max_waiting = max(bank.max_waiting, bank.waiting)
+        self._log(o, "call", bank.id)
+        if bank.bell is not None and not bank.bell.triggered:
+            bank.bell.succeed()
+
+    def _lift_woken(self, o: _Occupant) -> None:
+        """The lift's news: alighted in the discharge lobby (walk on from a point there), stuck in
+        a stopped car (trapped), or the car that was coming stopped (call again if another car
+        still serves the lobby)."""
+        outcome = o._value
+        if outcome is _ALIGHTED:
+            o.x, o.y = self.net.el_pos[o.element.idx][:2]
+            o.plan = _LEVEL_EXIT if not o.uses_stairs else _WALK
+            self._walk(o, None)
+        elif outcome is _STUCK:
+            self._trap(o, where=o.trapped_at)
+        else:
+            self._ride(o)
 
     def _tick_bank(self, bank: _LiftBank) -> None:
         now = self.env.now
@@ -1472,7 +1573,7 @@ class Evacuation:
                     discharge.count += 1
                     o.route.append(discharge.id)
                     self._log(o, "alight", discharge.id)
-                    o.wake.succeed(_ALIGHTED)
+                    self._wake(o, _ALIGHTED, self._cb_lift_wake)
                 bank.carried += len(riders)
                 self.lift_trips.append({"group": bank.id, "car": car.id, "lobby": lobby_el.id,
                                         "depart_s": depart_s, "arrive_s": env.now, "persons": len(riders)})
@@ -1482,7 +1583,7 @@ class Evacuation:
             for o in riders:
                 if o.boarded:
                     o.trapped_at = car.id  # stuck in the car between floors
-                o.wake.succeed(_STUCK if o.boarded else _REROUTE)
+                self._wake(o, _STUCK if o.boarded else _REROUTE, self._cb_lift_wake)
 
     # --- alarm and timeline -------------------------------------------------------------------
 
@@ -1549,7 +1650,7 @@ class Evacuation:
             elem = self.elements[self.exit_by_id[ev.exit]]  # type: ignore[index]
             elem.blocked = True
             self.blocked_elements.add(elem.idx)
-        self.version += 1
+        self._trees_now.clear()  # routes are recomputed under the new blocked sets
         self._reroute_waiting()
 
     def _alert_by_space(self, elem: _Element) -> None:
@@ -1569,7 +1670,7 @@ class Evacuation:
             self._tick_queue(gate)
             for o in gate.queue:
                 if gate.blocked or o.target.blocked:
-                    o.wake.succeed(_REROUTE)
+                    self._wake(o, _REROUTE, self._cb_gate_wake)
                 else:
                     keep.append(o)
             gate.queue = keep
@@ -1593,14 +1694,18 @@ class Evacuation:
                         o = calls.popleft()
                         bank.waiting -= 1
                         o.queued_s += self.env.now - o.call_s
-                        o.wake.succeed(_REROUTE)
+                        self._wake(o, _REROUTE, self._cb_lift_wake)
 
     # --- running and results ------------------------------------------------------------------
 
     def run(self) -> ReplicationResult:
         env = self.env
+        by_floor: list[list[_Occupant]] = [[] for _ in self.floor_alarm]
         for o in self.occupants:
-            env.process(self.evacuating(o))
+            by_floor[o.floor_idx].append(o)
+        for alarm, people in zip(self.floor_alarm, by_floor):
+            if people:
+                alarm.callbacks.append(partial(self._alarmed, people))
         for bank in self.banks:
             bank.processes = [env.process(self.shuttling(bank, car)) for car in bank.cars]
         env.process(self.sounding_alarms())
@@ -1680,9 +1785,15 @@ class Evacuation:
         aset = self._aset()
         end = self.end_s
         rows = []
+        people_on: list[list[_Occupant]] = [[] for _ in self.floor_ids]
+        for o in self.occupants:
+            people_on[o.floor_idx].append(o)
+        spaces_on: dict[str, list[str]] = {}
+        for s in aset:
+            spaces_on.setdefault(self.building.space_by_id[s].floor, []).append(s)
         for fi, floor in enumerate(self.floor_ids):
-            people = [o for o in self.occupants if o.floor_idx == fi]
-            spaces = [s for s in aset if self.building.space_by_id[s].floor == floor]
+            people = people_on[fi]
+            spaces = spaces_on.get(floor, [])
             if not people and not spaces:
                 continue
             moved = [o for o in people if o.alarm_s == o.alarm_s]

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from twin.spec import Building
 from twin.text import Text, text
 
-__all__ = ["KPI", "Kind", "Target", "param_label", "Chart", "ReportTable", "ModelContext", "ReplicationResult", "ReplicationCost", "ModelSpec", "register", "get_model",
+__all__ = ["KPI", "Kind", "Target", "param_label", "PICK_KINDS", "Chart", "ReportTable", "ModelContext", "ReplicationResult", "ReplicationCost", "ModelSpec", "register", "get_model",
            "available_models", "UnknownModelError"]
 
 
@@ -212,17 +212,36 @@ class ModelSpec:
         raise KeyError(name)
 
 
-def param_label(en: str, zh_cn: str, description_en: str, description_zh_cn: str, unit: str | None = None) -> dict:
+PICK_KINDS = ("space", "door", "stair", "exit", "floor", "car", "lift_group", "equipment", "space_kind",
+              "equipment_kind", "system")
+"""What a parameter may name of its building (``param_label(..., pick=...)``): the console's form
+offers the building's own ones (``GET /buildings/{key}/choices``) instead of a text box."""
+
+
+def param_label(en: str, zh_cn: str, description_en: str, description_zh_cn: str, unit: str | None = None,
+                pick: str | None = None, pick_value: str | None = None) -> dict:
     """The ``json_schema_extra`` of a parameter's ``Field``: its label and one-line description in
     both languages and its unit, carried into the JSON Schema (``x-label``, ``x-description``,
     ``x-unit``) that the console's form, the report and the API read::
 
         technicians: int = Field(3, ge=1, le=500, description="technicians on shift",
                                  json_schema_extra=param_label("Technicians", "维修技术人员", ...))
+
+    ``pick`` says that the value names a thing of the building (:data:`PICK_KINDS`; ``"space|floor"``
+    when either may be named): ``x-pick`` in the schema. On a list of ids it is on the list's field
+    (the form offers a multi-select); on a mapping it names the keys' kind, and ``pick_value`` the
+    values' kind (``x-pick-value``: ``assigned_exits`` maps a space or floor to an exit).
     """
     extra = {"x-label": text(en, zh_cn), "x-description": text(description_en, description_zh_cn)}
     if unit is not None:
         extra["x-unit"] = unit
+    for key, kinds in (("x-pick", pick), ("x-pick-value", pick_value)):
+        if kinds is not None:
+            unknown = [k for k in kinds.split("|") if k not in PICK_KINDS]
+            if unknown:
+                raise ValueError(f"param_label {en!r}: unknown pick kind {unknown[0]!r} "
+                                 f"(kinds: {', '.join(PICK_KINDS)})")
+            extra[key] = kinds
     return extra
 
 

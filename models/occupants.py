@@ -473,10 +473,10 @@ class PreMovement(BaseModel):
             "每人从报警到开始有目的疏散行动的时间（默认：对数正态分布，中位数 170 秒，均值 230 秒，NIST TN 1839 演练数据）", "s"))
     by_kind: dict[str, Distribution] = Field(default_factory=dict, json_schema_extra=param_label(
         "Pre-movement by space kind", "按空间类型的预动作时间", "Pre-movement times for spaces of a kind (office, apartment…)",
-        "某类空间（办公、住宅等）人员的预动作时间", "s"))
+        "某类空间（办公、住宅等）人员的预动作时间", "s", pick="space_kind"))
     by_floor: dict[str, Distribution] = Field(default_factory=dict, json_schema_extra=param_label(
         "Pre-movement by floor", "按楼层的预动作时间", "Pre-movement times on a given floor (wins over the space kind)",
-        "指定楼层人员的预动作时间（优先于空间类型）", "s"))
+        "指定楼层人员的预动作时间（优先于空间类型）", "s", pick="floor"))
 
     @model_validator(mode="after")
     def _plausible_means(self) -> "PreMovement":

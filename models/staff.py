@@ -376,7 +376,7 @@ class StaffGroup(BaseModel):
         "该组采用的排班模式（内置或场景自定义）"))
     base: str | None = Field(None, max_length=80, pattern=_ID_PATTERN, json_schema_extra=param_label(
         "Base", "驻点", "The space the persons start from and return to (a space id of the building)",
-        "人员出发与返回的位置（建筑中的空间编号）"))
+        "人员出发与返回的位置（建筑中的空间编号）", pick="space"))
     wage_cny_per_h: float = Field(..., gt=0, le=10_000, allow_inf_nan=False, json_schema_extra=param_label(
         "Hourly wage", "小时工资", "Employer's cost of one regular hour (wage and on-costs)",
         "一个正常工时的用工成本（工资及附加）", "cny_per_h"))
@@ -411,7 +411,7 @@ class Post(BaseModel):
     role: str = Field(..., json_schema_extra=param_label(
         "Role", "岗位人员类别", "The role that mans the post", "值守该岗位的人员类别"))
     location: str | None = Field(None, max_length=80, pattern=_ID_PATTERN, json_schema_extra=param_label(
-        "Location", "位置", "Where the post is (a space id of the building)", "岗位所在位置（建筑中的空间编号）"))
+        "Location", "位置", "Where the post is (a space id of the building)", "岗位所在位置（建筑中的空间编号）", pick="space"))
     persons: int = Field(1, ge=1, le=50, json_schema_extra=param_label(
         "Persons on post", "在岗人数", "Persons the post needs at once", "岗位同时需要的人数", "persons"))
     pattern: str = Field("always", min_length=1, max_length=40, pattern=_ID_PATTERN, json_schema_extra=param_label(

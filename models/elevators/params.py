@@ -75,12 +75,12 @@ class LiveEntrapment(BaseModel):
     model_config = _cfg()
 
     car: str = Field(min_length=1, max_length=80, json_schema_extra=param_label(
-        "Car", "轿厢", "Id of the car in the building file", "建筑文件中的轿厢编号"))
+        "Car", "轿厢", "Id of the car in the building file", "建筑文件中的轿厢编号", pick="car"))
     persons: int = Field(1, ge=0, le=100, json_schema_extra=param_label(
         "Persons aboard", "轿厢内人数", "Persons trapped (from the car's load: load_kg / 75 kg, at least one)",
         "被困人数（按轿厢载重 load_kg / 75 kg 计，至少 1 人）", "persons"))
     floor: str | None = Field(None, max_length=80, json_schema_extra=param_label(
-        "Nearest floor", "最近楼层", "The landing floor nearest to the car", "距轿厢最近的层站楼层"))
+        "Nearest floor", "最近楼层", "The landing floor nearest to the car", "距轿厢最近的层站楼层", pick="floor"))
     between_floors: bool = Field(True, json_schema_extra=param_label(
         "Between floors", "停在两层之间", "The car stopped outside a door zone (a rescuer must move it to a landing)",
         "轿厢停在开门区域之外（需救援人员将其移至层站）"))
@@ -131,7 +131,7 @@ class ElevatorParams(BaseModel):
     out_of_service: list[str] = Field(default_factory=list, max_length=200, json_schema_extra=param_label(
         "Cars out of service", "停用轿厢",
         "Cars that do not run (out for modernisation): they carry nobody and fail never",
-        "不运行的轿厢（如改造停用）：不载客也不发生故障"))
+        "不运行的轿厢（如改造停用）：不载客也不发生故障", pick="car"))
     live_entrapments: list[LiveEntrapment] = Field(default_factory=list, max_length=200, json_schema_extra=param_label(
         "Live entrapments", "实时困人",
         "Cars the live twin reports stopped with people inside; when given, only these are rescued, from the start "
@@ -140,7 +140,7 @@ class ElevatorParams(BaseModel):
     live_car: str | None = Field(None, max_length=80, json_schema_extra=param_label(
         "Car of the alarm", "告警轿厢",
         "The car whose alarm started the forecast (a trigger sets it from the alarm's device)",
-        "触发预测的告警所属轿厢（由触发器根据告警设备设置）"))
+        "触发预测的告警所属轿厢（由触发器根据告警设备设置）", pick="car"))
 
     @field_validator("out_of_service")
     @classmethod

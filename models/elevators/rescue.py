@@ -157,13 +157,13 @@ class LiftContractor(BaseModel):
         "when_needed: when no on-site rescuer is free; always: for every entrapment (the 96333 platform's practice)",
         "when_needed：无空闲现场救援人员时；always：每次困人都通知（96333 平台做法）"))
     entry: str | None = Field(None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$", json_schema_extra=param_label(
-        "Entrance", "入口", "Space where crews enter (default: the main lobby)", "维保人员进入建筑的位置（默认：主大堂）"))
+        "Entrance", "入口", "Space where crews enter (default: the main lobby)", "维保人员进入建筑的位置（默认：主大堂）", pick="space"))
     standby: list[StandbyWindow] = Field(default_factory=list, max_length=20, json_schema_extra=param_label(
         "Standby on site", "驻场值守", "Hours at which technicians wait in the building (none: call-out only)",
         "技术人员在建筑内驻场值守的时段（无：仅呼叫出动）"))
     standby_base: str | None = Field(None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$", json_schema_extra=param_label(
         "Standby post", "驻场位置", "Space where the standby technicians wait (default: the entrance)",
-        "驻场技术人员的值守位置（默认：入口）"))
+        "驻场技术人员的值守位置（默认：入口）", pick="space"))
     callout_fee_cny: float = Field(0.0, ge=0, le=1e6, allow_inf_nan=False, json_schema_extra=param_label(
         "Call-out fee", "出勤费", "Fee per call-out beyond the maintenance contract", "维保合同外每次出勤的费用", "cny"))
     standby_cny_per_h: float = Field(120.0, ge=0, le=1e5, allow_inf_nan=False, json_schema_extra=param_label(
@@ -225,7 +225,7 @@ class RescueParams(BaseModel):
         "Travel", "行走", "Walking, stairs and lifts to the car", "前往轿厢的步行、楼梯和电梯"))
     machine_rooms: dict[str, str] = Field(default_factory=dict, json_schema_extra=param_label(
         "Machine rooms", "机房", "Space of each group's machine room or control cabinet, by group id (default: the "
-        "group's top landing)", "各电梯组机房或控制柜所在空间（按组编号；默认：该组最高层站）"))
+        "group's top landing)", "各电梯组机房或控制柜所在空间（按组编号；默认：该组最高层站）", pick="lift_group", pick_value="space"))
     contractor: LiftContractor = Field(default_factory=LiftContractor, json_schema_extra=param_label(
         "Maintenance contractor", "维保单位", "Call-out by hour band, crews and standby", "分时段出动、救援组与驻场"))
     district: Literal["city", "county"] = Field("city", json_schema_extra=param_label(

@@ -137,7 +137,7 @@ class LightingParams(BaseModel):
         "(maintained exit signs, charging)", "应急照明额定功率中全天消耗的比例（常亮疏散指示、充电）", "share"))
     default_w_m2: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_LPD_W_M2), json_schema_extra=param_label(
         "Default W/m²", "缺省功率密度", "Lighting power per m² by space kind where a floor has no lighting circuit",
-        "没有照明回路的楼层按空间类型的照明功率密度", "w_per_m2"))
+        "没有照明回路的楼层按空间类型的照明功率密度", "w_per_m2", pick="space_kind"))
 
     @field_validator("default_w_m2")
     @classmethod
@@ -272,7 +272,7 @@ class FixedLoadParams(BaseModel):
     equipment_systems: list[str] = Field(default_factory=lambda: ["security", "access", "fire"],
                                          json_schema_extra=param_label(
         "Systems counted", "计入的系统", "Equipment systems whose rated power_kw runs all day",
-        "额定功率全天运行的设备系统"))
+        "额定功率全天运行的设备系统", pick="system"))
     it_kw: float = Field(1.5, ge=0, le=500, json_schema_extra=param_label(
         "IT and network", "弱电机房", "Network, building-management servers: not in the building file (an assumption)",
         "网络、楼宇管理服务器（建筑文件未列出，假设值）", "kw"))

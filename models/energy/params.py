@@ -198,7 +198,7 @@ class CalibrationParams(BaseModel):
         Field(None, json_schema_extra=param_label(
             "Meters", "计量表", "Meter id → the end uses it measures (default: the building's sub-meters by what they "
             "feed; the revenue meter also counts the residents and is left out)",
-            "计量表编号 → 其计量的用能分项（缺省按建筑分项计量表所供设备确定；总表含住户用电，不参与）"))
+            "计量表编号 → 其计量的用能分项（缺省按建筑分项计量表所供设备确定；总表含住户用电，不参与）", pick="equipment"))
     parameters: list[CalibrationParameter] = Field(min_length=1, max_length=8, json_schema_extra=param_label(
         "Parameters to fit", "拟合参数", "Up to eight numbers of these parameters, each with its plausible range",
         "至多八个参数，各带合理取值范围"))

@@ -174,7 +174,7 @@ class FailureModel(BaseModel):
 
     kind: str = Field(min_length=1, json_schema_extra=param_label(
         "Equipment kind", "设备类型", "Equipment kind in the building file (lift_car: every elevator car)",
-        "建筑文件中的设备类型（lift_car：每台电梯轿厢）"))
+        "建筑文件中的设备类型（lift_car：每台电梯轿厢）", pick="equipment_kind"))
     weibull_shape: float = Field(1.5, gt=0, le=20, allow_inf_nan=False, json_schema_extra=param_label(
         "Weibull shape β", "威布尔形状参数 β", "Shape of the life distribution (β > 1: wear-out)",
         "寿命分布的形状参数（β > 1：磨损型）", ""))
@@ -210,7 +210,7 @@ class PMSchedule(BaseModel):
 
     kind: str = Field(min_length=1, json_schema_extra=param_label(
         "Equipment kind", "设备类型", "Equipment kind in the building file (lift_car: every elevator car)",
-        "建筑文件中的设备类型（lift_car：每台电梯轿厢）"))
+        "建筑文件中的设备类型（lift_car：每台电梯轿厢）", pick="equipment_kind"))
     interval_days: float = Field(30.0, gt=0, le=3660, allow_inf_nan=False, json_schema_extra=param_label(
         "Interval", "保养周期", "Days between two PMs of an item (or the replacement age T, policy age)",
         "同一设备两次保养之间的天数（按役龄更换策略时为更换役龄 T）", "d"))
@@ -271,11 +271,11 @@ class CleaningRound(_Round):
     zone: str = Field(min_length=1, json_schema_extra=param_label("Zone", "区域", "Name of the zone", "区域名称"))
     space_kinds: list[str] = Field(default_factory=list, json_schema_extra=param_label(
         "Space kinds", "空间类型", "Kinds of space in the zone (lobby, lift_lobby, corridor, stair…)",
-        "区域内的空间类型（大堂、电梯厅、走廊、楼梯……）"))
+        "区域内的空间类型（大堂、电梯厅、走廊、楼梯……）", pick="space_kind"))
     spaces: list[str] = Field(default_factory=list, json_schema_extra=param_label(
-        "Spaces", "空间", "Space ids in the zone, besides the kinds", "区域内的空间编号（除上述类型外）"))
+        "Spaces", "空间", "Space ids in the zone, besides the kinds", "区域内的空间编号（除上述类型外）", pick="space"))
     floors: list[str] = Field(default_factory=list, json_schema_extra=param_label(
-        "Floors", "楼层", "Only these floors (empty: every floor)", "仅限这些楼层（留空：所有楼层）"))
+        "Floors", "楼层", "Only these floors (empty: every floor)", "仅限这些楼层（留空：所有楼层）", pick="floor"))
     times_h: list[float] = Field(default_factory=lambda: [8.0], min_length=1, max_length=48,
                                  json_schema_extra=param_label(
                                      "Start times", "开始时间", "Hours of the day a round starts",
@@ -298,11 +298,11 @@ class PatrolRound(_Round):
 
     id: str = Field(min_length=1, json_schema_extra=param_label("Round", "巡逻路线", "Name of the round", "巡逻路线名称"))
     route: list[str] = Field(default_factory=list, json_schema_extra=param_label(
-        "Checkpoints", "巡更点", "Space ids of the checkpoints, in order", "按顺序的巡更点空间编号"))
+        "Checkpoints", "巡更点", "Space ids of the checkpoints, in order", "按顺序的巡更点空间编号", pick="space"))
     route_kinds: list[str] = Field(default_factory=list, json_schema_extra=param_label(
         "Checkpoint kinds", "巡更点类型",
         "Every space of these kinds is a checkpoint too (after the listed ones, lowest floor first)",
-        "这些类型的所有空间也是巡更点（排在列出的巡更点之后，从最低楼层开始）"))
+        "这些类型的所有空间也是巡更点（排在列出的巡更点之后，从最低楼层开始）", pick="space_kind"))
     times_h: list[float] = Field(default_factory=lambda: [float(h) for h in range(0, 24, 2)], min_length=1,
                                  max_length=96, json_schema_extra=param_label(
                                      "Start times", "开始时间", "Hours of the day a round starts", "每天开始巡逻的时刻",
@@ -479,9 +479,9 @@ class OpenOrder(BaseModel):
     model_config = _cfg()
 
     location: str | None = Field(None, json_schema_extra=param_label(
-        "Location", "位置", "Space id (none: the equipment's location)", "空间编号（留空：设备所在位置）"))
+        "Location", "位置", "Space id (none: the equipment's location)", "空间编号（留空：设备所在位置）", pick="space"))
     equipment: str = Field("", json_schema_extra=param_label(
-        "Equipment", "设备", "Equipment id the order is for", "工单对应的设备编号"))
+        "Equipment", "设备", "Equipment id the order is for", "工单对应的设备编号", pick="equipment|car"))
     priority: Literal["emergency", "ordinary"] = Field("ordinary", json_schema_extra=param_label(
         "Priority", "优先级", "Emergency or ordinary", "紧急或一般"))
     category: str = Field("equipment", json_schema_extra=param_label("Category", "类别", "Work-order category",
@@ -677,7 +677,7 @@ class OperationsParams(BaseModel):
         "开始时已开启或在预设时刻报修的工单"))
     out_of_service: list[str] = Field(default_factory=list, max_length=10_000, json_schema_extra=param_label(
         "Out of service", "停用设备", "Equipment out of service at the start (each an open failure)",
-        "开始时已停用的设备（每台为一张未完成的故障工单）"))
+        "开始时已停用的设备（每台为一张未完成的故障工单）", pick="equipment|car"))
     budget: BudgetParams = Field(default_factory=BudgetParams, json_schema_extra=param_label(
         "Budget", "预算", "Fees, fixed lines and the budget", "物业费、固定费用和预算"))
 
