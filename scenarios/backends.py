@@ -26,6 +26,7 @@ cancelled or is over its time budget, and raises :class:`RunCancelled` or
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -38,6 +39,7 @@ import simpy
 from pydantic import BaseModel
 
 from models import ModelContext, ReplicationResult, get_model
+from scenarios.records import ColumnRecords
 from twin.spec import Building
 
 if TYPE_CHECKING:
@@ -158,10 +160,15 @@ class Replication:
 
 
 def run_replication(task: Replication, shared: SharedInputs | None = None,
-                    guard: RunGuard | None = None) -> ReplicationResult:
+                    guard: RunGuard | None = None, *, columns: bool = True) -> ReplicationResult:
     """One replication on a fresh SimPy environment with its own generator (``shared`` defaults to
     what the local pool's initializer left in this process); with a ``guard``, the environment
-    stops the replication when the run is cancelled or over its time."""
+    stops the replication when the run is cancelled or over its time. With ``columns`` (what the
+    pool and Dask back ends ask for), its record tables come back as columns
+    (:class:`scenarios.records.ColumnRecords`, still read as rows), turned so here, where the
+    replication ran: a few arrays to send back rather than a pickled dict per row, and a parent that
+    only concatenates them (gathering the rows was most of a long run's serial part). A replication
+    run in the parent itself keeps its rows: they are columns only when written."""
     if shared is None:
         shared = _WORKER_INPUTS["shared"]
     if guard is not None:
@@ -178,7 +185,9 @@ def run_replication(task: Replication, shared: SharedInputs | None = None,
     )
     result = get_model(shared.model_name).run(ctx)
     if not task.keep_records:
-        result = dataclasses.replace(result, records={})
+        return dataclasses.replace(result, records={})
+    if columns and not isinstance(result.records, ColumnRecords):
+        result = dataclasses.replace(result, records=ColumnRecords(result.records))
     return result
 
 
@@ -188,7 +197,7 @@ def inline(tasks: list[Replication], shared: SharedInputs, guard: RunGuard | Non
     """Run the replications one after the other in this process (each stopped from inside by
     ``guard`` when the run is cancelled or over its time)."""
     for task in tasks:
-        yield [(task.key, run_replication(task, shared, guard))]
+        yield [(task.key, run_replication(task, shared, guard, columns=False))]
 
 
 # --- a local process pool ----------------------------------------------------------------------
@@ -228,8 +237,14 @@ def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: in
     # The processes start with Ctrl-C blocked: it reaches the whole terminal's process group, and
     # only this process should answer it (it stops the pool), not each worker with a traceback.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    # Each sweep point's parameters pickled once, not once a replication (a year's estate takes a few ms).
+    params: dict[int, bytes] = {}  # by the id of the parameters object, which the tasks keep alive
+    for task in tasks:
+        if id(task.params) not in params:
+            params[id(task.params)] = pickle.dumps(task.params, protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        pending = {pool.submit(run_replication, task): task.key for task in tasks}
+        pending = {pool.submit(_run_with_params, dataclasses.replace(task, params=None), params[id(task.params)]):
+                   task.key for task in tasks}
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
@@ -245,6 +260,11 @@ def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: in
         else:
             for future in pending:
                 future.cancel()
+
+
+def _run_with_params(task: Replication, params: bytes) -> ReplicationResult:
+    """A pool process's replication, its parameters sent pickled (:func:`on_local_pool`)."""
+    return run_replication(dataclasses.replace(task, params=pickle.loads(params)))
 
 
 def _kill(pid: int) -> None:

@@ -52,9 +52,9 @@ from scenarios import backends
 from scenarios.backends import (Replication, RunCancelled, RunGuard, RunnerError, RunOverBudget, RunStopped,
                                 SharedInputs)
 from scenarios.budget import RunBudget, check_run
-from scenarios.records import RecordTables
+from scenarios.records import RecordTables, TableParts, table_part
 from scenarios.spec import LoadedScenario
-from scenarios.stream import FolderRecordTables, ResumeError, SweepStore, manifest_of
+from scenarios.stream import ResumeError, SweepStore, manifest_of
 from scenarios.verdicts import target_dict, verdict
 from twin.text import LANGUAGES, missing_languages, pick, text
 
@@ -304,14 +304,20 @@ def check_budget(loaded: LoadedScenario, *, replications: int | None = None, bud
 
 def _record_tables(results: dict[tuple[int, int], ReplicationResult]) -> RecordTables:
     """The models' tables, plus ``kpis``: one row per replication with every KPI's value."""
-    rows: dict[str, list[dict]] = {"kpis": [{"point": point, "replication": rep, **dict(results[(point, rep)].kpis)}
-                                            for (point, rep) in sorted(results)]}
-    for (point, rep) in sorted(results):
-        for table, records in results[(point, rep)].records.items():
-            bucket = rows.setdefault(table, [])
-            for rec in records:
-                bucket.append({"point": point, "replication": rep, **rec})
-    return RecordTables(rows)
+    return RecordTables(_tables([(point, rep, results[(point, rep)]) for (point, rep) in sorted(results)]))
+
+
+def _tables(results: Sequence[tuple[int, int, ReplicationResult]]) -> dict[str, list[dict] | TableParts]:
+    """Replications' tables, in the order given: ``kpis`` first (one row per replication with every
+    KPI's value), then each model table as the replications' parts — the columns a replication run
+    elsewhere brought back (:class:`scenarios.records.ColumnRecords`), the rows of one run here —
+    put together only when written or read."""
+    tables: dict[str, list[dict] | TableParts] = {
+        "kpis": [{"point": point, "replication": rep, **dict(result.kpis)} for point, rep, result in results]}
+    for point, rep, result in results:
+        for table in result.records:
+            tables.setdefault(table, TableParts()).append(point, rep, table_part(result.records, table))
+    return tables
 
 
 def write_results(result: RunResult, out: Path) -> Path:
@@ -319,14 +325,15 @@ def write_results(result: RunResult, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(result.summary, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     rec_dir = out / "records"
-    if isinstance(result.records, FolderRecordTables) and result.records.folder.resolve() == rec_dir.resolve():
+    folder = getattr(result.records, "folder", None)
+    if folder is not None and folder.resolve() == rec_dir.resolve():
         result.out = out  # a streamed run: its tables are there already
         return out
     rec_dir.mkdir(exist_ok=True)
     for old in rec_dir.glob("*.parquet"):
         old.unlink()
     for table in result.records:
-        if isinstance(result.records, (RecordTables, FolderRecordTables)):
+        if isinstance(result.records, RecordTables):
             result.records.write(table, rec_dir / f"{table}.parquet")
         else:
             result.records[table].to_parquet(rec_dir / f"{table}.parquet", index=False)
@@ -388,7 +395,7 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
         if len(reps) == n:  # the point is complete: to disk, and out of memory
             ordered = [reps[r] for r in range(n)]
             store.write_point(point, point_digest(loaded, by_index[point], ordered, params),
-                              _point_tables(point, ordered))
+                              _tables([(point, r, rep) for r, rep in enumerate(ordered)]))
             del waiting[point]
 
     whole, before = len(loaded.points) * n, (len(loaded.points) - len(todo)) * n
@@ -405,18 +412,6 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
     result = RunResult(summary=summary_from_digests(loaded, s, n, digests, params, live), records=records)
     write_results(result, Path(out))
     return result
-
-
-def _point_tables(point: int, reps: Sequence[ReplicationResult]) -> dict[str, list[dict]]:
-    """One sweep point's tables as :func:`_record_tables` would have its rows: ``kpis`` first."""
-    rows: dict[str, list[dict]] = {"kpis": [{"point": point, "replication": r, **dict(rep.kpis)}
-                                            for r, rep in enumerate(reps)]}
-    for r, rep in enumerate(reps):
-        for table, records in rep.records.items():
-            bucket = rows.setdefault(table, [])
-            for rec in records:
-                bucket.append({"point": point, "replication": r, **rec})
-    return rows
 
 
 def run_replications(loaded: LoadedScenario, replications: Sequence[int], *, seed: int,

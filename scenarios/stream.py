@@ -29,13 +29,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from scenarios.records import write_parquet
+from scenarios.records import RecordTables, TableParts, write_parquet
 
-__all__ = ["SweepStore", "ResumeError", "FolderRecordTables", "manifest_of"]
+__all__ = ["SweepStore", "ResumeError", "manifest_of"]
 
 
 class ResumeError(RuntimeError):
@@ -109,8 +109,10 @@ class SweepStore:
         """The points already on disk (their digest written: complete)."""
         return {int(d.name.split("-")[1]) for d in self.partial.glob("point-*") if (d / "digest.json").is_file()}
 
-    def write_point(self, point: int, digest: dict, tables: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
-        """Write one finished point: its tables, then its digest (which marks it complete)."""
+    def write_point(self, point: int, digest: dict,
+                    tables: Mapping[str, Sequence[Mapping[str, Any]] | TableParts]) -> None:
+        """Write one finished point: its tables (rows, or the replications' columns), then its digest
+        (which marks it complete)."""
         final = self._dir(point)
         work = final.with_name(final.name + ".tmp")
         if work.exists():
@@ -127,7 +129,7 @@ class SweepStore:
     def digest(self, point: int) -> dict:
         return json.loads((self._dir(point) / "digest.json").read_text(encoding="utf-8"))
 
-    def finish(self, points: Sequence[int]) -> "FolderRecordTables":
+    def finish(self, points: Sequence[int]) -> RecordTables:
         """Join the points' tables into ``records/`` (in point order) and remove ``partial/``."""
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -146,7 +148,7 @@ class SweepStore:
                 if source.is_file():
                     os.replace(source, records / f"{name}.parquet")
             shutil.rmtree(self.partial)
-            return FolderRecordTables(records)
+            return RecordTables.in_folder(records)
         for name in names:
             files = [f for f in (self._dir(p) / f"{name}.parquet" for p in points) if f.is_file()]
             schemas = [pq.read_schema(f) for f in files]
@@ -155,7 +157,7 @@ class SweepStore:
                 for f in files:
                     writer.write_table(_conform(pq.read_table(f), schema, pa))
         shutil.rmtree(self.partial)
-        return FolderRecordTables(records)
+        return RecordTables.in_folder(records)
 
 
 def _widened(schemas: list) -> Any:
@@ -197,40 +199,6 @@ def _conform(table, schema, pa):
         else:
             columns.append(pa.nulls(table.num_rows, field.type))
     return pa.Table.from_arrays(columns, schema=schema)
-
-
-class FolderRecordTables(Mapping):
-    """The record tables of a run already written to ``records/``: a DataFrame per table, read when
-    asked (the streamed sweep's result keeps none of its rows in memory)."""
-
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
-        self._names = sorted(p.stem for p in self.folder.glob("*.parquet"))
-        self._frames: dict[str, Any] = {}
-
-    def __getitem__(self, name: str):
-        if name not in self._names:
-            raise KeyError(name)
-        if name not in self._frames:
-            import pandas as pd
-
-            self._frames[name] = pd.read_parquet(self.folder / f"{name}.parquet")
-        return self._frames[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-    def rows(self, name: str) -> list[dict]:
-        return self[name].to_dict("records")
-
-    def write(self, name: str, path: Path) -> None:
-        """Copy one table to ``path`` (nothing to do when it is already there)."""
-        source = self.folder / f"{name}.parquet"
-        if Path(path).resolve() != source.resolve():
-            shutil.copyfile(source, path)
 
 
 def _write_atomic(path: Path, text: str) -> None:
