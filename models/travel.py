@@ -122,12 +122,14 @@ class TravelTable:
         return r
 
     def time(self, a: int, b: int) -> float:
-        """Travel time (s) from node ``a`` to node ``b``; 0 when either is -1 (no place)."""
+        """Travel time (s) from node ``a`` to node ``b``; 0 when either is -1 (no place).
+
+        Always read from the row of ``b`` (the graph is undirected): a shortest path summed from the
+        other end can differ in its last bit, and which rows a process happens to hold must never
+        change a result (replications on one worker, on two, or on Dask give the same numbers)."""
         if a < 0 or b < 0 or a == b:
             return 0.0
-        if b in self.rows:
-            return self.rows[b][a]
-        return self.row_list(a)[b]
+        return self.row_list(b)[a]
 
     def route_time(self, nodes: Sequence[int]) -> float:
         """Time (s) to walk through ``nodes`` in order."""

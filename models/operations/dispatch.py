@@ -422,8 +422,8 @@ class Estate:
         if travel is not None:  # travel.time(a, b), inline: it is asked some thirty thousand times a year
             a, b = self.loc[p], job.loc
             if a >= 0 and b >= 0 and a != b:
-                row = travel.rows.get(b)
-                tt = row[a] if row is not None else travel.row_list(a)[b]
+                row = travel.rows.get(b)  # always b's row: see TravelTable.time
+                tt = (row if row is not None else travel.row_list(b))[a]
         if 0.0 < tt < INF:
             self.act[p] = A_TRAVEL
             self.act_t[p] = now
