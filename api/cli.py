@@ -310,6 +310,10 @@ def _changes(ref: str, loaded: Any, replications: int | None, seed: int | None) 
     from twin.loader import read_yaml
 
     library = LIBRARY_DIR / f"{loaded.scenario.name}.yaml"
+    based_on = loaded.scenario.based_on  # a saved variant: its library scenario
+    if based_on and not library.is_file():
+        beside = Path(ref).parent / f"{based_on}.yaml"
+        library = beside if Path(ref).suffix in (".yaml", ".yml") and beside.is_file() else LIBRARY_DIR / f"{based_on}.yaml"
     try:
         base = read_yaml(library if library.is_file() else resolve_scenario_path(ref))
     except SpecError:

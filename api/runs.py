@@ -60,7 +60,7 @@ from twin.loader import SAMPLES_DIR, check_nesting, confined_file, confined_path
 
 __all__ = ["RunManager", "RunRecord", "RunJob", "RunLimitError", "RunNotFound", "ScenarioSource", "record_results",
            "ResultsFolderError", "CLI_SOURCE",
-           "scenario_sources", "find_scenario", "building_roots", "prepare_job", "quick_check", "ACTIVE",
+           "scenario_sources", "find_scenario", "building_roots", "prepare_job", "quick_check", "variant_base", "ACTIVE",
            "FINISHED"]
 
 log = logging.getLogger(__name__)
@@ -241,9 +241,29 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
     return job, loaded
 
 
+def variant_base(data: Any, scenarios_dir: Path | None) -> dict | None:
+    """The scenario a saved variant is based on (its ``based_on``), as a document; None when the
+    document names none, or names one the server does not know (or that cannot be read)."""
+    name = data.get("based_on") if isinstance(data, dict) else None
+    if not isinstance(name, str) or name == data.get("name"):
+        return None
+    known = find_scenario(name, scenarios_dir)
+    if known is None:
+        return None
+    try:
+        found = read_yaml(known.path)
+    except SpecError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def _base_scenario(data: dict, source: str, scenarios_dir: Path | None) -> dict:
-    """The scenario a run's changes are counted from: a known scenario's own file; for a posted
-    document (the console's edited form), the known scenario of the same name, else the document."""
+    """The scenario a run's changes are counted from: a saved variant's library scenario
+    (``based_on``); a known scenario's own file; for a posted document (the console's edited form),
+    the known scenario of the same name, else the document."""
+    based_on = variant_base(data, scenarios_dir)
+    if based_on is not None:
+        return based_on
     if source != "posted":
         return data
     known = find_scenario(data["name"], scenarios_dir) if isinstance(data.get("name"), str) else None

@@ -21,10 +21,10 @@ from starlette.convertors import StringConvertor, register_url_convertor
 
 __all__ = [
     "ErrorItem", "ErrorResponse",
-    "BuildingInfo", "BuildingSummary", "NodeLinkGraph", "EquipmentInfo",
+    "BuildingInfo", "BuildingSummary", "NodeLinkGraph", "EquipmentInfo", "PickChoice", "BuildingChoices",
     "EquipmentState", "TwinStateOut", "HistoryPoint", "PointHistory", "StateAt", "AlarmOut",
     "AlarmList", "AlarmAck", "AlarmHistoryRow", "AlarmHistory", "Dashboard", "CommandCreate", "CommandOut",
-    "ScenarioInfo", "ScenarioDocument", "ScenarioCheck", "ScenarioIssue", "ScenarioCheckResult",
+    "ScenarioInfo", "ScenarioDocument", "VariantCreate", "ScenarioCheck", "ScenarioIssue", "ScenarioCheckResult",
     "RunCreate", "RunProgress", "RunLinks", "RunOut", "RunChange", "RunList", "KpiStats", "SummaryPoint", "RunSummary",
     "KpiRow", "KpiTable",
     "RecordTable", "RecordTables", "RecordsPage", "CompareValue", "CompareKpi", "CompareOut", "ComparedRun",
@@ -193,6 +193,37 @@ class EquipmentInfo(BaseModel):
          "location": "B1-PLANT", "floor": "B1", "rated": {"power_kw": 7.5, "flow_m3h": 20.0},
          "feeds": [], "serves": ["F01", "F02"], "group": None, "interval_s": 5.0,
          "topic": "twin/v1/tower/pump/PMP-1/state", "brick_class": "Booster_Pump"}]})
+
+
+class PickChoice(BaseModel):
+    """One thing of a building a parameter may name: its id, its words in both languages, its floor."""
+
+    id: str
+    label: dict[str, str] = Field(description="what a person reads, by language (en, zh-CN)")
+    floor: str | None = Field(None, description="the floor it is on (none for a stair, a kind, a system)")
+
+
+class BuildingChoices(BaseModel):
+    """What a scenario's parameters may name in a building, by pick kind (``x-pick`` in a model's
+    parameter schema, :data:`models.harness.PICK_KINDS`): the console's form offers these."""
+
+    space: list[PickChoice]
+    door: list[PickChoice]
+    stair: list[PickChoice]
+    exit: list[PickChoice]
+    floor: list[PickChoice]
+    car: list[PickChoice]
+    lift_group: list[PickChoice]
+    equipment: list[PickChoice]
+    space_kind: list[PickChoice]
+    equipment_kind: list[PickChoice]
+    system: list[PickChoice]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"stair": [{"id": "ST-A", "label": {"en": "Stair A", "zh-CN": "Stair A"}, "floor": None}],
+         "floor": [{"id": "F01", "label": {"en": "Ground", "zh-CN": "1层"}, "floor": "F01"}],
+         "space": [], "door": [], "exit": [], "car": [], "lift_group": [], "equipment": [], "space_kind": [],
+         "equipment_kind": [], "system": []}]})
 
 
 # --- the live twin ------------------------------------------------------------------------------
@@ -433,6 +464,10 @@ class ScenarioInfo(BaseModel):
     building: str | None = None
     replications: int | None = None
     sweep: dict[str, list[Any]] | None = None
+    based_on: str | None = Field(None, description="a saved variant's library scenario (null for any other)")
+    changes: list[RunChange] | None = Field(None, description="a saved variant's changes from its library "
+                                                              "scenario (null for any other scenario)")
+    changes_text: TextOut | None = Field(None, description="those changes in one line, in each language")
 
     model_config = ConfigDict(json_schema_extra={"examples": [
         {"name": "repair-desk-weekday", "source": "library", "model": "repair_desk",
@@ -442,11 +477,43 @@ class ScenarioInfo(BaseModel):
          "building": "tower", "replications": 10, "sweep": None}]})
 
 
+VariantName = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$", min_length=1, max_length=64,
+                                    examples=["desk-three-technicians"])]
+"""A saved variant's name: lower-case letters, digits and hyphens (its file is NAME.yaml)."""
+
+
+class VariantCreate(BaseModel):
+    """Save a changed scenario as a named variant: a validated scenario file in the data folder's
+    ``scenarios/``, with ``based_on`` naming its library scenario and the changes applied."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "desk-three-technicians", "based_on": "repair-desk-weekday", "set": {"params.technicians": 3},
+         "sweep": None, "replications": 20, "seed": None,
+         "title": {"en": "Repair desk with three technicians", "zh-CN": "三名维修人员的报修中心"}}]})
+
+    name: VariantName = Field(description="the variant's name: [a-z0-9-], 1–64 characters")
+    based_on: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128)] = Field(
+        description="the scenario it changes: a library or loaded scenario, or another variant (whose own "
+                    "library scenario it is then based on)")
+    set: dict[Annotated[str, Field(max_length=200)], Any] = Field(
+        default_factory=dict, max_length=100,
+        description="fields to change by dotted path: params.NAME…, horizon_s, building, targets.KPI…")
+    sweep: dict[Annotated[str, Field(max_length=200)], Annotated[list[Any], Field(min_length=1, max_length=1000)]] | None = Field(
+        None, max_length=20, description="replace the scenario's sweep (dotted parameter path → values); {} removes it")
+    replications: Annotated[int, Field(ge=1, le=10_000), NOT_A_BOOLEAN] | None = None
+    seed: Annotated[int, Field(ge=0, lt=2**63), NOT_A_BOOLEAN] | None = None
+    title: dict[Literal["en", "zh-CN"], Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, description="the variant's title in both languages (default: its scenario's title and its name)")
+    replace: bool = Field(False, strict=True, description="replace a variant of the same name (else 409)")
+
+
 class ScenarioDocument(ScenarioInfo):
     """A scenario file: its parsed document and its text."""
 
     document: dict[str, Any]
     text: str
+    params: dict[str, Any] | None = Field(None, description="its parameters as the model reads them, every default "
+                                                            "filled in (none when they do not validate)")
 
 
 class ScenarioCheck(BaseModel):

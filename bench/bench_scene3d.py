@@ -15,7 +15,13 @@ Figures:
   Chromium draws WebGL with SwiftShader (a CPU renderer) here; the ratio to the bare scene is what
   compares across machines.
 
-Run ``python bench/bench_scene3d.py`` (``--frames N``, ``--repeat N``); no assertions.
+* **playback**: a seeded drill of the tower (about 3,000 people, movement trace) served as the
+  console's playback routes serve it (info, chunks of keyframes) and played by playback3d.js's
+  PlaybackLayer over the same view — every frame interpolates everyone, writes the people and queue
+  columns, renders and finishes — beside the same loop with no people (the tower redrawn).
+
+Run ``python bench/bench_scene3d.py`` (``--frames N``, ``--repeat N``, ``--no-playback``); no
+assertions.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <canvas id="c" width="%(w)d" height="%(h)d" style="width:%(w)dpx;height:%(h)dpx"></canvas>
 <script type="module">
 import * as THREE from "three";
-import { BuildingView } from "/console/scene3d.js";
+import { BuildingView } from "/console/view3d.js";
 const W = %(w)d, H = %(h)d;
 function finish(renderer) {  // a frame is done when a pixel of it can be read
   const gl = renderer.getContext(), px = new Uint8Array(4);
@@ -67,7 +73,8 @@ window.loadTower = async (url) => {
   view.render(); finish(view.renderer);
   const done = performance.now();
   return { load_ms: done - t0, fetch_ms: fetched - t0, bytes: buf.byteLength, triangles: view.triangles,
-           calls: view.renderer.info.render.calls };
+           calls: view.renderer.info.render.calls, lines: view.renderer.info.render.lines,
+           frame_lines: view.partCounts.frame };
 };
 window.orbitTower = (frames, moving) => {
   view.setMoving(!!moving);
@@ -94,6 +101,33 @@ window.orbitBare = (triangles, frames) => {
   g.dispose();
   return fps;
 };
+window.playTower = async (base, frames, people) => {
+  // A drill of the tower played as the console plays it: each frame interpolates everyone from
+  // the time's chunk, writes the people, queue columns and smoke, renders and finishes the frame.
+  const { PlaybackLayer, chunkArrays } = await import("/console/playback3d.js");
+  const info = await (await fetch(`${base}/playback/info.json`)).json();
+  const chunks = [];
+  for (let k = 0; k * info.chunk_s < info.duration_s + info.chunk_s; k++) {
+    const r = await fetch(`${base}/playback/chunk-${k}.json`);
+    if (!r.ok) break;
+    chunks.push(chunkArrays(await r.json()));
+  }
+  view.setView("all");
+  const layer = new PlaybackLayer(view, info), gl = view.renderer;
+  const chunkAt = (t) => chunks[Math.min(chunks.length - 1, Math.floor(t / info.chunk_s))];
+  let interp = 0;
+  const step = (i) => {
+    const t = info.duration_s * i / frames;
+    if (people) { const t0 = performance.now(); const f = layer.frameAt(chunkAt(t), t); interp += performance.now() - t0; layer.draw(f, t); }
+    view.renderer.render(view.scene, view.camera); finish(view.renderer);
+  };
+  step(0);
+  const start = performance.now();
+  for (let i = 1; i <= frames; i++) step(i);
+  const fps = frames / ((performance.now() - start) / 1000);
+  layer.dispose();
+  return { fps, interp_ms: interp / frames, people: info.occupants, chunks: chunks.length };
+};
 window.benchReady = true;
 </script></body></html>
 """
@@ -111,6 +145,39 @@ def _serve(root: Path) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
+def _drill(tower, root: Path) -> int:
+    """A seeded drill of the tower with its movement trace (as bench_viewer.py's), written as the
+    console's playback routes serve it: info.json and one chunk-k.json per span of time."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+    import simpy
+
+    from models import ModelContext, get_model
+    from twin.graph import build_graph
+    from viewer.console import CHUNK_S, playback_keys, playback_summary
+    from viewer.playback import EvacuationTracks
+
+    graph = build_graph(tower)
+    spec = get_model("evacuation")
+    ctx = ModelContext(env=simpy.Environment(), rng=np.random.default_rng(20261124), building=tower, graph=graph,
+                       params=spec.params(trace=True), horizon_s=7200)
+    records = spec.run(ctx).records
+    tracks = EvacuationTracks(tower, trace=pd.DataFrame(records["trace"]),
+                              occupants=pd.DataFrame(records["occupants"]), graph=graph)
+    folder = root / "playback"
+    folder.mkdir()
+    info = playback_summary("bench", tower, tracks, [], replications=1, points=1, replication=0, point=0)
+    (folder / "info.json").write_text(json.dumps(info), encoding="utf-8")
+    k = 0
+    while k * CHUNK_S < tracks.duration_s + CHUNK_S:
+        keys = playback_keys(tracks, k * CHUNK_S, (k + 1) * CHUNK_S)
+        (folder / f"chunk-{k}.json").write_text(json.dumps(keys), encoding="utf-8")
+        k += 1
+    return tracks.n_occupants
+
+
 def _figure(values: list[float]) -> tuple[float, str]:
     if len(values) == 1:
         return values[0], ""
@@ -122,6 +189,8 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=120)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--screenshot", type=Path, default=None, help="write the tower as drawn to this PNG")
+    ap.add_argument("--no-playback", dest="playback", action="store_false",
+                    help="skip the playback figure (it runs a drill of the tower first)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -139,6 +208,7 @@ def main() -> None:
         shutil.copytree(STATIC_DIR, root / "console")
         (root / "tower.glb").write_bytes(glb)
         (root / "bench.html").write_text(PAGE % {"w": SIZE[0], "h": SIZE[1]}, encoding="utf-8")
+        occupants = _drill(tower, root) if args.playback else 0
         server, base = _serve(root)
         try:
             with sync_playwright() as p:
@@ -149,7 +219,7 @@ def main() -> None:
                 renderer = page.evaluate("""() => { const g = document.createElement('canvas').getContext('webgl2');
                     const d = g.getExtension('WEBGL_debug_renderer_info');
                     return d ? g.getParameter(d.UNMASKED_RENDERER_WEBGL) : g.getParameter(g.RENDERER); }""")
-                loads, towers, movings, bares, bares_moving = [], [], [], [], []
+                loads, towers, movings, bares, bares_moving, plays, stills = [], [], [], [], [], [], []
                 info = {}
                 for _ in range(args.repeat):
                     info = page.evaluate(f"loadTower('{base}/tower.glb')")
@@ -163,6 +233,9 @@ def main() -> None:
                     page.evaluate(f"orbitBare({info['triangles']}, 5)")
                     bares.append(page.evaluate(f"orbitBare({info['triangles']}, {args.frames})"))
                     bares_moving.append(page.evaluate(f"orbitBare({info['moving_triangles']}, {args.frames})"))
+                    if args.playback:
+                        plays.append(page.evaluate(f"playTower('{base}', {args.frames}, true)"))
+                        stills.append(page.evaluate(f"playTower('{base}', {args.frames}, false)")["fps"])
                 if args.screenshot:
                     page.evaluate(f"loadTower('{base}/tower.glb')")
                     page.screenshot(path=str(args.screenshot))
@@ -176,7 +249,9 @@ def main() -> None:
     bare_fps, bare_range = _figure(bares)
     bare_moving_fps, bare_moving_range = _figure(bares_moving)
     print(f"renderer: {renderer}; canvas {SIZE[0]}x{SIZE[1]}; tower .glb {info['bytes'] / 1e6:.2f} MB, "
-          f"{info['triangles']:,} triangles drawn in {info['calls']} draw calls")
+          f"{info['triangles']:,} triangles and {info['lines']:,} lines drawn in {info['calls']} draw calls")
+    print(f"storey frames (slab edges, stair cores, lift shafts): {info['frame_lines']['source']:,} line segments "
+          f"in the file, {info['frame_lines']['drawn']:,} drawn once collinear ones are joined")
     print(f"glTF export of the tower (server, once)        {export_s:8.2f} s")
     print(f"scene load: fetch + parse + first frame        {load_s:8.2f} s    target <= 3{load_range}")
     print(f"baseline: bare three.js, same triangles        {bare_fps:8.1f} frames/s  (1.00){bare_range}")
@@ -186,6 +261,20 @@ def main() -> None:
           f"  (1.00){bare_moving_range}")
     print(f"orbiting the tower as the console draws it      {moving_fps:8.1f} frames/s  "
           f"({moving_fps / bare_moving_fps:.3f} of baseline)  target >= 30{moving_range}")
+    figures = []
+    if plays:
+        play_fps, play_range = _figure([p["fps"] for p in plays])
+        still_fps, still_range = _figure(stills)
+        interp_ms = statistics.median(p["interp_ms"] for p in plays)
+        print(f"baseline: the tower redrawn, camera still, no people  {still_fps:8.1f} frames/s  (1.00){still_range}")
+        print(f"playback of a drill, {occupants:,} people, every storey {play_fps:8.1f} frames/s  "
+              f"({play_fps / still_fps:.3f} of baseline; interpolating everyone {interp_ms:.2f} ms a frame, "
+              f"{plays[0]['chunks']} chunks){play_range}")
+        figures.append(Figure(f"evacuation playback in the browser, {occupants:,} people, every storey in full",
+                              play_fps, "frames/s", "the same tower redrawn with the camera still and no people, "
+                              "same browser", still_fps,
+                              note=f"people interpolated from {plays[0]['chunks']} chunks of keyframes "
+                                   f"({interp_ms:.2f} ms a frame), queue columns; each frame finished"))
     bare = f"bare three.js mesh of the same {info['triangles']:,} triangles, same browser"
     bare_moving = f"bare three.js mesh of the same {info['moving_triangles']:,} triangles, same browser"
     record("bench_scene3d", f"3D in the browser: the tower in headless Chromium ({renderer.split('(')[0].strip()}, "
@@ -194,10 +283,13 @@ def main() -> None:
                note=f"{info['bytes'] / 1e6:.1f} MB .glb from loopback"),
         Figure("orbiting the tower as the console draws it while the camera moves", moving_fps, "frames/s",
                bare_moving, bare_moving_fps, target=Target(">=", 30.0),
-               note="storey frames, equipment and cars; room fills, walls and doors return when it stops"),
+               note=f"storey frames ({info['frame_lines']['drawn']:,} lines, joined from "
+                    f"{info['frame_lines']['source']:,}), equipment and cars; room fills, walls and doors return "
+                    "when it stops"),
         Figure("orbiting the tower, every storey in full (fills, walls, doors)", tower_fps, "frames/s", bare, bare_fps,
                note=f"{info['calls']} draw calls; each frame finished (a pixel read back)"),
         Figure("glTF export of the tower (server, once per building)", export_s, "s"),
+        *figures,
     ])
 
 

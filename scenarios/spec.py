@@ -133,6 +133,9 @@ class Scenario(BaseModel):
     name: Id
     title: Words | None = None
     description: Words = ""
+    based_on: Id | None = None
+    """A saved variant's library scenario (``POST /scenarios/variants`` writes it): a run of the
+    variant lists what it changes from that scenario. It changes nothing the model computes."""
     model: str = Field(min_length=1)
     building: str = Field(min_length=1)
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0

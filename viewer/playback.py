@@ -47,7 +47,7 @@ from viewer.scene import BuildingScene
 
 __all__ = [
     "WAITING", "MOVING", "QUEUED", "LIFT", "TRAPPED", "OUT",
-    "STATE_NAMES", "STATE_COLORS",
+    "STATE_NAMES", "STATE_COLORS", "QUEUE_M_PER_PERSON", "RAISE_M",
     "EvacuationTracks", "Frame", "EvacuationPlayback", "PlaybackError", "load_run",
 ]
 
@@ -66,6 +66,10 @@ STATE_COLORS: dict[str, str] = {
 _RAISE_M = 0.5               # occupants float this far above their floor (clear of the fills)
 _QUEUE_M_PER_PERSON = 0.12   # height of a queue column per person waiting
 _DENSITY_VMAX = 2.0          # persons/m² shown as the darkest shade (about SFPE optimum flow)
+QUEUE_M_PER_PERSON = _QUEUE_M_PER_PERSON
+"""Height (m) of a queue column per person waiting (the browser's playback draws the same)."""
+RAISE_M = _RAISE_M
+"""How far (m) people are drawn above their floor."""
 _SMOKE_RGBA = (95, 95, 95, 120)
 _UNTENABLE_RGBA = (70, 35, 35, 170)
 
@@ -391,6 +395,35 @@ class EvacuationTracks:
         counts = np.bincount(gate[queued], minlength=len(self._gate_names)) if len(self._gate_names) else np.zeros(0)
         queues = {self._gate_names[i]: int(c) for i, c in enumerate(counts) if c}
         return Frame(time_s, self.occupant_ids[keep], xyz[keep], state[keep], space[keep], queues)
+
+    @property
+    def gate_names(self) -> list[str]:
+        """The gates (doors, stair flights, lift lobbies) people queue at: :meth:`keys_between`'s
+        ``gate`` indexes this list."""
+        return list(self._gate_names)
+
+    def keys_between(self, from_s: float, to_s: float) -> dict[str, np.ndarray]:
+        """The keyframes a player needs to draw any time from ``from_s`` to ``to_s`` itself.
+
+        Per occupant (in :attr:`occupant_ids` order): the last keyframe at or before ``from_s``,
+        those in between, and the first after ``to_s`` (or their last). ``offsets`` (n + 1) cut the
+        flat arrays ``t``, ``xyz`` (building axes), ``state``, ``gate`` (index into
+        :attr:`gate_names`, -1 none) and ``space`` (index into :attr:`elements`, -1 in a lift) into
+        occupants. Interpolating them as :meth:`frame` does gives :meth:`frame`'s positions: the
+        browser's playback (viewer/console) loads a run in such time chunks."""
+        n = self.n_occupants
+        top = self._span - 1.0
+        a, b = float(np.clip(from_s, 0.0, top)), float(np.clip(to_s, 0.0, top))
+        first, last = self.offsets, self.offsets + self.counts - 1
+        base = np.arange(n) * self._span
+        lo = np.clip(np.searchsorted(self._search, base + a, side="right") - 1, first, last)
+        hi = np.clip(np.searchsorted(self._search, base + b, side="right"), first, last)
+        counts = (hi - lo + 1).astype(np.int64)
+        starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+        idx = np.arange(int(counts.sum()), dtype=np.int64) + np.repeat(lo - starts, counts)
+        return {"offsets": np.r_[0, np.cumsum(counts)].astype(np.int64), "t": self.key_t[idx],
+                "xyz": self.key_xyz[idx], "state": self.key_state[idx].astype(np.int64),
+                "gate": self.key_gate[idx], "space": self.key_space[idx]}
 
     def gate_position(self, gate: str) -> np.ndarray:
         """Where a gate's queue column stands: a door's position, a flight's upper landing (where

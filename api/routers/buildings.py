@@ -18,15 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.catalogue import LoadedBuilding
 from api.deps import ApiError, Ctx, Viewer, error_responses
-from api.schemas import BuildingInfo, BuildingSummary, EquipmentInfo, NodeLinkGraph, exactly_one_of
+from api.schemas import (BuildingChoices, BuildingInfo, BuildingSummary, EquipmentInfo, NodeLinkGraph, PickChoice,
+                         exactly_one_of)
 from twin.brick import brick_class, brick_turtle, state_topic
 from twin.errors import SpecError
 from twin.graph import to_node_link
 from twin.loader import check_building_document, check_nesting, parse_yaml_text
-from twin.spec import Building
+from twin.spec import SPACE_KINDS, Building
 from twin.summary import building_summary
 
-__all__ = ["router", "equipment_of", "BuildingCheck", "BuildingCheckResult", "BuildingProblem"]
+__all__ = ["router", "equipment_of", "choices_of", "BuildingCheck", "BuildingCheckResult", "BuildingProblem"]
 
 router = APIRouter(prefix="/buildings", tags=["buildings"])
 
@@ -191,6 +192,63 @@ def get_graph(key: BuildingKey, ctx: Ctx, _: Viewer) -> dict:
             summary="A building's equipment and elevator cars")
 def get_equipment(key: BuildingKey, ctx: Ctx, _: Viewer) -> list[EquipmentInfo]:
     return equipment_of(_load(ctx, key).building)
+
+
+@router.get("/{key}/choices", response_model=BuildingChoices, responses=error_responses(404),
+            summary="What a scenario's parameters may name in a building")
+def get_choices(key: BuildingKey, ctx: Ctx, _: Viewer) -> BuildingChoices:
+    """The building's spaces, doors, stairs, exits, floors, lift cars and groups, equipment, and the
+    kinds and systems it has, each with its words in both languages and its floor: what the console's
+    form offers for a parameter whose schema says ``x-pick`` (:data:`models.harness.PICK_KINDS`)."""
+    return choices_of(_load(ctx, key).building)
+
+
+def choices_of(b: Building) -> BuildingChoices:
+    """Every thing of a building a parameter may name, by pick kind, in the building file's order."""
+    from viewer.scene import SPACE_KIND_WORDS, floor_label, room_label  # words the 3D view uses too
+
+    def both(en: str, zh: str | None = None) -> dict[str, str]:
+        return {"en": en, "zh-CN": zh if zh is not None else en}
+
+    def floor_words(floor_id: str | None) -> dict[str, str]:
+        f = floor_of.get(floor_id or "")
+        return both(floor_label(f, b.floors, "en"), floor_label(f, b.floors, "zh-CN")) if f else both(floor_id or "")
+
+    def named(thing_id: str, words: dict[str, str]) -> dict[str, str]:
+        return {lang: (w if w == thing_id else f"{w} ({thing_id})") for lang, w in words.items()}
+
+    floor_of = {f.id: f for f in b.floors}
+    space_of = b.space_by_id
+    spaces = [PickChoice(id=s.id, floor=s.floor, label=named(s.id, {
+        lang: f"{room_label(s, lang)} · {floor_words(s.floor)[lang]}" for lang in ("en", "zh-CN")})) for s in b.spaces]
+    doors = []
+    for d in b.doors:
+        ends = [space_of.get(x) for x in d.between]
+        words = {lang: " – ".join(room_label(s, lang) if s else x for s, x in zip(ends, d.between))
+                 for lang in ("en", "zh-CN")}
+        floor = next((s.floor for s in ends if s is not None), None)
+        doors.append(PickChoice(id=d.id, floor=floor, label={lang: f"{d.id}: {w}" for lang, w in words.items()}))
+    stairs = [PickChoice(id=st.id, floor=None, label=named(st.id, both(st.name or st.id))) for st in b.stairs]
+    exits = [PickChoice(id=e.id, floor=e.floor, label=named(e.id, {
+        lang: f"{e.name or e.id} · {floor_words(e.floor)[lang]}" for lang in ("en", "zh-CN")})) for e in b.exits]
+    floors = [PickChoice(id=f.id, floor=f.id, label=named(f.id, floor_words(f.id))) for f in b.floors]
+    cars, groups = [], []
+    for g in b.elevators:
+        groups.append(PickChoice(id=g.id, floor=None, label=named(g.id, both(g.name or g.id))))
+        for car in g.cars:
+            fire = both(" · fire-service", " · 消防电梯") if car.fire_service else both("")
+            cars.append(PickChoice(id=car.id, floor=car.home_floor, label={
+                lang: f"{car.id} ({g.name or g.id}){fire[lang]}" for lang in ("en", "zh-CN")}))
+    equipment = [PickChoice(id=eq.id, floor=space_of[eq.location].floor if eq.location in space_of else None,
+                            label=named(eq.id, both(eq.name or eq.id))) for eq in b.equipment]
+    kinds = list(dict.fromkeys([*(s.kind for s in b.spaces), *SPACE_KINDS]))  # the building's first, then the rest
+    space_kinds = [PickChoice(id=k, label=dict(SPACE_KIND_WORDS.get(k) or both(k))) for k in kinds]
+    eq_kinds = list(dict.fromkeys([eq.kind for eq in b.equipment] + (["lift_car"] if b.elevators else [])))
+    systems = list(dict.fromkeys([eq.system for eq in b.equipment] + (["elevator"] if b.elevators else [])))
+    return BuildingChoices(space=spaces, door=doors, stair=stairs, exit=exits, floor=floors, car=cars,
+                           lift_group=groups, equipment=equipment, space_kind=space_kinds,
+                           equipment_kind=[PickChoice(id=k, label=both(k)) for k in eq_kinds],
+                           system=[PickChoice(id=k, label=both(k)) for k in systems])
 
 
 @router.get("/{key}/brick", response_class=Response, responses={

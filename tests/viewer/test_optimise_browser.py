@@ -46,8 +46,11 @@ def test_optimiser_panel_runs_a_search_and_shows_plans_and_frontier(console_serv
     page.wait_for_selector("#optimise-form", timeout=30_000)
     assert "Cheapest plan that keeps the promises" in page.inner_text("#optimise-form legend")
     assert page.input_value("#o-objective") == "params.technicians"
-    assert page.input_value("#o-over") == "params.technicians=3..5"
-    assert page.input_value("#o-subject-to") == "emergency_within_sla>=0.95"
+    # The structured form (form.js, issue 15 §2): the optimise: block's range and promise as rows.
+    assert page.input_value("#o-ranges .r-param") == "params.technicians"
+    assert (page.input_value("#o-ranges .r-low"), page.input_value("#o-ranges .r-high")) == ("3", "5")
+    assert page.input_value("#o-constraints .c-kpi") == "emergency_within_sla"
+    assert (page.input_value("#o-constraints .c-op"), page.input_value("#o-constraints .c-value")) == (">=", "0.95")
 
     # The same, in Chinese: the search runs from the filled form.
     page.goto(f"{server.base_url}/console/#token={server.token}&lang=zh-CN&tab=scenarios")

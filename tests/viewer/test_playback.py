@@ -154,3 +154,38 @@ def test_export_reports_its_progress_frame_by_frame(block, drill, tmp_path):
     progress(5, 20)
     line = progress.line(5, 20)
     assert line.startswith("video: frame 5 of 20 (25 %), ") and " frames/s, " in line and line.endswith(" s left")
+
+
+def test_chunks_of_keyframes_give_the_frames(block, drill):
+    """issue 15 §1: the browser loads a run's keyframes in time chunks (keys_between); interpolated
+    as frame() does (the rule playback3d.js follows), a chunk gives frame()'s positions, states and
+    queues at every time inside it, and a chunk holds only what its span needs."""
+    tracks = EvacuationTracks(block, trace=drill["trace"], occupants=drill["occupants"], graph=drill["graph"])
+    span = 30.0
+    for start in np.arange(0.0, tracks.duration_s + span, span):
+        keys = tracks.keys_between(start, start + span)
+        off = keys["offsets"]
+        assert len(off) == tracks.n_occupants + 1 and off[-1] == len(keys["t"])
+        assert len(keys["t"]) <= len(tracks.key_t)
+        for t in np.linspace(start, start + span, 7):
+            expected = tracks.frame(float(t))
+            xyz, state, gate = [], [], []
+            for i in range(tracks.n_occupants):
+                kt = keys["t"][off[i]:off[i + 1]]
+                j = int(np.searchsorted(kt, t, side="right")) - 1
+                j = min(max(j, 0), len(kt) - 1)
+                k = min(j + 1, len(kt) - 1)
+                dt = kt[k] - kt[j]
+                f = np.clip((t - kt[j]) / dt, 0.0, 1.0) if k > j and dt > 0 else 0.0
+                a, b = off[i] + j, off[i] + k
+                xyz.append(keys["xyz"][a] + f * (keys["xyz"][b] - keys["xyz"][a]))
+                state.append(keys["state"][a])
+                gate.append(keys["gate"][a])
+            inside = tracks.inside(float(t))
+            assert np.allclose(np.array(xyz)[inside], expected.xyz, atol=1e-9), f"t={t}"
+            got_state = np.where(np.array(state) == 5, 1, np.array(state))[inside]  # OUT is drawn moving
+            assert np.array_equal(got_state, expected.state), f"t={t}"
+            queued = inside & (np.where(np.array(state) == 5, 1, np.array(state)) == QUEUED) & (np.array(gate) >= 0)
+            names = tracks.gate_names
+            counts = np.bincount(np.array(gate)[queued], minlength=len(names))
+            assert {names[g]: int(c) for g, c in enumerate(counts) if c} == expected.queues, f"t={t}"

@@ -14,7 +14,12 @@ It talks to two things on the same server:
   them on the server (:class:`~viewer.console.render.ConsoleRenderer`, the same scene as the
   desktop window and the report snapshots) and the browser shows them as images, turning the
   camera by asking for another picture — remote rendering, as trame's remote view does, which needs
-  no WebGL in the browser and works in any browser on the building's network.
+  no WebGL in the browser and works in any browser on the building's network. A browser with WebGL
+  draws the 3D itself (``scene3d.js``, ``playback3d.js`` on ``view3d.js``): the live building from
+  ``/twin/scene.glb``, and an evacuation run's playback from its building's glTF
+  (``runs/{id}/playback/scene.glb``) and its people's keyframes, loaded in time chunks of at most
+  :data:`MAX_CHUNK_S` seconds (``runs/{id}/playback/tracks``) and animated in the browser; the
+  server's pictures stay the fallback, and the MP4 export stays on the server.
 
 Labels come from :mod:`viewer.i18n` (English and Simplified Chinese, the user's choice); the
 models' and scenarios' own words (KPI and parameter labels, titles, verdicts) come with the API's
@@ -33,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -43,7 +49,7 @@ from viewer.i18n import LANGUAGES, catalogue, normalise_language
 from viewer.scene import STATUS_COLORS, floor_label
 
 __all__ = ["ConsoleBackend", "ConsoleRenderer", "Camera", "console_router", "mount_console", "STATIC_DIR",
-           "CONSOLE_PREFIX"]
+           "CONSOLE_PREFIX", "CHUNK_S", "MAX_CHUNK_S", "playback_summary", "playback_keys"]
 
 STATIC_DIR = Path(__file__).with_name("static")
 CONSOLE_PREFIX = "/console"
@@ -111,6 +117,60 @@ _AZ = Query(0.0, ge=-3600, le=3600, description="turn (degrees) from the default
 _EL = Query(0.0, ge=-80, le=80, description="tilt (degrees) from the default view")
 _ZOOM = Query(1.0, ge=0.2, le=8.0, description="zoom factor")
 _LANG = Query("en", pattern=r"^[A-Za-z_-]{2,16}$", description="language of the storey and room labels (en, zh-CN)")
+
+
+MAX_CHUNK_S = 600.0
+"""The longest span of time one keyframe chunk of a playback covers (seconds)."""
+CHUNK_S = 60.0
+"""The span the console asks for at a time."""
+_REPLICATION = Query(0, ge=0, le=100_000, description="the replication to play back (0 is the first)")
+_POINT = Query(0, ge=0, le=100_000, description="the sweep point (0 is the first)")
+
+
+def _finite(values: Any, digits: int | None) -> list:
+    """Numbers for JSON: rounded to ``digits`` (None: as they are); NaN and infinity (never) as null."""
+    arr = np.asarray(values, float).ravel()
+    out = (arr if digits is None else np.round(arr, digits)).tolist()
+    if not np.isfinite(arr).all():
+        out = [v if np.isfinite(x) else None for v, x in zip(out, arr)]
+    return out
+
+
+def playback_summary(run_id: str, building: Building, tracks: Any, events: list, *, replications: int, points: int,
+                     replication: int, point: int) -> dict[str, Any]:
+    """What the browser's playback needs besides the building and the keyframes (see the route)."""
+    from viewer.gltf import to_gltf_axes
+    from viewer.playback import QUEUE_M_PER_PERSON, RAISE_M, STATE_COLORS, STATE_NAMES
+
+    floors = sorted(building.floors, key=lambda f: f.elevation_m)
+    words = floor_words(building)
+    gates = tracks.gate_names
+    where = to_gltf_axes(np.array([tracks.gate_position(g) for g in gates])) if gates else np.zeros((0, 3))
+    smoke = sorted(({"at_s": float(e["at_s"]), "space": str(e["space"]), "kind": str(e["type"])} for e in events
+                    if e.get("type") in ("smoke", "untenable") and e.get("space") in building.space_by_id
+                    and e.get("at_s") is not None), key=lambda e: e["at_s"])
+    return {"run": run_id, "duration_s": tracks.duration_s, "occupants": tracks.n_occupants,
+            "approximate": tracks.approximate, "building": {"id": building.id, "name": building.name},
+            "floors": [{"id": f.id, "name": f.name or f.id, "label": words[f.id], "elevation_m": f.elevation_m}
+                       for f in floors],
+            "replications": replications, "points": points, "replication": replication, "point": point,
+            "scene": f"{CONSOLE_PREFIX}/api/runs/{run_id}/playback/scene.glb",
+            "tracks": f"{CONSOLE_PREFIX}/api/runs/{run_id}/playback/tracks",
+            "chunk_s": CHUNK_S, "max_chunk_s": MAX_CHUNK_S,
+            "states": [{"name": n, "colour": STATE_COLORS[n]} for n in STATE_NAMES],
+            "queue_m_per_person": QUEUE_M_PER_PERSON, "raise_m": RAISE_M,
+            "gates": [{"id": g, "xyz": _finite(p, 3)} for g, p in zip(gates, where)],
+            "smoke": smoke, "gone_s": _finite(tracks.gone_s, None)}  # exact: who is inside at the end
+
+
+def playback_keys(tracks: Any, from_s: float, to_s: float) -> dict[str, Any]:
+    """One chunk of keyframes (:meth:`EvacuationTracks.keys_between`) as JSON: glTF axes."""
+    from viewer.gltf import to_gltf_axes
+
+    keys = tracks.keys_between(from_s, to_s)
+    return {"from_s": from_s, "to_s": to_s, "offsets": keys["offsets"].tolist(), "t": _finite(keys["t"], 3),
+            "xyz": _finite(to_gltf_axes(keys["xyz"]), 3), "state": keys["state"].tolist(),
+            "gate": keys["gate"].tolist()}
 
 
 def console_router(backend: Callable[[Request], ConsoleBackend], renderer: ConsoleRenderer, *,
@@ -191,14 +251,74 @@ def console_router(backend: Callable[[Request], ConsoleBackend], renderer: Conso
                                                   "playback is for evacuation runs", "not_evacuation")
         return Path(folder), b.run_building(summary)
 
-    @router.get("/runs/{run_id}/playback", dependencies=protected, summary="What an evacuation playback holds")
-    async def playback_info(request: Request, run_id: str) -> dict[str, Any]:
+    def chosen(folder: Path, point: int, replication: int) -> tuple[int, int]:
+        """The run's replication and sweep-point counts, the chosen ones checked against them."""
+        summary = summary_of(folder)
+        replications = int(summary.get("replications") or 1)
+        points = max(1, len(summary.get("points") or []))
+        if replication >= replications:
+            raise _error(422, ["query", "replication"], f"replication {replication} is not in this run "
+                                                        f"(it has {replications}: 0 to {replications - 1})")
+        if point >= points:
+            raise _error(422, ["query", "point"], f"sweep point {point} is not in this run "
+                                                  f"(it has {points}: 0 to {points - 1})")
+        return replications, points
+
+    async def tracks_of(request: Request, run_id: str, point: int, replication: int) -> tuple[Path, Building, Any, list]:
+        from viewer.playback import PlaybackError
+
         folder, building = run_parts(request, run_id)
-        info = await renderer.playback_info(run_id, folder, building)
-        words = floor_words(building)
-        for f in info.get("floors", []):
-            f["label"] = words.get(f["id"], {})
-        return info
+        chosen(folder, point, replication)
+        try:
+            tracks, events = await renderer.playback_tracks(run_id, folder, building, point=point,
+                                                            replication=replication)
+        except PlaybackError as exc:
+            raise _error(422, ["query", "replication"], f"replication {replication} of run {run_id!r} "
+                                                        f"cannot be played back: {exc}", "not_playable") from None
+        return folder, building, tracks, events
+
+    @router.get("/runs/{run_id}/playback", dependencies=protected, summary="What an evacuation playback holds")
+    async def playback_info(request: Request, run_id: str, replication: int = _REPLICATION,
+                            point: int = _POINT) -> dict[str, Any]:
+        """The run's playback: its length, people, storeys, replications, the gates people queue
+        at, the smoke and when each person is out — what the browser needs besides the building
+        (``scene``, glTF) and the keyframes it loads in chunks (``tracks``)."""
+        folder, building, tracks, events = await tracks_of(request, run_id, point, replication)
+        replications, points = chosen(folder, point, replication)
+        return playback_summary(run_id, building, tracks, events, replications=replications, points=points,
+                                replication=replication, point=point)
+
+    @router.get("/runs/{run_id}/playback/scene.glb", dependencies=protected, response_class=Response,
+                summary="The building of an evacuation run as binary glTF")
+    async def playback_scene(request: Request, run_id: str) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        from viewer.gltf import GLTF_MEDIA_TYPE, building_glb
+
+        _folder, building = run_parts(request, run_id)
+        data, fingerprint = await run_in_threadpool(building_glb, building)
+        etag = f'"{fingerprint}"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag in [t.strip() for t in (request.headers.get("if-none-match") or "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        return Response(data, media_type=GLTF_MEDIA_TYPE, headers=headers)
+
+    @router.get("/runs/{run_id}/playback/tracks", dependencies=protected,
+                summary="People's keyframes of an evacuation run over a span of time (a chunk)")
+    async def playback_chunk(request: Request, run_id: str, replication: int = _REPLICATION, point: int = _POINT,
+                             from_s: float = Query(0.0, ge=0, le=1e7, description="start of the span (s)"),
+                             to_s: float = Query(60.0, ge=0, le=1e7, description="end of the span (s)")) -> dict[str, Any]:
+        """Per person (in the order of the info's ``gone_s``): the last keyframe at or before
+        ``from_s``, those up to ``to_s`` and the first after; ``offsets`` cut the flat arrays into
+        people. Positions are glTF axes (x, up, -y), metres. A span is at most
+        :data:`MAX_CHUNK_S` seconds."""
+        if not to_s > from_s:
+            raise _error(422, ["query", "to_s"], f"to_s ({to_s:g}) must be after from_s ({from_s:g})")
+        if to_s - from_s > MAX_CHUNK_S:
+            raise _error(422, ["query", "to_s"], f"a chunk spans at most {MAX_CHUNK_S:g} s; "
+                                                 f"from_s {from_s:g} to to_s {to_s:g} is {to_s - from_s:g} s")
+        _folder, _building, tracks, _events = await tracks_of(request, run_id, point, replication)
+        return playback_keys(tracks, from_s, to_s)
 
     @router.get("/runs/{run_id}/playback.png", dependencies=protected, response_class=Response,
                 summary="An evacuation playback frame")

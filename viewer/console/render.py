@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ __all__ = ["Camera", "ConsoleRenderer", "MAX_SIZE"]
 
 MAX_SIZE = (1920, 1200)
 _PLAYBACK_CACHE = 2
+_TRACKS_CACHE = 4
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,10 @@ class ConsoleRenderer:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-render")
         self._live: _Live | None = None
         self._playbacks: OrderedDict[str, Any] = OrderedDict()
+        # The browser's playback reads keyframes, no scene: built off the render thread, kept per
+        # (run, point, replication), the last few.
+        self._tracks: OrderedDict[tuple, tuple[Any, list[dict]]] = OrderedDict()
+        self._tracks_lock = threading.Lock()
         self._closed = False
 
     # --- plumbing ----------------------------------------------------------------------------
@@ -209,14 +215,30 @@ class ConsoleRenderer:
             old.scene.close()
         return pb
 
-    def _playback_info(self, run_id: str, folder: Path, building: Building) -> dict[str, Any]:
-        pb = self._playback(run_id, folder, building)
-        return {"run": run_id, "duration_s": pb.duration_s, "occupants": pb.tracks.n_occupants,
-                "approximate": pb.tracks.approximate, "building": {"id": building.id, "name": building.name},
-                "floors": [{"id": f.id, "name": f.name or f.id} for f in pb.scene.floors]}
+    def _tracks_for(self, run_id: str, folder: Path, building: Building, point: int,
+                    replication: int) -> tuple[Any, list[dict]]:
+        from viewer.playback import EvacuationTracks, load_run
 
-    async def playback_info(self, run_id: str, folder: Path, building: Building) -> dict[str, Any]:
-        return await self._run(self._playback_info, run_id, folder, building)
+        key = (run_id, str(folder), building.id, point, replication)
+        with self._tracks_lock:
+            hit = self._tracks.get(key)
+            if hit is not None:
+                self._tracks.move_to_end(key)
+                return hit
+            run = load_run(folder, point=point, replication=replication)
+            tracks = EvacuationTracks(building, trace=run["trace"], occupants=run["occupants"])
+            hit = self._tracks[key] = (tracks, list(run["events"]))
+            while len(self._tracks) > _TRACKS_CACHE:
+                self._tracks.popitem(last=False)
+            return hit
+
+    async def playback_tracks(self, run_id: str, folder: Path, building: Building, *, point: int = 0,
+                              replication: int = 0) -> tuple[Any, list[dict]]:
+        """The :class:`~viewer.playback.EvacuationTracks` of one replication of a run, and the
+        scenario's events (smoke), made once and kept (no scene, not on the render thread)."""
+        if self._closed:
+            raise RuntimeError("the console renderer is closed")
+        return await asyncio.to_thread(self._tracks_for, run_id, folder, building, int(point), int(replication))
 
     def _playback_png(self, run_id: str, folder: Path, building: Building, time_s: float,
                       camera: Camera) -> tuple[bytes, int]:

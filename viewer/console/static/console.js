@@ -159,8 +159,8 @@ function showTab(name) {
 
 function refreshTab() {
   ({ live: refreshLive, alarms: loadAlarms, equipment: loadEquipment, scenarios: loadScenarios,
-     runs: loadRuns, compare: loadCompareChoices, playback: loadPlaybackChoices }[S.tab]
-   || (window.TAB_LOADERS || {})[S.tab] || (() => {}))(true);  // TAB_LOADERS: tabs of dashboard.js
+     runs: loadRuns, playback: loadPlaybackChoices }[S.tab]
+   || (window.TAB_LOADERS || {})[S.tab] || (() => {}))(true);  // TAB_LOADERS: tabs of dashboard.js, compare.js
 }
 
 /* --- live 3D ----------------------------------------------------------------------------- */
@@ -675,8 +675,10 @@ function textList(items, cls, title) {
 
 async function loadScenarios() {
   try {
-    const list = await api("/scenarios");
-    S.scenarioInfo = Object.fromEntries(list.map((s) => [s.name, s]));
+    const all = await api("/scenarios");
+    S.scenarioInfo = Object.fromEntries(all.map((s) => [s.name, s]));
+    const list = window.Variants ? all.filter((s) => !s.based_on) : all;  // saved variants: listed by variants.js
+    if (window.Variants) Variants.render(all.filter((s) => s.based_on));
     $("#scenario-list").innerHTML = list.map((s) => `<li data-name="${esc(s.name)}" class="${s.name === S.scenarioSelected ? "selected" : ""}">
       <b class="label">${esc(L(s.title) || s.name)}</b> <small><code class="code">${esc(s.name)}</code> · ${esc(s.model || "")} · ${esc(s.building || "")}</small>
       <small>${esc(L(s.description))}</small></li>`).join("");
@@ -740,11 +742,14 @@ async function openScenario(name) {
         <label for="f-replications">${esc(t("scenarios.replications"))}</label>
         <input id="f-replications" type="number" min="1" max="10000" value="${esc(d.replications || 10)}">
         <label for="f-seed">${esc(t("scenarios.seed"))}</label><input id="f-seed" type="number" min="0" value="${esc(d.seed ?? 1)}">
-        ${params.map((p) => field(p, model)).join("")}
+        ${window.ScenarioForm ? "" : params.map((p) => field(p, model)).join("")}
         <label for="f-from-live">${esc(t("scenarios.from_live"))}</label><input id="f-from-live" type="checkbox">
-      </div></fieldset>
+      </div>${window.ScenarioForm ? `<div id="form-params"></div>` : ""}</fieldset>
       <button type="submit" id="run-submit">${esc(t("scenarios.run"))}</button> <span id="run-progress"></span></form>`;
-    pane.insertAdjacentHTML("beforeend", optimiseFormHtml(d, model));
+    if (window.ScenarioForm) {  // form.js: every parameter from the model's schema, the sweep, the variant, the optimiser
+      if (!(await ScenarioForm.mount($("#form-params"), { name, doc: d, model, params: doc.params }))) return;
+      ScenarioForm.mountOptimiser(pane, d, model);
+    } else pane.insertAdjacentHTML("beforeend", optimiseFormHtml(d, model));
     for (const el of $$("[data-param]", pane)) el.dataset.shown = fieldValueKey(el);
     $("#run-form").onsubmit = (e) => { e.preventDefault(); submitRun(name, d, params); };
     $("#optimise-form").onsubmit = (e) => { e.preventDefault(); submitOptimise(name, model); };
@@ -793,13 +798,25 @@ function formChanges(params) {
 }
 
 async function submitRun(name, doc, params) {
-  const set = formChanges(params);
-  const body = { scenario: name, set, replications: parseInt($("#f-replications").value, 10), seed: parseInt($("#f-seed").value, 10),
-                 from_live: $("#f-from-live").checked };
   const prog = $("#run-progress");
+  let form;
+  try {
+    form = window.ScenarioForm ? ScenarioForm.collect()
+      : { set: formChanges(params), replications: parseInt($("#f-replications").value, 10), seed: parseInt($("#f-seed").value, 10) };
+  } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; return; }
+  const body = { scenario: name, set: form.set, from_live: $("#f-from-live").checked };
+  for (const k of ["sweep", "replications", "seed"]) if (form[k] !== null && form[k] !== undefined) body[k] = form[k];
   $("#run-submit").disabled = true;
+  try { await startAndFollowRun(body, prog); }
+  finally { const b = $("#run-submit"); if (b) b.disabled = false; }
+}
+
+/* Start a run (POST /runs), show its progress in `prog` until it ends, then open its results;
+ * `started(run)` hears of it as soon as it has an id. Errors are shown in `prog`. */
+async function startAndFollowRun(body, prog, started) {
   try {
     let run = await api("/runs", { method: "POST", json: body });
+    if (started) started(run);
     while (["queued", "running"].includes(run.status)) {
       prog.innerHTML = run.status === "queued" ? esc(t("scenarios.queued")) :
         `<progress max="${run.progress.total}" value="${run.progress.done}"></progress> ${esc(t("scenarios.running", { done: run.progress.done, total: run.progress.total }))}`;
@@ -811,7 +828,6 @@ async function submitRun(name, doc, params) {
     showTab("runs");
     await openRun(run.id);
   } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; }
-  finally { const b = $("#run-submit"); if (b) b.disabled = false; }
 }
 
 /* --- the optimiser: the cheapest plan that keeps the promises (POST /optimise) ------------- */
@@ -840,11 +856,16 @@ function optimiseFormHtml(d, model) {
 function lines(text) { return String(text || "").split(/[\n;]+/).map((x) => x.trim()).filter((x) => x); }
 
 async function submitOptimise(name, model) {
-  const objective = $("#o-objective").value.trim();
-  const body = { scenario: name, subject_to: lines($("#o-subject-to").value), over: lines($("#o-over").value),
-                 trials: parseInt($("#o-trials").value, 10), replications: parseInt($("#o-replications").value, 10) };
-  if (objective) body[$("#o-maximise").checked ? "maximise" : "minimise"] = objective;
   const prog = $("#optimise-progress");
+  let body;
+  if (window.ScenarioForm) {  // form.js: objective, promises and ranges as rows, the form's changes as `set`
+    try { body = ScenarioForm.optimiseRequest(name); } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; return; }
+  } else {
+    const objective = $("#o-objective").value.trim();
+    body = { scenario: name, subject_to: lines($("#o-subject-to").value), over: lines($("#o-over").value),
+             trials: parseInt($("#o-trials").value, 10), replications: parseInt($("#o-replications").value, 10) };
+    if (objective) body[$("#o-maximise").checked ? "maximise" : "minimise"] = objective;
+  }
   $("#optimise-submit").disabled = true;
   $("#optimise-result").innerHTML = "";
   try {
@@ -1033,65 +1054,7 @@ async function openRun(id) {
 
 /* --- compare ----------------------------------------------------------------------------- */
 
-async function loadCompareChoices() {
-  try {
-    await loadModels();
-    if (!S.scenarioInfo) { try { await loadScenarioInfo(); } catch (_) { /* titles are a courtesy */ } }
-    const done = (await fetchRuns()).filter((r) => r.status === "done");
-    const opts = done.map((r) => `<option value="${esc(r.id)}">${esc(runTitle(r))}${r.changes && r.changes.length ? ` — ${esc(changesText(r.changes, r.model))}` : ""} · ${esc(r.id)}</option>`).join("");
-    const a = $("#compare-a").value, b = $("#compare-b").value;
-    $("#compare-a").innerHTML = opts; $("#compare-b").innerHTML = opts;
-    if (a) $("#compare-a").value = a;
-    if (b) $("#compare-b").value = b; else if (done[1]) $("#compare-b").value = done[1].id;
-  } catch (e) { message(`${t("app.error")}: ${e.message}`); }
-}
-
-function changesOf(r, s) { return (r.changes && r.changes.length ? r.changes : null) || (s && s.changes) || r.changes || null; }
-
-/* A compared run is labelled by what changed ("technicians 4 → 3"), else by its sweep point, else its title. */
-function compareLabel(r, s) {
-  const changes = (r.changes && r.changes.length ? r.changes : null) || (s && s.changes) || null;
-  const model = s && s.model;
-  if (r.changes_text && L(r.changes_text)) return L(r.changes_text);
-  if (changes && changes.length) return changesText(changes, model);
-  if (r.set && Object.keys(r.set).length) return pointHeading(model, r.set);
-  return L(s && s.scenario && s.scenario.title) || r.scenario;
-}
-
-async function compare(a, b) {
-  const out = $("#compare-result");
-  try {
-    await loadModels();
-    const c = await api(`/runs/compare?runs=${encodeURIComponent(a)}&runs=${encodeURIComponent(b)}`);
-    const [ra, rb] = c.runs;
-    const [sa, sb] = await Promise.all([ra, rb].map((r) => runSummary(r.run).catch(() => null)));
-    const model = (sa && sa.model) || (sb && sb.model);
-    const la = compareLabel(ra, sa), lb = compareLabel(rb, sb);
-    const head = (r, s, label, i) => { const title = L(s && s.scenario.title) || r.scenario;
-      return `<h3>${i ? "B" : "A"}: <span class="compare-label">${esc(label)}</span> <small>${label === title ? "" : `${esc(title)} · `}<code class="code">${esc(r.ref)}</code></small></h3>
-      <p class="hint">${changesOf(r, s) ? `${esc(t("compare.changes"))}: ${changesHtml(changesOf(r, s), model)}` : esc(pointHeading(model, r.set))}</p>`; };
-    const share = (k) => (k.unit === "share" ? 100 : 1);
-    const scaled = (k, n) => (typeof n === "number" ? share(k) * n : n);
-    out.innerHTML = `<div class="side-by-side"><div>${head(ra, sa, la, 0)}</div><div>${head(rb, sb, lb, 1)}</div></div>
-      <table class="grid" id="compare-table"><thead><tr><th>${esc(t("runs.kpi"))}</th><th>${esc(t("runs.unit"))}</th>
-        <th>A: ${esc(la)}<br><small>${esc(t("runs.mean"))} [${esc(t("runs.ci"))}]</small></th>
-        <th>B: ${esc(lb)}<br><small>${esc(t("runs.mean"))} [${esc(t("runs.ci"))}]</small></th>
-        <th>${esc(t("compare.delta"))}</th><th>${esc(t("compare.verdict"))}</th></tr></thead><tbody>
-      ${c.kpis.map((k) => { const [x, y] = k.values; const info = kpiInfo(model, k.kpi, (sa && (sa.kpis || {})[k.kpi]) || { unit: k.unit });
-        const v = (n) => kpiValue(n, k.unit);
-        const sy = (sb && (sb.kpis || {})[k.kpi]) || {}, sx = (sa && (sa.kpis || {})[k.kpi]) || {};
-        return `<tr data-kpi="${esc(k.kpi)}"><td>${named(info.label, k.kpi)}</td><td>${esc(info.unitText)}</td>
-        <td class="num">${esc(v(x.mean))} [${esc(v(x.ci95_low))} – ${esc(v(x.ci95_high))}]${censoredHtml(sx)} ${verdictHtml(sx.verdict && { status: sx.verdict.status })}</td>
-        <td class="num">${esc(v(y.mean))} [${esc(v(y.ci95_low))} – ${esc(v(y.ci95_high))}]${censoredHtml(sy)} ${verdictHtml(sy.verdict && { status: sy.verdict.status })}</td>
-        <td class="num">${esc(fmt(scaled(k, y.delta)))}${y.delta_pct !== null && y.delta_pct !== undefined ? ` (${esc(fmt(y.delta_pct, 1))} %)` : ""}</td>
-        <td class="verdict-${esc(y.verdict)}">${esc(t("verdict." + String(y.verdict).replaceAll(" ", "_").replace("no_clear_difference", "no_difference")))}</td></tr>`; }).join("")}</tbody></table>
-      <div class="charts">${c.kpis.map((k) => { const info = kpiInfo(model, k.kpi, { unit: k.unit });
-        const svg = ciChart(k.values.map((v, i) => ({ label: (i ? "B: " + lb : "A: " + la),
-          mean: scaled(k, v.mean), lo: scaled(k, v.ci95_low), hi: scaled(k, v.ci95_high),
-          colour: i ? "#E69F00" : "#0072B2" })), info.unitText, 340);
-        return svg ? `<div class="chart"><h4>${named(info.label, k.kpi)}</h4>${svg}</div>` : ""; }).join("")}</div>`;
-  } catch (e) { out.innerHTML = `<p class="warn">${esc(e.message)}</p>`; }
-}
+/* Compare: any number of runs side by side, drawn by compare.js. */
 
 /* --- playback ---------------------------------------------------------------------------- */
 
@@ -1118,11 +1081,13 @@ async function openPlayback(id) {
   slider.max = String(Math.ceil(info.duration_s)); slider.value = String(Math.min(S.pb.t, info.duration_s));
   $("#playback-approx").textContent = t("playback.approximate");
   $("#playback-approx").hidden = !info.approximate;
+  if (window.Playback3D) await Playback3D.open(id, info);  // drawn by the browser (playback3d.js) when it can
   await drawPlayback(Number(slider.value));
 }
 
 async function drawPlayback(time) {
   if (!S.pb.run) return;
+  if (window.Playback3D && Playback3D.active) { S.pb.t = time; return Playback3D.seek(time); }
   if (S.pb.busy) { S.pb.pending = time; return; }
   S.pb.busy = true; S.pb.t = time;
   try {
@@ -1205,7 +1170,6 @@ window.addEventListener("DOMContentLoaded", async () => {
   $("#login-form").onsubmit = (e) => { e.preventDefault(); signIn($("#token").value); };
   $("#sign-out").onclick = signOut;
   $("#equipment-filter").oninput = () => loadEquipment();
-  $("#compare-form").onsubmit = (e) => { e.preventDefault(); compare($("#compare-a").value, $("#compare-b").value); };
   wireLive();
   wirePlayback();
   const hash = new URLSearchParams(location.hash.slice(1));
