@@ -28,7 +28,8 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -237,11 +238,7 @@ def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: in
     # The processes start with Ctrl-C blocked: it reaches the whole terminal's process group, and
     # only this process should answer it (it stops the pool), not each worker with a traceback.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    # Each sweep point's parameters pickled once, not once a replication (a year's estate takes a few ms).
-    params: dict[int, bytes] = {}  # by the id of the parameters object, which the tasks keep alive
-    for task in tasks:
-        if id(task.params) not in params:
-            params[id(task.params)] = pickle.dumps(task.params, protocol=pickle.HIGHEST_PROTOCOL)
+    params = _pickled_params(tasks)
     try:
         pending = {pool.submit(_run_with_params, dataclasses.replace(task, params=None), params[id(task.params)]):
                    task.key for task in tasks}
@@ -262,9 +259,39 @@ def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: in
                 future.cancel()
 
 
+def _pickled_params(tasks: list[Replication]) -> dict[int, bytes]:
+    """Each sweep point's parameters pickled once, not once a replication (a year's estate takes a few
+    ms), by the id of the parameters object (which the tasks keep alive)."""
+    params: dict[int, bytes] = {}
+    for task in tasks:
+        if id(task.params) not in params:
+            params[id(task.params)] = pickle.dumps(task.params, protocol=pickle.HIGHEST_PROTOCOL)
+    return params
+
+
 def _run_with_params(task: Replication, params: bytes) -> ReplicationResult:
     """A pool process's replication, its parameters sent pickled (:func:`on_local_pool`)."""
-    return run_replication(dataclasses.replace(task, params=pickle.loads(params)))
+    return run_replication(dataclasses.replace(task, params=_params_from(params)))
+
+
+# Each worker process's parameters, by their pickled bytes: the replications of one sweep point get
+# the SAME object, as they do in the parent. A model may keep what it derives from its parameters
+# per object (the operations model's plan: roster, rounds and their routes, calendar PMs — made
+# once per parameters in a process); unpickled afresh for every replication, that cache never hit
+# on a worker, and two workers did the set-up work once a replication that one process did once.
+_PARAMS_SEEN: "OrderedDict[bytes, Any]" = OrderedDict()
+_PARAMS_KEPT = 8
+
+
+def _params_from(data: bytes) -> Any:
+    params = _PARAMS_SEEN.get(data)
+    if params is None:
+        params = _PARAMS_SEEN[data] = pickle.loads(data)
+        while len(_PARAMS_SEEN) > _PARAMS_KEPT:
+            _PARAMS_SEEN.popitem(last=False)
+    else:
+        _PARAMS_SEEN.move_to_end(data)
+    return params
 
 
 def _kill(pid: int) -> None:
@@ -306,8 +333,13 @@ def dask_batches(tasks: list[Replication], shared: SharedInputs, *, workers: int
     return [tasks[i:i + size] for i in range(0, len(tasks), size)]
 
 
-def run_batch(batch: list[Replication], shared: SharedInputs) -> list[tuple[Key, ReplicationResult]]:
-    """A Dask task: several replications one after the other, each with its own seed."""
+def run_batch(batch: list[Replication], params: Sequence[bytes] | None = None, *,
+              shared: SharedInputs) -> list[tuple[Key, ReplicationResult]]:
+    """A Dask task: several replications one after the other, each with its own seed. With
+    ``params`` (each task's parameters pickled, the tasks sent without them), a worker uses one
+    object for the same parameters across all its batches (see :func:`_params_from`)."""
+    if params is not None:
+        batch = [dataclasses.replace(task, params=_params_from(data)) for task, data in zip(batch, params)]
     return [(task.key, run_replication(task, shared)) for task in batch]
 
 
@@ -320,8 +352,11 @@ def on_dask(tasks: list[Replication], shared: SharedInputs, *, scheduler: str) -
     with _connect(scheduler) as client:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         batches = dask_batches(tasks, shared, workers=workers)
+        pickled = _pickled_params(tasks)
         shared_on_workers = client.scatter(shared, broadcast=True, hash=False)
-        futures = client.map(run_batch, batches, shared=shared_on_workers, pure=False)
+        futures = client.map(run_batch, [[dataclasses.replace(t, params=None) for t in b] for b in batches],
+                             [[pickled[id(t.params)] for t in b] for b in batches], shared=shared_on_workers,
+                             pure=False)
         pending = set(futures)
         completed = as_completed(futures, loop=client.loop)
         try:

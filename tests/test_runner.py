@@ -156,3 +156,26 @@ def test_bilingual_title_and_description_are_checked(field: str, value: dict, ex
     with pytest.raises(SpecError) as info:
         parse_scenario(data, "repair_small.yaml", DATA)
     assert f"repair_small.yaml: {expected}" in str(info.value)
+
+
+def test_a_worker_uses_one_parameters_object_per_sweep_point():
+    """Replications on pool processes and Dask workers get their parameters pickled; the same bytes give the
+    same object in a worker (as the replications of a point share one object in the parent), so what a model
+    derives once per parameters object (the operations model's plan) is made once per worker, not once per
+    replication; other parameters give another object, and only the last few are kept."""
+    import pickle
+
+    from scenarios import backends
+    from scenarios.spec import load_scenario
+
+    params = load_scenario("ops-tower-baseline").points[0].params
+    data = pickle.dumps(params)
+    first = backends._params_from(data)
+    assert backends._params_from(data) is first
+    assert first == params and first is not params
+    other = backends._params_from(pickle.dumps(params.model_copy(update={"weeks": 2})))
+    assert other is not first
+    for k in range(backends._PARAMS_KEPT + 2):
+        backends._params_from(pickle.dumps(k))
+    assert len(backends._PARAMS_SEEN) == backends._PARAMS_KEPT
+    assert backends._params_from(data) is not first  # dropped: unpickled afresh, equal
