@@ -951,7 +951,8 @@ class RunManager:
                 except (SpecError, OSError):
                     building = None  # the full check in the pool process says why
             check_run(model, [p.params for p in points], replications=job.replications,
-                      horizon_s=scenario.horizon_s, building=building, file=job.file, budget=self.budget)
+                      horizon_s=scenario.horizon_s, building=building, file=job.file, budget=self.budget,
+                      streamed=True)  # every API run streams into its folder point by point
         except RunBudgetError as exc:
             raise RunLimitError(f"{exc.field}: {exc.issues[0].message}", status=422, field=exc.field) from None
         job.budget_checked = self.budget

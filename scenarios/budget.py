@@ -63,6 +63,9 @@ class RunEstimate:
 
     events: float
     record_rows: float
+    held_rows: float | None = None
+    """The record rows held at once, when that is fewer than all of them (a run streamed to disk point
+    by point holds a point or two; None: all of them)."""
 
     @property
     def optimistic_s(self) -> float:
@@ -70,7 +73,7 @@ class RunEstimate:
 
     @property
     def memory_bytes(self) -> float:
-        return self.record_rows * BYTES_PER_RECORD_ROW
+        return (self.record_rows if self.held_rows is None else self.held_rows) * BYTES_PER_RECORD_ROW
 
 
 class RunBudgetError(SpecError):
@@ -86,16 +89,23 @@ class RunBudgetError(SpecError):
 
 
 def estimate_run(model: ModelSpec, points: Sequence[BaseModel], replications: int, horizon_s: float,
-                 building: Building | None) -> RunEstimate | None:
-    """The run's estimated cost over every sweep point, or None when the model gives no estimate."""
+                 building: Building | None, *, streamed: bool = False) -> RunEstimate | None:
+    """The run's estimated cost over every sweep point, or None when the model gives no estimate.
+
+    ``streamed``: the run writes each point to disk when its replications are done and drops it
+    (:mod:`scenarios.stream`), so it holds the rows of the points under way — counted as the two
+    largest points (the one finishing and the next, whose first replications come back meanwhile)."""
     if model.cost is None:
         return None
-    events = rows = 0.0
+    events = 0.0
+    per_point: list[float] = []
     for params in points:
         c = model.cost(params, horizon_s, building)
         events += c.events
-        rows += c.record_rows
-    return RunEstimate(events=events * replications, record_rows=rows * replications)
+        per_point.append(c.record_rows)
+    rows = sum(per_point)
+    held = sum(sorted(per_point)[-2:]) * replications if streamed else None
+    return RunEstimate(events=events * replications, record_rows=rows * replications, held_rows=held)
 
 
 def _fmt_gib(n_bytes: float) -> str:
@@ -103,15 +113,17 @@ def _fmt_gib(n_bytes: float) -> str:
 
 
 def check_run(model: ModelSpec, points: Sequence[BaseModel], *, replications: int, horizon_s: float,
-              building: Building | None, file: str, budget: RunBudget | None = None, workers: int = 1) -> None:
+              building: Building | None, file: str, budget: RunBudget | None = None, workers: int = 1,
+              streamed: bool = False) -> None:
     """Raise :class:`RunBudgetError` when the run's horizon is beyond the model's, or its estimated
-    time (over ``workers`` processes) or memory beyond ``budget``."""
+    time (over ``workers`` processes) or memory beyond ``budget`` (``streamed``: see
+    :func:`estimate_run`)."""
     budget = budget or RunBudget()
     if model.max_horizon_s is not None and not horizon_s <= model.max_horizon_s:
         raise RunBudgetError(file, "horizon_s", f"{horizon_s:g} s is longer than the {model.name} model's "
                                                 f"limit of {model.max_horizon_s:g} s "
                                                 f"({_duration(model.max_horizon_s)})")
-    est = estimate_run(model, points, replications, horizon_s, building)
+    est = estimate_run(model, points, replications, horizon_s, building, streamed=streamed)
     if est is None:
         return
     n_points = len(points)
@@ -123,7 +135,8 @@ def check_run(model: ModelSpec, points: Sequence[BaseModel], *, replications: in
                                                    f"budget of {budget.time_limit_s:g} s; use fewer replications, "
                                                    "sweep points, occupants or a shorter horizon_s")
     if not est.memory_bytes <= budget.memory_limit_bytes:
-        raise RunBudgetError(file, "replications", f"{what} would hold about {est.record_rows:.3g} record rows, "
+        held = est.record_rows if est.held_rows is None else est.held_rows
+        raise RunBudgetError(file, "replications", f"{what} would hold about {held:.3g} record rows at once, "
                                                    f"about {_fmt_gib(est.memory_bytes)} — more than the run's "
                                                    f"memory ceiling of {budget.memory_limit_gib:g} GiB; use fewer "
                                                    "replications or sweep points (or trace: first)")

@@ -294,12 +294,13 @@ def _warnings(loaded: LoadedScenario, params: dict[int, BaseModel] | None = None
 
 
 def check_budget(loaded: LoadedScenario, *, replications: int | None = None, budget: RunBudget | None = None,
-                 workers: int = 1) -> None:
+                 workers: int = 1, streamed: bool = False) -> None:
     """Refuse a run that could not finish within ``budget`` (:class:`scenarios.budget.RunBudgetError`,
-    a :class:`~twin.errors.SpecError` naming the field, its value and the bound)."""
+    a :class:`~twin.errors.SpecError` naming the field, its value and the bound); ``streamed``: the run
+    writes each point to disk as it completes (its memory is a point's or two, not the run's)."""
     check_run(loaded.model, [p.params for p in loaded.points],
               replications=replications or loaded.scenario.replications, horizon_s=loaded.scenario.horizon_s,
-              building=loaded.building, file=loaded.file, budget=budget, workers=workers)
+              building=loaded.building, file=loaded.file, budget=budget, workers=workers, streamed=streamed)
 
 
 def _record_tables(results: dict[tuple[int, int], ReplicationResult]) -> RecordTables:
@@ -441,7 +442,8 @@ def run_replications(loaded: LoadedScenario, replications: Sequence[int], *, see
              for point in (loaded.points if points is None else points) for rep in replications]
     guard = RunGuard(loaded.scenario.name, cancel=cancel, time_limit_s=time_limit_s)
     guard.check(force=True)
-    check_budget(loaded, replications=len(replications), budget=budget, workers=1 if scheduler else workers)
+    check_budget(loaded, replications=len(replications), budget=budget, workers=1 if scheduler else workers,
+                 streamed=on_result is not None)
     shared = SharedInputs(loaded.model.name, loaded.scenario.horizon_s, loaded.building, loaded.graph, snapshot)
     results: dict[tuple[int, int], ReplicationResult] = {}
     count = 0

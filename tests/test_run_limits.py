@@ -227,3 +227,23 @@ def test_an_alarm_after_the_horizon_warns_and_nobody_moving_is_said(tmp_path) ->
 
     html = write_report(tmp_path / "out").read_text(encoding="utf-8")
     assert "nobody is alerted before the horizon" in html and "nobody moved" in html
+
+
+def test_a_streamed_sweep_is_budgeted_for_the_points_it_holds_at_once() -> None:
+    """issue 16 item 1 (memory flat with the number of points): a run streamed to disk point by point holds the
+    rows of the points under way, not the whole sweep's — 40 points × 200 replications of the repair desk's week
+    (some 8 million record rows in all) are over the 4 GiB ceiling when held together and within it streamed;
+    one point too large to hold is refused either way, naming the rows it would hold at once."""
+    from scenarios.budget import check_run, estimate_run
+
+    loaded = load_scenario("repair-desk-weekday")
+    model, params = loaded.model, loaded.points[0].params
+    common = dict(horizon_s=loaded.scenario.horizon_s, building=loaded.building, file=loaded.file)
+    whole = estimate_run(model, [params] * 40, 200, loaded.scenario.horizon_s, loaded.building)
+    streamed = estimate_run(model, [params] * 40, 200, loaded.scenario.horizon_s, loaded.building, streamed=True)
+    assert streamed.record_rows == whole.record_rows and streamed.held_rows == pytest.approx(whole.record_rows / 20)
+    with pytest.raises(SpecError, match=r"record rows at once.*memory ceiling"):
+        check_run(model, [params] * 40, replications=200, **common)
+    check_run(model, [params] * 40, replications=200, streamed=True, **common)
+    with pytest.raises(SpecError, match=r"record rows at once.*memory ceiling"):
+        check_run(model, [params] * 2, replications=10_000, streamed=True, **common)
