@@ -150,22 +150,11 @@ def _drill(tower, root: Path) -> int:
     console's playback routes serve it: info.json and one chunk-k.json per span of time."""
     import json
 
-    import numpy as np
-    import pandas as pd
-    import simpy
-
-    from models import ModelContext, get_model
-    from twin.graph import build_graph
     from viewer.console import CHUNK_S, playback_keys, playback_summary
-    from viewer.playback import EvacuationTracks
 
-    graph = build_graph(tower)
-    spec = get_model("evacuation")
-    ctx = ModelContext(env=simpy.Environment(), rng=np.random.default_rng(20261124), building=tower, graph=graph,
-                       params=spec.params(trace=True), horizon_s=7200)
-    records = spec.run(ctx).records
-    tracks = EvacuationTracks(tower, trace=pd.DataFrame(records["trace"]),
-                              occupants=pd.DataFrame(records["occupants"]), graph=graph)
+    from engine import traced_drill  # bench/engine.py
+
+    _, tracks = traced_drill(tower)
     folder = root / "playback"
     folder.mkdir()
     info = playback_summary("bench", tower, tracks, [], replications=1, points=1, replication=0, point=0)

@@ -75,23 +75,14 @@ def live_fps(frames: int, repeat: int = 1) -> tuple[list[float], int]:
 
 
 def playback_fps(frames: int, repeat: int = 1) -> tuple[list[float], list[float], int]:
-    import pandas as pd
-    import simpy
-
-    from models import ModelContext, get_model
-    from twin.graph import build_graph
     from twin.loader import load_building
-    from viewer.playback import EvacuationPlayback, EvacuationTracks
+    from viewer.playback import EvacuationPlayback
     from viewer.scene import BuildingScene
 
+    from engine import traced_drill  # bench/engine.py
+
     building = load_building("tower")
-    graph = build_graph(building)
-    spec = get_model("evacuation")
-    ctx = ModelContext(env=simpy.Environment(), rng=np.random.default_rng(20261124), building=building, graph=graph,
-                       params=spec.params(trace=True), horizon_s=7200)
-    records = spec.run(ctx).records
-    tracks = EvacuationTracks(building, trace=pd.DataFrame(records["trace"]),
-                              occupants=pd.DataFrame(records["occupants"]), graph=graph)
+    _, tracks = traced_drill(building)
     exports, renders = [], []
     with BuildingScene(building, off_screen=True, window_size=SIZE) as scene:
         playback = EvacuationPlayback(scene, tracks)

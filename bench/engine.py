@@ -66,3 +66,21 @@ def one_replication(loaded, seed: np.random.SeedSequence, env: simpy.Environment
     start = time.perf_counter()
     result = loaded.model.run(ctx)
     return time.perf_counter() - start, result, ctx.env
+
+
+def traced_drill(building, seed: int = 20261124, horizon_s: float = 7200):
+    """One seeded evacuation drill of ``building`` with its movement trace — what the playback
+    benchmarks replay (bench_viewer.py, bench_scene3d.py): ``(graph, tracks)``."""
+    import pandas as pd
+
+    from models import get_model
+    from twin.graph import build_graph
+    from viewer.playback import EvacuationTracks
+
+    graph = build_graph(building)
+    spec = get_model("evacuation")
+    ctx = ModelContext(env=simpy.Environment(), rng=np.random.default_rng(seed), building=building, graph=graph,
+                       params=spec.params(trace=True), horizon_s=horizon_s)
+    records = spec.run(ctx).records
+    return graph, EvacuationTracks(building, trace=pd.DataFrame(records["trace"]),
+                                   occupants=pd.DataFrame(records["occupants"]), graph=graph)
