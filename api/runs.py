@@ -819,6 +819,11 @@ class RunManager:
         """Open the pool and put back in the queue whatever a previous server left unfinished."""
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self._queue = self._ctx.Queue()
+        # A pool process killed while it sends progress (its memory ceiling, a stop) can die holding
+        # the queue's write lock; this process's feeder thread then waits for that lock forever, and
+        # Python joins feeder threads at exit: the server would never exit. Progress still unsent
+        # when the server stops is of no use to anyone, so exit does not wait for it.
+        self._queue.cancel_join_thread()
         self._closing = False
         self._reader = threading.Thread(target=self._read_progress, name="run-progress", daemon=True)
         self._reader.start()

@@ -247,3 +247,24 @@ def test_a_streamed_sweep_is_budgeted_for_the_points_it_holds_at_once() -> None:
     check_run(model, [params] * 40, replications=200, streamed=True, **common)
     with pytest.raises(SpecError, match=r"record rows at once.*memory ceiling"):
         check_run(model, [params] * 2, replications=10_000, streamed=True, **common)
+
+
+def test_the_server_exits_when_a_killed_run_left_the_progress_queue_locked(tmp_path) -> None:
+    """A pool process killed while it sends progress (its memory ceiling, a stop) can die holding the progress
+    queue's write lock. The server's own sends then wait for that lock forever — and Python joins a queue's feeder
+    thread at exit, so the server (and a test session: CI hung after "1534 passed") never exited. Here the lock is
+    held for good, progress is sent, the manager stopped: the process exits."""
+    code = f"""
+from pathlib import Path
+from api.runs import RunManager
+runs = RunManager(db_path=Path({str(tmp_path)!r}) / "api.sqlite", runs_dir=Path({str(tmp_path)!r}) / "runs", workers=1)
+runs.start()
+queue = runs._queue
+queue._wlock.acquire()            # as a killed pool process would leave it
+queue.put(("run", 1, 2))          # the feeder thread now waits for the lock
+runs.stop()
+print("stopped", flush=True)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "stopped" in proc.stdout
