@@ -270,7 +270,7 @@ def _run(ref: str, replications: int | None, seed: int | None, overrides: tuple[
     from datetime import datetime, timezone
 
     from scenarios.changes import describe_changes
-    from scenarios.runner import RunnerError, run_scenario, write_results
+    from scenarios.runner import RunnerError, run_scenario
     from scenarios.spec import load_scenario
 
     loaded = load_scenario(ref, overrides)
@@ -279,7 +279,8 @@ def _run(ref: str, replications: int | None, seed: int | None, overrides: tuple[
     started = datetime.now(timezone.utc)
     try:
         result = run_scenario(loaded, replications=replications, seed=seed, workers=workers,
-                              progress=sys.stderr.isatty(), scheduler=scheduler, out=out, resume=resume)
+                              progress=sys.stderr.isatty(), scheduler=scheduler, out=out, resume=resume,
+                              changes=changes)
     except RunnerError as exc:
         raise UserError(f"twin run: {exc}") from None
     except KeyboardInterrupt:
@@ -287,8 +288,6 @@ def _run(ref: str, replications: int | None, seed: int | None, overrides: tuple[
             click.echo(f"the sweep points finished so far are in {out}: continue with `twin run {ref} --resume {out}` "
                        f"(and the same options)", err=True)
         raise
-    result.summary["changes"] = changes  # what this run changes from its library scenario
-    write_results(result, out)
     print_kpi_table(result.summary, lang)
     if changes:  # what this run changes from its library scenario, in the table's language
         click.echo(("改动：" if lang == "zh-CN" else "changed: ") + describe_changes(changes, lang))

@@ -241,12 +241,8 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
     return job, loaded
 
 
-def variant_base(data: Any, scenarios_dir: Path | None) -> dict | None:
-    """The scenario a saved variant is based on (its ``based_on``), as a document; None when the
-    document names none, or names one the server does not know (or that cannot be read)."""
-    name = data.get("based_on") if isinstance(data, dict) else None
-    if not isinstance(name, str) or name == data.get("name"):
-        return None
+def _known_document(name: str, scenarios_dir: Path | None) -> dict | None:
+    """The document of the known scenario ``name``; None when there is none or it cannot be read."""
     known = find_scenario(name, scenarios_dir)
     if known is None:
         return None
@@ -257,6 +253,15 @@ def variant_base(data: Any, scenarios_dir: Path | None) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
+def variant_base(data: Any, scenarios_dir: Path | None) -> dict | None:
+    """The scenario a saved variant is based on (its ``based_on``), as a document; None when the
+    document names none, or names one the server does not know (or that cannot be read)."""
+    name = data.get("based_on") if isinstance(data, dict) else None
+    if not isinstance(name, str) or name == data.get("name"):
+        return None
+    return _known_document(name, scenarios_dir)
+
+
 def _base_scenario(data: dict, source: str, scenarios_dir: Path | None) -> dict:
     """The scenario a run's changes are counted from: a saved variant's library scenario
     (``based_on``); a known scenario's own file; for a posted document (the console's edited form),
@@ -264,17 +269,10 @@ def _base_scenario(data: dict, source: str, scenarios_dir: Path | None) -> dict:
     based_on = variant_base(data, scenarios_dir)
     if based_on is not None:
         return based_on
-    if source != "posted":
+    if source != "posted" or not isinstance(data.get("name"), str):
         return data
-    known = find_scenario(data["name"], scenarios_dir) if isinstance(data.get("name"), str) else None
-    if known is not None:
-        try:
-            found = read_yaml(known.path)
-            if isinstance(found, dict):
-                return found
-        except SpecError:
-            pass
-    return data
+    known = _known_document(data["name"], scenarios_dir)
+    return data if known is None else known
 
 
 # --- the pool process side ----------------------------------------------------------------------
@@ -438,7 +436,7 @@ def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str, scheduler
     results folder, then the report. ``limits`` is the run's (time budget in s, memory ceiling in GiB)."""
     from scenarios.backends import RunCancelled, RunOverBudget
     from scenarios.budget import RunBudget
-    from scenarios.runner import run_scenario, write_results
+    from scenarios.runner import run_scenario
 
     out = Path(out_dir)
     cancel = _CancelFlag(Path(cancel_path))
@@ -475,12 +473,11 @@ def _execute(run_id: str, job: RunJob, out_dir: str, cancel_path: str, scheduler
                     # Streamed into the run's folder point by point; what an earlier attempt of this
                     # run left there (a cancel, a restart of the server) is taken up, not run again.
                     resume = (out / "partial" / "manifest.json").is_file()
-                    result = run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1,
+                    run_scenario(loaded, replications=job.replications, seed=job.seed, workers=1,
                                           scheduler=scheduler, on_progress=progress, cancel=cancel,  # type: ignore[arg-type]
                                           snapshot=snapshot, budget=budget, time_limit_s=budget.time_limit_s,
-                                          out=out, resume=resume)
-                    result.summary["changes"] = getattr(job, "changes", None) or []  # a job from before has none
-                    write_results(result, out)
+                                          out=out, resume=resume,
+                                          changes=getattr(job, "changes", None) or [])  # a job from before has none
         except MemoryError:
             raise RunOverBudget(over_memory) from None
         report_error = None

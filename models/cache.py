@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def cached_arrays(folder: Path | None, stem: str, parts: Iterable[str], sources:
             names, values = [str(n) for n in stored["names"]], stored["values"]
         if values.ndim == 2 and values.shape[0] == len(names):
             return {name: values[i].copy() for i, name in enumerate(names)}
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         pass  # not there yet, or damaged: made anew below
     made = {name: np.asarray(v) for name, v in make().items()}
     try:

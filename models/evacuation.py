@@ -146,8 +146,8 @@ from __future__ import annotations
 import math
 import weakref
 from collections import deque
-from functools import partial
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Annotated, Any, Literal, Union
 
 import networkx as nx
@@ -694,7 +694,7 @@ def _distances_to(targets: np.ndarray, src: np.ndarray, dst: np.ndarray, cost: n
 class _Tree:
     """A shortest-route tree toward a set of target elements under one set of blocked gates/elements."""
 
-    __slots__ = ("dist", "next", "hops", "gate_ok", "elem_ok", "_ahead", "_net")
+    __slots__ = ("dist", "hops", "gate_ok", "elem_ok", "_ahead")
 
     def __init__(self, net: _Network, mode: str, targets: frozenset[int], blocked_gates: frozenset[int],
                  blocked_elements: frozenset[int]):
@@ -725,27 +725,22 @@ class _Tree:
         # States inside a target element need no further step.
         nxt[target_states] = -1
         self.dist = dist.tolist()
-        self.next = nxt.tolist()
         tr_gate, tr_dst, tr_walk, tr_px, tr_py = net.tr_gate, net.tr_dst, net.tr_walk, net.tr_px, net.tr_py
-        self.hops = [None if t < 0 else (tr_gate[t], tr_dst[t], tr_walk[t], tr_px[t], tr_py[t]) for t in self.next]
+        self.hops = [None if t < 0 else (tr_gate[t], tr_dst[t], tr_walk[t], tr_px[t], tr_py[t]) for t in nxt.tolist()]
         """Each state's next step on the shortest route, as :meth:`Evacuation._hop_from_state` gives it
         (gate, state beyond, walk, x, y), or None inside a target or with no way on."""
         self.gate_ok = gate_ok.tolist()
         self.elem_ok = elem_ok.tolist()
         self._ahead: dict[int, tuple[int, ...]] = {}
-        self._net = net
 
     def gates_ahead(self, state: int, limit: int = 8) -> tuple[int, ...]:
         """The first ``limit`` gates on the shortest route onward from ``state``."""
         ahead = self._ahead.get(state)
         if ahead is None:
-            gates, s, net = [], state, self._net
-            while len(gates) < limit:
-                t = self.next[s]
-                if t < 0:
-                    break
-                gates.append(net.tr_gate[t])
-                s = net.tr_dst[t]
+            gates, hop = [], self.hops[state]
+            while hop is not None and len(gates) < limit:
+                gates.append(hop[0])
+                hop = self.hops[hop[1]]
             ahead = self._ahead[state] = tuple(gates)
         return ahead
 
@@ -849,7 +844,7 @@ class _Occupant:
     __slots__ = ("idx", "space", "floor", "floor_idx", "group", "h_mps", "down_mps", "up_mps", "uses_stairs",
                  "lift_places", "lift_user", "pre_movement_s", "alarm_s", "start_s", "left_floor_s", "arrival_s",
                  "exit", "queued_s", "smoke_s", "trapped_at", "trapped_s", "element", "entered_s", "via", "x", "y",
-                 "route", "target", "plan", "travel_m", "call_s", "boarded", "waiting_since",
+                 "route", "target", "plan", "travel_m", "call_s", "boarded",
                  "gate", "beyond", "px", "py", "arrived_s", "callbacks", "_ok", "_value")
 
     def __init__(self, idx: int):
@@ -867,7 +862,6 @@ class _Occupant:
         self._value = None
         self.call_s = math.nan
         self.boarded = False
-        self.waiting_since = math.nan
 
 
 class _LiftBank:
@@ -935,7 +929,8 @@ class Evacuation:
         self.congestion_aware = self.params.route_choice == "congestion_aware"
         tracing = self.params.trace is True or (self.params.trace == "first" and ctx.replication == 0)
         self.trace_rows: list[dict] | None = [] if tracing else None
-        """The ``trace`` table (an occupant's hot steps append their rows themselves, not by :meth:`_log`)."""
+        """The ``trace`` table (:meth:`_at_gate` and :meth:`_through`, the hot steps, append their rows
+        themselves rather than by :meth:`_log`)."""
         # The steps an occupant is scheduled with (shared lists: SimPy only iterates them).
         self._cb_start = [self._start]
         self._cb_at_gate = [self._at_gate]
@@ -954,6 +949,9 @@ class Evacuation:
         self.exit_by_id = {e.id: e.idx for e in self.elements if e.is_exit}
         self.banks = self._lift_banks()
         self.occupants = self._populate()
+        self.occupants_by_floor: list[list[_Occupant]] = [[] for _ in floors]
+        for o in self.occupants:
+            self.occupants_by_floor[o.floor_idx].append(o)
 
     # --- set-up -------------------------------------------------------------------------------
 
@@ -1220,10 +1218,8 @@ class Evacuation:
 
     def _start(self, o: _Occupant) -> None:
         """Pre-movement is over: off they go, to the lift lobby's call button or to the first gate."""
-        env = self.env
-        o.start_s = float(env._now)
-        if self.trace_rows is not None:
-            self.trace_rows.append({"time_s": env._now, "occupant": o.idx, "event": "start", "where": o.element.id})
+        o.start_s = float(self.env._now)
+        self._log(o, "start", o.element.id)
         if self._waits_for_lift(o):
             self._ride(o)
         else:
@@ -1238,6 +1234,8 @@ class Evacuation:
         smoke); in single file no sooner than one headway after the person ahead."""
         hop = None
         if state is not None and not self.congestion_aware:
+            # The usual step, read straight from the current tree: what _next_hop would return,
+            # without its calls (it builds a missing tree and falls back to wider plans).
             tree = self._trees_now.get(o.plan)
             if tree is not None:
                 hop = tree.hops[state]
@@ -1301,8 +1299,7 @@ class Evacuation:
     def _at_gate(self, o: _Occupant) -> None:
         """At the gate: through it when it is free and the space beyond has room (after the
         gate's headway), else into its queue; another way when it or the space beyond is blocked."""
-        env = self.env
-        arrived = env._now
+        arrived = self.env._now
         gate, target = o.gate, o.target
         o.x, o.y = o.px, o.py
         if self.trace_rows is not None:
@@ -1313,31 +1310,29 @@ class Evacuation:
             return
         o.arrived_s = arrived
         if gate.queue or gate.admitted is not None or target.count >= target.capacity:
-            o.waiting_since = arrived
             self._enqueue(gate, o)  # woken by _admit_next or _reroute_waiting: _gate_woken
             return
         target.count += 1
         gate.admitted = o
-        t_pass = gate.next_free_s
-        if t_pass > arrived:
-            o.callbacks = self._cb_through
-            env.schedule(o, NORMAL, t_pass - arrived)
-        else:
-            self._through(o)
+        self._through_at(o, gate.next_free_s, arrived)
 
     def _gate_woken(self, o: _Occupant) -> None:
         """Their turn at the gate (its value: when they may pass, after its headway) or ``_REROUTE``."""
         t_pass = o._value
-        env = self.env
+        now = self.env._now
         if t_pass is _REROUTE:
             o.gate.committed -= 1
-            o.queued_s += env._now - o.arrived_s
+            o.queued_s += now - o.arrived_s
             self._walk(o, None)
             return
-        now = env._now
+        self._through_at(o, t_pass, now)
+
+    def _through_at(self, o: _Occupant, t_pass: float, now: float) -> None:
+        """Through the gate at ``t_pass`` (when its headway allows): straight away if that is not
+        after ``now``, else scheduled for then (:meth:`_through`)."""
         if t_pass > now:
             o.callbacks = self._cb_through
-            env.schedule(o, NORMAL, t_pass - now)
+            self.env.schedule(o, NORMAL, t_pass - now)
         else:
             self._through(o)
 
@@ -1374,7 +1369,7 @@ class Evacuation:
             self._admit_next(gate)
         if target.is_exit:
             self._arrive(o, gate, target)
-        elif o.plan == _LEVEL and self._waits_for_lift(o):
+        elif o.plan == _LEVEL and self._waits_for_lift(o):  # the plan first: it spares most passes the call
             self._ride(o)
         else:
             self._walk(o, o.beyond)
@@ -1700,10 +1695,7 @@ class Evacuation:
 
     def run(self) -> ReplicationResult:
         env = self.env
-        by_floor: list[list[_Occupant]] = [[] for _ in self.floor_alarm]
-        for o in self.occupants:
-            by_floor[o.floor_idx].append(o)
-        for alarm, people in zip(self.floor_alarm, by_floor):
+        for alarm, people in zip(self.floor_alarm, self.occupants_by_floor):
             if people:
                 alarm.callbacks.append(partial(self._alarmed, people))
         for bank in self.banks:
@@ -1727,7 +1719,7 @@ class Evacuation:
         for gate in self.gates:
             self._tick_queue(gate)
             for o in gate.queue:
-                waited = end - o.waiting_since
+                waited = end - o.arrived_s
                 o.queued_s += waited
                 gate.queued_s += waited
         for bank in self.banks:
@@ -1785,14 +1777,11 @@ class Evacuation:
         aset = self._aset()
         end = self.end_s
         rows = []
-        people_on: list[list[_Occupant]] = [[] for _ in self.floor_ids]
-        for o in self.occupants:
-            people_on[o.floor_idx].append(o)
         spaces_on: dict[str, list[str]] = {}
         for s in aset:
             spaces_on.setdefault(self.building.space_by_id[s].floor, []).append(s)
         for fi, floor in enumerate(self.floor_ids):
-            people = people_on[fi]
+            people = self.occupants_by_floor[fi]
             spaces = spaces_on.get(floor, [])
             if not people and not spaces:
                 continue
@@ -2012,8 +2001,8 @@ def _hold_stats(holds: list[tuple[float, float]], end: float) -> tuple[int, floa
 EVENTS_PER_OCCUPANT = 6.0
 EVENTS_PER_OCCUPANT_FLOOR = 1.5
 """SimPy events per occupant: a few to start and arrive, and about 1.5 per floor of the building
-(stair flights and landings); measured on the sample tower (41 per occupant over 30 floors) and
-podium (9 over 5 floors)."""
+(stair flights and landings); measured on the sample tower (39 per occupant over 30 floors) and
+podium (7 over 5 floors) — 41 and 9 before issue 16, while each occupant was a SimPy process."""
 
 
 def expected_occupants(params: EvacuationParams, building: Building | None) -> float:
@@ -2295,7 +2284,7 @@ SPEC = register(ModelSpec(
     name="evacuation",
     title=text("Fire evacuation", "火灾疏散"),
     description=text(
-        "Fire evacuation and emergency drills over the floor graph: occupants as SimPy processes moving by the SFPE "
+        "Fire evacuation and emergency drills over the floor graph: occupants moving by the SFPE "
         "hydraulic relations through doors and stairs with flow and holding capacities, alarm strategies, smoke and "
         "blockage timelines, re-routing and fire-service lifts.",
         "基于楼层网络图的火灾疏散与应急演练：人员按 SFPE 水力模型通过门和楼梯（含通行能力与容纳能力），"

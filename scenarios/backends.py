@@ -26,10 +26,11 @@ cancelled or is over its time budget, and raises :class:`RunCancelled` or
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import pickle
 import time
-from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -164,8 +165,8 @@ def run_replication(task: Replication, shared: SharedInputs | None = None,
                     guard: RunGuard | None = None, *, columns: bool = True) -> ReplicationResult:
     """One replication on a fresh SimPy environment with its own generator (``shared`` defaults to
     what the local pool's initializer left in this process); with a ``guard``, the environment
-    stops the replication when the run is cancelled or over its time. With ``columns`` (what the
-    pool and Dask back ends ask for), its record tables come back as columns
+    stops the replication when the run is cancelled or over its time. With ``columns`` (the default:
+    a pool process's or a Dask worker's replication), its record tables come back as columns
     (:class:`scenarios.records.ColumnRecords`, still read as rows), turned so here, where the
     replication ran: a few arrays to send back rather than a pickled dict per row, and a parent that
     only concatenates them (gathering the rows was most of a long run's serial part). A replication
@@ -187,7 +188,7 @@ def run_replication(task: Replication, shared: SharedInputs | None = None,
     result = get_model(shared.model_name).run(ctx)
     if not task.keep_records:
         return dataclasses.replace(result, records={})
-    if columns and not isinstance(result.records, ColumnRecords):
+    if columns:
         result = dataclasses.replace(result, records=ColumnRecords(result.records))
     return result
 
@@ -238,10 +239,9 @@ def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: in
     # The processes start with Ctrl-C blocked: it reaches the whole terminal's process group, and
     # only this process should answer it (it stops the pool), not each worker with a traceback.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    params = _pickled_params(tasks)
+    sent = _params_apart(tasks)
     try:
-        pending = {pool.submit(_run_with_params, dataclasses.replace(task, params=None), params[id(task.params)]):
-                   task.key for task in tasks}
+        pending = {pool.submit(_run_with_params, task, params): task.key for task, params in sent}
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
@@ -259,19 +259,27 @@ def on_local_pool(tasks: list[Replication], shared: SharedInputs, *, workers: in
                 future.cancel()
 
 
-def _pickled_params(tasks: list[Replication]) -> dict[int, bytes]:
-    """Each sweep point's parameters pickled once, not once a replication (a year's estate takes a few
-    ms), by the id of the parameters object (which the tasks keep alive)."""
-    params: dict[int, bytes] = {}
+def _params_apart(tasks: list[Replication]) -> list[tuple[Replication, bytes]]:
+    """Each task without its parameters, beside them pickled — once a sweep point, not once a
+    replication (a year's estate takes a few ms), by the id of the parameters object (which the tasks
+    keep alive). The process that runs it puts them back (:func:`_with_params`)."""
+    pickled: dict[int, bytes] = {}
+    sent = []
     for task in tasks:
-        if id(task.params) not in params:
-            params[id(task.params)] = pickle.dumps(task.params, protocol=pickle.HIGHEST_PROTOCOL)
-    return params
+        params = pickled.get(id(task.params))
+        if params is None:
+            params = pickled[id(task.params)] = pickle.dumps(task.params, protocol=pickle.HIGHEST_PROTOCOL)
+        sent.append((dataclasses.replace(task, params=None), params))
+    return sent
+
+
+def _with_params(task: Replication, params: bytes) -> Replication:
+    return dataclasses.replace(task, params=_params_from(params))
 
 
 def _run_with_params(task: Replication, params: bytes) -> ReplicationResult:
     """A pool process's replication, its parameters sent pickled (:func:`on_local_pool`)."""
-    return run_replication(dataclasses.replace(task, params=_params_from(params)))
+    return run_replication(_with_params(task, params))
 
 
 # Each worker process's parameters, by their pickled bytes: the replications of one sweep point get
@@ -279,19 +287,12 @@ def _run_with_params(task: Replication, params: bytes) -> ReplicationResult:
 # per object (the operations model's plan: roster, rounds and their routes, calendar PMs — made
 # once per parameters in a process); unpickled afresh for every replication, that cache never hit
 # on a worker, and two workers did the set-up work once a replication that one process did once.
-_PARAMS_SEEN: "OrderedDict[bytes, Any]" = OrderedDict()
 _PARAMS_KEPT = 8
 
 
+@functools.lru_cache(maxsize=_PARAMS_KEPT)
 def _params_from(data: bytes) -> Any:
-    params = _PARAMS_SEEN.get(data)
-    if params is None:
-        params = _PARAMS_SEEN[data] = pickle.loads(data)
-        while len(_PARAMS_SEEN) > _PARAMS_KEPT:
-            _PARAMS_SEEN.popitem(last=False)
-    else:
-        _PARAMS_SEEN.move_to_end(data)
-    return params
+    return pickle.loads(data)
 
 
 def _kill(pid: int) -> None:
@@ -333,14 +334,12 @@ def dask_batches(tasks: list[Replication], shared: SharedInputs, *, workers: int
     return [tasks[i:i + size] for i in range(0, len(tasks), size)]
 
 
-def run_batch(batch: list[Replication], params: Sequence[bytes] | None = None, *,
+def run_batch(batch: list[tuple[Replication, bytes]], *,
               shared: SharedInputs) -> list[tuple[Key, ReplicationResult]]:
-    """A Dask task: several replications one after the other, each with its own seed. With
-    ``params`` (each task's parameters pickled, the tasks sent without them), a worker uses one
-    object for the same parameters across all its batches (see :func:`_params_from`)."""
-    if params is not None:
-        batch = [dataclasses.replace(task, params=_params_from(data)) for task, data in zip(batch, params)]
-    return [(task.key, run_replication(task, shared)) for task in batch]
+    """A Dask task: several replications one after the other, each with its own seed, sent without
+    their parameters and beside them pickled (:func:`_params_apart`): a worker uses one object for the
+    same parameters across all its batches (see :func:`_params_from`)."""
+    return [(task.key, run_replication(_with_params(task, params), shared)) for task, params in batch]
 
 
 def on_dask(tasks: list[Replication], shared: SharedInputs, *, scheduler: str) -> Iterator[Batch]:
@@ -351,12 +350,10 @@ def on_dask(tasks: list[Replication], shared: SharedInputs, *, scheduler: str) -
 
     with _connect(scheduler) as client:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        batches = dask_batches(tasks, shared, workers=workers)
-        pickled = _pickled_params(tasks)
+        sent = iter(_params_apart(tasks))  # in the tasks' order, which the batches keep
+        batches = [list(itertools.islice(sent, len(b))) for b in dask_batches(tasks, shared, workers=workers)]
         shared_on_workers = client.scatter(shared, broadcast=True, hash=False)
-        futures = client.map(run_batch, [[dataclasses.replace(t, params=None) for t in b] for b in batches],
-                             [[pickled[id(t.params)] for t in b] for b in batches], shared=shared_on_workers,
-                             pure=False)
+        futures = client.map(run_batch, batches, shared=shared_on_workers, pure=False)
         pending = set(futures)
         completed = as_completed(futures, loop=client.loop)
         try:

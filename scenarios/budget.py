@@ -72,8 +72,13 @@ class RunEstimate:
         return self.events / EVENTS_PER_S
 
     @property
+    def rows_at_once(self) -> float:
+        """The record rows the run holds at its fullest."""
+        return self.record_rows if self.held_rows is None else self.held_rows
+
+    @property
     def memory_bytes(self) -> float:
-        return (self.record_rows if self.held_rows is None else self.held_rows) * BYTES_PER_RECORD_ROW
+        return self.rows_at_once * BYTES_PER_RECORD_ROW
 
 
 class RunBudgetError(SpecError):
@@ -135,8 +140,7 @@ def check_run(model: ModelSpec, points: Sequence[BaseModel], *, replications: in
                                                    f"budget of {budget.time_limit_s:g} s; use fewer replications, "
                                                    "sweep points, occupants or a shorter horizon_s")
     if not est.memory_bytes <= budget.memory_limit_bytes:
-        held = est.record_rows if est.held_rows is None else est.held_rows
-        raise RunBudgetError(file, "replications", f"{what} would hold about {held:.3g} record rows at once, "
+        raise RunBudgetError(file, "replications", f"{what} would hold about {est.rows_at_once:.3g} record rows at once, "
                                                    f"about {_fmt_gib(est.memory_bytes)} — more than the run's "
                                                    f"memory ceiling of {budget.memory_limit_gib:g} GiB; use fewer "
                                                    "replications or sweep points (or trace: first)")

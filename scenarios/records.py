@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import math
 import shutil
-from operator import itemgetter
 from collections.abc import Iterator, Mapping, Sequence
 from numbers import Integral, Real
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -253,15 +253,15 @@ class ColumnTable:
     def of(cls, rows: Sequence[Mapping[str, Any]]) -> "ColumnTable":
         if not rows or not any(rows):
             return cls(len(rows), {})
-        names = list(rows[0])
-        if set(map(len, rows)) == {len(names)}:  # as many keys in every row: the same ones, as a rule
+        first = list(rows[0])
+        if set(map(len, rows)) == {len(first)}:  # as many keys in every row: the same ones, as a rule
             try:
-                values = list(zip(*map(itemgetter(*names), rows))) if len(names) > 1 else \
-                    [[row[names[0]] for row in rows]]
+                values = list(zip(*map(itemgetter(*first), rows))) if len(first) > 1 else \
+                    [[row[first[0]] for row in rows]]
             except KeyError:  # other keys in some row
                 pass
             else:
-                return cls(len(rows), {name: _Column.of(v) for name, v in zip(names, values)})
+                return cls(len(rows), {name: _Column.of(v) for name, v in zip(first, values)})
         names: dict[str, None] = {}
         for row in rows:
             for key in row:
@@ -310,9 +310,6 @@ class _RowList(Sequence):
     def __iter__(self):
         return iter(self._all())
 
-    def __bool__(self) -> bool:
-        return self._table.n > 0
-
     def __eq__(self, other):
         return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
 
@@ -322,10 +319,8 @@ class ColumnRecords(Mapping):
     :attr:`models.ReplicationResult.records` holds once :func:`scenarios.backends.run_replication`
     has turned it into columns. Pickles as its columns only."""
 
-    def __init__(self, records: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, *,
-                 tables: Mapping[str, ColumnTable] | None = None):
-        self.tables = dict(tables) if tables is not None else {name: ColumnTable.of(list(rows))
-                                                               for name, rows in (records or {}).items()}
+    def __init__(self, records: Mapping[str, Sequence[Mapping[str, Any]]]):
+        self.tables = {name: ColumnTable.of(list(rows)) for name, rows in records.items()}
         self._rows: dict[str, _RowList] = {}
 
     def __getstate__(self):
@@ -367,9 +362,6 @@ class TableParts:
     def append(self, point: int, replication: int, part: Any) -> None:
         self.parts.append((point, replication, part))
 
-    def __len__(self) -> int:
-        return sum(_length(part) for _, _, part in self.parts)
-
     def rows(self) -> list[dict]:
         out: list[dict] = []
         for point, rep, part in self.parts:
@@ -383,10 +375,6 @@ class TableParts:
         parts = [(part if isinstance(part, ColumnTable) else ColumnTable.of(list(part)),
                   {"point": p, "replication": r}) for p, r, part in self.parts]
         return _arrow(parts)
-
-
-def _length(part: Any) -> int:
-    return part.n if isinstance(part, ColumnTable) else len(part)
 
 
 def _arrow(parts: list[tuple[ColumnTable, dict[str, int]]]):
@@ -473,8 +461,7 @@ def _whole_array(kind: str, cols: list[tuple[_Column | None, int]]):
                 if col.nan is not None:
                     data[col.nan] = col.nan_values
                 pieces.append(data)
-        data = np.concatenate(pieces) if pieces else np.zeros(0)
-        return pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(data)])
+        return pa.Array.from_buffers(pa.float64(), n, [None, pa.py_buffer(np.concatenate(pieces))])
     if kind == "int":
         data = np.concatenate([col.data for col, _ in cols])
         return pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(data)])

@@ -346,9 +346,11 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
                  workers: int = 1, out: Path | None = None, progress: bool = False,
                  on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
                  snapshot: Any = None, scheduler: str | None = None, budget: RunBudget | None = None,
-                 time_limit_s: float | None = None, pool: Any = None, resume: bool = False) -> RunResult:
+                 time_limit_s: float | None = None, pool: Any = None, resume: bool = False,
+                 changes: list | None = None) -> RunResult:
     """Run every replication of every sweep point and summarise; with ``out``, stream the points
-    into that results folder as they finish and write it.
+    into that results folder as they finish and write it. ``changes`` (what the run changes from its
+    library scenario, :func:`scenarios.changes.scenario_changes`) goes into the summary as ``changes``.
 
     Replications run inline (``workers=1``), on a local pool of ``workers`` processes, or, given
     ``scheduler`` (``tcp://HOST:PORT``), on that Dask cluster's workers (``workers`` is then
@@ -378,8 +380,10 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
         results = run_replications(loaded, range(n), seed=s, params=params, workers=workers, progress=progress,
                                    on_progress=on_progress, cancel=cancel, snapshot=snapshot, scheduler=scheduler,
                                    budget=budget, time_limit_s=time_limit_s, pool=pool)
-        return RunResult(summary=build_summary(loaded, s, n, results, params, live),
-                         records=_record_tables(results))
+        summary = build_summary(loaded, s, n, results, params, live)
+        if changes is not None:
+            summary["changes"] = changes
+        return RunResult(summary=summary, records=_record_tables(results))
     try:
         store = SweepStore(Path(out), manifest_of(loaded, s, n, params), resume=resume)
     except ResumeError as exc:
@@ -410,7 +414,10 @@ def run_scenario(loaded: LoadedScenario, *, replications: int | None = None, see
                          budget=budget, time_limit_s=time_limit_s, pool=pool, points=todo, on_result=finished)
     digests = [store.digest(p.index) for p in loaded.points]
     records = store.finish([p.index for p in loaded.points])
-    result = RunResult(summary=summary_from_digests(loaded, s, n, digests, params, live), records=records)
+    summary = summary_from_digests(loaded, s, n, digests, params, live)
+    if changes is not None:
+        summary["changes"] = changes
+    result = RunResult(summary=summary, records=records)
     write_results(result, Path(out))
     return result
 

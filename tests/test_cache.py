@@ -57,11 +57,13 @@ def test_a_damaged_file_is_made_anew_and_an_unwritable_folder_is_skipped(tmp_pat
     the way) still returns the arrays."""
     cached_arrays(tmp_path, "x", ["k"], [], lambda: {"m": np.arange(4.0)})
     (path,) = tmp_path.glob("x-*.npz")
-    path.write_bytes(b"not an npz file")
-    out = cached_arrays(tmp_path, "x", ["k"], [], lambda: {"m": np.arange(4.0) * 2})
-    np.testing.assert_array_equal(out["m"], np.arange(4.0) * 2)
-    with np.load(path) as stored:
-        np.testing.assert_array_equal(stored["values"][0], np.arange(4.0) * 2)
+    whole = path.read_bytes()
+    for damaged, factor in ((b"not an npz file", 2), (whole[: len(whole) // 2], 3)):  # foreign; cut short
+        path.write_bytes(damaged)
+        out = cached_arrays(tmp_path, "x", ["k"], [], lambda: {"m": np.arange(4.0) * factor})
+        np.testing.assert_array_equal(out["m"], np.arange(4.0) * factor)
+        with np.load(path) as stored:
+            np.testing.assert_array_equal(stored["values"][0], np.arange(4.0) * factor)
     assert not list(tmp_path.glob("*.tmp"))
 
     blocked = tmp_path / "a-file"

@@ -71,16 +71,27 @@ def test_dask_results_identical_to_inline(cluster, tmp_path, name: str, replicat
 def test_dask_cancel_drops_pending_replications(cluster) -> None:
     loaded = load_scenario("repair-desk-weekday")
     cancel = threading.Event()
-    with pytest.raises(RunCancelled):
-        run_scenario(loaded, replications=40, scheduler=cluster.scheduler_address,
-                     on_progress=lambda done, total: cancel.set(), cancel=cancel)
-    # The run's client is closed and its tasks are soon gone from the scheduler.
-    def replications_on_scheduler(dask_scheduler) -> list[str]:
-        return [str(key) for key in dask_scheduler.tasks if "run_replication" in str(key)]
+    task_name = backends.run_batch.__name__  # Dask names a mapped task after its function
 
+    def tasks_on_scheduler(dask_scheduler) -> list[str]:
+        return [str(key) for key in dask_scheduler.tasks if task_name in str(key)]
+
+    during: list[str] = []
+
+    def first_progress(done, total) -> None:
+        if not cancel.is_set():  # the run's tasks, seen on the scheduler while it runs: the check below can fail
+            with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+                during.extend(client.run_on_scheduler(tasks_on_scheduler))
+        cancel.set()
+
+    with pytest.raises(RunCancelled):
+        run_scenario(loaded, replications=40, scheduler=cluster.scheduler_address, on_progress=first_progress,
+                     cancel=cancel)
+    assert during, f"no task named {task_name!r} on the scheduler while the run was under way"
+    # The run's client is closed and its tasks are soon gone from the scheduler.
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
         deadline = time.monotonic() + 10
-        while (remaining := client.run_on_scheduler(replications_on_scheduler)) and time.monotonic() < deadline:
+        while (remaining := client.run_on_scheduler(tasks_on_scheduler)) and time.monotonic() < deadline:
             time.sleep(0.1)
     assert remaining == []
 

@@ -11,29 +11,21 @@ censored set, and a SHA-256 of everything the replication returns — KPIs, ``wh
 of every record table (``trace`` included) with its keys, their order and their values' types.
 
 A change that alters results on purpose re-pins after checking it against the verification suite
-(``tests/test_evacuation_verification.py``): ``python tests/test_evacuation_identical.py`` prints
+(``tests/test_evacuation_verification.py``): ``python -m tests.test_evacuation_identical`` prints
 the current pins in the form of :data:`PINS`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
-import simpy
 
-from models import ModelContext, get_model
 from models.evacuation import EvacuationParams
-from twin.graph import build_graph
-from twin.loader import load_building
-
-DATA = Path(__file__).parent / "data" / "evac"
-SPEC = get_model("evacuation")
-BUILDING = load_building(DATA / "small_tower.yaml")
-GRAPH = build_graph(BUILDING)
+from tests.test_evacuation_model import run  # the small four-storey block, checked, then run
 
 
 def _uniform(low: float, high: float) -> dict:
@@ -73,13 +65,10 @@ CASES: dict[str, tuple[dict, float, int]] = {
 }
 
 
+@functools.cache  # both tests read the same two runs
 def result_of(name: str):
     data, horizon_s, seed = CASES[name]
-    params = EvacuationParams.model_validate(data)
-    assert SPEC.check(params, BUILDING, GRAPH) == []
-    ctx = ModelContext(env=simpy.Environment(), rng=np.random.default_rng(seed), building=BUILDING, graph=GRAPH,
-                       params=params, horizon_s=horizon_s)
-    return SPEC.run(ctx)
+    return run(EvacuationParams.model_validate(data), seed=seed, horizon_s=horizon_s)
 
 
 def _canonical(value, out: list[str]) -> None:

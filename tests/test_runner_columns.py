@@ -36,8 +36,8 @@ REPLICATIONS = [
 ]
 
 
-def _rows() -> list[dict]:
-    return [{"point": p, "replication": r, **row} for p, r, rows in REPLICATIONS for row in rows]
+def _rows(replications=REPLICATIONS) -> list[dict]:
+    return [{"point": p, "replication": r, **row} for p, r, rows in replications for row in rows]
 
 
 def _parts(replications=REPLICATIONS) -> TableParts:
@@ -56,9 +56,8 @@ def _parts(replications=REPLICATIONS) -> TableParts:
 ], ids=["mixed", "int-gap", "big", "lists", "nulls", "absent"])
 def test_columns_write_the_rows_file_byte_for_byte(tmp_path, replications):
     """Issue 16 performance: a table written from the replications' columns is the file its rows give."""
-    rows = [{"point": p, "replication": r, **row} for p, r, reps in replications for row in reps]
     from_rows, from_columns = tmp_path / "rows.parquet", tmp_path / "columns.parquet"
-    write_parquet(rows, from_rows)
+    write_parquet(_rows(replications), from_rows)
     write_parquet(_parts(replications), from_columns)
     assert from_columns.read_bytes() == from_rows.read_bytes()
 
