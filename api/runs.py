@@ -60,7 +60,7 @@ from twin.loader import SAMPLES_DIR, check_nesting, confined_file, confined_path
 
 __all__ = ["RunManager", "RunRecord", "RunJob", "RunLimitError", "RunNotFound", "ScenarioSource", "record_results",
            "ResultsFolderError", "CLI_SOURCE",
-           "scenario_sources", "find_scenario", "building_roots", "prepare_job", "quick_check", "variant_base", "ACTIVE",
+           "scenario_sources", "find_scenario", "building_roots", "loaded_building", "prepare_job", "quick_check", "variant_base", "ACTIVE",
            "FINISHED"]
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,25 @@ def scenario_sources(scenarios_dir: Path | None) -> dict[str, ScenarioSource]:
     return found
 
 
-def building_roots(scenarios_dir: Path, buildings_dir: Path) -> tuple[Path, ...]:
+def building_roots(scenarios_dir: Path, buildings_dir: Path, live_building: Path | None = None) -> tuple[Path, ...]:
     """The folders a building named through the API may be in: the shipped samples and library,
-    the data folder's ``buildings/`` and ``scenarios/`` (a loaded scenario's own building)."""
-    return (SAMPLES_DIR, LIBRARY_DIR, buildings_dir, scenarios_dir)
+    the data folder's ``buildings/`` and ``scenarios/`` (a loaded scenario's own building), and the
+    live twin's building file when there is one (a root that is a file admits that file alone)."""
+    roots = (SAMPLES_DIR, LIBRARY_DIR, buildings_dir, scenarios_dir)
+    return (*roots, live_building) if live_building is not None else roots
+
+
+def loaded_building(ref: str, buildings_dir: Path, live_building: Path | None = None) -> Path | None:
+    """The file a building name from a request stands for, looked for as a run looks for it: a file of
+    the data folder's ``buildings/`` (``NAME``, ``NAME.yaml``, ``NAME.yml``), then the live twin's
+    building by its name. None: no loaded file (a sample's name, or no building at all). Nothing
+    outside ``buildings/`` but the live building's own file is looked at."""
+    for name in (ref, f"{ref}.yaml", f"{ref}.yml"):
+        if confined_file(buildings_dir / name, (buildings_dir,)) is not None:
+            return buildings_dir / name
+    if live_building is not None and ref in (live_building.stem, live_building.name):
+        return live_building
+    return None
 
 
 def find_scenario(name: str, scenarios_dir: Path | None) -> ScenarioSource | None:
@@ -147,13 +162,10 @@ def _posted_building(doc: dict, file: str, buildings_dir: Path, live_building: P
     if not _BUILDING_NAME.match(ref) or ".." in ref:
         raise SpecError.single(file, "building", f"{format_value(ref)}: a scenario sent to the server names a "
                                                  "sample building or a building file loaded on the server, not a path")
-    for name in (ref, f"{ref}.yaml", f"{ref}.yml"):
-        if confined_file(buildings_dir / name, (buildings_dir,)) is not None:
-            doc["building"] = name
-            return buildings_dir
-    if live_building is not None and ref in (live_building.stem, live_building.name):
-        doc["building"] = live_building.name  # resolved in its folder, where only it is admitted
-        return live_building.parent
+    path = loaded_building(ref, buildings_dir, live_building)
+    if path is not None:  # the live building is resolved in its folder, where only it is admitted
+        doc["building"] = path.name
+        return path.parent
     if sample_path(ref) is None:
         known = sorted({p.stem for p in buildings_dir.glob("*.y*ml")}) if buildings_dir.is_dir() else []
         raise SpecError.single(file, "building", f"no sample or loaded building {format_value(ref)} "
@@ -222,9 +234,7 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
     requested = {**data, "building": data.get("building")}  # before a loaded building's name becomes its file's
     if source == "posted" or "building" in (overrides or {}):
         base_dir = _posted_building(data, file, buildings_dir, live_building)
-    roots = building_roots(scenarios_dir, buildings_dir)
-    if live_building is not None:
-        roots = (*roots, live_building)  # a root that is a file admits that file alone
+    roots = building_roots(scenarios_dir, buildings_dir, live_building)
     scenario, model, building_path, points = quick_check(data, file, base_dir, roots)
     if full is None:
         full = points <= FULL_CHECK_MAX_POINTS

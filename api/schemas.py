@@ -30,7 +30,7 @@ __all__ = [
     "RecordTable", "RecordTables", "RecordsPage", "CompareValue", "CompareKpi", "CompareOut", "ComparedRun",
     "TokenCreate", "TokenOut", "TokenCreated", "TokenList",
     "HealthOut", "ModelInfo", "KpiInfo", "KpiTargetInfo", "ChartInfo", "TokenMe", "TextOut",
-    "exactly_one_of", "NOT_A_BOOLEAN", "ScenarioNameConvertor",
+    "exactly_one_of", "NOT_A_BOOLEAN", "ScenarioNameConvertor", "VARIANT_NAME_PATTERN",
 ]
 
 IdStr = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", min_length=1, max_length=64)]
@@ -47,10 +47,10 @@ NOT_A_BOOLEAN = BeforeValidator(_not_a_boolean)
 
 
 class ScenarioNameConvertor(StringConvertor):
-    """The ``{name:scenario_name}`` segment of ``/scenarios/{name}`` and ``{key:scenario_name}`` of
-    ``/buildings/{key}``: any segment but ``validate``, so that ``GET /scenarios/validate`` reaches
-    the ``POST …/validate`` route (405, ``Allow: POST``) instead of being read as a scenario or
-    building named "validate". What a name may contain is checked by the route's parameter, which
+    """The ``{key:scenario_name}`` segment of ``/buildings/{key}`` (``/scenarios/{name}`` has its own,
+    which refuses ``variants`` too): any segment but ``validate``, so that ``GET /buildings/validate``
+    reaches the ``POST …/validate`` route (405, ``Allow: POST``) instead of being read as a building
+    named "validate". What a name may contain is checked by the route's parameter, which
     names the field when it is wrong."""
 
     regex = r"(?!validate$)[^/]+"
@@ -477,9 +477,10 @@ class ScenarioInfo(BaseModel):
          "building": "tower", "replications": 10, "sweep": None}]})
 
 
-VariantName = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,64}$", min_length=1, max_length=64,
-                                    examples=["desk-three-technicians"])]
+VARIANT_NAME_PATTERN = r"^[a-z0-9-]{1,64}$"
 """A saved variant's name: lower-case letters, digits and hyphens (its file is NAME.yaml)."""
+VariantName = Annotated[str, Field(pattern=VARIANT_NAME_PATTERN, min_length=1, max_length=64,
+                                    examples=["desk-three-technicians"])]
 
 
 class VariantCreate(BaseModel):

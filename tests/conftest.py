@@ -105,4 +105,3 @@ def undocumented_fields(doc: str, root: type) -> list[str]:
         body = doc.split(section, 1)[1].split("\n### ", 1)[0]
         missing += [f"{cls.__name__}.{name}" for name in cls.model_fields if f"| `{name}` |" not in body]
     return missing
-

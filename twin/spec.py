@@ -62,8 +62,8 @@ SpaceKind = Literal[
 ]
 SPACE_KINDS: tuple[str, ...] = get_args(SpaceKind)
 
-SYSTEMS = ("elevator", "pump", "power", "fire", "hvac", "lighting", "meter", "water", "access", "security")
 System = Literal["elevator", "pump", "power", "fire", "hvac", "lighting", "meter", "water", "access", "security"]
+SYSTEMS: tuple[str, ...] = get_args(System)
 
 # A rated figure's key must say its unit, e.g. ``power_kw`` or ``flow_m3h``.
 UNIT_SUFFIXES = (

@@ -48,7 +48,7 @@ from viewer.scene import BuildingScene
 __all__ = [
     "WAITING", "MOVING", "QUEUED", "LIFT", "TRAPPED", "OUT",
     "STATE_NAMES", "STATE_COLORS", "QUEUE_M_PER_PERSON", "RAISE_M",
-    "EvacuationTracks", "Frame", "EvacuationPlayback", "PlaybackError", "load_run",
+    "EvacuationTracks", "Frame", "EvacuationPlayback", "PlaybackError", "load_run", "smoke_events",
 ]
 
 WAITING, MOVING, QUEUED, LIFT, TRAPPED, OUT = range(6)
@@ -63,13 +63,11 @@ STATE_COLORS: dict[str, str] = {
 }
 """Occupant state → colour of their point."""
 
-_RAISE_M = 0.5               # occupants float this far above their floor (clear of the fills)
-_QUEUE_M_PER_PERSON = 0.12   # height of a queue column per person waiting
-_DENSITY_VMAX = 2.0          # persons/m² shown as the darkest shade (about SFPE optimum flow)
-QUEUE_M_PER_PERSON = _QUEUE_M_PER_PERSON
+RAISE_M = 0.5
+"""How far (m) people are drawn above their floor (clear of the fills)."""
+QUEUE_M_PER_PERSON = 0.12
 """Height (m) of a queue column per person waiting (the browser's playback draws the same)."""
-RAISE_M = _RAISE_M
-"""How far (m) people are drawn above their floor."""
+_DENSITY_VMAX = 2.0          # persons/m² shown as the darkest shade (about SFPE optimum flow)
 _SMOKE_RGBA = (95, 95, 95, 120)
 _UNTENABLE_RGBA = (70, 35, 35, 170)
 
@@ -464,6 +462,14 @@ def load_run(results_dir: str | Path, *, point: int = 0, replication: int = 0) -
             "events": list(params.get("events") or [])}
 
 
+def smoke_events(events: Iterable[Mapping], building: Building) -> list[tuple[float, str, str]]:
+    """A scenario's smoke and untenable events in spaces of ``building``, by time: ``(at_s, space, type)``
+    (what the server's and the browser's playback shade)."""
+    return sorted(((float(e["at_s"]), str(e["space"]), str(e["type"])) for e in events
+                   if e.get("type") in ("smoke", "untenable") and e.get("space") in building.space_by_id
+                   and e.get("at_s") is not None), key=lambda x: x[0])
+
+
 class EvacuationPlayback:
     """An evacuation drawn in a building scene, frame by frame.
 
@@ -478,9 +484,7 @@ class EvacuationPlayback:
         self.tracks = tracks
         self.density_shading = density_shading
         self.time_s = 0.0
-        self._smoke = sorted(((float(e["at_s"]), str(e["space"]), str(e["type"])) for e in events
-                              if e.get("type") in ("smoke", "untenable") and e.get("space")
-                              and e["space"] in scene.building.space_by_id), key=lambda x: x[0])
+        self._smoke = smoke_events(events, scene.building)
         self._space_area = np.array([float(scene.building.space_by_id[e].floor_area_m2)
                                      if e in scene.building.space_by_id else 0.0 for e in tracks.elements])
         # Graph elements that are spaces of the scene, and their positions in the scene's space order.
@@ -599,7 +603,7 @@ class EvacuationPlayback:
         pts, rgb = self._people_arrays
         n_shown = int(shown.sum())
         pts[:n_shown] = xyz[shown]
-        pts[:n_shown, 2] += _RAISE_M + scene._dz[floors[shown]]
+        pts[:n_shown, 2] += RAISE_M + scene._dz[floors[shown]]
         self._people.GetPoints().Modified()
         rgb[:n_shown] = _STATE_RGB[frame.state[shown]]
         self._people.GetPointData().GetArray("rgb").Modified()
@@ -620,7 +624,7 @@ class EvacuationPlayback:
         for gate, waiting in frame.queues.items():
             slot = self._queue_slot.get(gate)
             if slot is not None:
-                heights[slot] = waiting * _QUEUE_M_PER_PERSON
+                heights[slot] = waiting * QUEUE_M_PER_PERSON
         h = np.repeat(heights, 8) * self._queue_top
         pts = self._queue_base.copy()
         pts[:, 2] += h + scene._dz[self._queue_floor]

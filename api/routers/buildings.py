@@ -205,22 +205,22 @@ def get_choices(key: BuildingKey, ctx: Ctx, _: Viewer) -> BuildingChoices:
 
 def choices_of(b: Building) -> BuildingChoices:
     """Every thing of a building a parameter may name, by pick kind, in the building file's order."""
-    from viewer.scene import SPACE_KIND_WORDS, floor_label, room_label  # words the 3D view uses too
+    from viewer.console import floor_words  # the storeys as the console's menus name them
+    from viewer.scene import SPACE_KIND_WORDS, room_label  # words the 3D view uses too
 
     def both(en: str, zh: str | None = None) -> dict[str, str]:
         return {"en": en, "zh-CN": zh if zh is not None else en}
 
-    def floor_words(floor_id: str | None) -> dict[str, str]:
-        f = floor_of.get(floor_id or "")
-        return both(floor_label(f, b.floors, "en"), floor_label(f, b.floors, "zh-CN")) if f else both(floor_id or "")
+    def floor_words_of(floor_id: str | None) -> dict[str, str]:
+        return storeys.get(floor_id or "") or both(floor_id or "")
 
     def named(thing_id: str, words: dict[str, str]) -> dict[str, str]:
         return {lang: (w if w == thing_id else f"{w} ({thing_id})") for lang, w in words.items()}
 
-    floor_of = {f.id: f for f in b.floors}
+    storeys = floor_words(b)
     space_of = b.space_by_id
     spaces = [PickChoice(id=s.id, floor=s.floor, label=named(s.id, {
-        lang: f"{room_label(s, lang)} · {floor_words(s.floor)[lang]}" for lang in ("en", "zh-CN")})) for s in b.spaces]
+        lang: f"{room_label(s, lang)} · {floor_words_of(s.floor)[lang]}" for lang in ("en", "zh-CN")})) for s in b.spaces]
     doors = []
     for d in b.doors:
         ends = [space_of.get(x) for x in d.between]
@@ -230,8 +230,8 @@ def choices_of(b: Building) -> BuildingChoices:
         doors.append(PickChoice(id=d.id, floor=floor, label={lang: f"{d.id}: {w}" for lang, w in words.items()}))
     stairs = [PickChoice(id=st.id, floor=None, label=named(st.id, both(st.name or st.id))) for st in b.stairs]
     exits = [PickChoice(id=e.id, floor=e.floor, label=named(e.id, {
-        lang: f"{e.name or e.id} · {floor_words(e.floor)[lang]}" for lang in ("en", "zh-CN")})) for e in b.exits]
-    floors = [PickChoice(id=f.id, floor=f.id, label=named(f.id, floor_words(f.id))) for f in b.floors]
+        lang: f"{e.name or e.id} · {floor_words_of(e.floor)[lang]}" for lang in ("en", "zh-CN")})) for e in b.exits]
+    floors = [PickChoice(id=f.id, floor=f.id, label=named(f.id, floor_words_of(f.id))) for f in b.floors]
     cars, groups = [], []
     for g in b.elevators:
         groups.append(PickChoice(id=g.id, floor=None, label=named(g.id, both(g.name or g.id))))

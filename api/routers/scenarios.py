@@ -16,24 +16,25 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import yaml
 from fastapi import APIRouter, Path, Response
 from starlette.convertors import register_url_convertor
 
 from api.deps import ApiError, Ctx, Planner, Viewer, error_responses
-from api.runs import (FULL_CHECK_MAX_POINTS, building_roots, find_scenario, prepare_job, quick_check,
-                      scenario_sources, variant_base)
+from api.runs import (FULL_CHECK_MAX_POINTS, building_roots, find_scenario, loaded_building, prepare_job,
+                      quick_check, scenario_sources, variant_base)
 from api.schemas import (ChartInfo, KpiInfo, KpiTargetInfo, ModelInfo, ScenarioCheck, ScenarioCheckResult,
-                         ScenarioDocument, ScenarioInfo, ScenarioNameConvertor, VariantCreate)
+                         ScenarioDocument, ScenarioInfo, ScenarioNameConvertor, VariantCreate,
+                         VARIANT_NAME_PATTERN)
 from models import UnknownModelError, available_models, get_model
 from models.units import UNITS
 from scenarios.changes import changes_text, scenario_changes
 from scenarios.spec import parse_scenario, set_path
 from twin.errors import SpecError, format_text, format_value
-from twin.loader import check_nesting, confined_file, parse_yaml_text, read_yaml, sample_path
-from twin.text import LANGUAGES, normalise_language, text
+from twin.loader import check_nesting, parse_yaml_text, read_yaml, sample_path
+from twin.text import LANGUAGES, missing_languages, normalise_language, text
 
 __all__ = ["router", "models_router", "posted_document", "check_off_loop", "scenario_words", "schema_units",
            "MAX_VARIANTS", "MAX_VARIANT_BYTES"]
@@ -46,7 +47,7 @@ router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 models_router = APIRouter(prefix="/models", tags=["scenarios"])
 
 ScenarioName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128, examples=["repair-desk-weekday"])]
-VariantPathName = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,64}$", max_length=64, examples=["desk-three-technicians"])]
+VariantPathName = Annotated[str, Path(pattern=VARIANT_NAME_PATTERN, max_length=64, examples=["desk-three-technicians"])]
 
 class _ScenarioDocConvertor(ScenarioNameConvertor):
     """The ``{name}`` of ``GET /scenarios/{name}``: any segment but ``validate`` and ``variants``, so that
@@ -99,7 +100,9 @@ def _variant_changes(data: dict, base: dict | None) -> list[dict] | None:
         return None
 
 
-def _info(name: str, source: str, data: Any, scenarios_dir: Any = None) -> ScenarioInfo:
+def _info(name: str, source: str, data: Any, scenarios_dir: Any = None,
+          changes: list[dict] | None = None) -> ScenarioInfo:
+    """A scenario as listed; a saved variant's ``changes`` are worked out unless given (a save has them)."""
     data = data if isinstance(data, dict) else {}
 
     def plain(key: str) -> str | None:
@@ -109,7 +112,8 @@ def _info(name: str, source: str, data: Any, scenarios_dir: Any = None) -> Scena
     reps = data.get("replications")
     sweep = data.get("sweep")
     based_on = plain("based_on") if source == "loaded" else None
-    changes = _variant_changes(data, variant_base(data, scenarios_dir)) if based_on else None
+    if based_on and changes is None:
+        changes = _variant_changes(data, variant_base(data, scenarios_dir))
     return ScenarioInfo(name=name, source=source, model=plain("model"),
                         title=scenario_words(data.get("title")) or {"en": name},
                         description=scenario_words(data.get("description")),
@@ -214,15 +218,8 @@ async def validate_scenario(body: ScenarioCheck, ctx: Ctx, _: Viewer) -> Scenari
 # like any scenario. It is checked exactly as its runs will check it, and written only when valid
 # (a temporary file renamed into place, so a reader never sees half of one).
 
-class _Refused(Exception):
-    """A save refused: the ApiError to answer with (raised in the worker thread, answered on the loop)."""
-
-    def __init__(self, error: ApiError):
-        self.error = error
-
-
-def _refuse(status: int, loc: list[str | int], msg: str, kind: str = "invalid", items: list[dict] | None = None):
-    raise _Refused(ApiError(status, loc, msg, kind, items=items))
+def _refuse(status: int, loc: list[str | int], msg: str, kind: str = "invalid") -> NoReturn:
+    raise ApiError(status, loc, msg, kind)
 
 
 def _issue_loc(path: str, body: VariantCreate) -> list[str | int]:
@@ -253,10 +250,10 @@ def _issue_loc(path: str, body: VariantCreate) -> list[str | int]:
     return ["body", "based_on"]  # a problem of the scenario it is based on
 
 
-def _spec_refusal(exc: SpecError, body: VariantCreate) -> _Refused:
+def _spec_refusal(exc: SpecError, body: VariantCreate) -> ApiError:
     items = [{"loc": _issue_loc(i.path, body), "msg": i.message, "type": "spec_error", "file": i.file,
               "path": i.path} for i in exc.issues]
-    return _Refused(ApiError(422, [], "", items=items))
+    return ApiError(422, [], "", items=items)
 
 
 def _is_variant(path: Any) -> bool:
@@ -270,16 +267,15 @@ def _is_variant(path: Any) -> bool:
 def _variant_building(ref: Any, ctx: Any) -> Any:
     """A building ``set`` on a variant, as its file in scenarios/ will name it: a sample by name, a
     building of the data folder's buildings/ by a path from scenarios/, the live one by its file."""
-    if not isinstance(ref, str) or sample_path(ref) is not None or not ref:
-        return ref  # a sample, or a value the scenario's own check refuses
+    if not isinstance(ref, str) or not ref:
+        return ref  # a value the scenario's own check refuses
     buildings_dir = ctx.settings.buildings_dir
-    if "/" not in ref and ".." not in ref:
-        for name in (ref, f"{ref}.yaml", f"{ref}.yml"):
-            if confined_file(buildings_dir / name, (buildings_dir,)) is not None:
-                return f"../{buildings_dir.name}/{name}"
-        live = ctx.buildings.live_path
-        if live is not None and ref in (live.stem, live.name):
-            return str(live)
+    # Looked for in the order a run of the variant looks for it (api.runs.loaded_building), then the samples.
+    path = loaded_building(ref, buildings_dir, ctx.buildings.live_path) if "/" not in ref and ".." not in ref else None
+    if path is not None:
+        return f"../{buildings_dir.name}/{path.name}" if path.parent == buildings_dir else str(path)
+    if sample_path(ref) is not None:
+        return ref
     known = sorted({p.stem for p in buildings_dir.glob("*.y*ml")}) if buildings_dir.is_dir() else []
     _refuse(422, ["body", "set", "building"], f"no sample or loaded building {format_value(ref)} (loaded: "
             f"{', '.join(known) or 'none'}); a variant names a building, not a path", "spec_error")
@@ -292,7 +288,7 @@ class _NoAliases(yaml.SafeDumper):
 
 def _variant_document(body: VariantCreate, ctx: Any) -> tuple[dict, str, list[dict]]:
     """The variant's document, its YAML text and its changes from its library scenario; checked
-    as a run of it will be. Raises :class:`_Refused`."""
+    as a run of it will be. Raises :class:`ApiError`."""
     folder = ctx.settings.scenarios_dir
     file = f"{body.name}.yaml"
     if body.name in _RESERVED_NAMES:
@@ -332,7 +328,7 @@ def _variant_document(body: VariantCreate, ctx: Any) -> tuple[dict, str, list[di
                     "targets.KPI…, horizon_s or building (replications, seed, sweep and title have fields "
                     "of their own)")
     if body.title is not None:
-        missing = [code for code in LANGUAGES if not (body.title.get(code) or "").strip()]
+        missing = missing_languages(body.title)
         if missing:
             _refuse(422, ["body", "title", missing[0]], f"give the title in both languages ({', '.join(LANGUAGES)}); "
                     f"missing: {', '.join(missing)}")
@@ -357,9 +353,7 @@ def _variant_document(body: VariantCreate, ctx: Any) -> tuple[dict, str, list[di
     doc = {**head, **{k: v for k, v in doc.items() if k not in head}}
     if doc.get("sweep") is None:
         doc.pop("sweep", None)
-    roots = building_roots(folder, ctx.settings.buildings_dir)
-    if ctx.buildings.live_path is not None:
-        roots = (*roots, ctx.buildings.live_path)
+    roots = building_roots(folder, ctx.settings.buildings_dir, ctx.buildings.live_path)
     try:
         check_nesting(doc, file)
         scenario, model, _, points = quick_check(doc, file, folder, roots)
@@ -378,8 +372,8 @@ def _variant_document(body: VariantCreate, ctx: Any) -> tuple[dict, str, list[di
         same = False
     if not same:
         _refuse(422, ["body", "set"], "the changes cannot be written as a scenario file faithfully")
-    base = variant_base(doc, folder) if root != body.name else None
-    changes = scenario_changes(base if base is not None else data, doc, model.params)
+    base = variant_base(doc, folder) if root != parent.name else None  # a variant's variant: its library's
+    changes = scenario_changes(data if base is None else base, doc, model.params)
     return doc, words, changes
 
 
@@ -395,22 +389,17 @@ async def save_variant(body: VariantCreate, ctx: Ctx, _: Planner) -> ScenarioInf
     deadline = time.monotonic() + ctx.settings.check_budget_s
 
     def save() -> ScenarioInfo:
-        try:
-            doc, words, changes = _variant_document(body, ctx)
-        except _Refused as refused:
-            return refused.error  # type: ignore[return-value]
+        doc, words, changes = _variant_document(body, ctx)
         if time.monotonic() > deadline:  # answered with a 422 already: write nothing
-            return ApiError(422, ["body"], "checking the variant took too long", "check_timeout")  # type: ignore[return-value]
+            raise ApiError(422, ["body"], "checking the variant took too long", "check_timeout")
         return _write_variant(body, ctx.settings.scenarios_dir, doc, words, changes)
 
     answer = await check_off_loop(ctx, save)
-    if isinstance(answer, ApiError):
-        raise answer
     log.info("variant %s saved (based on %s)", body.name, answer.based_on)
     return answer
 
 
-def _write_variant(body: VariantCreate, folder: Any, doc: dict, words: str, changes: list[dict]) -> Any:
+def _write_variant(body: VariantCreate, folder: Any, doc: dict, words: str, changes: list[dict]) -> ScenarioInfo:
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{body.name}.yaml"
     tmp = folder / f".{body.name}.{secrets.token_hex(6)}.tmp"
@@ -421,19 +410,18 @@ def _write_variant(body: VariantCreate, folder: Any, doc: dict, words: str, chan
             os.fsync(out.fileno())
         if body.replace:
             if final.is_symlink() or (final.exists() and not final.is_file()):
-                return ApiError(409, ["body", "name"], f"{final.name} in the data folder is not a variant's file",
-                                "conflict")
+                raise ApiError(409, ["body", "name"], f"{final.name} in the data folder is not a variant's file",
+                               "conflict")
             os.replace(tmp, final)
         else:
             try:
                 os.link(tmp, final)  # fails if the name was taken meanwhile: never overwrites
             except FileExistsError:
-                return ApiError(409, ["body", "name"], f"a scenario named {body.name!r} exists; send replace: "
-                                "true to replace a variant", "conflict")
+                raise ApiError(409, ["body", "name"], f"a scenario named {body.name!r} exists; send replace: "
+                               "true to replace a variant", "conflict") from None
     finally:
         tmp.unlink(missing_ok=True)
-    return ScenarioInfo.model_validate({**_info(body.name, "loaded", doc, folder).model_dump(by_alias=True),
-                                        "changes": changes, "changes_text": changes_text(changes)})
+    return _info(body.name, "loaded", doc, folder, changes)
 
 
 @router.delete("/variants/{name}", status_code=204, responses=error_responses(404, 409),
@@ -441,7 +429,7 @@ def _write_variant(body: VariantCreate, folder: Any, doc: dict, words: str, chan
 def delete_variant(name: VariantPathName, ctx: Ctx, _: Planner) -> Response:
     """Remove ``scenarios/NAME.yaml`` when it is a saved variant (a file with ``based_on``); its runs
     stay. 404 when there is no such variant; 409 for a library or loaded scenario that is no variant."""
-    src = scenario_sources(ctx.settings.scenarios_dir).get(name)
+    src = find_scenario(name, ctx.settings.scenarios_dir)
     if src is None:
         raise ApiError(404, ["path", "name"], f"no variant named {name!r}", "not_found")
     if src.source != "loaded" or not _is_variant(src.path):

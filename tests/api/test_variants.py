@@ -258,3 +258,25 @@ def test_the_command_line_counts_a_variant_file_from_its_library_scenario(client
     path = _folder(env) / "desk-cli.yaml"
     changes = _changes(str(path), load_scenario(path), None, None)
     assert [(c["path"], c["from"], c["to"]) for c in changes] == [("params.technicians", 4, 6)]
+
+
+def test_a_variant_names_a_building_as_its_runs_resolve_it(client, env):
+    """A building ``set`` on a variant is looked for as a run of it looks for it (api.runs.loaded_building):
+    a file of the data folder's buildings/ first, then a sample — so a loaded building that shares a sample's
+    name is the one the variant's file names, and a sample's name alone is kept as it is."""
+    import shutil
+
+    loaded = env.data_dir / "buildings" / "podium.yaml"  # a loaded building under a sample's name
+    shutil.copy(env.data_dir / "buildings" / "two_storey.yaml", loaded)
+    try:
+        r = _save(client, env, {"name": "desk-loaded-podium", "based_on": BASE, "set": {"building": "podium"}})
+        assert r.status_code == 201, r.text
+        doc = yaml.safe_load((_folder(env) / "desk-loaded-podium.yaml").read_text(encoding="utf-8"))
+        assert doc["building"] == "../buildings/podium.yaml"
+    finally:
+        loaded.unlink()
+        _delete(client, env, "desk-loaded-podium")
+    r = _save(client, env, {"name": "desk-sample-podium", "based_on": BASE, "set": {"building": "podium"}})
+    assert r.status_code == 201, r.text
+    assert yaml.safe_load((_folder(env) / "desk-sample-podium.yaml").read_text(encoding="utf-8"))["building"] == "podium"
+    _delete(client, env, "desk-sample-podium")

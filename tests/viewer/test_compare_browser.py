@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.viewer.test_console_browser import _finished, _post, _run_to_end  # the same helpers: POST retrying 429, wait
+from tests.viewer.test_console_browser import _finished, _post, _run_to_end, _scenario  # POST retrying 429, wait
 
 pytestmark = pytest.mark.slow
 
@@ -23,18 +23,12 @@ BASE = "cmp-block"
 def variants(console_server):
     """The test block's drill in the data folder, two saved variants of it, and a run of each (3 runs)."""
     server = console_server
-    folder = server.app.state.ctx.settings.scenarios_dir
-    building = folder.parent.parent / "viewer_block.yaml"
-    (folder / f"{BASE}.yaml").write_text(
-        f"name: {BASE}\ntitle: {{en: Block drill, zh-CN: 街区演练}}\nmodel: evacuation\n"
-        f"building: {building}\nseed: 7\nreplications: 3\nhorizon_s: 1800\nparams:\n  alarm_delay_s: 0\n",
-        encoding="utf-8")
+    _scenario(server, BASE, "  alarm_delay_s: 0\n", replications=3)
     for name, delay in (("cmp-delay-60", 60), ("cmp-delay-240", 240)):
         r = _post(server, "/scenarios/variants", {"name": name, "based_on": BASE, "set": {"params.alarm_delay_s": delay},
                                                   "title": {"en": f"Alarm after {delay} s", "zh-CN": f"{delay} 秒后报警"}})
         assert r.status_code == 201, r.text
-    runs = {name: _run_to_end(server, name) for name in (BASE, "cmp-delay-60", "cmp-delay-240")}
-    return runs
+    return {name: _run_to_end(server, name) for name in (BASE, "cmp-delay-60", "cmp-delay-240")}
 
 
 def test_variants_are_listed_rerun_and_deleted_in_the_scenarios_tab(console_server, browser_page, variants):

@@ -44,7 +44,7 @@ params: {emergency_per_h: 6.0, ordinary_per_h: 0.0, repair_mean_min: 20, technic
 def _scenario_file(server) -> str:
     """The drill scenario in the server's scenarios folder, on the live building (the viewer block)."""
     folder = server.app.state.ctx.settings.scenarios_dir
-    building = next(folder.parent.parent.glob("viewer_block.yaml"))
+    building = folder.parent.parent / "viewer_block.yaml"
     (folder / "form-block-drill.yaml").write_text(DRILL.format(building=building), encoding="utf-8")
     return "form-block-drill"
 
@@ -166,7 +166,7 @@ def test_a_bad_value_is_refused_naming_the_field(console_server, browser_page):
     page.wait_for_selector("#run-progress .warn")
     assert "params.alarm_delay_s" in page.inner_text("#run-progress .warn")
     page.click("#form-sweep-rows .row-remove")
-    row = _add_event(page, "closed")  # neither stair nor exit: the model refuses it
+    _add_event(page, "closed")  # neither stair nor exit: the model refuses it
     page.click("#run-submit")
     page.wait_for_selector("#run-progress .warn", timeout=30_000)
     assert "events" in page.inner_text("#run-progress .warn"), page.inner_text("#run-progress")
@@ -208,7 +208,7 @@ def test_the_optimiser_form_submits_a_structured_request(console_server, browser
 
 def test_save_as_variant_posts_the_forms_changes(console_server, browser_page):
     """issue 15 §2: "Save as variant" sends ScenarioForm.collect() with the name and title to
-    POST /scenarios/variants (VARIANT's API); the saved variant is listed and opens in the form."""
+    POST /scenarios/variants; the saved variant is listed and opens in the form."""
     page, server = browser_page, console_server
     name = _scenario_file(server)
     _open(page, server, name)

@@ -19,10 +19,10 @@ and smoke in a corridor is run through the API, then played back in the console'
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
+
+from tests.viewer.test_console_browser import _finished, _post  # the same helpers: POST retrying 429, wait
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +33,6 @@ SMOKE_AT_S = 60.0
 def drill(console_server):
     """A 2-replication drill of the viewer block with trace, a quick start (queues form) and smoke
     in the first-floor corridor at 60 s; its tracks as the server builds them."""
-    import httpx
-
     from viewer.playback import EvacuationTracks, load_run
 
     server = console_server
@@ -42,17 +40,9 @@ def drill(console_server):
             "set": {"params.alarm_delay_s": 10,
                     "params.pre_movement": {"default": {"kind": "uniform", "low": 5, "high": 30}},
                     "params.events": [{"type": "smoke", "at_s": SMOKE_AT_S, "space": "L1-COR"}]}}
-    res = httpx.post(server.base_url + "/runs", json=body, headers={"Authorization": f"Bearer {server.token}"},
-                     timeout=60)
+    res = _post(server, "/runs", body)
     assert res.status_code == 202, res.text
-    run_id = res.json()["id"]
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        status = server.get(f"/runs/{run_id}").json()["status"]
-        if status in ("done", "failed", "cancelled"):
-            break
-        time.sleep(0.5)
-    assert status == "done", status
+    run_id = _finished(server, res.json()["id"], timeout_s=300)["id"]
     folder = server.app.state.ctx.runs.results_dir(run_id)
     tracks = []
     for replication in (0, 1):

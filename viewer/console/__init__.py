@@ -49,7 +49,7 @@ from viewer.i18n import LANGUAGES, catalogue, normalise_language
 from viewer.scene import STATUS_COLORS, floor_label
 
 __all__ = ["ConsoleBackend", "ConsoleRenderer", "Camera", "console_router", "mount_console", "STATIC_DIR",
-           "CONSOLE_PREFIX", "CHUNK_S", "MAX_CHUNK_S", "playback_summary", "playback_keys"]
+           "CONSOLE_PREFIX", "CHUNK_S", "MAX_CHUNK_S", "playback_summary", "playback_keys", "floor_words"]
 
 STATIC_DIR = Path(__file__).with_name("static")
 CONSOLE_PREFIX = "/console"
@@ -140,15 +140,13 @@ def playback_summary(run_id: str, building: Building, tracks: Any, events: list,
                      replication: int, point: int) -> dict[str, Any]:
     """What the browser's playback needs besides the building and the keyframes (see the route)."""
     from viewer.gltf import to_gltf_axes
-    from viewer.playback import QUEUE_M_PER_PERSON, RAISE_M, STATE_COLORS, STATE_NAMES
+    from viewer.playback import QUEUE_M_PER_PERSON, RAISE_M, STATE_COLORS, STATE_NAMES, smoke_events
 
     floors = sorted(building.floors, key=lambda f: f.elevation_m)
     words = floor_words(building)
     gates = tracks.gate_names
     where = to_gltf_axes(np.array([tracks.gate_position(g) for g in gates])) if gates else np.zeros((0, 3))
-    smoke = sorted(({"at_s": float(e["at_s"]), "space": str(e["space"]), "kind": str(e["type"])} for e in events
-                    if e.get("type") in ("smoke", "untenable") and e.get("space") in building.space_by_id
-                    and e.get("at_s") is not None), key=lambda e: e["at_s"])
+    smoke = [{"at_s": at_s, "space": space, "kind": kind} for at_s, space, kind in smoke_events(events, building)]
     return {"run": run_id, "duration_s": tracks.duration_s, "occupants": tracks.n_occupants,
             "approximate": tracks.approximate, "building": {"id": building.id, "name": building.name},
             "floors": [{"id": f.id, "name": f.name or f.id, "label": words[f.id], "elevation_m": f.elevation_m}
@@ -264,18 +262,21 @@ def console_router(backend: Callable[[Request], ConsoleBackend], renderer: Conso
                                                   f"(it has {points}: 0 to {points - 1})")
         return replications, points
 
-    async def tracks_of(request: Request, run_id: str, point: int, replication: int) -> tuple[Path, Building, Any, list]:
+    async def tracks_of(request: Request, run_id: str, point: int,
+                        replication: int) -> tuple[Building, Any, list, tuple[int, int]]:
+        """The run's building, the chosen replication's tracks and events, and the run's
+        (replications, points)."""
         from viewer.playback import PlaybackError
 
         folder, building = run_parts(request, run_id)
-        chosen(folder, point, replication)
+        counts = chosen(folder, point, replication)
         try:
             tracks, events = await renderer.playback_tracks(run_id, folder, building, point=point,
                                                             replication=replication)
         except PlaybackError as exc:
             raise _error(422, ["query", "replication"], f"replication {replication} of run {run_id!r} "
                                                         f"cannot be played back: {exc}", "not_playable") from None
-        return folder, building, tracks, events
+        return building, tracks, events, counts
 
     @router.get("/runs/{run_id}/playback", dependencies=protected, summary="What an evacuation playback holds")
     async def playback_info(request: Request, run_id: str, replication: int = _REPLICATION,
@@ -283,8 +284,7 @@ def console_router(backend: Callable[[Request], ConsoleBackend], renderer: Conso
         """The run's playback: its length, people, storeys, replications, the gates people queue
         at, the smoke and when each person is out — what the browser needs besides the building
         (``scene``, glTF) and the keyframes it loads in chunks (``tracks``)."""
-        folder, building, tracks, events = await tracks_of(request, run_id, point, replication)
-        replications, points = chosen(folder, point, replication)
+        building, tracks, events, (replications, points) = await tracks_of(request, run_id, point, replication)
         return playback_summary(run_id, building, tracks, events, replications=replications, points=points,
                                 replication=replication, point=point)
 
@@ -317,7 +317,7 @@ def console_router(backend: Callable[[Request], ConsoleBackend], renderer: Conso
         if to_s - from_s > MAX_CHUNK_S:
             raise _error(422, ["query", "to_s"], f"a chunk spans at most {MAX_CHUNK_S:g} s; "
                                                  f"from_s {from_s:g} to to_s {to_s:g} is {to_s - from_s:g} s")
-        _folder, _building, tracks, _events = await tracks_of(request, run_id, point, replication)
+        _building, tracks, _events, _counts = await tracks_of(request, run_id, point, replication)
         return playback_keys(tracks, from_s, to_s)
 
     @router.get("/runs/{run_id}/playback.png", dependencies=protected, response_class=Response,

@@ -95,8 +95,8 @@ class ConsoleRenderer:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-render")
         self._live: _Live | None = None
         self._playbacks: OrderedDict[str, Any] = OrderedDict()
-        # The browser's playback reads keyframes, no scene: built off the render thread, kept per
-        # (run, point, replication), the last few.
+        # Tracks by (run, point, replication), the last few: the browser's playback reads their
+        # keyframes (built off the render thread, no scene); a server's playback draws them.
         self._tracks: OrderedDict[tuple, tuple[Any, list[dict]]] = OrderedDict()
         self._tracks_lock = threading.Lock()
         self._closed = False
@@ -197,17 +197,16 @@ class ConsoleRenderer:
     # --- evacuation playback ------------------------------------------------------------------
 
     def _playback(self, run_id: str, folder: Path, building: Building) -> Any:
-        from viewer.playback import EvacuationPlayback, EvacuationTracks, load_run
+        from viewer.playback import EvacuationPlayback
         from viewer.scene import BuildingScene
 
         pb = self._playbacks.get(run_id)
         if pb is not None:
             self._playbacks.move_to_end(run_id)
             return pb
-        run = load_run(folder)
-        tracks = EvacuationTracks(building, trace=run["trace"], occupants=run["occupants"])
+        tracks, events = self._tracks_for(run_id, folder, building, 0, 0)  # the first replication's
         scene = BuildingScene(building, off_screen=True, window_size=(960, 640), labels="floors", rooms=True)
-        pb = EvacuationPlayback(scene, tracks, events=run["events"])
+        pb = EvacuationPlayback(scene, tracks, events=events)
         pb.view_key = ()
         self._playbacks[run_id] = pb
         while len(self._playbacks) > _PLAYBACK_CACHE:

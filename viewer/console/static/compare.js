@@ -16,9 +16,6 @@ const COMPARE_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", 
 
 S.cmp = S.cmp || { picked: [], baseline: "", model: "" };
 
-/* A reference (RUN or RUN:POINT) and the run it belongs to. */
-function cmpRun(ref) { return String(ref).split(":")[0]; }
-
 /* Every finished run as rows of the picker: a sweep's points each have a row of their own. */
 function cmpRows(runs) {
   const rows = [];
@@ -29,10 +26,9 @@ function cmpRows(runs) {
   return rows;
 }
 
-function cmpRowLabel(row) {
-  const r = row.run;
-  const changed = r.changes && r.changes.length ? changesText(r.changes, r.model) : "";
-  return { title: runTitle(r), changed, point: row.point === null ? "" : t("compare.point", { n: row.point + 1 }) };
+/* A picker row's title: its run's, with the sweep point's number. */
+function cmpRowTitle(row) {
+  return runTitle(row.run) + (row.point === null ? "" : ` · ${t("compare.point", { n: row.point + 1 })}`);
 }
 
 async function loadComparePicker() {
@@ -42,7 +38,6 @@ async function loadComparePicker() {
     await loadModels();
     if (!S.scenarioInfo) { try { await loadScenarioInfo(); } catch (_) { /* titles are a courtesy */ } }
     const rows = cmpRows(await fetchRuns());
-    S.cmp.rows = rows;
     const known = new Set(rows.map((x) => x.ref));
     S.cmp.picked = S.cmp.picked.filter((ref) => known.has(ref));
     if (!known.has(S.cmp.baseline)) S.cmp.baseline = S.cmp.picked[0] || "";
@@ -61,14 +56,13 @@ async function loadComparePicker() {
       <div class="compare-choices"><table class="grid" id="compare-runs"><thead><tr>
         <th>${esc(t("compare.pick"))}</th><th>${esc(t("compare.baseline"))}</th><th>${esc(t("runs.scenario"))}</th>
         <th>${esc(t("compare.changed"))}</th><th>${esc(t("runs.created"))}</th></tr></thead><tbody>
-      ${shown.length ? shown.map((row) => { const w = cmpRowLabel(row);
-        return `<tr data-ref="${esc(row.ref)}"><td><input type="checkbox" class="compare-check" value="${esc(row.ref)}"
+      ${shown.length ? shown.map((row) => `<tr data-ref="${esc(row.ref)}"><td><input type="checkbox" class="compare-check" value="${esc(row.ref)}"
             aria-label="${esc(t("compare.pick"))} ${esc(row.ref)}"${S.cmp.picked.includes(row.ref) ? " checked" : ""}></td>
           <td><input type="radio" name="compare-baseline" class="compare-base" value="${esc(row.ref)}"
             aria-label="${esc(t("compare.baseline"))} ${esc(row.ref)}"${row.ref === S.cmp.baseline ? " checked" : ""}></td>
-          <td>${esc(w.title)}${w.point ? ` · ${esc(w.point)}` : ""}<br><small><code class="code">${esc(row.ref)}</code> · ${esc(row.run.model)}</small></td>
+          <td>${esc(cmpRowTitle(row))}<br><small><code class="code">${esc(row.ref)}</code> · ${esc(row.run.model)}</small></td>
           <td>${row.run.changes && row.run.changes.length ? changesHtml(row.run.changes, row.run.model) : `<span class="changes none">${esc(t("runs.no_changes"))}</span>`}</td>
-          <td><small>${esc(new Date(row.run.created_at).toLocaleString(S.lang))}</small></td></tr>`; }).join("")
+          <td><small>${esc(new Date(row.run.created_at).toLocaleString(S.lang))}</small></td></tr>`).join("")
         : `<tr><td colspan="5">${esc(t("compare.none"))}</td></tr>`}</tbody></table></div></details>`;
     $("#compare-model").onchange = (e) => { S.cmp.model = e.target.value; loadComparePicker(); };
     $("#compare-go").onclick = () => compareRuns(cmpOrder());
@@ -100,10 +94,13 @@ function cmpCount() {
   if (c) { c.textContent = ok ? t("compare.count", { n }) : t("compare.pick_hint", { max: COMPARE_MAX }); c.classList.toggle("warn", n > COMPARE_MAX); }
 }
 
+/* What a compared run changed from its library scenario: the comparison's own list, else its summary's. */
+function cmpChanges(r, s) { return (r.changes && r.changes.length ? r.changes : null) || (s && s.changes) || null; }
+
 /* A compared run's label: what it changed ("technicians 4 → 3"), else its sweep point, else its title. */
 function cmpLabel(r, s) {
   const model = s && s.model;
-  const changes = (r.changes && r.changes.length ? r.changes : null) || (s && s.changes) || null;
+  const changes = cmpChanges(r, s);
   if (r.set && Object.keys(r.set).length) {  // a sweep point: its values, after what else the run changed
     const fixed = (changes || []).filter((c) => !c.sweep);
     return (fixed.length ? changesText(fixed, model) + " · " : "") + pointHeading(model, r.set);
@@ -139,7 +136,7 @@ async function compareRuns(refs) {
     const scaled = (k, n) => (typeof n === "number" ? share(k) * n : n);
     const cards = c.runs.map((r, i) => {
       const s = summaries[i], title = L(s && s.scenario && s.scenario.title) || r.scenario;
-      const changes = (r.changes && r.changes.length ? r.changes : null) || (s && s.changes) || null;
+      const changes = cmpChanges(r, s);
       return `<div class="compare-card" data-ref="${esc(r.ref)}" style="border-top-color:${COMPARE_COLOURS[i % COMPARE_COLOURS.length]}">
         <h3><span class="compare-letter">${esc(cmpLetter(i))}</span> <span class="compare-label">${esc(labels[i])}</span></h3>
         <p><small>${i === 0 ? `<b>${esc(t("verdict.baseline"))}</b> · ` : ""}${labels[i] === title ? "" : `${esc(title)} · `}<code class="code">${esc(r.ref)}</code></small></p>
@@ -147,7 +144,8 @@ async function compareRuns(refs) {
     }).join("");
     const head = c.runs.map((r, i) => `<th class="compare-col" data-ref="${esc(r.ref)}">${esc(cmpLetter(i))}: ${esc(labels[i])}<br><small>${esc(t("runs.mean"))} [${esc(t("runs.ci"))}]</small></th>`).join("");
     const body = c.kpis.map((k) => {
-      const info = kpiInfo(model, k.kpi, cmpSummaryKpi(summaries[0], c.runs[0], k.kpi).unit ? cmpSummaryKpi(summaries[0], c.runs[0], k.kpi) : { unit: k.unit });
+      const first = cmpSummaryKpi(summaries[0], c.runs[0], k.kpi);
+      const info = kpiInfo(model, k.kpi, first.unit ? first : { unit: k.unit });
       const v = (n) => kpiValue(n, k.unit);
       const cells = k.values.map((x, i) => {
         const sk = cmpSummaryKpi(summaries[i], c.runs[i], k.kpi);
@@ -177,5 +175,3 @@ async function compareRuns(refs) {
 
 /* console.js's refreshTab looks here for the tabs this file draws. */
 window.TAB_LOADERS = Object.assign(window.TAB_LOADERS || {}, { compare: loadComparePicker });
-window.Compare = { load: loadComparePicker, run: compareRuns,
-                   pick(refs, baseline) { S.cmp.picked = refs.slice(); S.cmp.baseline = baseline || refs[0] || ""; return loadComparePicker(); } };

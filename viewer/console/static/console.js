@@ -677,54 +677,13 @@ async function loadScenarios() {
   try {
     const all = await api("/scenarios");
     S.scenarioInfo = Object.fromEntries(all.map((s) => [s.name, s]));
-    const list = window.Variants ? all.filter((s) => !s.based_on) : all;  // saved variants: listed by variants.js
-    if (window.Variants) Variants.render(all.filter((s) => s.based_on));
+    const list = all.filter((s) => !s.based_on);  // saved variants: listed by variants.js
+    Variants.render(all.filter((s) => s.based_on));
     $("#scenario-list").innerHTML = list.map((s) => `<li data-name="${esc(s.name)}" class="${s.name === S.scenarioSelected ? "selected" : ""}">
       <b class="label">${esc(L(s.title) || s.name)}</b> <small><code class="code">${esc(s.name)}</code> · ${esc(s.model || "")} · ${esc(s.building || "")}</small>
       <small>${esc(L(s.description))}</small></li>`).join("");
     for (const li of $$("#scenario-list li")) li.onclick = () => openScenario(li.dataset.name);
   } catch (e) { message(`${t("app.error")}: ${e.message}`); }
-}
-
-/* A union of finite choices (bool | "first", an enum, a const): its options, each kept as the JSON
- * value it stands for, so that what the form submits has the type the scenario had. */
-function unionChoices(variants) {
-  const out = [];
-  for (const v of variants) {
-    if (v.type === "null") continue;
-    if (v.type === "boolean") out.push(false, true);
-    else if ("const" in v) out.push(v.const);
-    else if (Array.isArray(v.enum)) out.push(...v.enum);
-    else return null;  // an open number or text beside other kinds: the form cannot show it faithfully
-  }
-  return out.length ? out : null;
-}
-
-function keyParams(schema, params) {
-  // Scalar parameters of the model (numbers, integers, booleans, choices): the form's fields.
-  const props = (schema && schema.properties) || {};
-  const out = [];
-  for (const [name, p0] of Object.entries(props)) {
-    let p = p0;
-    const words = { label: p0["x-label"], description: p0["x-description"], unit: p0["x-unit"] };
-    const value = name in params ? params[name] : p0.default;
-    if (p.anyOf) {
-      const variants = p.anyOf.filter((x) => x.type !== "null");
-      if (variants.length === 1 && ["number", "integer", "boolean", "string"].includes(variants[0].type) && !("const" in variants[0])) {
-        p = Object.assign({}, variants[0], { default: p0.default, description: p0.description, title: p0.title });
-      } else {
-        const choices = unionChoices(p.anyOf);
-        if (!choices) continue;  // not shown: the scenario's value is sent unchanged (not at all)
-        out.push({ name, type: "choice", choices, value, nullable: p.anyOf.some((x) => x.type === "null"), ...words });
-        continue;
-      }
-    }
-    if (p.$ref || !["number", "integer", "boolean", "string"].includes(p.type)) continue;
-    if (p.type === "string" && !p.enum && !(name in params)) continue;
-    out.push({ name, type: p.type, enum: p.enum, min: p.minimum ?? p.exclusiveMinimum, max: p.maximum ?? p.exclusiveMaximum,
-               value, fallback: p.description || p0.description || "", ...words });
-  }
-  return out;
 }
 
 async function openScenario(name) {
@@ -735,75 +694,27 @@ async function openScenario(name) {
     const [doc, models] = await Promise.all([api(`/scenarios/${encodeURIComponent(name)}`), loadModels()]);
     const d = doc.document || {};
     const model = models[doc.model || d.model];
-    const params = keyParams(model && model.params_schema, d.params || {});
     pane.innerHTML = `<h2>${named(doc.title, name)}</h2><p>${esc(L(doc.description))}</p>
       <p>${esc(t("scenarios.model"))}: <b>${model ? named(model.title, model.name) : esc(d.model)}</b> · ${esc(t("scenarios.building"))}: <b>${esc(d.building || "")}</b></p>
       <form id="run-form"><fieldset><legend>${esc(t("scenarios.parameters"))}</legend><div class="form-grid">
         <label for="f-replications">${esc(t("scenarios.replications"))}</label>
         <input id="f-replications" type="number" min="1" max="10000" value="${esc(d.replications || 10)}">
         <label for="f-seed">${esc(t("scenarios.seed"))}</label><input id="f-seed" type="number" min="0" value="${esc(d.seed ?? 1)}">
-        ${window.ScenarioForm ? "" : params.map((p) => field(p, model)).join("")}
         <label for="f-from-live">${esc(t("scenarios.from_live"))}</label><input id="f-from-live" type="checkbox">
-      </div>${window.ScenarioForm ? `<div id="form-params"></div>` : ""}</fieldset>
+      </div><div id="form-params"></div></fieldset>
       <button type="submit" id="run-submit">${esc(t("scenarios.run"))}</button> <span id="run-progress"></span></form>`;
-    if (window.ScenarioForm) {  // form.js: every parameter from the model's schema, the sweep, the variant, the optimiser
-      if (!(await ScenarioForm.mount($("#form-params"), { name, doc: d, model, params: doc.params }))) return;
-      ScenarioForm.mountOptimiser(pane, d, model);
-    } else pane.insertAdjacentHTML("beforeend", optimiseFormHtml(d, model));
-    for (const el of $$("[data-param]", pane)) el.dataset.shown = fieldValueKey(el);
-    $("#run-form").onsubmit = (e) => { e.preventDefault(); submitRun(name, d, params); };
+    // form.js: every parameter from the model's schema, the sweep, the variant, the optimiser
+    if (!(await ScenarioForm.mount($("#form-params"), { name, doc: d, model, params: doc.params }))) return;
+    ScenarioForm.mountOptimiser(pane, d, model);
+    $("#run-form").onsubmit = (e) => { e.preventDefault(); submitRun(name); };
     $("#optimise-form").onsubmit = (e) => { e.preventDefault(); submitOptimise(name, model); };
   } catch (e) { pane.innerHTML = `<p class="warn">${esc(e.message)}</p>`; }
 }
 
-function field(p, model) {
-  const id = `p-${p.name}`;
-  const unit = p.unit ? L(((model || {}).units || {})[p.unit]) || p.unit : "";
-  let input;
-  if (p.type === "boolean") input = `<input id="${id}" data-param="${esc(p.name)}" type="checkbox" ${p.value ? "checked" : ""}>`;
-  else if (p.type === "choice") {
-    const options = (p.nullable && !p.choices.includes(null) ? [null] : []).concat(p.choices);
-    input = `<select id="${id}" data-param="${esc(p.name)}" data-json="1">${options.map((v) => `<option value="${esc(JSON.stringify(v))}"
-      ${JSON.stringify(v) === JSON.stringify(p.value ?? null) ? "selected" : ""}>${esc(v === null ? "—" : String(v))}</option>`).join("")}</select>`;
-  }
-  else if (p.enum) input = `<select id="${id}" data-param="${esc(p.name)}">${p.enum.map((v) => `<option ${v === p.value ? "selected" : ""}>${esc(v)}</option>`).join("")}</select>`;
-  else if (p.type === "string") input = `<input id="${id}" data-param="${esc(p.name)}" value="${esc(p.value ?? "")}">`;
-  else input = `<input id="${id}" data-param="${esc(p.name)}" type="number" step="${p.type === "integer" ? 1 : "any"}"
-      ${p.min !== undefined ? `min="${p.min}"` : ""} ${p.max !== undefined ? `max="${p.max}"` : ""} value="${esc(p.value ?? "")}">`;
-  const description = L(p.description) || p.fallback || "";
-  return `<label for="${id}">${named(p.label, p.name)}${unit ? ` <small class="unit">(${esc(unit)})</small>` : ""}</label>${input}${description ? `<small>${esc(description)}</small>` : ""}`;
-}
-
-function fieldValueKey(el) {
-  return el.type === "checkbox" ? String(el.checked) : String(el.value);
-}
-
-/* Only what the person changed in the form goes into the run's "set": a field left as shown keeps
- * exactly the scenario's value — of whatever type (trace: first stays "first", never true). */
-function formChanges(params) {
-  const set = {};
-  for (const p of params) {
-    const el = $(`[data-param="${CSS.escape(p.name)}"]`);
-    if (!el || fieldValueKey(el) === el.dataset.shown) continue;
-    let v;
-    if (el.dataset.json) v = JSON.parse(el.value);
-    else if (p.type === "boolean") v = el.checked;
-    else if (p.type === "number") v = Number(el.value);
-    else if (p.type === "integer") v = parseInt(el.value, 10);
-    else v = el.value;
-    if ((p.type === "number" || p.type === "integer") && (el.value === "" || !isFinite(v))) continue;
-    set[`params.${p.name}`] = v;
-  }
-  return set;
-}
-
-async function submitRun(name, doc, params) {
+async function submitRun(name) {
   const prog = $("#run-progress");
   let form;
-  try {
-    form = window.ScenarioForm ? ScenarioForm.collect()
-      : { set: formChanges(params), replications: parseInt($("#f-replications").value, 10), seed: parseInt($("#f-seed").value, 10) };
-  } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; return; }
+  try { form = ScenarioForm.collect(); } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; return; }
   const body = { scenario: name, set: form.set, from_live: $("#f-from-live").checked };
   for (const k of ["sweep", "replications", "seed"]) if (form[k] !== null && form[k] !== undefined) body[k] = form[k];
   $("#run-submit").disabled = true;
@@ -811,12 +722,11 @@ async function submitRun(name, doc, params) {
   finally { const b = $("#run-submit"); if (b) b.disabled = false; }
 }
 
-/* Start a run (POST /runs), show its progress in `prog` until it ends, then open its results;
- * `started(run)` hears of it as soon as it has an id. Errors are shown in `prog`. */
-async function startAndFollowRun(body, prog, started) {
+/* Start a run (POST /runs), show its progress in `prog` until it ends, then open its results.
+ * Errors are shown in `prog`. */
+async function startAndFollowRun(body, prog) {
   try {
     let run = await api("/runs", { method: "POST", json: body });
-    if (started) started(run);
     while (["queued", "running"].includes(run.status)) {
       prog.innerHTML = run.status === "queued" ? esc(t("scenarios.queued")) :
         `<progress max="${run.progress.total}" value="${run.progress.done}"></progress> ${esc(t("scenarios.running", { done: run.progress.done, total: run.progress.total }))}`;
@@ -832,40 +742,10 @@ async function startAndFollowRun(body, prog, started) {
 
 /* --- the optimiser: the cheapest plan that keeps the promises (POST /optimise) ------------- */
 
-/* The search form, filled from the scenario's optimise: block; the syntax is twin optimise's. */
-function optimiseFormHtml(d, model) {
-  const o = d.optimise || {};
-  const kpis = ((model && model.kpis) || []).map((k) => k.name);
-  const numeric = Object.entries(((model && model.params_schema) || {}).properties || {})
-    .filter(([, p]) => ["integer", "number"].includes(p.type)).map(([n]) => `params.${n}`);
-  const objective = o.maximise || o.minimise || numeric.find((n) => /technician|staff|count|persons/.test(n)) || kpis[0] || "";
-  const row = (id, key, input, hint) => `<label for="${id}">${esc(t(key))}</label>${input}${hint ? `<small>${esc(t(hint))}</small>` : ""}`;
-  return `<form id="optimise-form"><fieldset><legend>${esc(t("optimise.title"))}</legend>
-    <p class="hint">${esc(t("optimise.intro"))}</p><div class="form-grid">
-    ${row("o-objective", "optimise.objective", `<input id="o-objective" list="o-names" size="36" value="${esc(objective)}">`, "optimise.objective_hint")}
-    ${row("o-maximise", "optimise.maximise", `<input id="o-maximise" type="checkbox" style="justify-self:start" ${o.maximise ? "checked" : ""}>`)}
-    ${row("o-subject-to", "optimise.subject_to", `<textarea id="o-subject-to" rows="2" cols="40">${esc((o.subject_to || []).join("\n"))}</textarea>`, "optimise.subject_to_hint")}
-    ${row("o-over", "optimise.over", `<textarea id="o-over" rows="2" cols="40">${esc((o.over || []).join("\n"))}</textarea>`, "optimise.over_hint")}
-    ${row("o-trials", "optimise.trials", `<input id="o-trials" type="number" min="1" max="200" value="${esc(o.trials || 30)}">`, "optimise.trials_hint")}
-    ${row("o-replications", "optimise.replications", `<input id="o-replications" type="number" min="2" max="10000" value="${esc(o.replications || d.replications || 10)}">`)}
-    </div><datalist id="o-names">${kpis.concat(numeric).map((n) => `<option value="${esc(n)}">`).join("")}</datalist></fieldset>
-    <button type="submit" id="optimise-submit">${esc(t("optimise.go"))}</button> <span id="optimise-progress"></span></form>
-    <div id="optimise-result"></div>`;
-}
-
-function lines(text) { return String(text || "").split(/[\n;]+/).map((x) => x.trim()).filter((x) => x); }
-
 async function submitOptimise(name, model) {
   const prog = $("#optimise-progress");
-  let body;
-  if (window.ScenarioForm) {  // form.js: objective, promises and ranges as rows, the form's changes as `set`
-    try { body = ScenarioForm.optimiseRequest(name); } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; return; }
-  } else {
-    const objective = $("#o-objective").value.trim();
-    body = { scenario: name, subject_to: lines($("#o-subject-to").value), over: lines($("#o-over").value),
-             trials: parseInt($("#o-trials").value, 10), replications: parseInt($("#o-replications").value, 10) };
-    if (objective) body[$("#o-maximise").checked ? "maximise" : "minimise"] = objective;
-  }
+  let body;  // form.js: objective, promises and ranges as rows, the form's changes as `set`
+  try { body = ScenarioForm.optimiseRequest(name); } catch (e) { prog.innerHTML = `<span class="warn">${esc(e.message)}</span>`; return; }
   $("#optimise-submit").disabled = true;
   $("#optimise-result").innerHTML = "";
   try {
@@ -1081,7 +961,7 @@ async function openPlayback(id) {
   slider.max = String(Math.ceil(info.duration_s)); slider.value = String(Math.min(S.pb.t, info.duration_s));
   $("#playback-approx").textContent = t("playback.approximate");
   $("#playback-approx").hidden = !info.approximate;
-  if (window.Playback3D) await Playback3D.open(id, info);  // drawn by the browser (playback3d.js) when it can
+  if (window.Playback3D) await Playback3D.open(info);  // drawn by the browser (playback3d.js) when it can
   await drawPlayback(Number(slider.value));
 }
 

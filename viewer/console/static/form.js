@@ -18,12 +18,12 @@
  * the changes to POST /scenarios/variants. Others read the form through
  * `window.ScenarioForm.collect()` → {set, sweep, replications, seed}.
  *
- * Uses console.js's globals: S, t, L, esc, named, api, $, $$, loadScenarios.
+ * Uses console.js's globals (S, t, L, esc, named, api, $, $$) and variants.js's Variants.save.
  */
 "use strict";
 
 (function () {
-  const F = { root: null, orig: null, schema: null, model: null, scenario: null, doc: null, choices: null,
+  const F = { root: null, orig: null, schema: null, sweepable: [], model: null, scenario: null, doc: null, choices: null,
               sweepRows: [], optimiser: null };
   const SCALARS = ["number", "integer", "boolean", "string"];
   const MAX_SWEEP_VALUES = 1000, MAX_SWEEP_PARAMS = 20;
@@ -55,6 +55,25 @@
   const tr = (key, fallback) => (S.labels[key] ? t(key) : fallback);
 
   class FormError extends Error {}
+
+  /* A number typed in the form (a whole one where `type` is "integer"), else an error naming `field`. */
+  function toNumber(text, type, field) {
+    const v = Number(text);
+    if (String(text).trim() === "" || !isFinite(v) || (type === "integer" && !Number.isInteger(v))) {
+      throw new FormError(t("form.error.number", { field }));
+    }
+    return v;
+  }
+
+  /* Values typed as one text, separated by commas (either width), semicolons or spaces. */
+  const splitList = (text) => String(text).split(/[,，;\s]+/).filter((x) => x !== "");
+
+  function removeButton(onclick) {
+    return h("button", { type: "button", class: "row-remove", title: t("form.remove_row"), text: "✕", onclick });
+  }
+
+  /* A parameter as an option of a picker: its words, its path beside them. */
+  function paramOption(p) { return h("option", { value: p.path, text: `${p.label} (${p.path.replace(/^params\./, "")})` }); }
 
   /* The schema node a $ref points at, with the referring node's own words kept (x-label…). */
   function resolve(node) {
@@ -203,7 +222,7 @@
     const vs = variantsOf(n);
     if (vs && n.discriminator) return taggedEditor(n, value, path);
     if (vs) return unionEditor(n, vs, value, path);
-    if ("const" in n) return { el: h("span", { class: "const", text: String(n.const) }), get: () => n.const, scalar: true };
+    if ("const" in n) return { el: h("span", { class: "const", text: String(n.const) }), get: () => n.const };
     if (Array.isArray(n.enum)) return enumEditor(n, n.enum, value, path);
     switch (n.type) {
       case "object":
@@ -229,7 +248,7 @@
 
   function boolEditor(n, value, path) {
     const el = h("input", { type: "checkbox", id: idOf(path), "data-path": path, checked: !!value });
-    return { el, get: () => el.checked, scalar: true };
+    return { el, get: () => el.checked };
   }
 
   function numberEditor(n, value, path, nullable) {
@@ -239,26 +258,18 @@
     const range = [min !== undefined ? `${n.exclusiveMinimum !== undefined ? ">" : "≥"} ${min}` : "",
                    max !== undefined ? `${n.exclusiveMaximum !== undefined ? "<" : "≤"} ${max}` : ""].filter((x) => x).join(", ");
     if (range) el.title = range;
-    return { el, scalar: true, get: () => {
-      if (el.value.trim() === "") {
-        if (nullable) return null;
-        throw new FormError(t("form.error.number", { field: path }));
-      }
-      const v = Number(el.value);
-      if (!isFinite(v) || (n.type === "integer" && !Number.isInteger(v))) throw new FormError(t("form.error.number", { field: path }));
-      return v;
-    } };
+    return { el, get: () => (el.value.trim() === "" && nullable ? null : toNumber(el.value, n.type, path)) };
   }
 
   function stringEditor(n, value, path, nullable) {
     if (n["x-pick"] && pickOptions(n["x-pick"])) {
       const el = pickSelect(n["x-pick"], value, { id: idOf(path), empty: nullable });
       el.dataset.path = path;
-      return { el, scalar: true, get: () => (el.value === "" && nullable ? null : el.value) };
+      return { el, get: () => (el.value === "" && nullable ? null : el.value) };
     }
     const el = h("input", { id: idOf(path), "data-path": path, type: n.format === "date" ? "date" : "text",
                             value: value ?? "", maxlength: n.maxLength, title: n.pattern || null });
-    return { el, scalar: true, get: () => (el.value === "" && nullable ? null : el.value) };
+    return { el, get: () => (el.value === "" && nullable ? null : el.value) };
   }
 
   function enumEditor(n, choices, value, path, nullable) {
@@ -269,7 +280,7 @@
                               text: v === null ? "—" : typeof v === "boolean" ? t(v ? "form.yes" : "form.no")
                                 : S.labels[`form.value.${v}`] ? `${t(`form.value.${v}`)} (${v})` : String(v) }));
     }
-    return { el, scalar: true, get: () => JSON.parse(el.value) };
+    return { el, get: () => JSON.parse(el.value) };
   }
 
   function jsonEditor(n, value, path) {
@@ -295,7 +306,7 @@
     return variantEditor(n, vs.map((v) => inherit(n, resolve(v))), value, path);
   }
 
-  function variantName(v, i) {
+  function variantName(v) {
     if (v.type === "null") return t("form.variant.none");
     if (v.enum) return `${t("form.variant.choice")} (${v.enum.join(", ")})`;
     return t(`form.variant.${v.type === "object" && isMap(v) ? "map" : v.type || "value"}`);
@@ -304,7 +315,7 @@
   function variantEditor(n, vs, value, path) {
     const box = h("div", { class: "form-variant" });
     const picker = h("select", { id: idOf(path) + "--variant", class: "variant-picker" });
-    vs.forEach((v, i) => picker.append(h("option", { value: String(i), text: variantName(v, i) })));
+    vs.forEach((v, i) => picker.append(h("option", { value: String(i), text: variantName(v) })));
     let current = Math.max(0, vs.findIndex((v) => fits(v, value)));
     picker.value = String(current);
     const holder = h("div", { class: "variant-body" });
@@ -346,12 +357,16 @@
     return { el: box, get: () => Object.assign({ [tag]: picker.value }, ed.get()) };
   }
 
-  /* A field: its label (in the chosen language, the code name beside it), unit, control, description. */
-  function fieldRow(node, name, ed) {
+  /* A parameter's words (in the chosen language, the code name beside them) and its unit, as HTML. */
+  function labelHtml(node, name) {
     const unit = unitText(node);
+    return named(node["x-label"], name) + (unit ? ` <small class="unit">(${esc(unit)})</small>` : "");
+  }
+
+  /* A field: its label, control and description. */
+  function fieldRow(node, name, ed) {
     const description = L(node["x-description"]) || node.description || "";
-    const label = h("label", { for: ed.el.id || null, class: "form-label" });
-    label.innerHTML = named(node["x-label"], name) + (unit ? ` <small class="unit">(${esc(unit)})</small>` : "");
+    const label = h("label", { for: ed.el.id || null, class: "form-label", html: labelHtml(node, name) });
     return h("div", { class: "form-field", "data-field": name }, label, ed.el, description ? h("small", { class: "form-description", text: description }) : null);
   }
 
@@ -391,17 +406,16 @@
         continue;
       }
       const description = L(p["x-description"]) || "";
-      const summary = h("summary", { html: named(p["x-label"], name) + (unitText(p) ? ` <small class="unit">(${esc(unitText(p))})</small>` : "") });
+      const summary = h("summary", { html: labelHtml(p, name) });
       const fold = h("details", { class: "form-group", "data-field": name, "data-path": sub },
                      summary, description ? h("small", { class: "form-description", text: description }) : null);
       let built = null;
-      const build = () => { if (!built) { built = editor(p0, clone(start), sub); fold.append(built.el); } return built; };
-      fold.addEventListener("toggle", () => { if (fold.open) build(); });
-      eds[name] = { get: () => (built ? built.get() : clone(start)), build };
+      fold.addEventListener("toggle", () => { if (fold.open && !built) { built = editor(p0, clone(start), sub); fold.append(built.el); } });
+      eds[name] = { get: () => (built ? built.get() : clone(start)) };
       folds.push(fold);
     }
     const el = h("div", { class: flat ? "form-object flat" : "form-object" }, grid, ...folds);
-    return { el, eds, get: () => Object.fromEntries(Object.entries(eds).map(([k, ed]) => [k, ed.get()])) };
+    return { el, get: () => Object.fromEntries(Object.entries(eds).map(([k, ed]) => [k, ed.get()])) };
   }
 
   /* A list: ids of the building as a multi-select; other scalars as comma-separated text; objects
@@ -423,15 +437,9 @@
       const el = h("input", { id: idOf(path), "data-path": path, class: "list-text", value: value.join(", "), size: 48 });
       el.title = t("form.list_hint");
       return { el, get: () => {
-        const parts = el.value.split(/[,，;\s]+/).map((x) => x.trim()).filter((x) => x !== "");
+        const parts = splitList(el.value);
         if (parts.length > max || parts.length < min) throw new FormError(t("form.error.count", { field: path, min, max }));
-        return parts.map((x) => {
-          if (items.type === "string") return x;
-          if (items.type === "boolean") return x === "true";
-          const v = Number(x);
-          if (!isFinite(v) || (items.type === "integer" && !Number.isInteger(v))) throw new FormError(t("form.error.number", { field: path }));
-          return v;
-        });
+        return parts.map((x) => (items.type === "string" ? x : items.type === "boolean" ? x === "true" : toNumber(x, items.type, path)));
       } };
     }
     if (n.prefixItems || !n.items) return jsonEditor(n, value, path);
@@ -445,9 +453,8 @@
     const add = (v) => {
       const i = eds.length;
       const ed = editor(items, v, `${path}[${i}]`);
-      const remove = h("button", { type: "button", class: "row-remove", title: t("form.remove_row"), text: "✕" });
+      const remove = removeButton(() => { if (eds.length <= min) return; eds.splice(eds.indexOf(ed), 1); ed.row.remove(); relabel(); });
       ed.row = h("div", { class: "form-row" }, h("span", { class: "row-index" }), ed.el, remove);
-      remove.addEventListener("click", () => { if (eds.length <= min) return; eds.splice(eds.indexOf(ed), 1); ed.row.remove(); relabel(); });
       eds.push(ed);
       rows.append(ed.row);
       relabel();
@@ -455,9 +462,7 @@
     };
     value.forEach((v) => add(v));
     addButton.addEventListener("click", () => { if (eds.length < max) add(defaultOf(items)); });
-    const box = h("div", { class: "form-list" }, rows, addButton);
-    box.id = "";
-    return { el: box, get: () => eds.map((ed) => ed.get()) };
+    return { el: h("div", { class: "form-list" }, rows, addButton), get: () => eds.map((ed) => ed.get()) };
   }
 
   /* A mapping (space → occupants, space or floor → exit): rows of a key and a value. */
@@ -471,10 +476,9 @@
         : h("input", { value: k ?? "", size: 16, class: "map-key" });
       key.classList.add("map-key");
       const ed = editor(valueSchema, v, `${path}.${k || "_"}`);
-      const remove = h("button", { type: "button", class: "row-remove", title: t("form.remove_row"), text: "✕" });
+      const remove = removeButton(() => { eds.splice(eds.indexOf(entry), 1); row.remove(); });
       const row = h("div", { class: "form-row map-row" }, key, h("span", { text: "→" }), ed.el, remove);
       const entry = { key, ed, row };
-      remove.addEventListener("click", () => { eds.splice(eds.indexOf(entry), 1); row.remove(); });
       eds.push(entry);
       rows.append(row);
     };
@@ -523,15 +527,11 @@
   }
 
   function parseSweepValues(p, text) {
-    const parts = String(text).split(/[,，;\s]+/).map((x) => x.trim()).filter((x) => x !== "");
+    const parts = splitList(text);
     if (!parts.length) throw new FormError(t("form.error.sweep_values", { field: p.label }));
     if (parts.length > MAX_SWEEP_VALUES) throw new FormError(t("form.error.count", { field: p.path, min: 1, max: MAX_SWEEP_VALUES }));
     return parts.map((x) => {
-      if (p.type === "number" || p.type === "integer") {
-        const v = Number(x);
-        if (!isFinite(v) || (p.type === "integer" && !Number.isInteger(v))) throw new FormError(t("form.error.number", { field: p.path }));
-        return v;
-      }
+      if (p.type === "number" || p.type === "integer") return toNumber(x, p.type, p.path);
       if (p.type === "choice") {
         const hit = p.choices.find((c) => String(c) === x);
         if (hit === undefined) throw new FormError(t("form.error.choice", { field: p.path, value: x, choices: p.choices.join(", ") }));
@@ -543,7 +543,7 @@
 
   function sweepRow(params, path, values) {
     const sel = h("select", { class: "sweep-param" });
-    for (const p of params) sel.append(h("option", { value: p.path, text: `${p.label} (${p.path.replace(/^params\./, "")})` }));
+    sel.append(...params.map(paramOption));
     if (path) {
       if (!params.some((p) => p.path === path)) sel.append(h("option", { value: path, text: path }));
       sel.value = path;
@@ -561,15 +561,14 @@
     };
     sel.addEventListener("change", describe);
     describe();
-    const remove = h("button", { type: "button", class: "row-remove", title: t("form.remove_row"), text: "✕" });
+    const remove = removeButton(() => { F.sweepRows = F.sweepRows.filter((r) => r.row !== row); row.remove(); });
     const row = h("div", { class: "form-row sweep-row" }, sel, input, hint, remove);
-    remove.addEventListener("click", () => { F.sweepRows = F.sweepRows.filter((r) => r.row !== row); row.remove(); });
     F.sweepRows.push({ row, sel, input, params });
     return row;
   }
 
   function sweepFieldset() {
-    const params = sweepable(F.schema, "params", [], []);
+    const params = F.sweepable;
     const rows = h("div", { class: "form-rows", id: "form-sweep-rows" });
     F.sweepRows = [];
     for (const [path, values] of Object.entries((F.doc && F.doc.sweep) || {})) rows.append(sweepRow(params, path, values));
@@ -624,19 +623,13 @@
     body.title = te || tz ? { en: te || tz, "zh-CN": tz || te } : null;
     button.disabled = true;
     try {
-      // VARIANT's variants.js saves and draws the list again; without it, the API and the list directly.
-      const saved = window.Variants ? await Variants.save(body) : await api("/scenarios/variants", { method: "POST", json: body });
+      const saved = await Variants.save(body);  // variants.js: saved, and its list drawn again
       status.textContent = t("form.variant.saved", { name: saved.name || slug });
-      if (!window.Variants && typeof loadScenarios === "function") loadScenarios();
     } catch (e) { status.className = "warn"; status.textContent = e.message; }
     finally { button.disabled = false; }
   }
 
   /* --- the optimiser: objective, promises, ranges ----------------------------------------- */
-
-  function optimiserParams() {
-    return sweepable(F.schema, "params", [], []).filter((p) => p.type === "number" || p.type === "integer");
-  }
 
   function kpiOptions(sel, value) {
     for (const k of ((F.model || {}).kpis || [])) sel.append(h("option", { value: k.name, text: `${L(k.label) || k.name} (${k.name})` }));
@@ -652,25 +645,22 @@
     const unit = h("small", { class: "c-unit" });
     const describe = () => { const k = ((F.model || {}).kpis || []).find((x) => x.name === kpi.value); unit.textContent = k ? (k.unit === "share" ? "0–1" : L(k.unit_label) || k.unit) : ""; };
     kpi.addEventListener("change", describe); describe();
-    const remove = h("button", { type: "button", class: "row-remove", title: t("form.remove_row"), text: "✕" });
-    const row = h("div", { class: "form-row constraint-row" }, kpi, op, value, unit, remove);
-    remove.addEventListener("click", () => row.remove());
+    const row = h("div", { class: "form-row constraint-row" }, kpi, op, value, unit, removeButton(() => row.remove()));
     rows.append(row);
   }
 
   function rangeRow(rows, params, r) {
     const sel = h("select", { class: "r-param" });
-    for (const p of params) sel.append(h("option", { value: p.path, text: `${p.label} (${p.path.replace(/^params\./, "")})` }));
+    sel.append(...params.map(paramOption));
     if (r) { if (!params.some((p) => p.path === r.path)) sel.append(h("option", { value: r.path, text: r.path })); sel.value = r.path; }
     const low = h("input", { type: "number", step: "any", class: "r-low", value: r ? String(r.low) : "" });
     const high = h("input", { type: "number", step: "any", class: "r-high", value: r ? String(r.high) : "" });
     const whole = h("input", { type: "checkbox", class: "r-integer", checked: r ? r.integer : true, title: t("form.optimise.integer") });
     const sync = () => { const p = params.find((x) => x.path === sel.value); if (p) { whole.checked = p.type === "integer"; whole.disabled = p.type === "integer"; } };
     sel.addEventListener("change", sync); if (!r) sync(); else { const p = params.find((x) => x.path === sel.value); if (p && p.type === "integer") whole.disabled = true; }
-    const remove = h("button", { type: "button", class: "row-remove", title: t("form.remove_row"), text: "✕" });
     const row = h("div", { class: "form-row range-row" }, sel, h("span", { text: t("form.optimise.from") }), low,
-                  h("span", { text: t("form.optimise.to") }), high, h("label", {}, whole, " ", t("form.optimise.integer")), remove);
-    remove.addEventListener("click", () => row.remove());
+                  h("span", { text: t("form.optimise.to") }), high, h("label", {}, whole, " ", t("form.optimise.integer")),
+                  removeButton(() => row.remove()));
     rows.append(row);
   }
 
@@ -680,11 +670,11 @@
   /* The optimiser's form, filled from the scenario's optimise: block; replaces the text areas. */
   function mountOptimiser(pane, d, model) {
     const o = d.optimise || {};
-    const params = optimiserParams();
+    const params = F.sweepable.filter((p) => p.type === "number" || p.type === "integer");
     const objective = h("select", { id: "o-objective" });
     const kpis = (model && model.kpis) || [];
     const og1 = h("optgroup", { label: t("form.optimise.parameters") }), og2 = h("optgroup", { label: t("form.optimise.kpis") });
-    for (const p of params) og1.append(h("option", { value: p.path, text: `${p.label} (${p.path.replace(/^params\./, "")})` }));
+    og1.append(...params.map(paramOption));
     for (const k of kpis) og2.append(h("option", { value: k.name, text: `${L(k.label) || k.name} (${k.name})` }));
     objective.append(og1, og2);
     let wanted = (o.maximise || o.minimise || "").replace(/^-/, "");
@@ -728,7 +718,7 @@
   /* The POST /optimise body of the form (the scenario's changes from the form above included). */
   function optimiseRequest(name) {
     const o = F.optimiser;
-    const num = (el, what) => { const v = Number(el.value); if (el.value === "" || !isFinite(v)) throw new FormError(t("form.error.number", { field: what })); return v; };
+    const num = (el, what) => toNumber(el.value, "number", what);
     const subject_to = $$(".constraint-row", o.constraints).map((row, i) =>
       `${$(".c-kpi", row).value}${$(".c-op", row).value}${num($(".c-value", row), `subject_to[${i}]`)}`);
     const over = $$(".range-row", o.ranges).map((row, i) => {
@@ -739,7 +729,7 @@
     });
     const body = { scenario: name, subject_to, over, trials: parseInt(o.trials.value, 10), replications: parseInt(o.reps.value, 10) };
     if (o.objective.value) body[o.direction.value] = o.objective.value;
-    const changes = F.root ? collect() : { set: {} };
+    const changes = collect();
     if (Object.keys(changes.set).length) body.set = changes.set;
     if (changes.seed !== null && changes.seed !== undefined) body.seed = changes.seed;
     return body;
@@ -768,6 +758,7 @@
     if (token !== F.mounting) return null;  // another scenario was opened meanwhile: that one's form wins
     F.scenario = name; F.doc = doc || {}; F.model = model || null;
     F.schema = (model && model.params_schema) || { type: "object", properties: {} };
+    F.sweepable = sweepable(F.schema, "params", [], []);  // what the sweep and the optimiser's ranges may vary
     F.choices = choices;
     F.optionCache = new Map();  // options in this building's things and this language
     const start = params || Object.assign(defaultOf(F.schema), clone(F.doc.params || {}));
@@ -800,5 +791,5 @@
     return { set, sweep: collectSweep(), replications: intOr("#f-replications", F.doc.replications ?? 10), seed: intOr("#f-seed", F.doc.seed ?? 1) };
   }
 
-  window.ScenarioForm = { mount, collect, mountOptimiser, optimiseRequest, FormError };
+  window.ScenarioForm = { mount, collect, mountOptimiser, optimiseRequest };
 })();

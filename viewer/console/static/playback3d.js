@@ -279,22 +279,18 @@ async function seek(time) {
 }
 
 async function loadBuilding(info) {
-  if (pb.view && pb.sceneUrl === info.scene && pb.buildingId === info.building.id) return;
+  if (pb.view && pb.sceneUrl === info.scene) return;  // the URL names the run: the same building
   const vp = $("#playback-viewport");
   if (pb.canvas) { pb.view.renderer.dispose(); pb.canvas.remove(); }
   const canvas = document.createElement("canvas");
-  canvas.id = "playback-canvas"; canvas.className = "scene3d-canvas";
+  canvas.id = "playback-canvas";
   vp.append(canvas);
   for (const type of ["pointerdown", "pointerup", "pointermove", "wheel"]) canvas.addEventListener(type, (e) => e.stopPropagation());
   const res = await api(info.scene, { raw: true });
   const view = new BuildingView(canvas);
   await view.load(await res.arrayBuffer());
-  pb.view = view; pb.canvas = canvas; pb.sceneUrl = info.scene; pb.buildingId = info.building.id;
-  new ResizeObserver(() => { const r = canvas.getBoundingClientRect(); if (r.width && r.height) view.resize(r.width, r.height); }).observe(canvas);
-  const r = canvas.getBoundingClientRect();
-  view.resize(r.width || 960, r.height || 640);
-  // A change of view (storey, cut, explode) re-places the people, columns and smoke at once.
-  view.onView(() => { if (pb.layer && pb.layer.frame) show(pb.layer.frame, pb.layer.time); });
+  pb.view = view; pb.canvas = canvas; pb.sceneUrl = info.scene;
+  view.followCanvasSize();
   pb.viewKey = "";
 }
 
@@ -310,15 +306,14 @@ function setInfo(info) {
   sel.closest("label").hidden = info.replications < 2;
 }
 
-/* console.js's openPlayback: take over the playback tab for this run (true), or leave it to the
- * server's pictures (false: no WebGL, or the building could not be drawn). */
-async function open(id, info) {
+/* console.js's openPlayback: take over the playback tab for the run of `info` (its GET .../playback)
+ * (true), or leave it to the server's pictures (false: no WebGL, or the building could not be drawn). */
+async function open(info) {
   if (SERVER_PICTURE || !webglAvailable()) return false;
   const vp = $("#playback-viewport");
   try {
     vp.dataset.playback3d = "loading";
     await loadBuilding(info);
-    if (!info.gates || !info.gone_s || info.run !== id) info = await api(`/console/api/runs/${encodeURIComponent(id)}/playback`);
     setInfo(info);
   } catch (e) {
     pb.active = false; vp.classList.remove("webgl"); $("#playback-img").hidden = false;
@@ -349,15 +344,11 @@ async function chooseReplication(r) {
 window.addEventListener("DOMContentLoaded", () => {
   if (!document.querySelector("#playback-replication")) return;  // a page without the console (the benchmark)
   $("#playback-replication").onchange = (e) => chooseReplication(Number(e.target.value));
-  for (const b of $$("[data-pbcam]")) b.onclick = () => {
-    if (!pb.active) return;
-    const v = pb.view;
-    ({ left: () => v.orbit(-20), right: () => v.orbit(20), fit: () => v.fit() })[b.dataset.pbcam]();
-  };
+  for (const b of $$("[data-pbcam=fit]")) b.onclick = () => { if (pb.active) pb.view.fit(); };
 });
 
 window.Playback3D = {
-  open, seek, PlaybackLayer,
+  open, seek,
   get active() { return pb.active; },
   get view() { return pb.view; },
   get info() { return pb.info; },

@@ -16,8 +16,6 @@
 import * as THREE from "three";
 import { BuildingView, webglAvailable } from "./view3d.js";
 
-export { BuildingView, webglAvailable };  // bench/bench_scene3d.py and older pages import them from here
-
 /* ------------------------------------------------------------------------------------------------
  * The console's live tab on top of BuildingView (uses console.js's globals: S, api, t, L, esc, $, $$,
  * fmt, fmtTime, renderLegend, openEquipment).
@@ -113,9 +111,9 @@ function placeLabels() {
   const items = [];
   const box = v.bounds;
   v.floors.forEach((f, i) => {
-    if (!v._floorShown(i) || v.mode === "floor") return;
+    if (!v.floorShown(i) || v.mode === "floor") return;
     items.push({ key: `f:${f.id}`, cls: "floor", text: floorWords(f.id),
-                 at: new THREE.Vector3(box.min.x - 1, f.elevation_m + f.height_m / 2 + v._dz(i), box.max.z + 1) });
+                 at: new THREE.Vector3(box.min.x - 1, f.elevation_m + f.height_m / 2 + v.floorOffset(i), box.max.z + 1) });
   });
   if (v.mode === "floor") {
     for (const o of v.objects.values()) {
@@ -235,7 +233,6 @@ function wire() {
   });
   c.addEventListener("pointermove", (e) => { if (!e.buttons) hover(e); });
   c.addEventListener("pointerleave", () => { $("#scene3d-tip").hidden = true; });
-  new ResizeObserver(() => { const r = c.getBoundingClientRect(); if (r.width && r.height) v.resize(r.width, r.height); }).observe(c);
   // console.js sets <html lang> once a language's labels are in: redraw the words this view shows.
   new MutationObserver(() => {
     $("#scene3d-tip").hidden = true;
@@ -268,8 +265,7 @@ async function start() {
   live.active = true;
   vp.classList.add("webgl");
   $("#live-img").hidden = true; $("#live-marker").hidden = true;
-  const r = canvas.getBoundingClientRect();
-  live.view.resize(r.width || 960, r.height || 640);
+  live.view.followCanvasSize();
   live.view.setView(S.cam.mode, S.cam.floor);
   for (const el of $$('#live-mode option[value=cut], [data-cam=fit], #scene3d-hint')) el.hidden = false;
   wire();

@@ -1,6 +1,6 @@
 /* Building Twin console: saved variants in the scenarios tab (issue 15 §2, second bullet).
  * Plain browser JavaScript, loaded after console.js, whose helpers it uses (S, $, $$, esc, t, L,
- * api, message, changesHtml, openScenario, openRun, showTab, loadScenarios).
+ * api, message, changesHtml, openScenario, startAndFollowRun, loadScenarios).
  *
  * A variant is a changed scenario saved under a name (POST /scenarios/variants; the scenario form's
  * "Save as variant" calls Variants.save). It is listed here with what it changes from its library
@@ -12,7 +12,6 @@
 function renderVariants(list) {
   const ul = $("#variant-list");
   if (!ul) return;
-  S.variants = list;
   ul.innerHTML = list.length ? list.map((v) => {
     const base = (S.scenarioInfo || {})[v.based_on];
     return `<li data-name="${esc(v.name)}" data-variant="${esc(v.name)}" class="${v.name === S.scenarioSelected ? "selected" : ""}">
@@ -46,7 +45,7 @@ function askToConfirm(button) {
 async function rerunVariant(name, li) {
   const prog = $(".variant-progress", li), button = $(".variant-run", li);
   button.disabled = true;
-  try { await startAndFollowRun({ scenario: name }, prog, (run) => { li.dataset.run = run.id; }); }
+  try { await startAndFollowRun({ scenario: name }, prog); }
   finally { button.disabled = false; }
 }
 
@@ -82,4 +81,4 @@ async function saveVariant(body) {
   return info;
 }
 
-window.Variants = { render: renderVariants, save: saveVariant, run: rerunVariant, remove: deleteVariant };
+window.Variants = { render: renderVariants, save: saveVariant };  // console.js's loadScenarios, form.js's "Save as variant"

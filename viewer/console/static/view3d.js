@@ -8,8 +8,8 @@
  * camera (OrbitControls, orbit, fit), isolates a storey, cuts away the storeys above one and
  * explodes the building, and picks objects under the pointer. Pure three.js: no API, no console;
  * the benchmark (bench/bench_scene3d.py) uses it alone. Views that draw on top of the building
- * (playback's people, queue columns, smoke) add their objects to view.scene and listen to view
- * changes with view.onView(fn).
+ * (playback's people, queue columns, smoke) add their objects to view.scene and place them with
+ * floorIndexAt, floorShown and floorOffset.
  */
 import * as THREE from "three";
 import { GLTFLoader } from "./vendor/three/examples/jsm/loaders/GLTFLoader.js";
@@ -75,6 +75,15 @@ export function mergeSegments(pos, col, idx, eps = 1e-3, snapY = null) {
   return { pos: p2, col: c2, idx: i2 };
 }
 
+/* A geometry of {pos, col, idx} (typed arrays: positions, vertex colours, index). */
+function coloured({ pos, col, idx }) {
+  const g = new THREE.BufferGeometry();
+  g.setAttribute("position", new THREE.BufferAttribute(pos, 3));
+  g.setAttribute("color", new THREE.BufferAttribute(col, 3));
+  g.setIndex(new THREE.BufferAttribute(idx, 1));
+  return g;
+}
+
 /* A door leaf (viewer/gltf.py: a box of 8 corners, 12 triangles) drawn as its middle panel (4
  * corners, 2 triangles, both sides): at a building's scale the 0.15 m thickness does not show, and
  * the tower's 1,426 doors were 17,112 of its 29,836 triangles. The box stays for picking. Anything
@@ -121,7 +130,6 @@ export class BuildingView {
     this.blinking = new Set(); this.blinkOn = true;
     this.frames = 0;
     this._pending = false;
-    this._viewListeners = [];
     this._raycaster = new THREE.Raycaster();
     this._raycaster.params.Line = { threshold: 0 };
   }
@@ -206,7 +214,7 @@ export class BuildingView {
 
   /* One mesh per part from the storeys shown now, each lifted by its storey's offset (exploded). */
   _rebuildParts() {
-    this.floors.forEach((f, i) => { f.shown = this._floorShown(i); f.dz = this._dz(i); });
+    this.floors.forEach((f, i) => { f.shown = this.floorShown(i); f.dz = this.floorOffset(i); });
     for (const part of ["spaces", "doors", "walls", "frame"]) {
       const chosen = this.floors.filter((f) => f.shown && f.parts && f.parts[part]);
       let nv = 0, ni = 0;
@@ -220,22 +228,14 @@ export class BuildingView {
         for (let k = 0; k < src.idx.length; k++) idx[ii++] = src.idx[k] + vi;
         vi += n;
       }
-      const old = this.parts[part];
-      if (old) { this.scene.remove(old); old.geometry.dispose(); }
-      const drawn = part === "walls" || part === "frame" ? mergeSegments(pos, col, idx) : { pos, col, idx };
-      this.partCounts[part] = { source: ni / (part === "walls" || part === "frame" ? 2 : 3),
-                                drawn: drawn.idx.length / (part === "walls" || part === "frame" ? 2 : 3) };
-      const g = new THREE.BufferGeometry();
-      g.setAttribute("position", new THREE.BufferAttribute(drawn.pos, 3));
-      g.setAttribute("color", new THREE.BufferAttribute(drawn.col, 3));
-      g.setIndex(new THREE.BufferAttribute(drawn.idx, 1));
-      const m = part === "walls" || part === "frame" ? new THREE.LineSegments(g, this.partMaterials[part])
-        : new THREE.Mesh(g, this.partMaterials[part]);
-      m.userData = { kind: `merged_${part}` }; m.raycast = () => {};
+      const lines = part === "walls" || part === "frame", perPrimitive = lines ? 2 : 3;
+      const drawn = lines ? mergeSegments(pos, col, idx) : { pos, col, idx };
+      this.partCounts[part] = { source: ni / perPrimitive, drawn: drawn.idx.length / perPrimitive };
+      const m = lines ? new THREE.LineSegments(coloured(drawn), this.partMaterials[part])
+        : new THREE.Mesh(coloured(drawn), this.partMaterials[part]);
       m.renderOrder = part === "spaces" ? 1 : 0;  // translucent rooms after the opaque parts
-      m.visible = !(this.moving && part !== "frame");
-      this.scene.add(m);
-      this.parts[part] = m;
+      m.visible = !this.moving;  // while the camera moves only the coarse frame is drawn (setMoving)
+      this._setPart(part, m);
       if (part === "frame") this._rebuildMovingFrame(pos, col, idx);
     }
   }
@@ -258,18 +258,18 @@ export class BuildingView {
     };
     const coarse = mergeSegments(pos, col, idx, 1e-3, snap);
     this.partCounts.frame_moving = { source: idx.length / 2, drawn: coarse.idx.length / 2 };
-    const old = this.parts.frame_moving;
-    if (old) { this.scene.remove(old); old.geometry.dispose(); }
-    const g = new THREE.BufferGeometry();
-    g.setAttribute("position", new THREE.BufferAttribute(coarse.pos, 3));
-    g.setAttribute("color", new THREE.BufferAttribute(coarse.col, 3));
-    g.setIndex(new THREE.BufferAttribute(coarse.idx, 1));
-    const m = new THREE.LineSegments(g, this.partMaterials.frame);
-    m.userData = { kind: "merged_frame_moving" }; m.raycast = () => {};
+    const m = new THREE.LineSegments(coloured(coarse), this.partMaterials.frame);
     m.visible = !!this.moving;
-    this.parts.frame.visible = !this.moving;
+    this._setPart("frame_moving", m);
+  }
+
+  /* Draw `m` as the merged part `name`, in place of the one drawn before (not pickable). */
+  _setPart(name, m) {
+    const old = this.parts[name];
+    if (old) { this.scene.remove(old); old.geometry.dispose(); }
+    m.userData = { kind: `merged_${name}` }; m.raycast = () => {};
     this.scene.add(m);
-    this.parts.frame_moving = m;
+    this.parts[name] = m;
   }
 
   /* Equipment and lift cars are drawn as one mesh too (SwiftShader pays ~0.15 ms per draw call; the
@@ -290,10 +290,7 @@ export class BuildingView {
       vi += n;
       o.visible = false;  // kept for picking
     }
-    const geom = new THREE.BufferGeometry();
-    geom.setAttribute("position", new THREE.BufferAttribute(pos, 3));
-    geom.setAttribute("color", new THREE.BufferAttribute(col, 3));
-    geom.setIndex(new THREE.BufferAttribute(idx, 1));
+    const geom = coloured({ pos, col, idx });
     const mesh = new THREE.Mesh(geom, new THREE.MeshBasicMaterial({ vertexColors: true }));
     mesh.frustumCulled = false; mesh.userData = { kind: "batch" }; mesh.raycast = () => {};
     this.scene.add(mesh);  // world positions, written by _syncBatch
@@ -327,6 +324,14 @@ export class BuildingView {
     let n = 0;
     this.scene.traverseVisible((o) => { if (o.isMesh && o.geometry.index) n += o.geometry.index.count / 3; });
     return n;
+  }
+
+  /* Draw at the canvas's size on the page: now (960 × 640 while it has none) and whenever it changes. */
+  followCanvasSize() {
+    new ResizeObserver(() => { const r = this.canvas.getBoundingClientRect(); if (r.width && r.height) this.resize(r.width, r.height); })
+      .observe(this.canvas);
+    const r = this.canvas.getBoundingClientRect();
+    this.resize(r.width || 960, r.height || 640);
   }
 
   resize(width, height) {
@@ -398,7 +403,8 @@ export class BuildingView {
     this.requestRender();
   }
 
-  _floorIndexAt(z) {
+  /* The index of the storey a height (glTF y, metres, before any explode offset) stands in. */
+  floorIndexAt(z) {
     let i = 0;
     this.floors.forEach((f, k) => { if (f.elevation_m <= z + 1e-6) i = k; });
     return i;
@@ -407,9 +413,9 @@ export class BuildingView {
   _placeCar(o) {
     const z = o.userData.z_m ?? o.position.y;
     o.userData.z_m = z;
-    const fi = this._floorIndexAt(z);
-    o.position.y = z + this._dz(fi);
-    o.userData.shown = this._floorShown(fi);
+    const fi = this.floorIndexAt(z);
+    o.position.y = z + this.floorOffset(fi);
+    o.userData.shown = this.floorShown(fi);
   }
 
   setBlinking(ids) {
@@ -444,9 +450,11 @@ export class BuildingView {
 
   /* --- views ----------------------------------------------------------------------------------- */
 
-  _dz(fi) { return this.mode === "exploded" ? fi * this.gap : 0; }
+  /* How far storey `fi` is lifted (m): its share of the gap when the building is exploded. */
+  floorOffset(fi) { return this.mode === "exploded" ? fi * this.gap : 0; }
 
-  _floorShown(fi) {
+  /* Whether storey `fi` is drawn in the view chosen now. */
+  floorShown(fi) {
     if (this.mode === "floor") return this.floors[fi].id === this.floor;
     if (this.mode === "cut") { const k = this.floors.findIndex((f) => f.id === this.floor); return k < 0 || fi <= k; }
     return true;
@@ -457,30 +465,21 @@ export class BuildingView {
     this.mode = mode; this.floor = floor || this.floor || (this.floors[0] && this.floors[0].id);
     this.floors.forEach((f, i) => {
       if (!f.group) return;
-      f.group.visible = this._floorShown(i);
-      f.group.position.y = this._dz(i);
+      f.group.visible = this.floorShown(i);
+      f.group.position.y = this.floorOffset(i);
       for (const o of f.group.children) if (o.userData.kind === "slab") o.visible = mode === "floor";
     });
     for (const c of this.cars) this._placeCar(c);
     this._syncBatch();
     this._rebuildParts();
-    for (const fn of this._viewListeners) fn(this);
     if (fit) this.fit(); else this.requestRender();
   }
 
-  /* fn(view) after every view change (mode, storey): overlays re-place what they draw. */
-  onView(fn) { this._viewListeners.push(fn); }
-
-  /* The index of the storey a height (glTF y, metres, before any explode offset) stands in. */
-  floorIndexAt(y) { return this._floorIndexAt(y); }
-  floorShown(i) { return this._floorShown(i); }
-  floorOffset(i) { return this._dz(i); }
-
-  visibleFloorIds() { return this.floors.filter((f, i) => this._floorShown(i)).map((f) => f.id); }
+  visibleFloorIds() { return this.floors.filter((f, i) => this.floorShown(i)).map((f) => f.id); }
 
   fit() {
     const box = new THREE.Box3();
-    this.floors.forEach((f, i) => { if (f.group && this._floorShown(i)) box.expandByObject(f.group); });
+    this.floors.forEach((f, i) => { if (f.group && this.floorShown(i)) box.expandByObject(f.group); });
     if (box.isEmpty()) box.setFromObject(this.root);
     const centre = box.getCenter(new THREE.Vector3());
     const radius = Math.max(1, box.getBoundingSphere(new THREE.Sphere()).radius);
@@ -523,7 +522,7 @@ export class BuildingView {
   _shown(o) {
     if (o.userData.kind === "lift_car") return o.userData.shown !== false;
     const fi = this.floors.findIndex((f) => f.id === o.userData.floor);
-    return fi < 0 || this._floorShown(fi);
+    return fi < 0 || this.floorShown(fi);
   }
 
   /* Client (page) coordinates of an object's centre, and whether it is in view. */
