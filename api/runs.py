@@ -41,7 +41,7 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -251,9 +251,11 @@ def prepare_job(*, library: str | None, document: dict | None, scenarios_dir: Pa
     return job, loaded
 
 
-def _known_document(name: str, scenarios_dir: Path | None) -> dict | None:
-    """The document of the known scenario ``name``; None when there is none or it cannot be read."""
-    known = find_scenario(name, scenarios_dir)
+def _known_document(name: str, scenarios_dir: Path | None,
+                    sources: Mapping[str, ScenarioSource] | None = None) -> dict | None:
+    """The document of the known scenario ``name`` (among ``sources`` when given, the listing
+    :func:`scenario_sources` made already); None when there is none or it cannot be read."""
+    known = sources.get(name) if sources is not None else find_scenario(name, scenarios_dir)
     if known is None:
         return None
     try:
@@ -263,13 +265,15 @@ def _known_document(name: str, scenarios_dir: Path | None) -> dict | None:
     return found if isinstance(found, dict) else None
 
 
-def variant_base(data: Any, scenarios_dir: Path | None) -> dict | None:
+def variant_base(data: Any, scenarios_dir: Path | None,
+                 sources: Mapping[str, ScenarioSource] | None = None) -> dict | None:
     """The scenario a saved variant is based on (its ``based_on``), as a document; None when the
-    document names none, or names one the server does not know (or that cannot be read)."""
+    document names none, or names one the server does not know (or that cannot be read).
+    ``sources``: the scenarios as already listed (a listing of every variant lists them once)."""
     name = data.get("based_on") if isinstance(data, dict) else None
     if not isinstance(name, str) or name == data.get("name"):
         return None
-    return _known_document(name, scenarios_dir)
+    return _known_document(name, scenarios_dir, sources)
 
 
 def _base_scenario(data: dict, source: str, scenarios_dir: Path | None) -> dict:

@@ -154,7 +154,7 @@ def _drill(tower, root: Path) -> int:
 
     from engine import traced_drill  # bench/engine.py
 
-    _, tracks = traced_drill(tower)
+    tracks = traced_drill(tower)
     folder = root / "playback"
     folder.mkdir()
     info = playback_summary("bench", tower, tracks, [], replications=1, points=1, replication=0, point=0)

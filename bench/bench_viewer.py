@@ -82,7 +82,7 @@ def playback_fps(frames: int, repeat: int = 1) -> tuple[list[float], list[float]
     from engine import traced_drill  # bench/engine.py
 
     building = load_building("tower")
-    _, tracks = traced_drill(building)
+    tracks = traced_drill(building)
     exports, renders = [], []
     with BuildingScene(building, off_screen=True, window_size=SIZE) as scene:
         playback = EvacuationPlayback(scene, tracks)

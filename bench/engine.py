@@ -70,7 +70,7 @@ def one_replication(loaded, seed: np.random.SeedSequence, env: simpy.Environment
 
 def traced_drill(building, seed: int = 20261124, horizon_s: float = 7200):
     """One seeded evacuation drill of ``building`` with its movement trace — what the playback
-    benchmarks replay (bench_viewer.py, bench_scene3d.py): ``(graph, tracks)``."""
+    benchmarks replay (bench_viewer.py, bench_scene3d.py): its :class:`viewer.playback.EvacuationTracks`."""
     import pandas as pd
 
     from models import get_model
@@ -82,5 +82,5 @@ def traced_drill(building, seed: int = 20261124, horizon_s: float = 7200):
     ctx = ModelContext(env=simpy.Environment(), rng=np.random.default_rng(seed), building=building, graph=graph,
                        params=spec.params(trace=True), horizon_s=horizon_s)
     records = spec.run(ctx).records
-    return graph, EvacuationTracks(building, trace=pd.DataFrame(records["trace"]),
-                                   occupants=pd.DataFrame(records["occupants"]), graph=graph)
+    return EvacuationTracks(building, trace=pd.DataFrame(records["trace"]),
+                            occupants=pd.DataFrame(records["occupants"]), graph=graph)

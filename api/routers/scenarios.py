@@ -101,8 +101,9 @@ def _variant_changes(data: dict, base: dict | None) -> list[dict] | None:
 
 
 def _info(name: str, source: str, data: Any, scenarios_dir: Any = None,
-          changes: list[dict] | None = None) -> ScenarioInfo:
-    """A scenario as listed; a saved variant's ``changes`` are worked out unless given (a save has them)."""
+          changes: list[dict] | None = None, sources: Any = None) -> ScenarioInfo:
+    """A scenario as listed; a saved variant's ``changes`` are worked out unless given (a save has them),
+    its base looked for among ``sources`` when given (the listing already made)."""
     data = data if isinstance(data, dict) else {}
 
     def plain(key: str) -> str | None:
@@ -113,7 +114,7 @@ def _info(name: str, source: str, data: Any, scenarios_dir: Any = None,
     sweep = data.get("sweep")
     based_on = plain("based_on") if source == "loaded" else None
     if based_on and changes is None:
-        changes = _variant_changes(data, variant_base(data, scenarios_dir))
+        changes = _variant_changes(data, variant_base(data, scenarios_dir, sources))
     return ScenarioInfo(name=name, source=source, model=plain("model"),
                         title=scenario_words(data.get("title")) or {"en": name},
                         description=scenario_words(data.get("description")),
@@ -127,9 +128,11 @@ def list_scenarios(ctx: Ctx, _: Viewer) -> list[ScenarioInfo]:
     """The shipped library and the scenarios loaded into the server's data folder; a saved variant
     has ``based_on`` (its library scenario) and ``changes`` (what it changes from it)."""
     result = []
-    for src in scenario_sources(ctx.settings.scenarios_dir).values():
+    sources = scenario_sources(ctx.settings.scenarios_dir)
+    for src in sources.values():
         try:
-            result.append(_info(src.name, src.source, read_yaml(src.path), ctx.settings.scenarios_dir))
+            result.append(_info(src.name, src.source, read_yaml(src.path), ctx.settings.scenarios_dir,
+                                sources=sources))
         except SpecError:
             result.append(ScenarioInfo(name=src.name, source=src.source, title={"en": src.name},
                                        description=dict(text("(file has errors)", "（文件有错误）"))))

@@ -55,7 +55,7 @@ async function loadComparePicker() {
       <details id="compare-choose"${S.cmp.shown ? "" : " open"}><summary>${esc(t("compare.choose"))}</summary>
       <div class="compare-choices"><table class="grid" id="compare-runs"><thead><tr>
         <th>${esc(t("compare.pick"))}</th><th>${esc(t("compare.baseline"))}</th><th>${esc(t("runs.scenario"))}</th>
-        <th>${esc(t("compare.changed"))}</th><th>${esc(t("runs.created"))}</th></tr></thead><tbody>
+        <th>${esc(t("compare.changes"))}</th><th>${esc(t("runs.created"))}</th></tr></thead><tbody>
       ${shown.length ? shown.map((row) => `<tr data-ref="${esc(row.ref)}"><td><input type="checkbox" class="compare-check" value="${esc(row.ref)}"
             aria-label="${esc(t("compare.pick"))} ${esc(row.ref)}"${S.cmp.picked.includes(row.ref) ? " checked" : ""}></td>
           <td><input type="radio" name="compare-baseline" class="compare-base" value="${esc(row.ref)}"
