@@ -953,6 +953,7 @@ async function openPlayback(id) {
   pausePlayback();
   S.pb.run = id;
   const info = await api(`/console/api/runs/${encodeURIComponent(id)}/playback`);
+  if (S.pb.run !== id) return;  // another run was chosen meanwhile: its own opening shows it
   S.pb.duration = info.duration_s;
   S.pb.floors = info.floors;
   $("#playback-floor").innerHTML = floorOptions(info.floors);

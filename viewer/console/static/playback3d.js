@@ -26,7 +26,7 @@ const SERVER_PICTURE = new URLSearchParams(location.hash.slice(1)).get("render")
 const SMOKE = { smoke: { colour: "#5F5F5F", opacity: 0.47 }, untenable: { colour: "#462323", opacity: 0.67 } };
 
 const pb = {
-  active: false, view: null, canvas: null, sceneUrl: null, info: null, run: null, replication: 0, layer: null,
+  active: false, view: null, canvas: null, sceneUrl: null, info: null, run: null, replication: 0, layer: null, opening: 0,
   chunks: new Map(), loading: new Map(), wanted: null, drawing: null, frames: 0, viewKey: "",
 };
 
@@ -278,20 +278,29 @@ async function seek(time) {
   return pb.drawing;
 }
 
-async function loadBuilding(info) {
-  if (pb.view && pb.sceneUrl === info.scene) return;  // the URL names the run: the same building
+/* The run's building drawn on a new canvas (false: a later open took over meanwhile, and this one
+ * left nothing behind). */
+async function loadBuilding(info, ticket) {
+  if (pb.view && pb.sceneUrl === info.scene) return true;  // the URL names the run: the same building
   const vp = $("#playback-viewport");
   if (pb.canvas) { pb.view.renderer.dispose(); pb.canvas.remove(); }
+  pb.view = pb.canvas = pb.sceneUrl = null;
   const canvas = document.createElement("canvas");
   canvas.id = "playback-canvas";
   vp.append(canvas);
   for (const type of ["pointerdown", "pointerup", "pointermove", "wheel"]) canvas.addEventListener(type, (e) => e.stopPropagation());
-  const res = await api(info.scene, { raw: true });
   const view = new BuildingView(canvas);
-  await view.load(await res.arrayBuffer());
+  try {
+    const res = await api(info.scene, { raw: true });
+    await view.load(await res.arrayBuffer());
+  } finally {
+    if (ticket !== pb.opening) { view.renderer.dispose(); canvas.remove(); }
+  }
+  if (ticket !== pb.opening) return false;
   pb.view = view; pb.canvas = canvas; pb.sceneUrl = info.scene;
   view.followCanvasSize();
   pb.viewKey = "";
+  return true;
 }
 
 function setInfo(info) {
@@ -311,11 +320,13 @@ function setInfo(info) {
 async function open(info) {
   if (SERVER_PICTURE || !webglAvailable()) return false;
   const vp = $("#playback-viewport");
+  const ticket = ++pb.opening;  // the last run chosen wins, whichever building arrives first
   try {
     vp.dataset.playback3d = "loading";
-    await loadBuilding(info);
+    if (!(await loadBuilding(info, ticket))) return false;
     setInfo(info);
   } catch (e) {
+    if (ticket !== pb.opening) return false;
     pb.active = false; vp.classList.remove("webgl"); $("#playback-img").hidden = false;
     delete vp.dataset.playback3d;
     if (pb.canvas) pb.canvas.hidden = true;
