@@ -42,11 +42,11 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import simpy
 
 from scenarios.runner import run_scenario
 from scenarios.spec import load_scenario
 
+from engine import bare_timeout_rate  # bench/engine.py
 from suite import Figure, Target, record  # bench/suite.py
 
 SCENARIOS = {"evacuation": ("tower-full-drill", ["params.trace=false"]),
@@ -121,30 +121,17 @@ def timed_with_parent_cpu(fn) -> tuple[float, float]:
     return wall, time.process_time() - cpu
 
 
-def bare_loop(events: int) -> None:
-    """A bare SimPy loop of ``events`` timeouts (100 processes): the engine's own work, with no model."""
-    env = simpy.Environment()
-
-    def ticking(env: simpy.Environment, n: int):
-        for _ in range(n):
-            yield env.timeout(1.0)
-
-    for _ in range(100):
-        env.process(ticking(env, max(1, events // 100)))
-    env.run()
-
-
 def machine_ceiling(seconds: float, tasks: int) -> tuple[float, float]:
     """What this machine gives any pure-Python work on 2 processes, now: ``tasks`` bare SimPy loops of
     ``seconds`` each, one after the other in this process, then on a local pool of 2 (the runner's
     own kind of pool) — (time on 1, time on 2). Their ratio bounds the speed-up a model can reach here
     at this minute (two vCPUs of a shared host are not two idle cores)."""
-    probe = 20_000
-    size = max(probe, int(probe * seconds / max(timed(lambda: bare_loop(probe)), 1e-6)))
-    t1 = timed(lambda: [bare_loop(size) for _ in range(tasks)])
+    procs, probe = 100, 200  # bench/engine.py's bare loop: 100 processes, this many timeouts each
+    size = max(probe, int(probe * seconds / max(timed(lambda: bare_timeout_rate(procs, probe)), 1e-6)))
+    t1 = timed(lambda: [bare_timeout_rate(procs, size) for _ in range(tasks)])
     with ProcessPoolExecutor(2) as pool:
-        list(pool.map(bare_loop, [probe, probe]))  # both processes started before the clock starts
-        t2 = timed(lambda: list(pool.map(bare_loop, [size] * tasks)))
+        list(pool.map(bare_timeout_rate, [procs] * 2, [probe] * 2))  # both started before the clock starts
+        t2 = timed(lambda: list(pool.map(bare_timeout_rate, [procs] * tasks, [size] * tasks)))
     return t1, t2
 
 
