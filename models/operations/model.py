@@ -44,10 +44,8 @@ Record tables (times in seconds from t = 0, 00:00 of ``start_date``; NaN for wha
 
 from __future__ import annotations
 
-import gc
 import math
 from collections import OrderedDict, defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass
 from collections.abc import Sequence
 
@@ -177,27 +175,6 @@ class _Feed:
             self._schedule(Callback(self._fire_cb, ()), NORMAL, max(0.0, t[i] - self.env.now))
 
 
-@contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector off for the replication, back on (if it was) afterwards.
-
-    A replication allocates some hundred thousand small objects (events, jobs, record rows) that
-    reference counting frees or that live until the end; the collector's passes over them during
-    the run — the older ones over everything else the process holds too, the building and its
-    graph — find nothing to free. One pass over the young generation at the end, counted in the
-    replication's time, replaces them (a few per cent of the run saved); what the replication
-    leaves in cycles (a SimPy environment is one, and its queue still reaches the estate) goes at
-    the next full pass, as before."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-            gc.collect(0)  # the young generation's pass over what the replication allocated: here, in its time
-
-
 @dataclass(frozen=True)
 class _Plan:
     """What a replication sets up that does not depend on its random numbers: the demand streams'
@@ -296,11 +273,6 @@ def _make_plan(p: OperationsParams, building, travel, calendar: Calendar, t0: fl
 
 
 def run(ctx: ModelContext) -> ReplicationResult:
-    with _collector_paused():
-        return _run(ctx)
-
-
-def _run(ctx: ModelContext) -> ReplicationResult:
     p: OperationsParams = ctx.params  # type: ignore[assignment]
     building, graph, rng, env = ctx.building, ctx.graph, ctx.rng, ctx.env
     calendar = Calendar(p.start_date, p.holidays)
