@@ -16,7 +16,10 @@ half-translated:
 * ``scenarios/library/*.yaml``: ``title`` and ``description``, each ``{en: …, zh-CN: …}``;
 * the console's catalogues (:mod:`viewer.i18n`): the same keys in both, none empty, the same
   placeholders; a name for every token role;
-* the 3D picture's words for each kind of space (:data:`viewer.scene.SPACE_KIND_WORDS`).
+* the 3D picture's words for each kind of space (:data:`viewer.scene.SPACE_KIND_WORDS`);
+* the words for each system (:data:`twin.spec.SYSTEM_WORDS`) and for each kind of equipment the
+  shipped buildings use (:data:`twin.spec.EQUIPMENT_KIND_WORDS`), and the console's catalogues
+  carrying them.
 
 Labels follow ``docs/glossary.md``; a last test checks that the glossary's core terms are the
 ones the labels use.
@@ -244,6 +247,87 @@ def test_3d_words_and_roles_in_both_languages():
     for role in get_args(Role):
         missing += _lacks(f"viewer/i18n.py role.{role}", {lang: m.get(f"role.{role}", "") for lang, m in MESSAGES.items()})
     _report(missing, "3D words and role names")
+
+
+def _has_cjk(words: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in words)
+
+
+def system_word_problems(words_of: Mapping[str, Any], catalogues: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Each :data:`twin.spec.System` value lacking words in a language, Chinese words in zh-CN, or its
+    ``system.{code}`` label in a console catalogue (what the console's menus and tables read)."""
+    from typing import get_args
+
+    from twin.spec import System
+
+    missing: list[str] = []
+    for system in get_args(System):
+        missing += _declared_word_problems(f"twin/spec.py SYSTEM_WORDS[{system!r}]", words_of.get(system),
+                                           f"system.{system}", catalogues)
+    return missing
+
+
+def _declared_word_problems(where: str, words: Any, key: str, catalogues: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """What declared words lack (a language; Chinese in zh-CN), and what the console's catalogues lack of
+    them under ``key``."""
+    missing = _lacks(where, words)
+    if isinstance(words, Mapping) and words.get("zh-CN") and not _has_cjk(words["zh-CN"]):
+        missing.append(f"{where}: zh-CN {words['zh-CN']!r} is not Chinese")
+    return missing + _lacks(f"viewer/i18n.py {key}", {lang: m.get(key, "") for lang, m in catalogues.items()})
+
+
+def test_every_system_has_words_in_both_languages():
+    """H-WORDS: every value of twin.spec.System (elevator, pump … security) has its words in en and in
+    Chinese in zh-CN, declared once in twin/spec.py SYSTEM_WORDS, and the console's catalogues carry
+    them as ``system.{code}``."""
+    from twin.spec import SYSTEM_WORDS
+    from viewer.i18n import MESSAGES
+
+    _report(system_word_problems(SYSTEM_WORDS, MESSAGES), "system words")
+
+
+def test_the_system_check_names_a_system_without_words():
+    """H-WORDS: the check above fails, naming the system and the language, when a system lacks words."""
+    from twin.spec import SYSTEM_WORDS
+    from viewer.i18n import MESSAGES
+
+    words = {k: v for k, v in SYSTEM_WORDS.items() if k != "security"} | {"hvac": {"en": "HVAC"}}
+    catalogues = {lang: {k: v for k, v in m.items() if k != "system.security"} for lang, m in MESSAGES.items()}
+    problems = system_word_problems(words, catalogues)
+    assert any(p.startswith("twin/spec.py SYSTEM_WORDS['security']: lacks en, zh-CN") for p in problems), problems
+    assert any(p.startswith("twin/spec.py SYSTEM_WORDS['hvac']: lacks zh-CN") for p in problems), problems
+    assert any(p.startswith("viewer/i18n.py system.security: lacks en, zh-CN") for p in problems), problems
+
+
+def _sample_equipment_kinds() -> dict[str, str]:
+    """Every equipment kind the shipped sample buildings use, with the first sample using it."""
+    kinds: dict[str, str] = {}
+    for path in sorted((ROOT / "twin" / "samples").glob("*.yaml")):
+        doc = read_yaml(path)
+        for e in doc.get("equipment") or []:
+            kinds.setdefault(e["kind"], path.name)
+        if doc.get("elevators"):
+            kinds.setdefault("lift_car", path.name)
+    return kinds
+
+
+def test_every_equipment_kind_of_the_samples_has_words_in_both_languages():
+    """H-WORDS: each kind of equipment the shipped buildings use (and lift_car, elevator_car: a lift car
+    as the operations model and the live twin name it) has declared words in twin/spec.py
+    EQUIPMENT_KIND_WORDS — English, and Chinese in zh-CN — not the fallback that reads its code name,
+    and the console's catalogues carry them as ``equipment_kind.{code}``."""
+    from twin.live.devices import CAR_KIND
+    from twin.spec import EQUIPMENT_KIND_WORDS
+    from viewer.i18n import MESSAGES
+
+    kinds = _sample_equipment_kinds()
+    assert len(kinds) >= 30, f"the samples use {len(kinds)} kinds of equipment; expected the generator's vocabulary"
+    kinds.setdefault(CAR_KIND, "twin/live/devices.py CAR_KIND")
+    missing: list[str] = []
+    for kind, where in sorted(kinds.items()):
+        missing += _declared_word_problems(f"twin/spec.py EQUIPMENT_KIND_WORDS[{kind!r}] (used by {where})",
+                                           EQUIPMENT_KIND_WORDS.get(kind), f"equipment_kind.{kind}", MESSAGES)
+    _report(missing, "equipment kind words")
 
 
 # --- the glossary ----------------------------------------------------------------------------

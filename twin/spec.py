@@ -23,10 +23,16 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
 
+from twin.text import Text, text
+
 __all__ = [
     "Id",
     "SPACE_KINDS",
     "SYSTEMS",
+    "SYSTEM_WORDS",
+    "EQUIPMENT_KIND_WORDS",
+    "system_words",
+    "equipment_kind_words",
     "Site",
     "Floor",
     "Rect",
@@ -64,6 +70,113 @@ SPACE_KINDS: tuple[str, ...] = get_args(SpaceKind)
 
 System = Literal["elevator", "pump", "power", "fire", "hvac", "lighting", "meter", "water", "access", "security"]
 SYSTEMS: tuple[str, ...] = get_args(System)
+
+# --- what a person reads for a system and a kind of equipment ------------------------------------
+
+SYSTEM_WORDS: dict[str, Text] = {
+    "elevator": text("Lifts", "电梯"),
+    "pump": text("Pumps", "水泵"),
+    "power": text("Power", "供配电"),
+    "fire": text("Fire alarm", "火灾报警"),
+    "hvac": text("HVAC", "暖通空调"),
+    "lighting": text("Lighting", "照明"),
+    "meter": text("Meters", "计量表"),
+    "water": text("Water", "给排水"),
+    "access": text("Access control", "门禁"),
+    "security": text("Security", "安防"),
+}
+"""What each :data:`System` is called, in both languages: the console's menus, tables and pickers
+(:mod:`viewer.i18n` serves them to the console as ``system.{code}``). Every system has its words
+(``tests/test_i18n_complete.py`` checks)."""
+
+EQUIPMENT_KIND_WORDS: dict[str, Text] = {
+    # lifts
+    "lift_car": text("Lift car", "电梯轿厢"),
+    "elevator_car": text("Lift car", "电梯轿厢"),
+    # pumps
+    "chilled_water_pump": text("Chilled water pump", "冷冻水泵"),
+    "condenser_water_pump": text("Condenser water pump", "冷却水泵"),
+    "domestic_booster_pump": text("Domestic water booster pump", "生活给水加压泵"),
+    "domestic_pump": text("Domestic water pump", "生活给水泵"),
+    "booster_pump": text("Booster pump", "加压泵"),
+    "fire_pump": text("Fire pump", "消防水泵"),
+    "fire_hydrant_pump": text("Fire hydrant pump", "消火栓泵"),
+    "fire_sprinkler_pump": text("Sprinkler pump", "喷淋泵"),
+    "fire_jockey_pump": text("Fire jockey pump", "消防稳压泵"),
+    "sump_pump": text("Sump pump", "潜水排污泵"),
+    # power
+    "transformer": text("Transformer", "变压器"),
+    "hv_switchgear": text("HV switchgear", "高压开关柜"),
+    "lv_switchgear": text("LV switchgear", "低压开关柜"),
+    "switchgear": text("Switchgear", "开关柜"),
+    "switchboard": text("Switchboard", "配电柜"),
+    "automatic_transfer_switch": text("Automatic transfer switch", "双电源自动转换开关"),
+    "diesel_generator": text("Diesel generator", "柴油发电机组"),
+    "generator": text("Generator", "发电机组"),
+    "residential_rising_main": text("Residential rising main", "住宅竖向配电干线"),
+    "tenant_distribution_board": text("Tenant distribution board", "租户配电箱"),
+    # fire alarm
+    "fire_alarm_panel": text("Fire alarm control panel", "火灾报警控制器"),
+    # HVAC
+    "air_handling_unit": text("Air handling unit", "空气处理机组"),
+    "ahu": text("Air handling unit", "空气处理机组"),
+    "water_cooled_chiller": text("Water-cooled chiller", "水冷冷水机组"),
+    "chiller": text("Chiller", "冷水机组"),
+    "cooling_tower": text("Cooling tower", "冷却塔"),
+    "smoke_exhaust_fan": text("Smoke exhaust fan", "排烟风机"),
+    "stair_pressurisation_fan": text("Stair pressurisation fan", "楼梯间正压送风机"),
+    "car_park_exhaust_fan": text("Car park exhaust fan", "车库排风机"),
+    # lighting
+    "lighting_circuit": text("Lighting circuit", "照明回路"),
+    "emergency_lighting": text("Emergency lighting", "应急照明"),
+    # meters
+    "electricity_meter": text("Electricity meter", "电表"),
+    "main_electricity_meter": text("Main electricity meter", "总电表"),
+    "water_meter": text("Water meter", "水表"),
+    "main_water_meter": text("Main water meter", "总水表"),
+    # water
+    "break_tank": text("Break tank", "断流水箱"),
+    "water_tank": text("Water tank", "水箱"),
+    "fire_water_tank": text("Fire water tank", "消防水池"),
+    # access and security
+    "door_access_controller": text("Door access controller", "门禁控制器"),
+    "access_controller": text("Access controller", "门禁控制器"),
+    "cctv_recorder": text("CCTV recorder", "视频监控录像机"),
+}
+"""What each kind of equipment the shipped buildings (and the generator, :mod:`twin.generate`) use
+is called, in both languages. ``Equipment.kind`` is free text, so a building file may name a kind
+not here: :func:`equipment_kind_words` then reads its code name as words."""
+
+_ACRONYMS = frozenset({"ahu", "ats", "cctv", "dhw", "fcu", "hv", "hvac", "led", "lv", "mcc", "mv", "nvr", "ups",
+                       "vav", "vfd"})
+"""Parts of a code name read as capitals (``lv_board`` → "LV board"); the console's ``readableCode``
+(viewer/console/static/dashboard.js) reads a code name it has no words for the same way."""
+
+
+def _readable(code: str) -> Text:
+    """A code name as words (``fire_jockey_pump`` → "Fire jockey pump"), the same in both languages:
+    the best we can do for a kind nobody declared words for. Not ASCII: the name as it is."""
+    if not code.isascii():
+        return {"en": code, "zh-CN": code}
+    parts = [p for p in code.replace("-", "_").replace(" ", "_").split("_") if p]
+    if not parts:
+        return {"en": code, "zh-CN": code}
+    words = " ".join(p.upper() if p.lower() in _ACRONYMS else p.lower() for p in parts)
+    words = words[:1].upper() + words[1:]
+    return {"en": words, "zh-CN": words}
+
+
+def system_words(system: str) -> Text:
+    """A system's words in both languages (its code name as words for one that is not a :data:`System`)."""
+    return SYSTEM_WORDS.get(system) or _readable(system)
+
+
+def equipment_kind_words(kind: str) -> Text:
+    """A kind of equipment's words in both languages: :data:`EQUIPMENT_KIND_WORDS`, matched without
+    regard to case, hyphens or spaces; else the code name read as words (in both languages)."""
+    return (EQUIPMENT_KIND_WORDS.get(kind)
+            or EQUIPMENT_KIND_WORDS.get(kind.strip().lower().replace("-", "_").replace(" ", "_"))
+            or _readable(kind))
 
 # A rated figure's key must say its unit, e.g. ``power_kw`` or ``flow_m3h``.
 UNIT_SUFFIXES = (
@@ -269,7 +382,8 @@ class Equipment(_Spec):
     ``rated`` holds nameplate figures whose keys carry their unit (``power_kw``, ``flow_m3h``,
     ``head_m``, ``voltage_kv``). ``feeds`` lists equipment this one supplies (a transformer feeds a
     switchboard, a switchboard feeds a pump); ``serves`` lists spaces or floors it serves. The
-    ``interval_s`` is how often it is expected to report live state.
+    ``interval_s`` is how often it is expected to report live state. ``kind`` is free text; a person
+    reads it as its words (:func:`equipment_kind_words`), the system as :data:`SYSTEM_WORDS`.
     """
 
     id: Id

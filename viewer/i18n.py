@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from twin.spec import EQUIPMENT_KIND_WORDS, SYSTEM_WORDS
 from twin.text import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "translate", "catalogue", "normalise_language"]
@@ -132,15 +133,6 @@ _EN: dict[str, str] = {
     "transition.raised": "Raised",
     "transition.cleared": "Cleared",
     "transition.acknowledged": "Acknowledged",
-    "system.elevator": "Lifts",
-    "system.pump": "Pumps",
-    "system.power": "Power",
-    "system.fire": "Fire alarm",
-    "system.hvac": "HVAC",
-    "system.lighting": "Lighting",
-    "system.meter": "Meters",
-    "system.water": "Water",
-    "system.access": "Access control",
     "system.other": "Other",
     "equipment.range_hint": "{range}: {n} points; when down-sampled each is the mean of its interval and the band shows its minimum and maximum.",
     "dash.title": "Supervisor's dashboard",
@@ -187,7 +179,7 @@ _EN: dict[str, str] = {
     "equipment.title": "Equipment",
     "equipment.id": "Id",
     "equipment.name": "Name",
-    "equipment.system": "System",
+    "equipment.system": "System and kind",
     "equipment.floor": "Floor",
     "equipment.status": "Status",
     "equipment.values": "Current values",
@@ -197,7 +189,7 @@ _EN: dict[str, str] = {
     "equipment.history_hint": "Last hour of the chosen point.",
     "equipment.no_history": "No history for this point yet.",
     "equipment.locate": "Show in 3D",
-    "equipment.filter": "Filter by id, name or system",
+    "equipment.filter": "Filter by id, name, system or kind",
     "scenarios.title": "Scenario library",
     "scenarios.model": "Model",
     "scenarios.building": "Building",
@@ -622,15 +614,6 @@ _ZH: dict[str, str] = {
     "transition.raised": "产生",
     "transition.cleared": "恢复",
     "transition.acknowledged": "确认",
-    "system.elevator": "电梯",
-    "system.pump": "水泵",
-    "system.power": "供配电",
-    "system.fire": "火灾报警",
-    "system.hvac": "暖通空调",
-    "system.lighting": "照明",
-    "system.meter": "计量表",
-    "system.water": "给排水",
-    "system.access": "门禁",
     "system.other": "其他",
     "equipment.range_hint": "{range}：{n} 个点；降采样时每个点为该区间的平均值，阴影为其最小值与最大值。",
     "dash.title": "主管看板",
@@ -677,7 +660,7 @@ _ZH: dict[str, str] = {
     "equipment.title": "设备",
     "equipment.id": "编号",
     "equipment.name": "名称",
-    "equipment.system": "系统",
+    "equipment.system": "系统与设备类型",
     "equipment.floor": "楼层",
     "equipment.status": "状态",
     "equipment.values": "当前数值",
@@ -687,7 +670,7 @@ _ZH: dict[str, str] = {
     "equipment.history_hint": "所选测点最近一小时的数据。",
     "equipment.no_history": "该测点暂无历史数据。",
     "equipment.locate": "在三维中显示",
-    "equipment.filter": "按编号、名称或系统筛选",
+    "equipment.filter": "按编号、名称、系统或设备类型筛选",
     "scenarios.title": "情景库",
     "scenarios.model": "模型",
     "scenarios.building": "建筑",
@@ -995,6 +978,14 @@ _ZH: dict[str, str] = {
     "form.optimise.to": "到",
     "form.optimise.integer": "整数",
 }
+
+# Words declared where the thing is defined (twin/spec.py), under the keys the console reads:
+# ``system.{code}`` for each system, ``equipment_kind.{code}`` for each known kind of equipment.
+for _prefix, _table in (("system", SYSTEM_WORDS), ("equipment_kind", EQUIPMENT_KIND_WORDS)):
+    for _code, _words in _table.items():
+        _EN[f"{_prefix}.{_code}"] = _words["en"]
+        _ZH[f"{_prefix}.{_code}"] = _words["zh-CN"]
+del _prefix, _table, _code, _words
 
 MESSAGES: dict[str, dict[str, str]] = {"en": _EN, "zh-CN": _ZH}
 

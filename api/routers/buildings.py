@@ -24,7 +24,7 @@ from twin.brick import brick_class, brick_turtle, state_topic
 from twin.errors import SpecError
 from twin.graph import to_node_link
 from twin.loader import check_building_document, check_nesting, parse_yaml_text
-from twin.spec import SPACE_KINDS, Building
+from twin.spec import SPACE_KINDS, Building, equipment_kind_words, system_words
 from twin.summary import building_summary
 
 __all__ = ["router", "equipment_of", "choices_of", "BuildingCheck", "BuildingCheckResult", "BuildingProblem"]
@@ -242,13 +242,15 @@ def choices_of(b: Building) -> BuildingChoices:
     equipment = [PickChoice(id=eq.id, floor=space_of[eq.location].floor if eq.location in space_of else None,
                             label=named(eq.id, both(eq.name or eq.id))) for eq in b.equipment]
     kinds = list(dict.fromkeys([*(s.kind for s in b.spaces), *SPACE_KINDS]))  # the building's first, then the rest
-    space_kinds = [PickChoice(id=k, label=dict(SPACE_KIND_WORDS.get(k) or both(k))) for k in kinds]
+    # A kind or a system reads as its words with its code name after them ("消防稳压泵 (fire_jockey_pump)").
+    space_kinds = [PickChoice(id=k, label=named(k, dict(SPACE_KIND_WORDS.get(k) or both(k)))) for k in kinds]
     eq_kinds = list(dict.fromkeys([eq.kind for eq in b.equipment] + (["lift_car"] if b.elevators else [])))
     systems = list(dict.fromkeys([eq.system for eq in b.equipment] + (["elevator"] if b.elevators else [])))
     return BuildingChoices(space=spaces, door=doors, stair=stairs, exit=exits, floor=floors, car=cars,
                            lift_group=groups, equipment=equipment, space_kind=space_kinds,
-                           equipment_kind=[PickChoice(id=k, label=both(k)) for k in eq_kinds],
-                           system=[PickChoice(id=k, label=both(k)) for k in systems])
+                           equipment_kind=[PickChoice(id=k, label=named(k, dict(equipment_kind_words(k))))
+                                           for k in eq_kinds],
+                           system=[PickChoice(id=k, label=named(k, dict(system_words(k)))) for k in systems])
 
 
 @router.get("/{key}/brick", response_class=Response, responses={

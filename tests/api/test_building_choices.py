@@ -43,7 +43,59 @@ def test_choices_offer_every_pick_kind_with_words_in_both_languages(client, api_
     assert all(c["floor"] in floors for c in body["space"] + body["exit"] + body["equipment"])
     assert "lift_car" in {c["id"] for c in body["equipment_kind"]}  # the operations model's kind of a car
     kinds = {c["id"]: c["label"] for c in body["space_kind"]}
-    assert kinds["lobby"] == {"en": "Lobby", "zh-CN": "大堂"}
+    assert kinds["lobby"] == {"en": "Lobby (lobby)", "zh-CN": "大堂 (lobby)"}
+
+
+def _has_cjk(words: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in words)
+
+
+def test_tower_equipment_kinds_and_systems_read_in_chinese_with_their_code(client, api_env):
+    """H-WORDS: every kind of equipment and every system of the sample tower is offered by its words —
+    Chinese words in zh-CN, English in en, never the bare code name — with the code name after them
+    ("消防稳压泵 (fire_jockey_pump)"), as the other choices show their ids."""
+    from twin.spec import SYSTEMS
+
+    body = client.get("/buildings/tower/choices", headers=api_env.auth("viewer")).json()
+    spec = client.get("/buildings/tower", headers=api_env.auth("viewer")).json()
+    assert {c["id"] for c in body["equipment_kind"]} == {e["kind"] for e in spec["equipment"]} | {"lift_car"}
+    systems = {c["id"] for c in body["system"]}
+    assert systems <= set(SYSTEMS) and {"security", "pump", "elevator"} <= systems
+    problems = []
+    for pick in ("equipment_kind", "system"):
+        for c in body[pick]:
+            code, zh, en = c["id"], c["label"]["zh-CN"], c["label"]["en"]
+            words_zh, words_en = zh.removesuffix(f" ({code})"), en.removesuffix(f" ({code})")
+            if zh == words_zh or en == words_en:
+                problems.append(f"{pick} {code}: the label {c['label']} lacks the code name as secondary text")
+            if not _has_cjk(words_zh) or code in words_zh:
+                problems.append(f"{pick} {code}: zh-CN label {zh!r} is not Chinese words")
+            if words_en == code or "_" in words_en or _has_cjk(words_en):
+                problems.append(f"{pick} {code}: en label {en!r} is not English words")
+    assert not problems, "\n  ".join(problems)
+    kinds = {c["id"]: c["label"] for c in body["equipment_kind"]}
+    assert kinds["fire_jockey_pump"] == {"en": "Fire jockey pump (fire_jockey_pump)",
+                                         "zh-CN": "消防稳压泵 (fire_jockey_pump)"}
+    assert {c["id"]: c["label"] for c in body["system"]}["security"]["zh-CN"] == "安防 (security)"
+
+
+def test_a_kind_nobody_named_reads_as_words_of_its_code():
+    """H-WORDS: a building file may name any kind of equipment; one without declared words is offered
+    as its code name read as words ("LV board (lv_board)") in both languages, a Chinese kind as it is,
+    and a known kind written in capitals or with hyphens still finds its words."""
+    from api.routers.buildings import choices_of
+    from twin.loader import load_building
+    from twin.spec import Building
+
+    doc = load_building(Path(__file__).parent / "data" / "small_tower.yaml").model_dump(mode="json")
+    odd = ["lv_board", "生活水泵", "Fire-Jockey-Pump"]
+    for e, kind in zip(doc["equipment"], odd):
+        e["kind"] = kind
+    kinds = {c.id: c.label for c in choices_of(Building.model_validate(doc)).equipment_kind}
+    assert kinds["lv_board"] == {"en": "LV board (lv_board)", "zh-CN": "LV board (lv_board)"}
+    assert kinds["生活水泵"] == {"en": "生活水泵", "zh-CN": "生活水泵"}
+    assert kinds["Fire-Jockey-Pump"] == {"en": "Fire jockey pump (Fire-Jockey-Pump)",
+                                         "zh-CN": "消防稳压泵 (Fire-Jockey-Pump)"}
 
 
 def test_choices_of_the_tower_name_its_stairs_floors_in_chinese(client, api_env):

@@ -10,6 +10,7 @@ what the server got back — the run's changes, its sweep points, the optimiser'
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -134,6 +135,24 @@ def test_add_smoke_in_a_space_from_a_time_in_chinese(console_server, browser_pag
     assert "replications" not in out["request"] and "seed" not in out["request"]  # unchanged: the scenario's
     event = next(c for c in out["summary"]["changes"] if c["path"] == "params.events")
     assert event["to"] == [{"type": "smoke", "at_s": 30.0, "space": "L1-COR", "speed_factor": 0.5}]
+
+
+def test_the_equipment_kind_picker_reads_in_chinese_with_the_code(console_server, browser_page):
+    """H-WORDS: the repair desk's failure models pick an equipment kind of the tower: in Chinese each
+    option reads as the kind's Chinese words with its code name after them ("潜水排污泵 (sump_pump)"),
+    never the bare code name, and the scenario's own kind is the one chosen."""
+    page, server = browser_page, console_server
+    _open(page, server, "ops-tower-baseline", "zh-CN")
+    page.click("details[data-field=failures] > summary")
+    picker = page.locator("#p-failures-2-kind")  # the default failures: lift_car, domestic_booster_pump, sump_pump…
+    picker.wait_for(timeout=30_000)
+    assert picker.evaluate("(s) => s.value") == "sump_pump"
+    assert picker.evaluate("(s) => s.selectedOptions[0].textContent") == "潜水排污泵 (sump_pump)"
+    options = picker.locator("option").evaluate_all("(os) => os.map((o) => [o.value, o.textContent])")
+    assert len(options) > 20, options
+    bare = [(code, words) for code, words in options
+            if not re.search(r"[\u3400-\u9fff]", words) or not words.endswith(f" ({code})")]
+    assert not bare, bare
 
 
 def test_sweep_a_parameter_over_three_values_gives_three_points(console_server, browser_page):

@@ -463,11 +463,12 @@ async function loadEquipment() {
   if (!S.info) return;
   try { S.statuses = stateEquipment(await api("/twin/state")); } catch (e) { S.statuses = {}; }
   const filter = $("#equipment-filter").value.trim().toLowerCase();
-  const rows = S.info.equipment.filter((e) => !filter || `${e.id} ${e.name} ${e.system}`.toLowerCase().includes(filter));
+  const rows = S.info.equipment.filter((e) => !filter ||
+    `${e.id} ${e.name} ${e.system} ${e.kind} ${systemLabel(e.system)} ${equipmentKindLabel(e.kind)}`.toLowerCase().includes(filter));
   $("#equipment-table tbody").innerHTML = rows.map((e) => {
     const st = (S.statuses[e.id] || {}).status || "unknown";
     return `<tr class="selectable${e.id === S.equipmentSelected ? " selected" : ""}" data-id="${esc(e.id)}"><td>${esc(e.id)}<br><small>${esc(e.name)}</small></td>
-      <td>${esc(e.system)}</td><td>${esc(e.floor || "")}</td>
+      <td data-system="${esc(e.system)}">${esc(systemLabel(e.system))}<br><small data-kind="${esc(e.kind || "")}">${esc(equipmentKindLabel(e.kind))}</small></td><td>${esc(e.floor || "")}</td>
       <td><span class="swatch" style="background:${esc(S.palette[st] || "#ccc")}"></span> ${esc(t("status." + st))}</td></tr>`;
   }).join("");
   for (const tr of $$("#equipment-table tbody tr")) tr.onclick = () => openEquipment(tr.dataset.id, true);
@@ -494,7 +495,7 @@ async function showEquipment(id, point) {
     const st = e.status || "unknown";
     pane.innerHTML = `<h2>${esc(id)} <small>${esc(info.name || "")}</small></h2>
       <p><span class="swatch" style="background:${esc(S.palette[st] || "#ccc")}"></span> ${esc(t("status." + st))}
-        · ${esc(e.system || info.system || "")} · ${esc(info.floor || e.floor || "")}
+        · ${esc(equipmentKindLabel(info.kind || e.kind))} · ${esc(systemLabel(e.system || info.system))} · ${esc(info.floor || e.floor || "")}
         <button id="locate">${esc(t("equipment.locate"))}</button></p>
       <h3>${esc(t("equipment.values"))}</h3>
       <table class="grid"><thead><tr><th>${esc(t("equipment.point"))}</th><th>${esc(t("equipment.value"))}</th></tr></thead><tbody>

@@ -23,7 +23,24 @@ S.dashRange = S.dashRange || "week";
 
 /* --- shared pieces ------------------------------------------------------------------------ */
 
-function systemLabel(s) { return s ? (S.labels["system." + s] ? t("system." + s) : s) : ""; }
+/* A code name the catalogue has no words for, read as words ("fire_jockey_pump" → "Fire jockey pump"):
+ * twin/spec.py's _readable does the same for the API's pickers. */
+const CODE_ACRONYMS = new Set(["ahu", "ats", "cctv", "dhw", "fcu", "hv", "hvac", "led", "lv", "mcc", "mv", "nvr", "ups", "vav", "vfd"]);
+function readableCode(code) {
+  if (!code || /[^\x00-\x7f]/.test(code)) return code || "";
+  const parts = code.split(/[-_ ]+/).filter((p) => p).map((p) => CODE_ACRONYMS.has(p.toLowerCase()) ? p.toUpperCase() : p.toLowerCase());
+  const words = parts.join(" ");
+  return words ? words[0].toUpperCase() + words.slice(1) : code;
+}
+
+/* A system's and a kind of equipment's words (declared in twin/spec.py, served as system.* and
+ * equipment_kind.* labels); the JSON keeps the code names. */
+function systemLabel(s) { return s ? (S.labels["system." + s] ? t("system." + s) : readableCode(s)) : ""; }
+function equipmentKindLabel(k) {
+  if (!k) return "";
+  const key = "equipment_kind." + k, loose = "equipment_kind." + k.trim().toLowerCase().replace(/[- ]/g, "_");
+  return S.labels[key] ? t(key) : S.labels[loose] ? t(loose) : readableCode(k);
+}
 
 function floorLabel(id) {
   const f = ((S.info && S.info.floors) || []).find((x) => x.id === id);

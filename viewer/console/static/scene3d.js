@@ -31,7 +31,12 @@ function floorWords(fid) {
   return f ? (f.label && f.label[S.lang]) || f.name || f.id : fid || "";
 }
 
-function kindWords(kind) { return t(`scene3d.kind.${kind}`); }
+/* What a picked object is: a piece of equipment by its kind and system ("消防稳压泵 · 水泵", from
+ * dashboard.js's equipmentKindLabel and systemLabel), anything else by its object kind. */
+function kindWords(kind, u) {
+  if (kind === "equipment" && u && u.equipment_kind) return `${equipmentKindLabel(u.equipment_kind)} · ${systemLabel(u.system)}`;
+  return t(`scene3d.kind.${kind}`);
+}
 
 function countsOf() {
   const counts = {};
@@ -158,7 +163,7 @@ async function showCard(id, quiet) {
   card.dataset.id = id; card.dataset.kind = u.kind; card.hidden = false;
   const head = `<button class="close" title="${esc(t("scene3d.close"))}">×</button>
     <h3>${esc(u.name || id)} <small>${esc(id)}</small></h3>
-    <p class="hint">${esc(kindWords(u.kind))} · ${esc(floorWords(u.floor))}</p>`;
+    <p class="hint">${esc(kindWords(u.kind, u))} · ${esc(floorWords(u.floor))}</p>`;
   let body = "";
   if (u.kind === "equipment" || u.kind === "lift_car") {
     let e = null;
