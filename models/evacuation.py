@@ -159,14 +159,14 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from models.harness import (KPI, Chart, ModelContext, ModelSpec, ReplicationCost, ReplicationResult, Target,
                             param_label, register)
 from models.kinematics import lift_travel_s
-from models.live import LiveConditions, occupancy_for_time
+from models.live import LiveConditions, occupancy_for_time, reason_words
 from models.occupants import (POPULATION_BY_KIND, POPULATION_BY_USE, POPULATION_LABELS, PRE_MOVEMENT_SOURCE,
                               OccupantGroup, PreMovement, population_for_kind, presence_fraction, resolve_population,
                               sample_population)
 from models.theory import SFPE_A, SFPE_K_CORRIDOR, sfpe_max_specific_flow, sfpe_stair_k
 from twin.graph import effective_width, exit_distances
-from twin.text import Text, text
-from twin.spec import SPACE_KINDS, Building, Id
+from twin.text import Text, pick, text
+from twin.spec import SPACE_KINDS, Building, Id, space_kind_words
 
 __all__ = [
     "SmokeEvent",
@@ -2112,14 +2112,27 @@ def population_note(population: str | dict | None, use: str, rows: list[dict] | 
     kinds: dict[str, list[str]] = {}
     for kind, name in POPULATION_BY_KIND.items():
         kinds.setdefault(name, []).append(kind)
-    parts_en = [f"{name} for {', '.join(k for k in kinds.get(name, []) if k != 'default') or 'other spaces'}"
-                + (f" ({used[name]} people)" if name in used else "") for name in dict.fromkeys(POPULATION_BY_KIND.values())]
-    parts_zh = [f"{name}：{'、'.join(k for k in kinds.get(name, []) if k != 'default') or '其他空间'}"
-                + (f"（{used[name]} 人）" if name in used else "") for name in dict.fromkeys(POPULATION_BY_KIND.values())]
+
+    def who(name: str, lang: str) -> str:  # "office workers ('office')": the mix in words, then its code name
+        words = pick(POPULATION_LABELS.get(name) or text(name, name), lang)
+        for cut in ("（", "：", " (", ":"):  # the head of the label: "office workers", "办公人员"
+            words = words.split(cut)[0]
+        return f"{words}（{name}）" if lang == "zh-CN" else f"{words} ('{name}')"
+
+    def where(name: str, lang: str) -> str:  # the kinds of space in words (twin/spec.py SPACE_KIND_WORDS)
+        said = [space_kind_words(k)[lang] for k in kinds.get(name, []) if k != "default"]
+        if lang == "zh-CN":
+            return "、".join(said) or "其他空间"
+        return ", ".join(w[:1].lower() + w[1:] for w in said) or "other spaces"
+
+    names = list(dict.fromkeys(POPULATION_BY_KIND.values()))
+    parts_en = [f"{who(name, 'en')} for {where(name, 'en')}" + (f" ({used[name]} people)" if name in used else "")
+                for name in names]
+    parts_zh = [f"{who(name, 'zh-CN')}：{where(name, 'zh-CN')}" + (f"（{used[name]} 人）" if name in used else "")
+                for name in names]
     return text("Population by space kind, from the building's use 'mixed' (the scenario gives no population): "
-                + "; ".join(parts_en) + " (other spaces: adults).",
-                "人员构成按空间类型确定（建筑用途为“mixed”混合用途，情景未指定人员构成）：" + "；".join(parts_zh)
-                + "（其他空间：adults 成年人）。")
+                + "; ".join(parts_en) + ".",
+                "人员构成按空间类型确定（建筑用途为“mixed”混合用途，情景未指定人员构成）：" + "；".join(parts_zh) + "。")
 
 
 def _kpis_of(result) -> Mapping[str, float]:
@@ -2220,10 +2233,12 @@ def from_live(params: EvacuationParams, cond: LiveConditions, building: Building
         merged = tuple(dict.fromkeys([*params.lifts.out_of_service, *cars]))
         data["lifts"] = {**data["lifts"], "out_of_service": merged}
         fs = [c for c in cars if building.car_by_id[c].fire_service]
-        listed = ", ".join(f"{c} ({cond.reasons.get(c, 'out of service')})" for c in cars)
-        notes.append(text("lift cars out of service, not used for evacuation: " + listed
+        why = {c: reason_words(cond.reasons.get(c, "out of service")) for c in cars}  # in each language
+        notes.append(text("lift cars out of service, not used for evacuation: "
+                          + ", ".join(f"{c} ({why[c]['en']})" for c in cars)
                           + (f" — {len(fs)} of them fire-service" if fs else ""),
-                          "停用的电梯轿厢，不参与疏散：" + listed + (f"——其中 {len(fs)} 台为消防电梯" if fs else "")))
+                          "停用的电梯轿厢，不参与疏散：" + "、".join(f"{c}（{why[c]['zh-CN']}）" for c in cars)
+                          + (f"——其中 {len(fs)} 台为消防电梯" if fs else "")))
     if cond.mains_lost:
         if not any(ev.type == "power_loss" and ev.at_s == 0 for ev in params.events):
             data["events"] = [*data["events"], {"type": "power_loss", "at_s": 0.0}]

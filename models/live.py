@@ -42,13 +42,35 @@ from typing import Any
 import networkx as nx
 
 from twin.spec import Building
+from twin.text import Text, text
 
-__all__ = ["LiveConditions", "CarState", "live_conditions", "LIFT_OUT_OF_SERVICE_MODES", "occupancy_for_time"]
+__all__ = ["LiveConditions", "CarState", "live_conditions", "LIFT_OUT_OF_SERVICE_MODES", "occupancy_for_time",
+           "reason_words"]
 
 # Lift modes that take a car out of evacuation service (fire recall does not; see module docstring).
 LIFT_OUT_OF_SERVICE_MODES = frozenset({"out_of_service", "fault", "power_loss", "inspection"})
 _FIRE_ALARM_TYPES = ("fire_alarm", "fire")
 _STATUS_REASONS = {"offline": "offline", "alarm": "alarm open"}
+
+_REASON_WORDS: dict[str, Text] = {
+    "offline": text("offline", "离线"),
+    "alarm open": text("alarm open", "告警未恢复"),
+    "reports out of service": text("reports out of service", "上报停用"),
+    "out of service": text("out of service", "停用"),
+}
+"""Why a car is out of service (:attr:`LiveConditions.reasons`), in both languages."""
+
+_MODE_WORDS: dict[str, str] = {"out_of_service": "停用", "fault": "故障", "power_loss": "断电", "inspection": "检修"}
+"""The Chinese for each lift mode of :data:`LIFT_OUT_OF_SERVICE_MODES`."""
+
+
+def reason_words(reason: str) -> Text:
+    """A reason of :attr:`LiveConditions.reasons` in both languages: "mode inspection" reads
+    检修模式（inspection） in Chinese, the mode's code name after its words."""
+    if reason.startswith("mode "):
+        mode = reason.removeprefix("mode ")
+        return text(reason, f"{_MODE_WORDS[mode]}模式（{mode}）" if mode in _MODE_WORDS else f"模式 {mode}")
+    return _REASON_WORDS.get(reason) or text(reason, reason)
 
 
 @dataclass(frozen=True)

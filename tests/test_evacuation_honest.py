@@ -272,6 +272,19 @@ def test_2_4_mixed_use_building_by_space_kind():
     assert "by space kind" in note["en"] and not missing_languages(note)
 
 
+def test_2_4_mixed_use_note_names_kinds_of_space_in_words():
+    """H-WORDS2: the mixed-use population note says which kinds of space hold which mix in words, in
+    each language (twin/spec.py SPACE_KIND_WORDS: management office / 物业管理处, 住宅), with each mix's
+    words and its code name ('office'), not the kinds' code names (management_office, apartment)."""
+    rows = [{"mix": "office", "occupants": 40}, {"mix": "residential", "occupants": 120}]
+    note = population_note(None, "mixed", rows)
+    assert "office workers ('office') for office, management office (40 people)" in note["en"], note["en"]
+    assert "办公人员（office）：办公室、物业管理处（40 人）" in note["zh-CN"], note["zh-CN"]
+    assert "住宅（120 人）" in note["zh-CN"] and "for flat (120 people)" in note["en"]
+    for lang in ("en", "zh-CN"):
+        assert "management_office" not in note[lang] and "apartment" not in note[lang], note[lang]
+
+
 # --- 2.5 pre-movement tails: p95, p99, and where the margin is least ------------------------------
 
 def test_2_5_percentiles_and_least_margin_named():

@@ -16,7 +16,8 @@ half-translated:
 * ``scenarios/library/*.yaml``: ``title`` and ``description``, each ``{en: …, zh-CN: …}``;
 * the console's catalogues (:mod:`viewer.i18n`): the same keys in both, none empty, the same
   placeholders; a name for every token role;
-* the 3D picture's words for each kind of space (:data:`viewer.scene.SPACE_KIND_WORDS`);
+* the words for each kind of space (:data:`twin.spec.SPACE_KIND_WORDS`, declared beside
+  ``SpaceKind``; the 3D picture's room labels), and the console's catalogues carrying them;
 * the words for each system (:data:`twin.spec.SYSTEM_WORDS`) and for each kind of equipment the
   shipped buildings use (:data:`twin.spec.EQUIPMENT_KIND_WORDS`), and the console's catalogues
   carrying them.
@@ -239,11 +240,11 @@ def test_3d_words_and_roles_in_both_languages():
     from api.schemas import Role
     from twin.spec import SpaceKind
     from viewer.i18n import MESSAGES
-    from viewer.scene import SPACE_KIND_WORDS
+    from twin.spec import SPACE_KIND_WORDS
 
     missing: list[str] = []
     for kind in get_args(SpaceKind):
-        missing += _lacks(f"viewer/scene.py SPACE_KIND_WORDS[{kind!r}]", SPACE_KIND_WORDS.get(kind))
+        missing += _lacks(f"twin/spec.py SPACE_KIND_WORDS[{kind!r}]", SPACE_KIND_WORDS.get(kind))
     for role in get_args(Role):
         missing += _lacks(f"viewer/i18n.py role.{role}", {lang: m.get(f"role.{role}", "") for lang, m in MESSAGES.items()})
     _report(missing, "3D words and role names")
@@ -297,6 +298,49 @@ def test_the_system_check_names_a_system_without_words():
     assert any(p.startswith("twin/spec.py SYSTEM_WORDS['security']: lacks en, zh-CN") for p in problems), problems
     assert any(p.startswith("twin/spec.py SYSTEM_WORDS['hvac']: lacks zh-CN") for p in problems), problems
     assert any(p.startswith("viewer/i18n.py system.security: lacks en, zh-CN") for p in problems), problems
+
+
+def space_kind_word_problems(words_of: Mapping[str, Any], catalogues: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Each :data:`twin.spec.SpaceKind` lacking words in a language, Chinese words in zh-CN, or its
+    ``space_kind.{code}`` label in a console catalogue (what the 3D card and the pickers read)."""
+    from typing import get_args
+
+    from twin.spec import SpaceKind
+
+    missing: list[str] = []
+    for kind in get_args(SpaceKind):
+        missing += _declared_word_problems(f"twin/spec.py SPACE_KIND_WORDS[{kind!r}]", words_of.get(kind),
+                                           f"space_kind.{kind}", catalogues)
+    return missing
+
+
+def test_every_space_kind_has_words_in_both_languages_declared_once():
+    """H-WORDS2: every value of twin.spec.SpaceKind (apartment … room) has its words in en and in
+    Chinese in zh-CN, declared once beside SpaceKind in twin/spec.py SPACE_KIND_WORDS (viewer.scene
+    re-exports that same table, not a copy), and the console's catalogues carry them as
+    ``space_kind.{code}`` (the 3D space card reads them)."""
+    import viewer.scene
+    from twin.spec import SPACE_KIND_WORDS
+    from viewer.i18n import MESSAGES
+
+    assert viewer.scene.SPACE_KIND_WORDS is SPACE_KIND_WORDS, "viewer/scene.py declares its own SPACE_KIND_WORDS"
+    _report(space_kind_word_problems(SPACE_KIND_WORDS, MESSAGES), "space kind words")
+    assert MESSAGES["zh-CN"]["space_kind.plant_room"] == "设备间" and MESSAGES["en"]["space_kind.plant_room"] == "Plant room"
+
+
+def test_the_space_kind_check_names_a_kind_without_words():
+    """H-WORDS2: the check above fails, naming the kind and what it lacks, when a kind has no words,
+    English words in zh-CN, or no catalogue key."""
+    from twin.spec import SPACE_KIND_WORDS
+    from viewer.i18n import MESSAGES
+
+    words = {k: v for k, v in SPACE_KIND_WORDS.items() if k != "toilet"} | {"atrium": {"en": "Atrium", "zh-CN": "Atrium"}}
+    catalogues = {lang: {k: v for k, v in m.items() if k != "space_kind.storage"} for lang, m in MESSAGES.items()}
+    problems = space_kind_word_problems(words, catalogues)
+    assert any(p.startswith("twin/spec.py SPACE_KIND_WORDS['toilet']: lacks en, zh-CN") for p in problems), problems
+    assert any(p.startswith("twin/spec.py SPACE_KIND_WORDS['atrium']: zh-CN 'Atrium' is not Chinese")
+               for p in problems), problems
+    assert any(p.startswith("viewer/i18n.py space_kind.storage: lacks en, zh-CN") for p in problems), problems
 
 
 def _sample_equipment_kinds() -> dict[str, str]:

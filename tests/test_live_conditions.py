@@ -100,6 +100,20 @@ def test_evacuation_params_follow_the_snapshot_and_keep_what_the_scenario_set(to
     assert adjusted.occupancy == "weekend"
 
 
+def test_the_chinese_note_says_why_each_car_is_out_in_chinese(tower) -> None:
+    """H-WORDS2: the note listing the cars out of service gives each car's reason in its language —
+    检修模式（inspection）, 离线 in zh-CN — not the English reason ("mode inspection", "offline")."""
+    live = Live(tower)
+    live.values("L-C2-4", mode="inspection")
+    live.offline("L-C1-1")
+    cond = live_conditions(live.snapshot(), tower)
+    _, notes = get_model("evacuation").from_live(EvacuationParams(), cond, tower)
+    lifts = next(n for n in notes if "not used for evacuation" in n["en"])
+    assert "L-C1-1 (offline), L-C2-4 (mode inspection)" in lifts["en"], lifts["en"]
+    assert "L-C1-1（离线）、L-C2-4（检修模式（inspection））" in lifts["zh-CN"], lifts["zh-CN"]
+    assert "offline" not in lifts["zh-CN"] and "mode " not in lifts["zh-CN"], lifts["zh-CN"]
+
+
 def test_mains_lost_stops_lifts_unless_a_generator_feeds_the_fire_service_cars(tower) -> None:
     spec = get_model("evacuation")
     live = Live(tower)

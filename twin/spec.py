@@ -28,6 +28,8 @@ from twin.text import Text, text
 __all__ = [
     "Id",
     "SPACE_KINDS",
+    "SPACE_KIND_WORDS",
+    "space_kind_words",
     "SYSTEMS",
     "SYSTEM_WORDS",
     "EQUIPMENT_KIND_WORDS",
@@ -67,6 +69,28 @@ SpaceKind = Literal[
     "room",
 ]
 SPACE_KINDS: tuple[str, ...] = get_args(SpaceKind)
+
+SPACE_KIND_WORDS: dict[str, Text] = {
+    "apartment": text("Flat", "住宅"),
+    "office": text("Office", "办公室"),
+    "shop": text("Shop", "商铺"),
+    "restaurant": text("Restaurant", "餐厅"),
+    "corridor": text("Corridor", "走廊"),
+    "lobby": text("Lobby", "大堂"),
+    "atrium": text("Atrium", "中庭"),
+    "stair": text("Stair", "楼梯间"),
+    "lift_lobby": text("Lift lobby", "电梯前室"),
+    "plant_room": text("Plant room", "设备间"),
+    "car_park": text("Car park", "停车库"),
+    "management_office": text("Management office", "物业管理处"),
+    "toilet": text("Toilet", "卫生间"),
+    "storage": text("Storage", "储藏间"),
+    "room": text("Room", "房间"),
+}
+"""What each :data:`SpaceKind` is called, in both languages: the room labels of the 3D picture
+(:func:`viewer.scene.room_label`), the console's pickers and 3D card (:mod:`viewer.i18n` serves them
+as ``space_kind.{code}``), the run notes that name kinds of space. Every kind has its words
+(``tests/test_i18n_complete.py`` checks)."""
 
 System = Literal["elevator", "pump", "power", "fire", "hvac", "lighting", "meter", "water", "access", "security"]
 SYSTEMS: tuple[str, ...] = get_args(System)
@@ -169,6 +193,12 @@ def _readable(code: str) -> Text:
 def system_words(system: str) -> Text:
     """A system's words in both languages (its code name as words for one that is not a :data:`System`)."""
     return SYSTEM_WORDS.get(system) or _readable(system)
+
+
+def space_kind_words(kind: str) -> Text:
+    """A kind of space's words in both languages (its code name as words for one that is not a
+    :data:`SpaceKind`)."""
+    return SPACE_KIND_WORDS.get(kind) or _readable(kind)
 
 
 def equipment_kind_words(kind: str) -> Text:

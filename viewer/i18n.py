@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from twin.spec import EQUIPMENT_KIND_WORDS, SYSTEM_WORDS
+from twin.spec import EQUIPMENT_KIND_WORDS, SPACE_KIND_WORDS, SYSTEM_WORDS
 from twin.text import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "MESSAGES", "translate", "catalogue", "normalise_language"]
@@ -980,8 +980,10 @@ _ZH: dict[str, str] = {
 }
 
 # Words declared where the thing is defined (twin/spec.py), under the keys the console reads:
-# ``system.{code}`` for each system, ``equipment_kind.{code}`` for each known kind of equipment.
-for _prefix, _table in (("system", SYSTEM_WORDS), ("equipment_kind", EQUIPMENT_KIND_WORDS)):
+# ``system.{code}`` for each system, ``equipment_kind.{code}`` for each known kind of equipment,
+# ``space_kind.{code}`` for each kind of space.
+for _prefix, _table in (("system", SYSTEM_WORDS), ("equipment_kind", EQUIPMENT_KIND_WORDS),
+                        ("space_kind", SPACE_KIND_WORDS)):
     for _code, _words in _table.items():
         _EN[f"{_prefix}.{_code}"] = _words["en"]
         _ZH[f"{_prefix}.{_code}"] = _words["zh-CN"]

@@ -32,8 +32,8 @@ from typing import Literal
 
 import numpy as np
 
-from twin.spec import Building, ElevatorCar, Equipment, FireZone, Floor, Space
-from twin.text import Text, normalise_language, pick, text
+from twin.spec import SPACE_KIND_WORDS, Building, ElevatorCar, Equipment, FireZone, Floor, Space
+from twin.text import normalise_language, pick
 
 # Without a display the VTK wheel would first try X and print a warning; EGL (Mesa's llvmpipe
 # here) renders off screen. Set before pyvista loads VTK's rendering classes; a user's choice wins.
@@ -62,24 +62,8 @@ __all__ = [
 
 # --- words drawn in the picture, in the reader's language ----------------------------------------
 
-SPACE_KIND_WORDS: dict[str, Text] = {
-    "apartment": text("Flat", "住宅"),
-    "office": text("Office", "办公室"),
-    "shop": text("Shop", "商铺"),
-    "restaurant": text("Restaurant", "餐厅"),
-    "corridor": text("Corridor", "走廊"),
-    "lobby": text("Lobby", "大堂"),
-    "atrium": text("Atrium", "中庭"),
-    "stair": text("Stair", "楼梯间"),
-    "lift_lobby": text("Lift lobby", "电梯前室"),
-    "plant_room": text("Plant room", "设备间"),
-    "car_park": text("Car park", "停车库"),
-    "management_office": text("Management office", "物业管理处"),
-    "toilet": text("Toilet", "卫生间"),
-    "storage": text("Storage", "储藏间"),
-    "room": text("Room", "房间"),
-}
-"""What each kind of space is called, in both languages (the room labels of a one-storey view)."""
+# SPACE_KIND_WORDS (what each kind of space is called) is declared beside SpaceKind in twin/spec.py;
+# imported here for the room labels and re-exported for whoever reads it from viewer.scene.
 
 
 def _has_cjk(words: str) -> bool:

@@ -11,6 +11,9 @@ device simulator: only what a test publishes happens).
 3. The supervisor's dashboard in Simplified Chinese: work orders of an operations run recorded in
    the run store against the 30 min / 2 h promises, failures and availability by system, alarms
    by system over time; printable (the print stylesheet hides the console's chrome).
+4. The equipment tab names each item's storey as the rest of the console does (the 3D card, the
+   floor pickers): "Ground" in English, 1层 in Chinese, in the table and the detail line; the
+   floor's id stays in data-floor.
 """
 
 from __future__ import annotations
@@ -149,6 +152,26 @@ def test_equipment_history_beyond_the_last_hour(console_server, browser_page):
     assert page.get_attribute("#history-chart", "data-samples") == "6"
     assert "6" in page.inner_text("#eq-history-hint")
     _shot(page, "equipment-history-custom-en")
+
+
+def test_equipment_tab_names_the_storey(console_server, browser_page):
+    """Item 4 (H-WORDS2): PMP-1's floor reads "Ground" (the building's name for G) in English and 1层
+    in Chinese, in the equipment table and in the detail line, as the 3D card says it; not the id "G"."""
+    page, server = browser_page, console_server
+    _open_console(page, server, tab="equipment")
+    cell = page.locator("#equipment-table tr[data-id=PMP-1] td[data-floor]")
+    cell.wait_for(timeout=30_000)
+    assert cell.get_attribute("data-floor") == "G" and cell.inner_text() == "Ground"
+    page.click("#equipment-table tr[data-id=PMP-1]")
+    line = page.locator("#equipment-detail .floor[data-floor=G]")
+    line.wait_for(timeout=15_000)
+    assert line.inner_text() == "Ground"
+    page.select_option("#lang", "zh-CN")
+    page.wait_for_function("() => document.querySelector('#equipment-table tr[data-id=PMP-1] td[data-floor]')"
+                           "?.textContent === '1层'", timeout=15_000)
+    page.wait_for_function("() => document.querySelector('#equipment-detail .floor')?.textContent === '1层'",
+                           timeout=15_000)
+    page.select_option("#lang", "en")
 
 
 @pytest.fixture(scope="module")

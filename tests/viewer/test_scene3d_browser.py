@@ -14,6 +14,8 @@ and drawn by the vendored three.js (SwiftShader's WebGL in headless Chromium).
    and those below.
 5. Without WebGL the live tab keeps the server-rendered picture.
 6. A lift car reporting its floor on MQTT moves to that floor's height in the browser.
+7. A room's card says what the room is used for in words, in the console's language (设备间 for a
+   plant room in Chinese), its code name kept in the card's data.
 """
 
 from __future__ import annotations
@@ -186,3 +188,23 @@ def test_lift_car_follows_its_reported_floor(console_server, browser_page):
         let y = Infinity; for (let k = 0; k < r.count; k++) y = Math.min(y, v.batch.pos.getY(r.start + k));
         return y; }""")
     assert lowest == pytest.approx(1.75, abs=1e-4)
+
+
+def test_a_rooms_card_names_its_use_in_words(console_server, browser_page):
+    """Item 7 (H-WORDS2): G-PLT's card reads "Use: Plant room" in English and "用途: 设备间" in Chinese
+    (twin/spec.py SPACE_KIND_WORDS, served as space_kind.*), not the code name plant_room, which
+    stays in data-space-kind."""
+    page, server = browser_page, console_server
+    _open_3d(page, server)
+    page.evaluate("Scene3D.showCard('G-PLT')")
+    kind = page.locator("#scene3d-card[data-id='G-PLT'] .space-kind")
+    kind.wait_for(timeout=10_000)
+    assert kind.inner_text() == "Plant room" and kind.get_attribute("data-space-kind") == "plant_room"
+    page.select_option("#lang", "zh-CN")
+    page.wait_for_function("() => document.documentElement.lang === 'zh-CN'", timeout=10_000)
+    page.evaluate("Scene3D.showCard('G-PLT')")
+    page.wait_for_function("() => document.querySelector('#scene3d-card .space-kind')?.textContent === '设备间'",
+                           timeout=10_000)
+    card = page.inner_text("#scene3d-card")
+    assert "用途" in card and "plant_room" not in card, card
+    page.select_option("#lang", "en")

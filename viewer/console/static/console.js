@@ -97,6 +97,9 @@ async function loadLanguage(lang) {
   if (S.forecastFigures) S.forecastFigures.clear();
   relabelFloors();
   if (S.info) { renderLegend(); S.liveShownKey = ""; refreshTab(); }
+  // The open equipment's detail line (its kind, system and storey) in the new language too.
+  const shown = $("#equipment-detail") && $("#equipment-detail").dataset.id;
+  if (S.info && S.tab === "equipment" && shown) showEquipment(shown);
 }
 
 /* --- sign in ----------------------------------------------------------------------------- */
@@ -468,7 +471,7 @@ async function loadEquipment() {
   $("#equipment-table tbody").innerHTML = rows.map((e) => {
     const st = (S.statuses[e.id] || {}).status || "unknown";
     return `<tr class="selectable${e.id === S.equipmentSelected ? " selected" : ""}" data-id="${esc(e.id)}"><td>${esc(e.id)}<br><small>${esc(e.name)}</small></td>
-      <td data-system="${esc(e.system)}">${esc(systemLabel(e.system))}<br><small data-kind="${esc(e.kind || "")}">${esc(equipmentKindLabel(e.kind))}</small></td><td>${esc(e.floor || "")}</td>
+      <td data-system="${esc(e.system)}">${esc(systemLabel(e.system))}<br><small data-kind="${esc(e.kind || "")}">${esc(equipmentKindLabel(e.kind))}</small></td><td data-floor="${esc(e.floor || "")}">${esc(floorLabel(e.floor))}</td>
       <td><span class="swatch" style="background:${esc(S.palette[st] || "#ccc")}"></span> ${esc(t("status." + st))}</td></tr>`;
   }).join("");
   for (const tr of $$("#equipment-table tbody tr")) tr.onclick = () => openEquipment(tr.dataset.id, true);
@@ -495,7 +498,7 @@ async function showEquipment(id, point) {
     const st = e.status || "unknown";
     pane.innerHTML = `<h2>${esc(id)} <small>${esc(info.name || "")}</small></h2>
       <p><span class="swatch" style="background:${esc(S.palette[st] || "#ccc")}"></span> ${esc(t("status." + st))}
-        · ${esc(equipmentKindLabel(info.kind || e.kind))} · ${esc(systemLabel(e.system || info.system))} · ${esc(info.floor || e.floor || "")}
+        · ${esc(equipmentKindLabel(info.kind || e.kind))} · ${esc(systemLabel(e.system || info.system))} · <span class="floor" data-floor="${esc(info.floor || e.floor || "")}">${esc(floorLabel(info.floor || e.floor))}</span>
         <button id="locate">${esc(t("equipment.locate"))}</button></p>
       <h3>${esc(t("equipment.values"))}</h3>
       <table class="grid"><thead><tr><th>${esc(t("equipment.point"))}</th><th>${esc(t("equipment.value"))}</th></tr></thead><tbody>

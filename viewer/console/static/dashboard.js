@@ -33,9 +33,11 @@ function readableCode(code) {
   return words ? words[0].toUpperCase() + words.slice(1) : code;
 }
 
-/* A system's and a kind of equipment's words (declared in twin/spec.py, served as system.* and
- * equipment_kind.* labels); the JSON keeps the code names. */
+/* A system's, a kind of equipment's and a kind of space's words (declared in twin/spec.py, served as
+ * system.*, equipment_kind.* and space_kind.* labels); the JSON keeps the code names. */
 function systemLabel(s) { return s ? (S.labels["system." + s] ? t("system." + s) : readableCode(s)) : ""; }
+/* A kind of space's words (twin/spec.py SPACE_KIND_WORDS, served as space_kind.* labels). */
+function spaceKindLabel(k) { return k ? (S.labels["space_kind." + k] ? t("space_kind." + k) : readableCode(k)) : ""; }
 function equipmentKindLabel(k) {
   if (!k) return "";
   const key = "equipment_kind." + k, loose = "equipment_kind." + k.trim().toLowerCase().replace(/[- ]/g, "_");

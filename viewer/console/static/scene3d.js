@@ -18,7 +18,7 @@ import { BuildingView, webglAvailable } from "./view3d.js";
 
 /* ------------------------------------------------------------------------------------------------
  * The console's live tab on top of BuildingView (uses console.js's globals: S, api, t, L, esc, $, $$,
- * fmt, fmtTime, renderLegend, openEquipment).
+ * fmt, fmtTime, renderLegend, openEquipment; dashboard.js's systemLabel, equipmentKindLabel, spaceKindLabel).
  * ---------------------------------------------------------------------------------------------- */
 
 const live = { view: null, active: false, ws: null, alarms: [], labels: null, card: null, log: [] };
@@ -179,7 +179,7 @@ async function showCard(id, quiet) {
     }
   } else if (u.kind === "space") {
     const inside = [...live.view.objects.values()].filter((x) => x.userData.kind === "equipment" && x.userData.location === id);
-    body = `<p>${esc(t("scene3d.space_kind"))}: ${esc(u.space_kind || "")}</p>` + (inside.length ? `<ul class="in-space">${inside.map((x) =>
+    body = `<p>${esc(t("scene3d.space_kind"))}: <span class="space-kind" data-space-kind="${esc(u.space_kind || "")}">${esc(spaceKindLabel(u.space_kind))}</span></p>` + (inside.length ? `<ul class="in-space">${inside.map((x) =>
       `<li><a href="#" data-open="${esc(x.userData.id)}">${esc(x.userData.name)}</a> — ${esc(t("status." + (live.view.statuses[x.userData.id] || "unknown")))}</li>`).join("")}</ul>` : "");
   } else if (u.kind === "door") {
     body = `<p>${esc(t("scene3d.between"))}: ${(u.between || []).map((s) => esc(live.view.objects.get(s)?.userData.name || s)).join(" ↔ ")}
