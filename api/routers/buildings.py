@@ -20,11 +20,13 @@ from api.catalogue import LoadedBuilding
 from api.deps import ApiError, Ctx, Viewer, error_responses
 from api.schemas import (BuildingChoices, BuildingInfo, BuildingSummary, EquipmentInfo, NodeLinkGraph, PickChoice,
                          exactly_one_of)
+from models.operations.params import LIFT_CAR_KIND  # a lift car as an operations parameter names it
 from twin.brick import brick_class, brick_turtle, state_topic
 from twin.errors import SpecError
 from twin.graph import to_node_link
 from twin.loader import check_building_document, check_nesting, parse_yaml_text
-from twin.spec import SPACE_KINDS, Building, equipment_kind_words, system_words
+from twin.live.devices import CAR_KIND
+from twin.spec import SPACE_KINDS, Building, equipment_kind_words, space_kind_words, system_words
 from twin.summary import building_summary
 
 __all__ = ["router", "equipment_of", "choices_of", "BuildingCheck", "BuildingCheckResult", "BuildingProblem"]
@@ -60,7 +62,7 @@ def equipment_of(b: Building) -> list[EquipmentInfo]:
     for group in b.elevators:
         for car in group.cars:
             items.append(EquipmentInfo(
-                id=car.id, system="elevator", kind="elevator_car", name=f"{car.id} ({group.name or group.id})",
+                id=car.id, system="elevator", kind=CAR_KIND, name=f"{car.id} ({group.name or group.id})",
                 location=None, floor=car.home_floor,
                 rated={"capacity_kg": car.capacity_kg, "capacity_persons": float(car.capacity_persons),
                        "rated_speed_mps": car.rated_speed_mps},
@@ -206,7 +208,7 @@ def get_choices(key: BuildingKey, ctx: Ctx, _: Viewer) -> BuildingChoices:
 def choices_of(b: Building) -> BuildingChoices:
     """Every thing of a building a parameter may name, by pick kind, in the building file's order."""
     from viewer.console import floor_words  # the storeys as the console's menus name them
-    from viewer.scene import SPACE_KIND_WORDS, room_label  # words the 3D view uses too
+    from viewer.scene import room_label  # words the 3D view uses too
 
     def both(en: str, zh: str | None = None) -> dict[str, str]:
         return {"en": en, "zh-CN": zh if zh is not None else en}
@@ -243,8 +245,8 @@ def choices_of(b: Building) -> BuildingChoices:
                             label=named(eq.id, both(eq.name or eq.id))) for eq in b.equipment]
     kinds = list(dict.fromkeys([*(s.kind for s in b.spaces), *SPACE_KINDS]))  # the building's first, then the rest
     # A kind or a system reads as its words with its code name after them ("消防稳压泵 (fire_jockey_pump)").
-    space_kinds = [PickChoice(id=k, label=named(k, dict(SPACE_KIND_WORDS.get(k) or both(k)))) for k in kinds]
-    eq_kinds = list(dict.fromkeys([eq.kind for eq in b.equipment] + (["lift_car"] if b.elevators else [])))
+    space_kinds = [PickChoice(id=k, label=named(k, dict(space_kind_words(k)))) for k in kinds]
+    eq_kinds = list(dict.fromkeys([eq.kind for eq in b.equipment] + ([LIFT_CAR_KIND] if b.elevators else [])))
     systems = list(dict.fromkeys([eq.system for eq in b.equipment] + (["elevator"] if b.elevators else [])))
     return BuildingChoices(space=spaces, door=doors, stair=stairs, exit=exits, floor=floors, car=cars,
                            lift_group=groups, equipment=equipment, space_kind=space_kinds,

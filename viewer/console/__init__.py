@@ -43,6 +43,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from twin.live.devices import CAR_KIND
 from twin.spec import Building
 from viewer.console.render import Camera, ConsoleRenderer, summary_of
 from viewer.i18n import LANGUAGES, catalogue, normalise_language
@@ -199,7 +200,7 @@ def console_router(backend: Callable[[Request], ConsoleBackend], renderer: Conso
         equipment = [{"id": e.id, "name": e.name or e.id, "system": e.system, "kind": e.kind,
                       "floor": building.space_by_id[e.location].floor if e.location in building.space_by_id else None}
                      for e in building.equipment]
-        equipment += [{"id": c.id, "name": c.id, "system": "elevator", "kind": "elevator_car", "floor": c.home_floor}
+        equipment += [{"id": c.id, "name": c.id, "system": "elevator", "kind": CAR_KIND, "floor": c.home_floor}
                       for g in building.elevators for c in g.cars]
         words = floor_words(building)
         return {"building": {"id": building.id, "name": building.name}, "live": state is not None,
