@@ -29,6 +29,7 @@ test: install system-deps
 bench: install
 	$(PY) bench/bench_runner.py
 	$(PY) bench/bench_guard.py
+	$(PY) bench/bench_gc.py
 	$(PY) bench/bench_evacuation.py
 	$(PY) bench/bench_operations.py --no-optimise
 	$(PY) bench/bench_optimise.py

@@ -171,6 +171,13 @@ def test_equipment_tab_names_the_storey(console_server, browser_page):
                            "?.textContent === '1层'", timeout=15_000)
     page.wait_for_function("() => document.querySelector('#equipment-detail .floor')?.textContent === '1层'",
                            timeout=15_000)
+    # The filter finds equipment by its storey as the table names it: 1层 keeps PMP-1, and only what is on G.
+    page.fill("#equipment-filter", "1层")
+    page.wait_for_function("() => { const rows = [...document.querySelectorAll('#equipment-table tbody tr')];"
+                           " return rows.length > 0 && rows.some((r) => r.dataset.id === 'PMP-1')"
+                           " && rows.every((r) => r.querySelector('td[data-floor]').dataset.floor === 'G'); }",
+                           timeout=15_000)
+    page.fill("#equipment-filter", "")
     page.select_option("#lang", "en")
 
 

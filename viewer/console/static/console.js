@@ -467,7 +467,7 @@ async function loadEquipment() {
   try { S.statuses = stateEquipment(await api("/twin/state")); } catch (e) { S.statuses = {}; }
   const filter = $("#equipment-filter").value.trim().toLowerCase();
   const rows = S.info.equipment.filter((e) => !filter ||
-    `${e.id} ${e.name} ${e.system} ${e.kind} ${systemLabel(e.system)} ${equipmentKindLabel(e.kind)}`.toLowerCase().includes(filter));
+    `${e.id} ${e.name} ${e.system} ${e.kind} ${systemLabel(e.system)} ${equipmentKindLabel(e.kind)} ${e.floor || ""} ${floorLabel(e.floor)}`.toLowerCase().includes(filter));
   $("#equipment-table tbody").innerHTML = rows.map((e) => {
     const st = (S.statuses[e.id] || {}).status || "unknown";
     return `<tr class="selectable${e.id === S.equipmentSelected ? " selected" : ""}" data-id="${esc(e.id)}"><td>${esc(e.id)}<br><small>${esc(e.name)}</small></td>
