@@ -21,8 +21,10 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 from starlette.requests import HTTPConnection
 
 from api.auth import TokenStore
@@ -70,6 +72,15 @@ def live_service_from_settings(settings: Settings) -> Any:
     if simulate:
         service.meter_profiles = simulated_meter_profiles(service.building, settings.data_dir)
     return service
+
+
+GZIP_MIN_BYTES = 1024
+"""Answers shorter than this go as they are: under about one network packet, compressing saves no time."""
+GZIP_LEVEL = 5
+"""zlib's level for the answers that are compressed (1 fastest … 9 smallest)."""
+GZIP_EXCLUDED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.apache.parquet")
+"""Media types never compressed: Starlette's list (pictures, video, archives and ``text/event-stream``,
+whose events must not wait in a compressor) and the record tables' Parquet, compressed already."""
 
 
 def _print_admin_token(token: str) -> None:
@@ -376,7 +387,12 @@ def create_app(settings: Settings | None = None, *, live_factory: LiveFactory | 
 
     app.state.console = mount_console(app, console_backend, auth=require("viewer"))
 
-    # Outermost last: body limit, then metrics, then (optionally) CORS.
+    # Outermost last: body limit, then metrics, then (optionally) CORS, then gzip. A client that
+    # accepts gzip gets the large answers compressed — a playback's keyframe chunks, run records,
+    # reports, the console's scripts — each streamed body flushed chunk by chunk as it goes; the
+    # WebSocket stream is not HTTP and is left alone.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL,
+                       exclude_content_types=GZIP_EXCLUDED)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])

@@ -249,3 +249,23 @@ def test_a_check_over_the_budget_is_a_422(linked):
         settings.check_budget_s = saved
     [item] = _refusals(r)
     assert item["type"] == "check_timeout" and "budget" in item["msg"]
+
+
+def test_console_loads_a_runs_building_once_per_file_version(tmp_path, monkeypatch):
+    """A playback asks for its run's building with every chunk, picture and scene: the console loads the
+    file once per version (scenarios.spec.building_and_graph), not once a request — and again when the
+    file changes."""
+    import scenarios.spec as spec_module
+
+    loads: list[str] = []
+    real = spec_module.load_building
+    monkeypatch.setattr(spec_module, "load_building", lambda path: loads.append(str(path)) or real(path))
+    spec_module._cached_building.cache_clear()
+    shutil.copy(DATA / "two_storey.yaml", tmp_path / "mine.yaml")
+    backend = ConsoleBackend(building=None, state=None, results_dir=lambda run_id: None, building_roots=(tmp_path,))
+    summary = {"scenario": {"building": "mine.yaml"}}
+    first, second = backend.run_building(summary), backend.run_building(summary)
+    assert first is second and first.id == "two-storey" and len(loads) == 1
+    text = (tmp_path / "mine.yaml").read_text(encoding="utf-8")
+    (tmp_path / "mine.yaml").write_text(text + "\n# changed\n", encoding="utf-8")
+    assert backend.run_building(summary).id == "two-storey" and len(loads) == 2
