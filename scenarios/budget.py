@@ -6,8 +6,8 @@ a tower evacuation. Before a run is accepted its cost is estimated from the mode
 :attr:`~models.ModelSpec.cost` (SimPy events and record rows per replication) times the
 replications and sweep points, and compared with the run's budget:
 
-* time — the events at an optimistic :data:`EVENTS_PER_S` (several times what a core really
-  does) must fit in the run's wall-time budget: a refused run could not have finished;
+* time — the events at an optimistic :data:`EVENTS_PER_S` (the engine's own limit, several
+  times what a model really does) must fit in the run's wall-time budget: a refused run could not have finished;
 * memory — the record rows a run keeps until it writes them, at :data:`BYTES_PER_RECORD_ROW`,
   must fit under the run's memory ceiling;
 * horizon — no longer than the model's :attr:`~models.ModelSpec.max_horizon_s`.
@@ -37,9 +37,12 @@ DEFAULT_TIME_LIMIT_S = 1800.0
 """Wall-time budget of one run unless the server is told otherwise: 30 minutes."""
 DEFAULT_MEMORY_LIMIT_GIB = 4.0
 """Memory ceiling of one run unless the server is told otherwise."""
-EVENTS_PER_S = 200_000.0
-"""SimPy events a second, optimistically: the models process 30,000–40,000 on one core of the
-reference machine; a run refused at this rate could not have finished in its budget."""
+EVENTS_PER_S = 1_000_000.0
+"""SimPy events a second, optimistically — about what SimPy's own empty loop of timeouts does on a
+fast core (``bench/engine.py``'s bare loop: 300,000–900,000 here, by the host's load), which no model
+beats: a run refused at this rate could not have finished in its budget. The models themselves process
+100,000–230,000 a second on one core here (the repair desk the fastest, ``bench/``); at the 200,000
+this was before, a repair desk run could be refused that would have finished."""
 BYTES_PER_RECORD_ROW = 1024.0
 """Memory one record row takes while a run holds it (a dict of a dozen fields, then a DataFrame)."""
 _GIB = 1024.0 ** 3

@@ -51,7 +51,10 @@ def api(tmp_path_factory):
     ({"yaml": "name: x\nmodel: repair_desk\nbuilding: tower\nparams: {ordinary_per_h: .inf}\n"},
      "ordinary_per_h", "finite"),
     ({"scenario": "repair-desk-weekday", "set": {"horizon_s": 1e15}}, "horizon_s", "limit"),
-    ({"scenario": "tower-full-drill", "replications": 5000}, "replications", "budget"),
+    ({"scenario": "tower-full-drill", "replications": 5000}, "replications", "memory ceiling"),
+    ({"scenario": "repair-desk-weekday", "replications": 200,
+      "set": {"horizon_s": 31622400, "params.ordinary_per_h": 200, "params.technicians": 120}},
+     "replications", "time budget"),
     ({"scenario": "tower-full-drill", "set": {"params.pre_movement.default": {"kind": "fixed", "value": 1e12}}},
      "pre_movement", "plausible"),
     ({"scenario": "tower-full-drill", "set": {"params.occupant_counts": {"B2-C1-COR": 10**9}}},
@@ -123,15 +126,62 @@ def manager(tmp_path):
         runs.stop()
 
 
+def _wait_for(condition, timeout_s: float, what: str):
+    """``condition()``'s first true value, polled; the test fails naming ``what`` after ``timeout_s``
+    (a liveness deadline on a shared machine, not a speed check)."""
+    deadline = time.monotonic() + timeout_s
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout_s:g} s: {what}")
+        time.sleep(0.05)
+    return value
+
+
+def _lock_holder(lock: Path):
+    """The process of this test's process tree holding ``lock`` open (the pool process running the run)."""
+    import psutil
+
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if any(f.path == str(lock) for f in proc.open_files()):
+                return proc
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return None
+
+
+def _cpu_s(proc) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
 def test_cancel_stops_a_running_replication_within_seconds(tmp_path, manager) -> None:
     """issue 10 item 7: cancel is seen inside a replication (the model's clock), not only between
-    replications — a one-replication run of minutes stops within a second or so."""
+    replications — a one-replication run of minutes stops within a second or so of its own work.
+
+    Measured on the pool process's CPU clock, not the wall clock: at nice 19 on a loaded machine
+    that process may get a sliver of a core, and any wall-clock bound measures the load, not the
+    cancel. The cancel lands after the run wrote its manifest (its set-up done, its replication
+    starting) and spent a CPU second more, so the replication's clock is running — "running" alone
+    is reported before the scenario is even parsed. It must then stop within one CPU second (the
+    replication, uninterrupted, needs minutes of it), raised from the model's clock itself."""
     runs = manager()
     rec = runs.submit(_job(tmp_path, LONG_RUN))
-    assert _wait_status(runs, rec.id, ("running",), 120) == "running"
-    time.sleep(1.0)  # well inside the replication
+    out = tmp_path / "runs" / rec.id
+    worker = _wait_for(lambda: _lock_holder(out / ".lock"), 120, "a pool process takes up the run")
+    _wait_for((out / "partial" / "manifest.json").is_file, 120, "the run is set up (its manifest written)")
+    inside = _cpu_s(worker) + 1.0
+    _wait_for(lambda: _cpu_s(worker) >= inside, 300, "a CPU second into the replication")
+    with runs._lock:
+        future = runs._futures[rec.id]
+    assert not future.done(), runs.get(rec.id)  # still in its replication
+    at_cancel = _cpu_s(worker)
     runs.cancel(rec.id)
-    assert _wait_status(runs, rec.id, ("cancelled", "failed", "done"), 5.0) == "cancelled"
+    assert _wait_status(runs, rec.id, ("cancelled", "failed", "done"), 120) == "cancelled"
+    spent = _cpu_s(worker) - at_cancel
+    assert spent < 1.0, f"the pool process worked {spent:.2f} CPU-s after the cancel"
+    where = str(future.exception().__cause__)  # the pool process's traceback
+    assert "in step" in where and "self._guard.check()" in where, where
 
 
 def test_cancel_of_a_run_handed_to_the_pool_is_immediate(tmp_path, manager) -> None:
@@ -152,9 +202,9 @@ def test_cancel_of_a_run_handed_to_the_pool_is_immediate(tmp_path, manager) -> N
 def test_a_run_over_its_time_budget_is_stopped_and_failed(tmp_path, manager) -> None:
     """issue 10 item 7: every run has a wall-time budget; over it, it is stopped and failed with the reason."""
     runs = manager(time_limit_s=2.0)
-    # About 53,000 orders: accepted by the estimate (under 2 s at its optimistic rate), several
-    # times longer than that in fact.
-    rec = runs.submit(_job(tmp_path, {**LONG_RUN, "params.ordinary_per_h": 5.0, "params.technicians": 8}))
+    # About 260,000 orders: accepted by the estimate (1.6 s at scenarios.budget.EVENTS_PER_S, the
+    # engine's own limit), 7–8 s in fact at the repair desk's 220,000–230,000 events a second.
+    rec = runs.submit(_job(tmp_path, {**LONG_RUN, "params.ordinary_per_h": 30.0, "params.technicians": 8}))
     status = _wait_status(runs, rec.id, ("failed", "done", "cancelled"), 60)
     assert status == "failed"
     assert runs.get(rec.id).error == "stopped after 2 s: the run's time budget"
