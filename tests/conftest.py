@@ -93,15 +93,25 @@ def nested_models(root: type) -> list[type]:
     return seen
 
 
-def undocumented_fields(doc: str, root: type) -> list[str]:
+def undocumented_fields(doc: str, root: type, *, example: bool = False) -> list[str]:
     """What a file-format reference leaves out: for ``root`` and every model nested in it, a missing
-    ``### Class —`` section, or a field without its ``| `name` |`` row under that section."""
+    ``### Class — `` section, or a field without its ``| `name` |`` row under that section. With
+    ``example``, the field's row (the first line starting ``| `name` |``) must also end with an
+    example: its last cell in backticks, the line ending "` |"."""
     missing = []
     for cls in nested_models(root):
-        section = f"### {cls.__name__} —"
+        section = f"### {cls.__name__} — "
         if section not in doc:
-            missing.append(section)
+            missing.append(section.rstrip())
             continue
         body = doc.split(section, 1)[1].split("\n### ", 1)[0]
-        missing += [f"{cls.__name__}.{name}" for name in cls.model_fields if f"| `{name}` |" not in body]
+        for name in cls.model_fields:
+            cell = f"| `{name}` |"
+            if example:
+                row = next((line for line in body.splitlines() if line.startswith(cell)), None)
+                documented = row is not None and row.rstrip().endswith("` |")
+            else:
+                documented = cell in body
+            if not documented:
+                missing.append(f"{cls.__name__}.{name}")
     return missing

@@ -18,6 +18,7 @@ from models import get_model
 from models.energy.model import Draws, _records, simulate_year
 from models.energy.params import END_USES, EnergyParams
 from models.harness import ModelContext
+from tests.conftest import undocumented_fields
 from twin.graph import build_graph
 from twin.loader import load_building
 
@@ -327,25 +328,8 @@ def test_docs_name_every_field_of_the_energy_params():
     example, under its class's heading."""
     from pathlib import Path
 
-    from models.energy.hvac import HvacParams, VentilationParams
-    from models.energy.loads import FixedLoadParams, LiftEnergyParams, LightingControls, LightingParams, PumpParams
-    from models.energy.params import BenchmarkParams, CalibrationParameter, CalibrationParams, VariationParams
-    from models.energy.retrofits import Retrofit
-
     doc = (Path(__file__).parents[1] / "docs" / "energy.md").read_text(encoding="utf-8")
-    missing = []
-    for cls in (EnergyParams, VariationParams, Retrofit, BenchmarkParams, CalibrationParams, CalibrationParameter,
-                LightingParams, LightingControls, PumpParams, LiftEnergyParams, HvacParams, VentilationParams,
-                FixedLoadParams):
-        section = f"### {cls.__name__} — "
-        if section not in doc:
-            missing.append(cls.__name__)
-            continue
-        body = doc.split(section, 1)[1].split("\n### ", 1)[0]
-        for name in cls.model_fields:
-            row = next((ln for ln in body.splitlines() if ln.startswith(f"| `{name}` |")), None)
-            if row is None or not row.rstrip().endswith("` |"):
-                missing.append(f"{cls.__name__}.{name}")
+    missing = undocumented_fields(doc, EnergyParams, example=True)
     assert not missing, f"not in docs/energy.md (with an example): {missing}"
 
 
