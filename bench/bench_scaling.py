@@ -42,7 +42,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-
 from scenarios.runner import run_scenario
 from scenarios.spec import load_scenario
 

@@ -1,5 +1,5 @@
-"""Servers the tests start as real processes (``twin serve``, uvicorn): a free port, and waiting
-until one answers ``/health``."""
+"""Servers the tests start as real processes (``twin serve``, uvicorn) or in a thread of the test
+process (an app under uvicorn): a free port, and waiting until one answers ``/health``."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-__all__ = ["REPO", "free_port", "start_twin_serve", "stop", "wait_healthy"]
+__all__ = ["REPO", "free_port", "serve_in_thread", "start_twin_serve", "stop", "wait_healthy"]
 
 REPO = Path(__file__).resolve().parents[1]
 LIVE_BLOCK = REPO / "tests/live/data/live_block.yaml"
@@ -69,3 +71,24 @@ def stop(proc: subprocess.Popen, timeout_s: float = 30.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
+
+
+@contextmanager
+def serve_in_thread(app: Any, port: int, name: str = "test-server") -> Iterator[str]:
+    """``app`` under uvicorn on ``127.0.0.1:port`` in a thread of this process, lifespan on; yields its
+    base address once it has started (the test fails if it does not within 60 s) and stops it after."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        if not server.started:
+            pytest.fail(f"the {name} did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)

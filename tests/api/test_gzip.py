@@ -85,30 +85,16 @@ def _add_test_streams(app, gates: dict[str, threading.Event]) -> None:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    import uvicorn
-
     from api.app import create_app
-    from tests.servers import free_port
+    from tests.servers import free_port, serve_in_thread
 
     env = make_data_dir(tmp_path_factory.mktemp("gzip-data"))
     shutil.copy(BLOCK_FILE, env.data_dir / "buildings" / BLOCK_FILE.name)
     app = create_app(settings_for(env))
     gates: dict[str, threading.Event] = {}
     _add_test_streams(app, gates)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="gzip-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not server.started:
-        pytest.fail("the API server did not start")
-    try:
-        yield Served(f"http://127.0.0.1:{port}", env.auth("planner"), app, gates)
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with serve_in_thread(app, free_port(), "gzip-test-server") as base:
+        yield Served(base, env.auth("planner"), app, gates)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -109,14 +108,10 @@ def console_server(tmp_path_factory: pytest.TempPathFactory, block):
     """The API app with the console on a loopback port, following a real Mosquitto."""
     pytest.importorskip("uvicorn")
     _ensure_mosquitto()
-    import uvicorn
-    from fastapi import Request
-
     from api.app import create_app
-    from api.deps import require
     from api.settings import Settings
+    from tests.servers import serve_in_thread
     from twin.live.broker import Broker, free_port
-    from viewer.console import ConsoleBackend, mount_console
 
     data = tmp_path_factory.mktemp("console")
     broker = Broker(kind="mosquitto", data_dir=data / "broker", persistence=False)
@@ -135,31 +130,11 @@ def console_server(tmp_path_factory: pytest.TempPathFactory, block):
                         live=True, mqtt_url=f"mqtt://{broker.host}:{broker.port}", simulate_devices=False,
                         workers=1, max_concurrent_runs=1, print_admin_token=True)
     app = create_app(settings, on_admin_token=tokens.append)
-    if not any(getattr(r, "path", "") == "/console/api/live/info" for r in app.routes):
-        # Until the API mounts the console itself (see the lead's note), mount it here the same way.
-        def backend(request: Request) -> ConsoleBackend:
-            ctx = request.app.state.ctx
-            live = ctx.live
-            return ConsoleBackend(building=live.building if live is not None else None,
-                                  state=live.state if live is not None else None,
-                                  results_dir=ctx.runs.results_dir)
-
-        mount_console(app, backend, auth=require("viewer"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="console-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.05)
-    if not server.started:
+    try:
+        with serve_in_thread(app, port, "console-server") as base:
+            yield ConsoleServer(base, tokens[0], broker, app, block.id)
+    finally:
         broker.cleanup()
-        pytest.fail("the console server did not start")
-    base = f"http://127.0.0.1:{port}"
-    srv = ConsoleServer(base, tokens[0], broker, app, block.id)
-    yield srv
-    server.should_exit = True
-    thread.join(30)
-    broker.cleanup()
 
 
 @pytest.fixture
