@@ -28,6 +28,7 @@ from api.app import create_app
 from api.runs import RunManager, prepare_job
 from scenarios.spec import load_scenario
 from tests.api.conftest import make_data_dir, settings_for
+from tests.live.helpers import wait_until
 from twin.errors import SpecError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,17 +127,6 @@ def manager(tmp_path):
         runs.stop()
 
 
-def _wait_for(condition, timeout_s: float, what: str):
-    """``condition()``'s first true value, polled; the test fails naming ``what`` after ``timeout_s``
-    (a liveness deadline on a shared machine, not a speed check)."""
-    deadline = time.monotonic() + timeout_s
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout_s:g} s: {what}")
-        time.sleep(0.05)
-    return value
-
-
 def _lock_holder(lock: Path):
     """The process of this test's process tree holding ``lock`` open (the pool process running the run)."""
     import psutil
@@ -168,10 +158,10 @@ def test_cancel_stops_a_running_replication_within_seconds(tmp_path, manager) ->
     runs = manager()
     rec = runs.submit(_job(tmp_path, LONG_RUN))
     out = tmp_path / "runs" / rec.id
-    worker = _wait_for(lambda: _lock_holder(out / ".lock"), 120, "a pool process takes up the run")
-    _wait_for((out / "partial" / "manifest.json").is_file, 120, "the run is set up (its manifest written)")
+    worker = wait_until(lambda: _lock_holder(out / ".lock"), 120, what="a pool process takes up the run")
+    wait_until((out / "partial" / "manifest.json").is_file, 120, what="the run is set up (its manifest written)")
     inside = _cpu_s(worker) + 1.0
-    _wait_for(lambda: _cpu_s(worker) >= inside, 300, "a CPU second into the replication")
+    wait_until(lambda: _cpu_s(worker) >= inside, 300, what="a CPU second into the replication")
     with runs._lock:
         future = runs._futures[rec.id]
     assert not future.done(), runs.get(rec.id)  # still in its replication

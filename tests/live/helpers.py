@@ -12,15 +12,17 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 
-def wait_until(predicate: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.05) -> Any:
-    """Poll until ``predicate()`` is truthy; return its value, or fail the test after the timeout."""
+def wait_until(predicate: Callable[[], Any], timeout_s: float = 10.0, interval_s: float = 0.05,
+               what: str = "condition") -> Any:
+    """Poll until ``predicate()`` is truthy; return its value, or fail the test after the timeout,
+    naming ``what`` was awaited."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s} s")
+            raise AssertionError(f"{what} not met within {timeout_s} s")
         time.sleep(interval_s)
 
 
