@@ -251,6 +251,40 @@ def test_the_run_chosen_last_is_the_one_played_back(console_server, drill, brows
     assert page.eval_on_selector("#playback-run", "el => el.value") == drill["id"]
 
 
+def test_the_timeline_moved_while_another_building_loads_shows_no_error(console_server, drill, browser_page):
+    """The timeline moved (and play pressed) while the next run's building is on its way: no error on
+    the page — the old building is gone, the new one not yet here, so nothing is drawn meanwhile —
+    and once it is here the new run shows the time the timeline was left at (CI once saw
+    "Cannot read properties of null (reading 'setView')" here, in the screenshot test)."""
+    page, server = browser_page, console_server
+    res = _post(server, "/runs", {"scenario": "viewer-block-drill", "replications": 1})
+    assert res.status_code == 202, res.text
+    other = _finished(server, res.json()["id"], timeout_s=300)["id"]
+    _open_playback(page, server, drill["id"])
+    _seek(page, 5.0)  # the first chunk of this run is here: a seek needs no fetch before it draws
+    page.wait_for_selector(f"#playback-run option[value='{other}']", state="attached", timeout=60_000)
+    page.evaluate("""(id) => { const f = window.fetch; window.slowDone = false;
+        window.fetch = (u, o) => String(u).includes(`${id}/playback/scene.glb`)
+          ? new Promise((r) => setTimeout(r, 1500)).then(() => f(u, o)).finally(() => { window.slowDone = true; })
+          : f(u, o); }""", other)
+    page.select_option("#playback-run", other)
+    page.wait_for_function("() => document.querySelector('#playback-viewport').dataset.playback3d === 'loading'",
+                           timeout=30_000)
+    page.select_option("#playback-mode", "exploded")  # a person changes the view meanwhile…
+    for t in (7.0, 9.0, 11.0):  # …drags the timeline (straight at the playback and through the console)…
+        page.evaluate("(t) => Playback3D.seek(t)", t)
+        page.evaluate("""(t) => { const s = document.querySelector('#playback-time'); s.value = String(t);
+                                  s.dispatchEvent(new Event('input')); }""", t)
+    page.evaluate("() => document.querySelectorAll('[data-pbcam=fit]').forEach((b) => b.click())")  # …and "fit"
+    page.wait_for_function(f"""() => window.slowDone && Playback3D.active && Playback3D.info.run === '{other}'
+        && document.querySelector('#playback-viewport').dataset.playback3d === 'ready'""", timeout=60_000)
+    page.wait_for_function("() => Math.abs(Playback3D.time - 11) < 1e-6", timeout=20_000)
+    message = page.locator("#message")
+    assert message.is_hidden() or "info" in (message.get_attribute("class") or ""), message.inner_text()
+    assert page.locator("#playback-viewport canvas").count() == 1
+    page.select_option("#playback-mode", "all")
+
+
 def test_without_webgl_playback_keeps_the_server_pictures(console_server, drill, browser_page):
     """issue 15 §1 ("video export stays", and the fallback): a browser without WebGL gets the
     server's playback pictures of the chosen run, as before; the MP4 export is still served."""

@@ -265,7 +265,9 @@ async function seek(time) {
         const at = pb.wanted; pb.wanted = null;
         const run = pb.run, rep = pb.replication, k = chunkIndex(at);
         const data = await chunk(k);
-        if (run !== pb.run || rep !== pb.replication) continue;
+        // Another run or replication took over meanwhile, or another building is on its way (no
+        // view until it is here: openPlayback draws the timeline's time then).
+        if (!pb.view || run !== pb.run || rep !== pb.replication) continue;
         followControls();
         show(pb.layer.frameAt(data, at), at);
         // The next chunk is fetched while this one plays.
@@ -341,7 +343,7 @@ async function open(info) {
 }
 
 async function chooseReplication(r) {
-  if (!pb.active) return;
+  if (!pb.active || !pb.view) return;  // nothing drawn yet, or another building on its way
   pausePlayback();
   const at = pb.layer ? pb.layer.time : 0;
   const info = await api(`/console/api/runs/${encodeURIComponent(pb.run)}/playback?replication=${r}&point=${pb.info.point}`);
@@ -355,7 +357,7 @@ async function chooseReplication(r) {
 window.addEventListener("DOMContentLoaded", () => {
   if (!document.querySelector("#playback-replication")) return;  // a page without the console (the benchmark)
   $("#playback-replication").onchange = (e) => chooseReplication(Number(e.target.value));
-  for (const b of $$("[data-pbcam=fit]")) b.onclick = () => { if (pb.active) pb.view.fit(); };
+  for (const b of $$("[data-pbcam=fit]")) b.onclick = () => { if (pb.active && pb.view) pb.view.fit(); };
 });
 
 window.Playback3D = {
