@@ -64,16 +64,20 @@ def _local_iso(at_ms: int, tz: Any) -> str:
     return datetime.fromtimestamp(at_ms / 1000, tz).isoformat(timespec="seconds")
 
 
-def history_rows(entries: Iterable[Mapping[str, Any]], tz: str | None = None) -> list[dict[str, Any]]:
-    """Alarm-log entries as flat rows: when (local time and epoch ms), what, where, who, the note."""
+def history_rows(entries: Iterable[Mapping[str, Any]], tz: str | None = None,
+                 lang: str = "en") -> list[dict[str, Any]]:
+    """Alarm-log entries as flat rows: when (local time and epoch ms), what (the message in ``lang``,
+    and ``words``, in each language), where, who, the note. An alarm logged before messages had words
+    keeps its one message."""
     zone = _zone(tz)
     rows = []
     for e in entries:
         a = e.get("alarm") or {}
+        words = a.get("words") if isinstance(a.get("words"), dict) else None
         rows.append({"at": _local_iso(e["at_ms"], zone), "at_ms": e["at_ms"], "transition": e["transition"],
                      "alarm_id": e["alarm_id"], "device": a.get("device"), "system": a.get("system"),
-                     "floor": a.get("floor"), "severity": a.get("severity"), "message": a.get("message"),
-                     "by": e.get("by"), "note": a.get("ack_note") if e["transition"] == "acknowledged" else None,
+                     "floor": a.get("floor"), "severity": a.get("severity"),
+                     "message": (words or {}).get(lang) or a.get("message"), "words": words, "by": e.get("by"), "note": a.get("ack_note") if e["transition"] == "acknowledged" else None,
                      "state": a.get("state") or _state(a)})
     return rows
 
@@ -377,12 +381,12 @@ def check_filters(service: Any, *, system: Sequence[str] | None, floor: Sequence
 def alarm_history_page(service: Any, *, start: int, end: int, system: Sequence[str] | None,
                        floor: Sequence[str] | None, severity: Sequence[str] | None,
                        equipment: Sequence[str] | None, transition: Sequence[str] | None, limit: int,
-                       offset: int) -> tuple[list[dict[str, Any]], int]:
+                       offset: int, lang: str = "en") -> tuple[list[dict[str, Any]], int]:
     check_filters(service, system=system, floor=floor, equipment=equipment)
     entries, total = service.history.alarm_transitions(
         start_ms=start, end_ms=end, systems=system, floors=floor, severities=severity, devices=equipment,
         transitions=transition, limit=limit, offset=offset)
-    return history_rows(entries, service.building.site.timezone), total
+    return history_rows(entries, service.building.site.timezone, lang), total
 
 
 def _auto_bucket(span_ms: int) -> str:

@@ -268,7 +268,10 @@ class AlarmOut(BaseModel):
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
         {"id": "event:entrapment:LIFT-2", "rule": "event:entrapment", "source": "event", "device": "LIFT-2",
-         "severity": "critical", "message": "entrapment at LIFT-2", "active": True, "raised_ms": 1764000000123,
+         "severity": "critical", "message": "Possible entrapment in lift car LIFT-2: alarm button pressed in the car",
+         "words": {"en": "Possible entrapment in lift car LIFT-2: alarm button pressed in the car",
+                   "zh-CN": "LIFT-2 轿厢困人报警：alarm button pressed in the car"},
+         "active": True, "raised_ms": 1764000000123,
          "cleared_ms": None, "acked_by": None, "acked_ms": None, "ack_note": None, "value": None, "zone": None,
          "floor": "L12", "system": "elevator", "count": 1, "first_raised_ms": 1764000000123,
          "state": "active_unacked", "acknowledged": False, "level": "alarm"}]})
@@ -278,7 +281,9 @@ class AlarmOut(BaseModel):
     source: str
     device: str
     severity: str = Field(description="critical, major, minor or warning")
-    message: str
+    message: str = Field(description="what the alarm says, in English (``words`` has it in each language)")
+    words: dict[str, str] | None = Field(None, description="the message in each language (en, zh-CN); the "
+                                                           "device's own words follow a colon")
     active: bool
     raised_ms: int
     cleared_ms: int | None = None
@@ -371,7 +376,8 @@ class AlarmHistoryRow(BaseModel):
     system: str | None = None
     floor: str | None = None
     severity: str | None = None
-    message: str | None = None
+    message: str | None = Field(None, description="what the alarm says, in the language asked for (``lang``)")
+    words: dict[str, str] | None = Field(None, description="the message in each language (en, zh-CN)")
     by: str | None = Field(None, description="who acknowledged (acknowledged transitions)")
     note: str | None = Field(None, description="the acknowledgement's note")
     state: str | None = Field(None, description="the alarm's state after this transition")

@@ -402,3 +402,94 @@ def test_kpi_labels_use_the_glossary_terms():
                     problems.append(f"model {name}: kpi {k.name}: label {k.label['en']!r} uses {en!r} "
                                     f"but the Chinese label {k.label['zh-CN']!r} lacks {zh!r}")
     assert not problems, "\n  ".join(problems)
+
+
+# --- live telemetry: points, their values, device events ------------------------------------
+
+def _simulated_telemetry() -> tuple[dict[str, set[str]], dict[str, str]]:
+    """Every point the device simulator reports for the shipped buildings (name → its text and yes/no
+    values), and every event type it raises (type → the first device), found by running it: at noon
+    and at night, then with each kind of fault on every device it applies to."""
+    import json
+    from datetime import datetime, timezone
+
+    from twin.live.devices import device_catalogue
+    from twin.live.simulator import FAULT_KINDS, DeviceSimulator, Fault, _fault_applies
+    from twin.loader import load_building
+
+    points: dict[str, set[str]] = {}
+    events: dict[str, str] = {}
+    for path in sorted((ROOT / "twin" / "samples").glob("*.yaml")):
+        building = load_building(path)
+        devices = device_catalogue(building)
+        for hour in (4, 12):
+            start = int(datetime(2026, 7, 1, hour, tzinfo=timezone.utc).timestamp() * 1000)
+            for kind in (None, *FAULT_KINDS):
+                faults = [] if kind is None else [
+                    Fault(d, kind, info.zones[0] if kind == "fire_alarm" else None, 2.0, None)
+                    for d, info in devices.items() if _fault_applies(kind, info) is None]
+                clock = [start]
+                sim = DeviceSimulator(building, faults=faults, clock=lambda: clock[0], rate_hz=1)
+                out = sim.start()
+                for _ in range(15):
+                    clock[0] += 1000
+                    out += sim.advance(1.0)
+                for o in out:
+                    channel = o.topic.rsplit("/", 1)[-1]
+                    if channel == "state":
+                        for name, value in json.loads(o.payload)["values"].items():
+                            seen = points.setdefault(name, set())
+                            if isinstance(value, bool):
+                                seen.add("true" if value else "false")
+                            elif isinstance(value, str) and not (name == "floor" and value in building.floor_by_id):
+                                seen.add(value)
+                    elif channel == "event":
+                        events.setdefault(json.loads(o.payload)["type"], o.topic)
+    return points, events
+
+
+def test_every_point_value_and_event_the_devices_send_has_words_in_both_languages():
+    """H-WORDS3: a person reads a device's points and alarms in their language. Each point the device
+    simulator sends for the shipped buildings (with every kind of fault, by day and by night) has its
+    words in twin/live/words.py POINT_WORDS — English, Chinese in zh-CN — and the console's catalogues
+    carry them as ``point.{name}``; a fire panel's ``zone_{id}`` reads as its zone; each text or yes/no
+    value has words (``value.*``); each event type has its alarm's words (EVENT_WORDS) in both."""
+    from twin.live import words
+    from viewer.i18n import MESSAGES
+
+    points, events = _simulated_telemetry()
+    assert {"run_state", "outlet_pressure_kpa", "breaker", "door", "panel"} <= set(points), sorted(points)
+    assert {"tripped", "running"} <= points["run_state"] and "alarm" in points["panel"], points  # faults ran
+    assert {"entrapment", "pump_trip", "fire_alarm", "power_loss"} <= set(events), events
+    missing: list[str] = []
+    for name, values in sorted(points.items()):
+        if name.startswith("zone_"):
+            assert words.point_words(name) == {"en": f"Zone {name[5:]}", "zh-CN": f"{name[5:]} 分区"}
+        else:
+            missing += _declared_word_problems(f"twin/live/words.py POINT_WORDS[{name!r}]", words.POINT_WORDS.get(name),
+                                               f"point.{name}", MESSAGES)
+        for value in sorted(values):
+            declared = words.value_words(name, value)
+            key = f"value.{name}.{value}" if value in words.POINT_VALUE_WORDS.get(name, {}) else f"value.{value}"
+            missing += _declared_word_problems(f"twin/live/words.py value words of {name}={value!r}", declared,
+                                               key, MESSAGES)
+    for event, topic in sorted(events.items()):
+        declared = words.EVENT_WORDS.get(event)
+        missing += _lacks(f"twin/live/words.py EVENT_WORDS[{event!r}] (sent on {topic})", declared)
+        if declared and not _has_cjk(declared["zh-CN"]):
+            missing.append(f"twin/live/words.py EVENT_WORDS[{event!r}]: zh-CN {declared['zh-CN']!r} is not Chinese")
+    _report(missing, "live telemetry words")
+
+
+def test_a_point_nobody_declared_reads_as_words_with_its_unit():
+    """A site's mapping may name any point: one without declared words reads as its code name in words,
+    its unit from the name's last part, in both languages; the console reads the same labels."""
+    from twin.live.words import point_label, value_words
+    from viewer.i18n import MESSAGES
+
+    assert point_label("chiller_lift_kpa") == {"en": "Chiller lift (kPa)", "zh-CN": "Chiller lift (kPa)"}
+    assert point_label("outlet_pressure_kpa") == {"en": "Outlet pressure (kPa)", "zh-CN": "出口压力 (kPa)"}
+    assert point_label("co2_ppm")["en"] == "Co2 (ppm)" and point_label("power_factor")["en"] == "Power factor"
+    assert value_words("breaker", "closed")["zh-CN"] == "合闸" and value_words("inlet_valve", "closed")["zh-CN"] == "关闭"
+    assert value_words("run_state", "warming_up") is None and value_words("speed_pct", 50.0) is None
+    assert MESSAGES["zh-CN"]["unit_symbol.kpa"] == "kPa" and MESSAGES["zh-CN"]["point.zone"] == "{zone} 分区"

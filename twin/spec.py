@@ -30,6 +30,7 @@ __all__ = [
     "SPACE_KINDS",
     "SPACE_KIND_WORDS",
     "space_kind_words",
+    "readable_code",
     "SYSTEMS",
     "SYSTEM_WORDS",
     "EQUIPMENT_KIND_WORDS",
@@ -177,7 +178,7 @@ _ACRONYMS = frozenset({"ahu", "ats", "cctv", "dhw", "fcu", "hv", "hvac", "led", 
 (viewer/console/static/dashboard.js) reads a code name it has no words for the same way."""
 
 
-def _readable(code: str) -> Text:
+def readable_code(code: str) -> Text:
     """A code name as words (``fire_jockey_pump`` → "Fire jockey pump"), the same in both languages:
     the best we can do for a kind nobody declared words for. Not ASCII: the name as it is."""
     if not code.isascii():
@@ -192,13 +193,13 @@ def _readable(code: str) -> Text:
 
 def system_words(system: str) -> Text:
     """A system's words in both languages (its code name as words for one that is not a :data:`System`)."""
-    return SYSTEM_WORDS.get(system) or _readable(system)
+    return SYSTEM_WORDS.get(system) or readable_code(system)
 
 
 def space_kind_words(kind: str) -> Text:
     """A kind of space's words in both languages (its code name as words for one that is not a
     :data:`SpaceKind`)."""
-    return SPACE_KIND_WORDS.get(kind) or _readable(kind)
+    return SPACE_KIND_WORDS.get(kind) or readable_code(kind)
 
 
 def equipment_kind_words(kind: str) -> Text:
@@ -206,7 +207,7 @@ def equipment_kind_words(kind: str) -> Text:
     regard to case, hyphens or spaces; else the code name read as words (in both languages)."""
     return (EQUIPMENT_KIND_WORDS.get(kind)
             or EQUIPMENT_KIND_WORDS.get(kind.strip().lower().replace("-", "_").replace(" ", "_"))
-            or _readable(kind))
+            or readable_code(kind))
 
 # A rated figure's key must say its unit, e.g. ``power_kw`` or ``flow_m3h``.
 UNIT_SUFFIXES = (

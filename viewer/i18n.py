@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from twin.live import words as live_words
 from twin.spec import EQUIPMENT_KIND_WORDS, SPACE_KIND_WORDS, SYSTEM_WORDS
 from twin.text import DEFAULT_LANGUAGE, LANGUAGES, normalise_language
 
@@ -988,6 +989,10 @@ for _prefix, _table in (("system", SYSTEM_WORDS), ("equipment_kind", EQUIPMENT_K
         _EN[f"{_prefix}.{_code}"] = _words["en"]
         _ZH[f"{_prefix}.{_code}"] = _words["zh-CN"]
 del _prefix, _table, _code, _words
+# What a person reads for live telemetry (twin/live/words.py): point.*, value.*, unit_symbol.*.
+for _lang, _labels in live_words.labels().items():
+    (_EN if _lang == "en" else _ZH).update(_labels)
+del _lang, _labels
 
 MESSAGES: dict[str, dict[str, str]] = {"en": _EN, "zh-CN": _ZH}
 

@@ -433,7 +433,9 @@ def alarm_history(ctx: Ctx, _: Viewer,
                   start_ms: _WindowMs | None = None, end_ms: _WindowMs | None = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                   offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-                  format: Literal["json", "csv"] = "json") -> Any:
+                  format: Literal["json", "csv"] = "json",
+                  lang: Annotated[Literal["en", "zh-CN"], Query(description="language of the messages (CSV's "
+                                                                            "``message`` column)")] = "en") -> Any:
     """Raised, cleared and acknowledged steps of every alarm (closed ones too) with ``start_ms <= at <
     end_ms`` (default: the last 7 days; at most 366 days), newest first, with the acknowledgement's
     note. A filter value the building does not have is a 422 naming the field. ``format=csv`` gives
@@ -444,7 +446,7 @@ def alarm_history(ctx: Ctx, _: Viewer,
     start, end = dashboard.window(start_ms, end_ms, _now_ms())
     rows, total = dashboard.alarm_history_page(
         service, start=start, end=end, system=system, floor=floor, severity=severity, equipment=equipment,
-        transition=transition, limit=dashboard.CSV_MAX_ROWS if format == "csv" else limit, offset=offset)
+        transition=transition, limit=dashboard.CSV_MAX_ROWS if format == "csv" else limit, offset=offset, lang=lang)
     if format == "csv":
         return Response(dashboard.history_csv(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="alarm-history-{start}-{end}.csv"',

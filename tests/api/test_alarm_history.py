@@ -146,6 +146,24 @@ def test_history_as_csv(live_env, alarms_played):
                              "message", "by", "note", "state"]
 
 
+def test_history_says_each_alarm_in_the_language_asked(live_env, alarms_played):
+    """Every label a person reads exists in en and zh-CN: each row carries the alarm's words in both
+    languages, ``message`` is in the language asked (``lang``), and the CSV a supervisor downloads in
+    Chinese has the messages in Chinese; the open-alarm list carries the words too."""
+    client, env, broker, app = live_env
+    h = env.auth("viewer")
+    params = {"start_ms": alarms_played, "system": "elevator", "transition": "raised", **FAILURES}
+    (en,) = client.get("/twin/alarms/history", params=params, headers=h).json()["rows"]
+    (zh,) = client.get("/twin/alarms/history", params={**params, "lang": "zh-CN"}, headers=h).json()["rows"]
+    assert en["words"] == zh["words"] == {"en": "Possible entrapment in lift car LIFT-2", "zh-CN": "LIFT-2 轿厢困人报警"}
+    assert (en["message"], zh["message"]) == ("Possible entrapment in lift car LIFT-2", "LIFT-2 轿厢困人报警")
+    r = client.get("/twin/alarms/history", params={**params, "format": "csv", "lang": "zh-CN"}, headers=h)
+    (row,) = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert row["message"] == "LIFT-2 轿厢困人报警"
+    bad = client.get("/twin/alarms/history", params={**params, "lang": "fr"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "lang", bad.text
+
+
 def test_acknowledge_needs_an_engineer_and_bounds_the_note(live_env):
     """issue 15 §3 item 1: acknowledging is the engineer's; a note over 500 characters is a 422 on the note."""
     client, env, broker, app = live_env

@@ -54,6 +54,7 @@ def test_threshold_must_hold_for_its_duration_and_clears_past_the_dead_band(bloc
     assert (t.transition, t.alarm.id, t.alarm.severity, t.alarm.state) == \
         ("raised", "pump-low-pressure:PMP-1", "major", "active_unacked")
     assert "125 kPa below 150 kPa" in t.alarm.message
+    assert t.alarm.words["zh-CN"] == "PMP-1 出口压力 125 kPa，持续 60 秒低于 150 kPa"  # rules.yaml's own words
     assert state.status("PMP-1") == "alarm"
     assert feed(clock, state, engine, "PMP-1", 1, outlet_pressure_kpa=160.0) == []  # inside the 20 kPa dead band
     (t,) = feed(clock, state, engine, "PMP-1", 1, outlet_pressure_kpa=175.0)
@@ -150,9 +151,12 @@ def test_device_events_raise_by_severity_and_info_does_not(block) -> None:
     clock, state, engine = setup(block)
     assert engine.handle_event(DeviceEvent("ACS-1", "door_held", "info", True, T0, "i")) == []
     (t,) = engine.handle_event(DeviceEvent("LIFT-2", "entrapment", "critical", True, T0, "e"))
-    assert t.alarm.source == "event" and t.alarm.message == "entrapment at LIFT-2"
-    (t,) = engine.handle_event(DeviceEvent("ACS-1", "door_forced", "minor", True, T0, "d", message="door D3 forced"))
-    assert t.alarm.message == "door D3 forced"
+    assert t.alarm.source == "event" and t.alarm.message == "Possible entrapment in lift car LIFT-2"
+    assert t.alarm.words == {"en": "Possible entrapment in lift car LIFT-2", "zh-CN": "LIFT-2 轿厢困人报警"}
+    (t,) = engine.handle_event(DeviceEvent("ACS-1", "door_forced", "minor", True, T0, "d", message="door D3"))
+    # The event's words, then the device's own words after a colon.
+    assert t.alarm.words == {"en": "Door forced at ACS-1: door D3", "zh-CN": "ACS-1 门被强行打开：door D3"}
+    assert t.alarm.message == t.alarm.words["en"]
     assert [a.severity for a in engine.open_alarms()] == ["critical", "minor"]
     assert state.status("LIFT-2") == "alarm" and state.status("ACS-1") in ("warning", "stale")
 
@@ -200,6 +204,44 @@ def test_rules_file_errors_name_the_rule_and_field() -> None:
                      "rules[4] 'd'.id: duplicate rule id 'd'", "rules[4] 'd'.colour: unknown field",
                      "rules[5] 'e'.for_s: a duration in seconds"]:
         assert expected in text
+
+
+def test_every_alarm_says_what_it_is_in_both_languages(block) -> None:
+    """Every label a person reads exists in en and zh-CN: a rule's message in each language (filled in
+    with the point's words in that language), the defaults of a rule that writes none, a site's rule
+    written once (shown as written in both), an event type nobody declared (its code name as words)."""
+    rules = parse_rules({"rules": [
+        {"id": "hot", "kind": "threshold", "point": "supply_air_c", "above": 28, "match": {"system": "hvac"}},
+        {"id": "site", "kind": "threshold", "point": "flow_m3h", "above": 1, "match": {"device": "PMP-1"},
+         "message": "{device} 流量 {value} 过大"},
+        {"id": "gone", "kind": "offline", "match": {"device": "PMP-1"}},
+    ]})
+    hot, site, gone = rules.rules
+    assert hot.describe("AHU-1", 31.5) == {"en": "Supply air temperature 31.5 above 28 on AHU-1",
+                                          "zh-CN": "AHU-1 送风温度 31.5，高于 28"}
+    assert site.describe("PMP-1", 9) == {"en": "PMP-1 流量 9 过大", "zh-CN": "PMP-1 流量 9 过大"}
+    assert gone.describe("PMP-1", None) == {"en": "PMP-1 is offline", "zh-CN": "PMP-1 离线"}
+    for rule in load_rules().rules:  # the shipped rules: both languages written, and not the same words
+        words = rule.describe("PMP-1", 100.0)
+        assert set(words) == {"en", "zh-CN"} and words["en"] != words["zh-CN"], rule.id
+    clock, state, engine = setup(block)
+    (t,) = engine.handle_event(DeviceEvent("ACS-1", "tailgating", "minor", True, T0, "x", zone="Z2"))
+    assert t.alarm.words == {"en": "Tailgating on ACS-1, zone Z2", "zh-CN": "ACS-1：Tailgating，Z2 分区"}
+
+
+def test_a_rule_message_is_a_text_or_one_in_each_language() -> None:
+    bad = {"rules": [
+        {"id": "a", "kind": "offline", "message": {"en": "{device} gone"}},
+        {"id": "b", "kind": "offline", "message": {"en": "x", "zh-CN": "y", "fr": "z"}},
+        {"id": "c", "kind": "offline", "message": 42},
+        {"id": "d", "kind": "offline", "message": "  "},
+    ]}
+    with pytest.raises(SpecError) as info:
+        parse_rules(bad, "rules.yaml")
+    text = str(info.value)
+    for i, rid in enumerate("abcd"):
+        assert f"rules.yaml: rules[{i}] '{rid}'.message: a text, or the text in each language ({{en: …, zh-CN: …}})" \
+            in text, text
 
 
 def test_rules_select_devices_by_id_system_and_kind(block) -> None:

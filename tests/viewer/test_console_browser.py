@@ -196,6 +196,32 @@ def test_labels_in_simplified_chinese(console_server, browser_page):
     page.wait_for_function("() => document.querySelector('#tabs button[data-tab=live]').textContent === 'Live 3D'")
 
 
+def test_alarms_and_equipment_points_read_in_chinese(console_server, browser_page):
+    """Every label a person reads exists in en and zh-CN: with the console in Chinese, a tripped pump's
+    alarm says so in Chinese (rules.yaml's words), in the alarm list and in the alarm history, and its
+    equipment page names each point in words with its unit and each state in words
+    (twin/live/words.py), the code name kept as the cell's tooltip."""
+    ensure_debian_package("fonts-wqy-microhei", _cjk_font)
+    page, server = browser_page, console_server
+    server.publish_state("pump", "PMP-1", {"run_state": "tripped", "outlet_pressure_kpa": 80.0}, seq=500)
+    page.goto(f"{server.base_url}/console/#token={server.token}&lang=zh-CN&tab=alarms")
+    row = page.locator("#alarm-table tr[data-alarm]", has=page.locator("a[data-equipment=PMP-1]"))
+    row.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('#alarm-table [data-cell=message]')]"
+                           ".some((c) => c.textContent.includes('PMP-1 跳闸'))", timeout=15_000)
+    page.click("#tabs button[data-tab=history]")
+    page.wait_for_selector("#history-table tbody tr[data-transition=raised]", timeout=30_000)
+    assert "PMP-1 跳闸" in page.inner_text("#history-table tbody"), page.inner_text("#history-table tbody")
+    page.click("#tabs button[data-tab=equipment]")
+    page.click("#equipment-table tr[data-id=PMP-1]")
+    cells = page.locator("#equipment-detail tr[data-point=outlet_pressure_kpa] td")
+    cells.first.wait_for(timeout=30_000)
+    assert cells.first.inner_text() == "出口压力 (kPa)" and cells.first.get_attribute("title") == "outlet_pressure_kpa"
+    state = page.locator("#equipment-detail tr[data-point=run_state] td")
+    assert (state.nth(0).inner_text(), state.nth(1).inner_text()) == ("运行状态", "跳闸")
+    assert page.inner_text("#equipment-detail h3 >> nth=1") == "近期历史: 出口压力 (kPa)"
+
+
 # --- issue 11: labels in the reader's language, verdicts, the form, the header ----------------------
 
 def _post(server, path: str, body: dict):

@@ -43,7 +43,9 @@ from twin.live.devices import DeviceInfo, device_catalogue
 from twin.live.payloads import SEVERITIES, DeviceEvent, DeviceStatus
 from twin.live.state import StateChange, TwinSnapshot, TwinState
 from twin.live.values import Clock, Scalar, wall_ms
+from twin.live.words import event_words, point_words
 from twin.spec import Building
+from twin.text import LANGUAGES, Text, text
 
 __all__ = [
     "SEVERITIES",
@@ -101,6 +103,9 @@ class Alarm:
     system: str | None = None
     count: int = 1
     first_raised_ms: int | None = None
+    words: Mapping[str, str] | None = None
+    """The message in each language (``en``, ``zh-CN``): what the console and the alarm history show
+    in the reader's language. ``message`` is its English, kept for clients that read one text."""
 
     @property
     def acknowledged(self) -> bool:
@@ -193,7 +198,9 @@ class Rule:
     kind: str
     match: Selector
     severity: str
-    message: str
+    message: Text
+    """What the alarm says, in each language, with ``{device}``, ``{value}`` and ``{point}`` (the
+    point's words in that language) to fill in."""
     for_s: float = 0.0
     conditions: tuple[Condition, ...] = ()
     clear_conditions: tuple[Condition, ...] | None = None
@@ -218,11 +225,16 @@ class Rule:
             return not self.holds(values)
         return all(c.test(values) for c in self.clear_conditions)
 
-    def describe(self, device: str, value: Scalar) -> str:
-        try:
-            return self.message.format(device=device, value=value, point=self.point or "")
-        except (KeyError, ValueError, IndexError, TypeError, AttributeError):
-            return self.message
+    def describe(self, device: str, value: Scalar) -> dict[str, str]:
+        """The alarm's message on ``device`` with ``value``, in each language."""
+        point = point_words(self.point) if self.point else {}
+        out = {}
+        for lang, template in self.message.items():
+            try:
+                out[lang] = template.format(device=device, value=value, point=point.get(lang, ""))
+            except (KeyError, ValueError, IndexError, TypeError, AttributeError):
+                out[lang] = template
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +250,8 @@ class RuleSet:
 
 _RULE_KEYS = {"id", "kind", "match", "severity", "message", "for_s", "point", "above", "below", "deadband", "when",
               "event"}
+_STALE_WORDS = text("no data from {device}", "{device} 无数据")
+_OFFLINE_WORDS = text("{device} is offline", "{device} 离线")
 _MATCH_KEYS = {"device", "devices", "system", "systems", "kind", "kinds", "not_kind", "not_kinds"}
 
 
@@ -324,11 +338,11 @@ def parse_rules(data: Any, file: str = "<rules>") -> RuleSet:
             if above is not None:
                 conditions = [Condition(point, "gt", limit)]
                 clear = [Condition(point, "le", limit - deadband)]
-                message = message or f"{{point}} {{value}} above {limit} on {{device}}"
+                default = text(f"{{point}} {{value}} above {limit} on {{device}}", f"{{device}} {{point}} {{value}}，高于 {limit}")
             else:
                 conditions = [Condition(point, "lt", limit)]
                 clear = [Condition(point, "ge", limit + deadband)]
-                message = message or f"{{point}} {{value}} below {limit} on {{device}}"
+                default = text(f"{{point}} {{value}} below {limit} on {{device}}", f"{{device}} {{point}} {{value}}，低于 {limit}")
         elif kind == "state":
             when = raw.get("when")
             if not isinstance(when, dict) or not when:
@@ -344,11 +358,19 @@ def parse_rules(data: Any, file: str = "<rules>") -> RuleSet:
                 else:
                     conditions.append(Condition(str(pname), "eq", spec))
             point = point or next(iter(when))
-            message = message or f"{rid} on {{device}}"
+            default = text(f"{rid} on {{device}}", f"{{device}}：{rid}")
         else:
-            message = message or ("no data from {device}" if kind == "stale" else "{device} is offline")
-        if not isinstance(message, str):
-            bad(f"{where}.message", f"a text, got {format_value(message)}")
+            default = _STALE_WORDS if kind == "stale" else _OFFLINE_WORDS
+        if message is None:
+            message = default
+        elif isinstance(message, str) and message.strip():
+            message = {lang: message for lang in LANGUAGES}  # a site's own words, in the one language it wrote
+        elif (isinstance(message, dict) and set(message) == set(LANGUAGES)
+              and all(isinstance(v, str) and v.strip() for v in message.values())):
+            message = dict(message)
+        else:
+            bad(f"{where}.message", "a text, or the text in each language ({"
+                + ", ".join(f"{lang}: …" for lang in LANGUAGES) + f"}}), got {format_value(message)}")
             continue
         event = raw.get("event")
         if event is not None and (not isinstance(event, str) or not event
@@ -565,10 +587,9 @@ class AlarmEngine:
             if event.active and (current is None or not current.active):
                 info = self.devices[event.device]
                 floor = info.zone_floor(event.zone) if event.zone else None
-                message = event.message or (f"{event.type.replace('_', ' ')} at {event.device}"
-                                            + (f" zone {event.zone}" if event.zone else ""))
+                words = event_words(event.type, event.device, event.zone, event.message)
                 out.append(self._raise(alarm_id, f"event:{event.type}", "event", event.device, event.severity,
-                                       message, now, zone=event.zone, floor=floor))
+                                       words, now, zone=event.zone, floor=floor))
             elif not event.active and current is not None and current.active:
                 out.append(self._clear(alarm_id, now))
             self._publish_levels(out)
@@ -587,17 +608,21 @@ class AlarmEngine:
 
     # --- life cycle --------------------------------------------------------------------------
 
-    def _raise(self, alarm_id: str, rule: str, source: str, device: str, severity: str, message: str, now: int,
-               *, value: Scalar = None, zone: str | None = None, floor: str | None = None) -> AlarmTransition:
+    def _raise(self, alarm_id: str, rule: str, source: str, device: str, severity: str, words: Mapping[str, str],
+               now: int, *, value: Scalar = None, zone: str | None = None, floor: str | None = None) -> AlarmTransition:
         info = self.devices[device]
+        words = dict(words)
+        message = words.get("en") or next(iter(words.values()), "")
         current = self._alarms.get(alarm_id)
         if current is not None:  # cleared but not yet acknowledged: it comes back, unacknowledged
             alarm = replace(current, active=True, raised_ms=now, cleared_ms=None, acked_by=None, acked_ms=None,
-                            ack_note=None, value=value, message=message, severity=severity, count=current.count + 1)
+                            ack_note=None, value=value, message=message, words=words, severity=severity,
+                            count=current.count + 1)
         else:
             # Where the device is: a lift car's alarm (an entrapment) names the floor the car reports.
             alarm = Alarm(alarm_id, rule, source, device, severity, message, True, now, value=value, zone=zone,
-                          floor=floor or self.state.floor_of(device), system=info.system, first_raised_ms=now)
+                          floor=floor or self.state.floor_of(device), system=info.system, first_raised_ms=now,
+                          words=words)
         self._alarms[alarm_id] = alarm
         return AlarmTransition(alarm, "raised", now)
 

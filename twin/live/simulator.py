@@ -433,9 +433,9 @@ class _Power(_Model):
     def fault_started(self, kind: str, arg: str | None, env: _Env) -> list[dict]:
         super().fault_started(kind, arg, env)
         if kind == "power_loss":
-            return [{"type": "power_loss", "severity": "critical", "active": True, "message": "supply lost"}]
+            return [{"type": "power_loss", "severity": "critical", "active": True, "message": "incoming voltage 0 V"}]
         if kind == "trip":
-            return [{"type": "breaker_trip", "severity": "major", "active": True, "message": "breaker tripped"}]
+            return [{"type": "breaker_trip", "severity": "major", "active": True, "message": "overcurrent protection operated"}]
         return []
 
     def fault_ended(self, kind: str, arg: str | None, env: _Env) -> list[dict]:
@@ -487,7 +487,7 @@ class _FirePanel(_Model):
         if kind == "fire_alarm" and arg:
             self.alarm_zones.add(arg)
             return [{"type": "fire_alarm", "severity": "critical", "active": True, "zone": arg,
-                     "message": f"fire alarm in zone {arg}"}]
+                     "message": "smoke detector activated"}]
         return super().fault_started(kind, arg, env)
 
     def fault_ended(self, kind: str, arg: str | None, env: _Env) -> list[dict]:

@@ -24,7 +24,7 @@ S.dashRange = S.dashRange || "week";
 /* --- shared pieces ------------------------------------------------------------------------ */
 
 /* A code name the catalogue has no words for, read as words ("fire_jockey_pump" → "Fire jockey pump"):
- * twin/spec.py's _readable does the same for the API's pickers. */
+ * twin/spec.py's readable_code does the same for the API's pickers. */
 const CODE_ACRONYMS = new Set(["ahu", "ats", "cctv", "dhw", "fcu", "hv", "hvac", "led", "lv", "mcc", "mv", "nvr", "ups", "vav", "vfd"]);
 function readableCode(code) {
   if (!code || /[^\x00-\x7f]/.test(code)) return code || "";
@@ -43,6 +43,33 @@ function equipmentKindLabel(k) {
   const key = "equipment_kind." + k, loose = "equipment_kind." + k.trim().toLowerCase().replace(/[- ]/g, "_");
   return S.labels[key] ? t(key) : S.labels[loose] ? t(loose) : readableCode(k);
 }
+
+/* A point's words with its unit ("Outlet pressure (kPa)"), declared in twin/live/words.py (served as
+ * point.* labels, the unit from unit_symbol.* by the name's last part); a point nobody declared reads
+ * as its code name in words. A fire panel's zone_{id}: "Zone {id}". */
+function pointLabel(name) {
+  if (!name) return "";
+  const cut = name.lastIndexOf("_"), last = cut > 0 ? name.slice(cut + 1).toLowerCase() : "";
+  const unit = last && S.labels["unit_symbol." + last] ? t("unit_symbol." + last) : "";
+  let words;
+  if (S.labels["point." + name]) words = t("point." + name);
+  else if (name.startsWith("zone_") && name.length > 5) words = t("point.zone", { zone: name.slice(5) });
+  else words = readableCode(unit ? name.slice(0, cut) : name);
+  return unit ? `${words} (${unit})` : words;
+}
+
+/* A value as a person reads it: a text or yes/no value in words (value.{point}.{word}, else
+ * value.{word}; one nobody declared as the device sent it), a floor as its storey, a number as fmt. */
+function valueText(point, v) {
+  if (typeof v === "boolean") v = String(v);
+  if (typeof v !== "string") return fmt(v);
+  if (point === "floor" && S.info && (S.info.floors || []).some((f) => f.id === v)) return floorLabel(v);
+  const own = `value.${point}.${v}`, any = `value.${v}`;
+  return S.labels[own] ? t(own) : S.labels[any] ? t(any) : v;
+}
+
+/* An alarm's message in the reader's language (its words), else the one message it has. */
+function alarmText(a) { return (a.words && (a.words[S.lang] || a.words.en)) || a.message || ""; }
 
 function floorLabel(id) {
   const f = ((S.info && S.info.floors) || []).find((x) => x.id === id);
@@ -100,7 +127,7 @@ function historyQuery(h, forCsv) {
   if (!win) return null;
   const q = new URLSearchParams({ start_ms: String(Math.round(win[0])), end_ms: String(Math.round(win[1])) });
   for (const k of ["system", "floor", "severity", "transition"]) if (h[k]) q.set(k, h[k]);
-  if (forCsv) q.set("format", "csv");
+  if (forCsv) { q.set("format", "csv"); q.set("lang", S.lang); }  // the messages in the reader's language
   else { q.set("limit", String(HISTORY_PAGE)); q.set("offset", String(h.offset)); }
   return q;
 }
@@ -154,7 +181,7 @@ async function fetchHistory() {
       <td>${esc(fmtTime(r.at_ms))}</td><td>${esc(t("transition." + r.transition))}</td>
       <td>${r.severity ? `<span class="badge sev-${esc(r.severity)}">${esc(t("severity." + r.severity))}</span>` : ""}</td>
       <td><a href="#" data-equipment="${esc(r.device || "")}">${esc(r.device || "")}</a></td>
-      <td>${esc(systemLabel(r.system))}</td><td>${esc(floorLabel(r.floor))}</td><td>${esc(r.message || "")}</td>
+      <td>${esc(systemLabel(r.system))}</td><td>${esc(floorLabel(r.floor))}</td><td>${esc(alarmText(r))}</td>
       <td>${esc(r.by || "")}</td><td class="note">${r.note ? `“${esc(r.note)}”` : ""}</td></tr>`).join("");
     for (const a of $$("a[data-equipment]", tbody)) a.onclick = (e) => { e.preventDefault(); openEquipment(a.dataset.equipment); };
     $("#history-none").hidden = body.rows.length > 0;
@@ -203,7 +230,7 @@ async function equipmentHistory(id, point) {
   const h = await api(`/twin/equipment/${encodeURIComponent(id)}/history?${q}`);
   const pts = (h.samples || []).filter((s) => typeof s.value === "number");
   chart.dataset.range = r.kind; chart.dataset.samples = String(pts.length); chart.dataset.downsampled = String(!!h.downsampled);
-  chart.innerHTML = pts.length ? rangeChart(pts, point, win[0], win[1]) : `<p class="hint">${esc(t("equipment.no_history"))}</p>`;
+  chart.innerHTML = pts.length ? rangeChart(pts, pointLabel(point), win[0], win[1]) : `<p class="hint">${esc(t("equipment.no_history"))}</p>`;
   const hint = $("#eq-history-hint");
   if (hint) hint.textContent = t("equipment.range_hint", { range: t("range." + r.kind), n: pts.length });
 }

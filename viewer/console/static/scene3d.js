@@ -173,9 +173,9 @@ async function showCard(id, quiet) {
       body = `<p><span class="swatch" style="background:${esc(live.view.palette[st] || "#ccc")}"></span>
           <span class="status" data-status="${esc(st)}">${esc(t("status." + st))}</span></p>
         <table class="grid values"><tbody>${Object.entries(e.values || {}).map(([k, v]) =>
-          `<tr data-point="${esc(k)}"><td>${esc(k)}</td><td class="num">${esc(fmt(v))}</td></tr>`).join("")}</tbody></table>`;
+          `<tr data-point="${esc(k)}"><td title="${esc(k)}">${esc(pointLabel(k))}</td><td class="${typeof v === "number" ? "num" : ""}">${esc(valueText(k, v))}</td></tr>`).join("")}</tbody></table>`;
       const point = Object.keys(e.values || {}).find((k) => typeof e.values[k] === "number");
-      if (point) body += `<h4>${esc(t("scene3d.last_hour"))}: ${esc(point)}</h4>${await lastHour(id, point)}`;
+      if (point) body += `<h4>${esc(t("scene3d.last_hour"))}: ${esc(pointLabel(point))}</h4>${await lastHour(id, point)}`;
     }
   } else if (u.kind === "space") {
     const inside = [...live.view.objects.values()].filter((x) => x.userData.kind === "equipment" && x.userData.location === id);
@@ -189,7 +189,7 @@ async function showCard(id, quiet) {
   if (u.kind === "space") for (const x of live.view.objects.values()) if (x.userData.location === id) here.add(x.userData.id);
   const mine = live.alarms.filter((a) => here.has(a.device));
   const alarms = `<h4>${esc(t("scene3d.open_alarms"))}</h4>` + (mine.length ? `<ul class="card-alarms">${mine.map((a) =>
-    `<li data-alarm="${esc(a.id)}"><span class="badge sev-${esc(a.severity)}">${esc(t("severity." + a.severity))}</span> ${esc(a.message || "")}
+    `<li data-alarm="${esc(a.id)}"><span class="badge sev-${esc(a.severity)}">${esc(t("severity." + a.severity))}</span> ${esc(alarmText(a))}
      <small>${esc(fmtTime(a.raised_ms))}</small></li>`).join("")}</ul>` : `<p class="hint">${esc(t("alarms.none"))}</p>`);
   const more = (u.kind === "equipment" || u.kind === "lift_car") ? `<p><a href="#" data-open="${esc(id)}">${esc(t("scene3d.details"))}</a></p>` : "";
   if (live.card !== id) return;  // another click meanwhile
@@ -209,7 +209,7 @@ async function lastHour(id, point) {
   try {
     const h = await api(`/twin/equipment/${encodeURIComponent(id)}/history?point=${encodeURIComponent(point)}&max_points=120`);
     const pts = (h.samples || []).filter((x) => typeof x.value === "number").map((x) => [x.ts_ms, x.value]);
-    svg = pts.length > 1 ? `<div class="card-chart">${lineChart(pts, point, 270, 120)}</div>` : `<p class="hint">${esc(t("equipment.no_history"))}</p>`;
+    svg = pts.length > 1 ? `<div class="card-chart">${lineChart(pts, pointLabel(point), 270, 120)}</div>` : `<p class="hint">${esc(t("equipment.no_history"))}</p>`;
   } catch (_) { svg = ""; }
   if (svg.includes("<svg")) charts.set(key, { at: performance.now(), svg });  // no data yet: ask again next time
   return svg;
