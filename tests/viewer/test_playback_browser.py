@@ -222,25 +222,35 @@ def test_smoke_shows_from_its_time(console_server, drill, browser_page):
     assert heights and all(y < l1 for y in heights), "only the ground floor's people are drawn"
 
 
-def test_the_run_chosen_last_is_the_one_played_back(console_server, drill, browser_page):
+@pytest.fixture(scope="module")
+def other_run(console_server) -> str:
+    """Another drill of the same block (one replication): another run, another building URL."""
+    res = _post(console_server, "/runs", {"scenario": "viewer-block-drill", "replications": 1})
+    assert res.status_code == 202, res.text
+    return _finished(console_server, res.json()["id"], timeout_s=300)["id"]
+
+
+def _choose_while_its_building_is_held_back(page, run_id: str) -> None:
+    """Choose ``run_id`` for playback with its building held back 1.5 s (``window.slowDone`` once it
+    came), and wait until the tab is loading it."""
+    page.evaluate("""(id) => { const f = window.fetch; window.slowDone = false;
+        window.fetch = (u, o) => String(u).includes(`${id}/playback/scene.glb`)
+          ? new Promise((r) => setTimeout(r, 1500)).then(() => f(u, o)).finally(() => { window.slowDone = true; })
+          : f(u, o); }""", run_id)
+    page.select_option("#playback-run", run_id)
+    page.wait_for_function("() => document.querySelector('#playback-viewport').dataset.playback3d === 'loading'",
+                           timeout=30_000)
+
+
+def test_the_run_chosen_last_is_the_one_played_back(console_server, drill, other_run, browser_page):
     """Two runs chosen one after the other while the first one's building is still on its way: the run
     chosen last is the one played back, and the tab holds one canvas — the first opening, finishing
     last, neither takes over nor leaves its canvas behind (the tab opening on the newest run and a
     person choosing another at once did exactly this)."""
-    page, server = browser_page, console_server
-    res = _post(server, "/runs", {"scenario": "viewer-block-drill", "replications": 1})
-    assert res.status_code == 202, res.text
-    other = _finished(server, res.json()["id"], timeout_s=300)["id"]
+    page, server, other = browser_page, console_server, other_run
     _open_playback(page, server, drill["id"])
     page.wait_for_selector(f"#playback-run option[value='{other}']", state="attached", timeout=60_000)
-    # The other run's building is held back 1.5 s, so that its opening ends after the next one's.
-    page.evaluate("""(id) => { const f = window.fetch; window.slowDone = false;
-        window.fetch = (u, o) => String(u).includes(`${id}/playback/scene.glb`)
-          ? new Promise((r) => setTimeout(r, 1500)).then(() => f(u, o)).finally(() => { window.slowDone = true; })
-          : f(u, o); }""", other)
-    page.select_option("#playback-run", other)
-    page.wait_for_function("() => document.querySelector('#playback-viewport').dataset.playback3d === 'loading'",
-                           timeout=30_000)
+    _choose_while_its_building_is_held_back(page, other)
     page.select_option("#playback-run", drill["id"])
     page.wait_for_function("""() => window.slowDone && Playback3D.active
         && document.querySelectorAll('#playback-viewport canvas').length === 1
@@ -251,25 +261,17 @@ def test_the_run_chosen_last_is_the_one_played_back(console_server, drill, brows
     assert page.eval_on_selector("#playback-run", "el => el.value") == drill["id"]
 
 
-def test_the_timeline_moved_while_another_building_loads_shows_no_error(console_server, drill, browser_page):
-    """The timeline moved (and play pressed) while the next run's building is on its way: no error on
-    the page — the old building is gone, the new one not yet here, so nothing is drawn meanwhile —
-    and once it is here the new run shows the time the timeline was left at (CI once saw
-    "Cannot read properties of null (reading 'setView')" here, in the screenshot test)."""
-    page, server = browser_page, console_server
-    res = _post(server, "/runs", {"scenario": "viewer-block-drill", "replications": 1})
-    assert res.status_code == 202, res.text
-    other = _finished(server, res.json()["id"], timeout_s=300)["id"]
+def test_the_timeline_moved_while_another_building_loads_shows_no_error(console_server, drill, other_run,
+                                                                        browser_page):
+    """The view changed, the timeline moved and "fit" pressed while the next run's building is on its
+    way: no error on the page — the old building is gone, the new one not yet here, so nothing is
+    drawn meanwhile — and once it is here the new run shows the time the timeline was left at (CI once
+    saw "Cannot read properties of null (reading 'setView')" here, in the screenshot test)."""
+    page, server, other = browser_page, console_server, other_run
     _open_playback(page, server, drill["id"])
     _seek(page, 5.0)  # the first chunk of this run is here: a seek needs no fetch before it draws
     page.wait_for_selector(f"#playback-run option[value='{other}']", state="attached", timeout=60_000)
-    page.evaluate("""(id) => { const f = window.fetch; window.slowDone = false;
-        window.fetch = (u, o) => String(u).includes(`${id}/playback/scene.glb`)
-          ? new Promise((r) => setTimeout(r, 1500)).then(() => f(u, o)).finally(() => { window.slowDone = true; })
-          : f(u, o); }""", other)
-    page.select_option("#playback-run", other)
-    page.wait_for_function("() => document.querySelector('#playback-viewport').dataset.playback3d === 'loading'",
-                           timeout=30_000)
+    _choose_while_its_building_is_held_back(page, other)
     page.select_option("#playback-mode", "exploded")  # a person changes the view meanwhile…
     for t in (7.0, 9.0, 11.0):  # …drags the timeline (straight at the playback and through the console)…
         page.evaluate("(t) => Playback3D.seek(t)", t)
