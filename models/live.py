@@ -41,6 +41,7 @@ from typing import Any
 
 import networkx as nx
 
+from twin.live.words import value_words
 from twin.spec import Building
 from twin.text import Text, text
 
@@ -60,16 +61,14 @@ _REASON_WORDS: dict[str, Text] = {
 }
 """Why a car is out of service (:attr:`LiveConditions.reasons`), in both languages."""
 
-_MODE_WORDS: dict[str, str] = {"out_of_service": "停用", "fault": "故障", "power_loss": "断电", "inspection": "检修"}
-"""The Chinese for each lift mode of :data:`LIFT_OUT_OF_SERVICE_MODES`."""
-
 
 def reason_words(reason: str) -> Text:
     """A reason of :attr:`LiveConditions.reasons` in both languages: "mode inspection" reads
     检修模式（inspection） in Chinese, the mode's code name after its words."""
     if reason.startswith("mode "):
         mode = reason.removeprefix("mode ")
-        return text(reason, f"{_MODE_WORDS[mode]}模式（{mode}）" if mode in _MODE_WORDS else f"模式 {mode}")
+        words = value_words("mode", mode)  # a lift mode's words, declared with the twin's telemetry
+        return text(reason, f"{words['zh-CN']}模式（{mode}）" if words else f"模式 {mode}")
     return _REASON_WORDS.get(reason) or text(reason, reason)
 
 

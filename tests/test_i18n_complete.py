@@ -473,6 +473,11 @@ def test_every_point_value_and_event_the_devices_send_has_words_in_both_language
             key = f"value.{name}.{value}" if value in words.POINT_VALUE_WORDS.get(name, {}) else f"value.{value}"
             missing += _declared_word_problems(f"twin/live/words.py value words of {name}={value!r}", declared,
                                                key, MESSAGES)
+    from models.live import LIFT_OUT_OF_SERVICE_MODES  # the lift modes a forecast names as a reason
+
+    for mode in sorted(LIFT_OUT_OF_SERVICE_MODES | {"fire_recall"}):
+        missing += _declared_word_problems(f"twin/live/words.py value words of mode={mode!r}",
+                                           words.value_words("mode", mode), f"value.{mode}", MESSAGES)
     for event, topic in sorted(events.items()):
         declared = words.EVENT_WORDS.get(event)
         missing += _lacks(f"twin/live/words.py EVENT_WORDS[{event!r}] (sent on {topic})", declared)

@@ -108,9 +108,10 @@ VALUE_WORDS: dict[str, Text] = {
     "down": text("Down", "下行"),
     "none": text("None", "无"),
     "moving": text("Moving", "运行中"),
-    "power_loss": text("Power loss", "停电"),
+    "power_loss": text("Power loss", "断电"),
     "fire_recall": text("Fire recall", "消防返回"),
-    "out_of_service": text("Out of service", "停止服务"),
+    "out_of_service": text("Out of service", "停用"),
+    "inspection": text("Inspection", "检修"),
     "true": text("Yes", "是"),
     "false": text("No", "否"),
 }
