@@ -37,6 +37,7 @@ from models.harness import Chart
 from models.stats import mean_ci
 from twin.text import pick
 from viewer.i18n import translate
+from viewer.fonts import cjk_font_file
 
 __all__ = ["RenderedChart", "PALETTE", "MAX_GROUPS", "MAX_BARS", "chart_style", "new_figure", "figure_to_svg",
            "line_chart", "bar_chart", "hist_chart", "ci_chart", "distribution_chart", "draw_chart"]
@@ -98,7 +99,8 @@ class RenderedChart:
 
 
 CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC")
-"""Fonts Chinese labels fall back to, the first installed one (tools/system-deps.sh installs
+"""Fonts Chinese labels fall back to, the first installed one (else the one fontconfig finds,
+:func:`viewer.fonts.cjk_font_file`; tools/system-deps.sh installs
 WenQuanYi Micro Hei); the SVG keeps real text, so a reader's own fonts draw it in the end."""
 
 
@@ -108,7 +110,20 @@ def _font_families() -> list[str]:
     from matplotlib import font_manager
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    return ["DejaVu Sans", *[name for name in CJK_FONTS if name in installed][:1]]
+    known = [name for name in CJK_FONTS if name in installed]
+    if known:
+        return ["DejaVu Sans", known[0]]
+    # matplotlib lists the system's fonts once and keeps the list (~/.cache/matplotlib): a CJK font
+    # installed after that (tools/system-deps.sh runs after the first install) is not in it, and
+    # every Chinese label would come out as boxes. Add the one fontconfig finds.
+    path = cjk_font_file()
+    if path:
+        try:
+            font_manager.fontManager.addfont(path)
+            return ["DejaVu Sans", font_manager.FontProperties(fname=path).get_name()]
+        except (OSError, RuntimeError, ValueError):  # a damaged font file: Latin text still draws
+            pass
+    return ["DejaVu Sans"]
 
 
 @contextmanager

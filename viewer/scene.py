@@ -34,6 +34,7 @@ import numpy as np
 
 from twin.spec import SPACE_KIND_WORDS, Building, ElevatorCar, Equipment, FireZone, Floor, Space
 from twin.text import normalise_language, pick
+from viewer.fonts import cjk_font_file
 
 # Without a display the VTK wheel would first try X and print a warning; EGL (Mesa's llvmpipe
 # here) renders off screen. Set before pyvista loads VTK's rendering classes; a user's choice wins.
@@ -95,26 +96,6 @@ def room_label(space: Space, lang: str | None = "en") -> str:
     number = tail[0] if tail and any(ch.isdigit() for ch in tail[0]) else ""
     return f"{pick(kind, 'zh-CN') or space.kind} {number}".strip()
 
-
-def _cjk_font_file() -> str | None:
-    """A font file with Chinese glyphs (VTK's own fonts have none): one fontconfig lists for ``zh``
-    (tools/system-deps.sh installs WenQuanYi Micro Hei), if any."""
-    global _CJK_FONT
-    if _CJK_FONT is None:
-        import subprocess
-
-        try:
-            listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
-                                    timeout=20).stdout.splitlines()
-            found = sorted(line.split(":")[0].strip() for line in listed if line.strip())
-            found = next((f for f in found if "wqy" in f.lower() or "noto" in f.lower()), found[0] if found else "")
-        except (OSError, subprocess.SubprocessError):
-            found = ""
-        _CJK_FONT = found if found and Path(found).is_file() else ""
-    return _CJK_FONT or None
-
-
-_CJK_FONT: str | None = None
 
 UNKNOWN_STATUS = "unknown"
 STATUSES: tuple[str, ...] = ("ok", "warning", "alarm", "offline", "stale")
@@ -647,7 +628,7 @@ class BuildingScene:
     @staticmethod
     def _label_font(prop, texts: Iterable[str]) -> None:
         """Chinese labels are drawn in a CJK font file (VTK's built-in fonts have no Chinese glyphs)."""
-        font = _cjk_font_file() if any(_has_cjk(t) for t in texts) else None
+        font = cjk_font_file() if any(_has_cjk(t) for t in texts) else None
         if font is not None:
             prop.SetFontFamily(4)  # VTK_FONT_FILE
             prop.SetFontFile(font)
