@@ -160,6 +160,23 @@ def test_isolating_a_floor_hides_the_others(console_server, browser_page):
     assert page.evaluate("Scene3D.visibleFloors()") == ["G", "L1"]
 
 
+def test_where_things_are_on_screen_follows_a_view_change_before_it_is_drawn(console_server, browser_page):
+    """A view changed and asked at once, before the next frame is drawn (what a loaded machine does
+    between a click on the view picker and the next question): where the pump is on screen, and what
+    a click there picks, are those of the new view — not of the camera of the last frame drawn (CI
+    once saw the ground floor's pump "off screen" right after the floor was cut away at it)."""
+    page, server = browser_page, console_server
+    _open_3d(page, server)
+    at_once = page.evaluate("""() => { const v = Scene3D.view;
+        v.setView('floor', 'L1'); v.setView('cut', 'G');  // no frame drawn in between, nor after
+        const s = Scene3D.screenOf('PMP-1'); return { s, picked: (v.pick(s.x, s.y) || {}).id }; }""")
+    page.wait_for_timeout(300)  # frames drawn now
+    drawn = page.evaluate("Scene3D.screenOf('PMP-1')")
+    assert at_once["s"]["visible"] and at_once["picked"] == "PMP-1", at_once
+    assert abs(at_once["s"]["x"] - drawn["x"]) < 0.5 and abs(at_once["s"]["y"] - drawn["y"]) < 0.5, (at_once, drawn)
+    page.evaluate("Scene3D.view.setView('all')")
+
+
 def test_without_webgl_the_server_picture_stays(console_server, browser_page):
     """Item 5: a browser without WebGL gets the server-rendered picture, as before."""
     page, server = browser_page, console_server

@@ -511,6 +511,7 @@ export class BuildingView {
   /* --- picking and projection ------------------------------------------------------------------ */
 
   pick(clientX, clientY) {
+    this.camera.updateMatrixWorld();  // a view just changed is not drawn yet: pick in it all the same
     const r = this.canvas.getBoundingClientRect();
     const ndc = new THREE.Vector2(((clientX - r.left) / r.width) * 2 - 1, -((clientY - r.top) / r.height) * 2 + 1);
     this._raycaster.setFromCamera(ndc, this.camera);
@@ -529,6 +530,7 @@ export class BuildingView {
   screenOf(id) {
     const o = this.objects.get(id);
     if (!o) return null;
+    this.camera.updateMatrixWorld();  // as pick: the camera as it is now, drawn or not
     const p = this.worldCentre(o).project(this.camera);
     const r = this.canvas.getBoundingClientRect();
     return { x: r.left + (p.x + 1) / 2 * r.width, y: r.top + (1 - p.y) / 2 * r.height,
