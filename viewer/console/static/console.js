@@ -503,7 +503,7 @@ async function showEquipment(id, point) {
       <h3>${esc(t("equipment.values"))}</h3>
       <table class="grid"><thead><tr><th>${esc(t("equipment.point"))}</th><th>${esc(t("equipment.value"))}</th></tr></thead><tbody>
       ${Object.entries(values).map(([k, v]) => `<tr class="${typeof v === "number" ? "selectable" : ""}${k === point ? " selected" : ""}" data-point="${esc(k)}">
-        <td title="${esc(k)}">${esc(pointLabel(k))}</td><td class="${typeof v === "number" ? "num" : ""}">${esc(valueText(k, v))}</td></tr>`).join("")}</tbody></table>
+        <td title="${esc(k)}">${esc(pointLabel(k))}</td><td class="${typeof v === "number" ? "num" : ""}">${esc(pointValueText(k, v))}</td></tr>`).join("")}</tbody></table>
       <h3>${esc(t("equipment.history"))}${point ? `: ${esc(pointLabel(point))}` : ""}</h3><p class="hint" id="eq-history-hint">${esc(t("equipment.history_hint"))}</p>
       <div id="history-chart" class="chart"></div>`;
     for (const tr of $$("tr.selectable[data-point]", pane)) tr.onclick = () => showEquipment(id, tr.dataset.point);

@@ -60,7 +60,7 @@ function pointLabel(name) {
 
 /* A value as a person reads it: a text or yes/no value in words (value.{point}.{word}, else
  * value.{word}; one nobody declared as the device sent it), a floor as its storey, a number as fmt. */
-function valueText(point, v) {
+function pointValueText(point, v) {
   if (typeof v === "boolean") v = String(v);
   if (typeof v !== "string") return fmt(v);
   if (point === "floor" && S.info && (S.info.floors || []).some((f) => f.id === v)) return floorLabel(v);

@@ -173,7 +173,7 @@ async function showCard(id, quiet) {
       body = `<p><span class="swatch" style="background:${esc(live.view.palette[st] || "#ccc")}"></span>
           <span class="status" data-status="${esc(st)}">${esc(t("status." + st))}</span></p>
         <table class="grid values"><tbody>${Object.entries(e.values || {}).map(([k, v]) =>
-          `<tr data-point="${esc(k)}"><td title="${esc(k)}">${esc(pointLabel(k))}</td><td class="${typeof v === "number" ? "num" : ""}">${esc(valueText(k, v))}</td></tr>`).join("")}</tbody></table>`;
+          `<tr data-point="${esc(k)}"><td title="${esc(k)}">${esc(pointLabel(k))}</td><td class="${typeof v === "number" ? "num" : ""}">${esc(pointValueText(k, v))}</td></tr>`).join("")}</tbody></table>`;
       const point = Object.keys(e.values || {}).find((k) => typeof e.values[k] === "number");
       if (point) body += `<h4>${esc(t("scene3d.last_hour"))}: ${esc(pointLabel(point))}</h4>${await lastHour(id, point)}`;
     }
