@@ -288,6 +288,10 @@ def test_run_list_in_chinese_with_a_failed_verdict(console_server, browser_page)
     text = row.inner_text()
     assert "安全裕度" in text and "min_margin_s" in text, text          # label, and the code name beside it
     assert "测试街区 viewer-block-untenable" in text, text              # the scenario's title in Chinese
+    from models import get_model
+
+    model = row.locator(".model[data-model=evacuation]")                # the model's title, its code as tooltip
+    assert model.inner_text() == get_model("evacuation").title["zh-CN"] and model.get_attribute("title") == "evacuation"
     verdict = row.locator(".headline [data-kpi=min_margin_s] .verdict")
     assert verdict.get_attribute("data-verdict") == "fail"
     assert "不通过" in verdict.inner_text() and "✘" in verdict.inner_text(), verdict.inner_text()

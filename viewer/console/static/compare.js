@@ -60,7 +60,7 @@ async function loadComparePicker() {
             aria-label="${esc(t("compare.pick"))} ${esc(row.ref)}"${S.cmp.picked.includes(row.ref) ? " checked" : ""}></td>
           <td><input type="radio" name="compare-baseline" class="compare-base" value="${esc(row.ref)}"
             aria-label="${esc(t("compare.baseline"))} ${esc(row.ref)}"${row.ref === S.cmp.baseline ? " checked" : ""}></td>
-          <td>${esc(cmpRowTitle(row))}<br><small><code class="code">${esc(row.ref)}</code> · ${esc(row.run.model)}</small></td>
+          <td>${esc(cmpRowTitle(row))}<br><small><code class="code">${esc(row.ref)}</code> · ${modelHtml(row.run.model)}</small></td>
           <td>${row.run.changes && row.run.changes.length ? changesHtml(row.run.changes, row.run.model) : `<span class="changes none">${esc(t("runs.no_changes"))}</span>`}</td>
           <td><small>${esc(new Date(row.run.created_at).toLocaleString(S.lang))}</small></td></tr>`).join("")
         : `<tr><td colspan="5">${esc(t("compare.none"))}</td></tr>`}</tbody></table></div></details>`;

@@ -586,6 +586,12 @@ async function loadModels() {
   return S.models;
 }
 
+/* A model's title in the reader's language (GET /models), its code name as a tooltip. */
+function modelHtml(code) {
+  const m = (S.models || {})[code];
+  return `<span class="model" data-model="${esc(code || "")}" title="${esc(code || "")}">${esc(L(m && m.title) || code || "")}</span>`;
+}
+
 function modelKpi(model, name) {
   const m = (S.models || {})[model];
   return (m && (m.kpis || []).find((k) => k.name === name)) || {};
@@ -679,12 +685,12 @@ function textList(items, cls, title) {
 
 async function loadScenarios() {
   try {
-    const all = await api("/scenarios");
+    const [all] = await Promise.all([api("/scenarios"), loadModels()]);
     S.scenarioInfo = Object.fromEntries(all.map((s) => [s.name, s]));
     const list = all.filter((s) => !s.based_on);  // saved variants: listed by variants.js
     Variants.render(all.filter((s) => s.based_on));
     $("#scenario-list").innerHTML = list.map((s) => `<li data-name="${esc(s.name)}" class="${s.name === S.scenarioSelected ? "selected" : ""}">
-      <b class="label">${esc(L(s.title) || s.name)}</b> <small><code class="code">${esc(s.name)}</code> · ${esc(s.model || "")} · ${esc(s.building || "")}</small>
+      <b class="label">${esc(L(s.title) || s.name)}</b> <small><code class="code">${esc(s.name)}</code> · ${modelHtml(s.model)} · ${esc(s.building || "")}</small>
       <small>${esc(L(s.description))}</small></li>`).join("");
     for (const li of $$("#scenario-list li")) li.onclick = () => openScenario(li.dataset.name);
   } catch (e) { message(`${t("app.error")}: ${e.message}`); }
@@ -836,7 +842,7 @@ function runTitle(r, s) {
 
 function fillRunRow(tr, r, s) {
   const changes = r.changes || (s && s.changes);
-  tr.querySelector("[data-cell=scenario]").innerHTML = `${esc(runTitle(r, s))}<br><small><code class="code">${esc(r.scenario)}</code> · ${esc(r.model)} · ${esc(r.id)}${(r.created_by || "").startsWith("trigger:") ? ` · <span class="by-alarm">${esc(t("runs.by_alarm"))}</span>` : ""}</small>
+  tr.querySelector("[data-cell=scenario]").innerHTML = `${esc(runTitle(r, s))}<br><small><code class="code">${esc(r.scenario)}</code> · ${modelHtml(r.model)} · ${esc(r.id)}${(r.created_by || "").startsWith("trigger:") ? ` · <span class="by-alarm">${esc(t("runs.by_alarm"))}</span>` : ""}</small>
     ${changes ? `<br><small>${changesHtml(changes, r.model)}</small>` : ""}
     ${s ? `<div class="headline">${headline(s)}</div>` : ""}`;
 }

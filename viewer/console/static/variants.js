@@ -15,7 +15,7 @@ function renderVariants(list) {
   ul.innerHTML = list.length ? list.map((v) => {
     const base = (S.scenarioInfo || {})[v.based_on];
     return `<li data-name="${esc(v.name)}" data-variant="${esc(v.name)}" class="${v.name === S.scenarioSelected ? "selected" : ""}">
-      <b class="label">${esc(L(v.title) || v.name)}</b> <small><code class="code">${esc(v.name)}</code> · ${esc(v.model || "")} · ${esc(v.building || "")}</small>
+      <b class="label">${esc(L(v.title) || v.name)}</b> <small><code class="code">${esc(v.name)}</code> · ${modelHtml(v.model)} · ${esc(v.building || "")}</small>
       <small class="variant-base">${esc(t("variant.based_on"))}: <b>${esc(base ? L(base.title) || v.based_on : v.based_on)}</b> <code class="code">${esc(v.based_on)}</code></small>
       <small class="variant-changes">${changesHtml(v.changes || [], v.model)}</small>
       <span class="variant-actions"><button type="button" class="variant-run">${esc(t("variant.run"))}</button>
