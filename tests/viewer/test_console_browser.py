@@ -303,6 +303,7 @@ def test_run_list_in_chinese_with_a_failed_verdict(console_server, browser_page)
     table_row = page.locator("#run-detail .kpi-table tr[data-kpi=min_margin_s]")
     table_row.wait_for(timeout=60_000)
     assert "不通过" in table_row.inner_text() and "安全裕度" in table_row.inner_text()
+    assert page.inner_text("#run-detail .reps") == f"{summary['replications']} 次重复 · 随机种子 {summary['seed']}"
     assert page.locator("#run-detail .kpi-table tr[data-kpi=rset_s]").inner_text().count("必需安全疏散时间") == 1
     page.wait_for_function("() => document.querySelector('#report-frame').dataset.src", timeout=30_000)
     assert page.get_attribute("#report-frame", "data-src").endswith(f"/runs/{run_id}/report?lang=zh-CN")

@@ -914,7 +914,7 @@ async function openRun(id) {
     const flagNames = Array.isArray(s.flags) ? s.flags : Object.entries(s.flags || {}).filter(([, on]) => on).map(([name]) => name);
     const flags = flagNames.filter((name) => S.labels["flag." + name]).map((name) => t("flag." + name));
     pane.innerHTML = `<h2 id="results-title">${esc(t("runs.results"))}: ${esc(title)} <small><code class="code">${esc(s.scenario.name)}</code></small></h2>
-      <p>${named(s.model_title, s.model)} · ${esc(s.building.name || s.building.id)} · ${esc(s.replications)} × · seed ${esc(s.seed)}
+      <p>${named(s.model_title, s.model)} · ${esc(s.building.name || s.building.id)} · <span class="reps">${esc(t("runs.replications_seed", { n: s.replications, seed: s.seed }))}</span>
         ${s.model === "evacuation" ? `<button id="to-playback">${esc(t("nav.playback"))}</button>` : ""}</p>
       ${changes ? `<p class="run-changes">${esc(t("runs.changes"))}: ${changesHtml(changes, s.model)}</p>` : ""}
       ${textList(flags, "run-flags", t("runs.flags"))}
