@@ -950,8 +950,9 @@ async function openRun(id) {
 
 async function loadPlaybackChoices() {
   try {
+    if (!S.scenarioInfo) { try { await loadScenarioInfo(); } catch (_) { /* titles are a courtesy */ } }
     const runs = (await fetchRuns()).filter((r) => r.status === "done" && r.model === "evacuation");
-    $("#playback-run").innerHTML = runs.map((r) => `<option value="${esc(r.id)}">${esc(r.scenario)} · ${esc(r.id)}</option>`).join("");
+    $("#playback-run").innerHTML = runs.map((r) => `<option value="${esc(r.id)}" title="${esc(r.scenario)}">${esc(runTitle(r))} · ${esc(r.id)}</option>`).join("");
     if (!runs.length) { $("#playback-approx").hidden = false; $("#playback-approx").textContent = t("playback.not_evacuation"); return; }
     if (!S.pb.run || !runs.some((r) => r.id === S.pb.run)) S.pb.run = runs[0].id;
     $("#playback-run").value = S.pb.run;
