@@ -319,7 +319,7 @@ SPEC = register(ModelSpec(
         Chart(text("Wait until attended", "到场等待时间分布"), "work_orders", "hist", x="wait_min",
               x_label=text("wait (min)", "等待时间（分钟）")),
         Chart(text("Mean wait by priority", "按优先级的平均等待时间"), "work_orders", "bar", x="priority", y="wait_min",
-              y_label=text("wait (min)", "等待时间（分钟）")),
+              x_label=text("priority", "优先级"), y_label=text("wait (min)", "等待时间（分钟）")),
     ),
     from_live=from_live,
     cost=cost,

@@ -108,6 +108,11 @@ def test_every_chart_label_in_both_languages():
                 value = getattr(chart, axis)
                 if value is not None:
                     missing += _lacks(f"{where}: {axis}", value)
+            # A bar chart's caption names its columns ("mean wait per priority"): by these words.
+            if chart.kind == "bar" and chart.x_label is None:
+                missing.append(f"{where}: a bar chart names its x column {chart.x!r} by x_label")
+            if chart.kind == "bar" and chart.y and chart.y_label is None:
+                missing.append(f"{where}: a bar chart names its y column {chart.y!r} by y_label")
     _report(missing, "chart labels")
 
 
@@ -498,3 +503,19 @@ def test_a_point_nobody_declared_reads_as_words_with_its_unit():
     assert value_words("breaker", "closed")["zh-CN"] == "合闸" and value_words("inlet_valve", "closed")["zh-CN"] == "关闭"
     assert value_words("run_state", "warming_up") is None and value_words("speed_pct", 50.0) is None
     assert MESSAGES["zh-CN"]["unit_symbol.kpa"] == "kPa" and MESSAGES["zh-CN"]["point.zone"] == "{zone} 分区"
+
+
+def test_a_bar_chart_caption_names_its_columns_in_words():
+    """The caption under a bar chart says what is averaged per what in the reader's words, not the
+    records' column names ("各次重复按 priority 统计的 均值 wait_min" before)."""
+    import pandas as pd
+
+    from viewer.charts import draw_chart
+
+    chart = next(c for c in get_model("repair_desk").charts if c.kind == "bar")
+    frame = pd.DataFrame({"replication": [0, 0, 1, 1], "priority": ["emergency", "ordinary"] * 2,
+                          "wait_min": [10.0, 40.0, 12.0, 44.0]})
+    zh = draw_chart(chart, frame, id_prefix="c", replications=2, lang="zh-CN").caption
+    en = draw_chart(chart, frame, id_prefix="c", replications=2, lang="en").caption
+    assert zh.startswith("各次重复按 优先级 统计的 等待时间（分钟）均值 的平均值"), zh
+    assert en.startswith("Mean over replications of the mean wait (min) per priority"), en

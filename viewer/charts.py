@@ -621,8 +621,11 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
             caption = translate("report.caption.replication_lines", lang)
     elif chart.kind == "bar":
         fig, notes = bar_chart(frame, x=chart.x, y=chart.y, replications=replications, **common)
-        what = f"{translate('report.chart.mean', lang)} {chart.y}" if chart.y else translate("report.caption.bar_rows", lang)
-        caption = translate("report.caption.bar", lang, what=what, x=chart.x)
+        # The columns by their axis words (the code name where a chart gives none).
+        x_words = pick(chart.x_label, lang) if chart.x_label else chart.x
+        what = (translate("report.caption.bar_mean", lang, y=pick(chart.y_label, lang) if chart.y_label else chart.y)
+                if chart.y else translate("report.caption.bar_rows", lang))
+        caption = translate("report.caption.bar", lang, what=what, x=x_words)
     elif chart.kind == "hist":
         fig, notes = hist_chart(frame, x=chart.x, lang=lang, marks=chart.marks, **common)
         caption = translate("report.caption.hist_sweep" if sweep else "report.caption.hist", lang)
