@@ -201,6 +201,9 @@ def test_missing_table_and_column_give_notes_not_errors(tmp_path: Path):
     assert "No records table &#39;queue&#39; in these results." in html
     assert "No records table &#39;ghosts&#39; in these results." in html
     assert "Column wait_s missing from records table &#39;orders&#39;." in html
+    zh = write_report(folder, lang="zh-CN").read_text(encoding="utf-8")  # the notes in the reader's language
+    assert "结果中没有记录表“queue”。" in zh and "记录表“orders”缺少列 wait_s。" in zh
+    assert "No records table" not in zh and "missing from" not in zh
     assert "<svg" not in html  # nothing drawable, yet the page and its KPI table are there
     assert format_number(123.456, 140.2) in html
 

@@ -214,7 +214,7 @@ def _legend(fig: Figure, ax, *, title: str | None, entries: int) -> None:
 def line_chart(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None, step: bool = False,
                all_replications: bool = False, x_label: str | None = None, y_label: str | None = None,
                point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
-               ) -> tuple[Figure, list[str]]:
+               ) -> tuple[Figure, list[Note]]:
     """y against x, one line per ``group`` value (replication 0 unless ``all_replications``).
 
     With several sweep points (a ``point`` column) and no group, each point is one line; with a
@@ -222,13 +222,13 @@ def line_chart(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None,
     :data:`MAX_GROUPS` are dropped, keeping the largest by mean |y|. Returns the figure and
     notes on what was left out.
     """
-    notes: list[str] = []
+    notes: list[Note] = []
     data = frame if all_replications else _first_replication(frame)
     data = data.assign(**{x: pd.to_numeric(data[x], errors="coerce"), y: pd.to_numeric(data[y], errors="coerce")})
     data = data.dropna(subset=[x, y])
     points = _by_point(data)
     if not all_replications and "replication" in frame.columns and frame["replication"].nunique() > 1:
-        notes.append("Replication 0 shown.")
+        notes.append(("replication0", {}))
 
     series_key, legend_title = group, group
     panels: list[tuple[str | None, pd.DataFrame]] = [(None, data)]
@@ -238,7 +238,7 @@ def line_chart(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None,
         panels = [(None, data)]
     elif len(points) > 1:
         if len(points) > MAX_PANELS:
-            notes.append(f"First {MAX_PANELS} of {len(points)} sweep points shown.")
+            notes.append(("first_points", {"n": MAX_PANELS, "of": len(points)}))
         panels = [(f"{point_title}: {_point_name(point_labels, p)}", part) for p, part in points[:MAX_PANELS]]
 
     keep: list = []
@@ -250,8 +250,8 @@ def line_chart(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None,
         if len(all_groups) > MAX_GROUPS:
             top = set(strength.sort_values(ascending=False, kind="stable").index[:MAX_GROUPS])
             keep = [g for g in all_groups if g in top]
-            notes.append(f"{MAX_GROUPS} of {len(all_groups)} {legend_title} values shown "
-                         f"(largest mean {y}); {len(all_groups) - MAX_GROUPS} left out.")
+            notes.append(("top_groups", {"n": MAX_GROUPS, "of": len(all_groups), "what": legend_title,
+                                         "y": y_label or y, "left": len(all_groups) - MAX_GROUPS}))
     colours = {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(keep)}
 
     fig, axes = new_figure(7.0, 3.2 if len(panels) == 1 else 1.9 * len(panels) + 0.6, nrows=len(panels),
@@ -280,7 +280,7 @@ def line_chart(frame: pd.DataFrame, *, x: str, y: str, group: str | None = None,
         if len(keep) > 1:
             _legend(fig, axes[0, 0], title=legend_title, entries=len(keep))
     if data.empty:
-        notes.append(f"No rows with numeric {x} and {y}.")
+        notes.append(("no_numeric_xy", {"x": x_label or x, "y": y_label or y}))
     return fig, notes
 
 
@@ -309,17 +309,17 @@ def _bar_statistics(frame: pd.DataFrame, x: str, y: str | None, replications: in
 def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str | None = None,
               y_label: str | None = None, replications: int | None = None,
               point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
-              ) -> tuple[Figure, list[str]]:
+              ) -> tuple[Figure, list[Note]]:
     """Mean of ``y`` per ``x`` across replications (row count per replication when ``y`` is None),
     with 95 % CI whiskers. Categories are ranked and the top :data:`MAX_BARS` kept, largest
     first; numeric x keeps its natural order. Sweep points are drawn as side-by-side bars."""
-    notes: list[str] = []
+    notes: list[Note] = []
     if y is not None:
         frame = frame.assign(**{y: pd.to_numeric(frame[y], errors="coerce")}).dropna(subset=[y])
     frame = frame.dropna(subset=[x])
     points = _by_point(frame)
     if len(points) > MAX_SERIES:
-        notes.append(f"First {MAX_SERIES} of {len(points)} sweep points shown.")
+        notes.append(("first_points", {"n": MAX_SERIES, "of": len(points)}))
         points = points[:MAX_SERIES]
     stats = {p: _bar_statistics(part, x, y, replications) for p, part in points}
     overall = pd.concat(list(stats.values())) if stats else pd.DataFrame(columns=["x", "mean", "half"])
@@ -327,7 +327,7 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str
     numeric_x = bool(len(ranking)) and all(_is_number(v) for v in ranking.index)
     categories = list(ranking.index[:MAX_BARS])
     if len(ranking) > MAX_BARS:
-        notes.append(f"Top {MAX_BARS} of {len(ranking)} {x} values shown.")
+        notes.append(("top_bars", {"n": MAX_BARS, "of": len(ranking), "x": x_label or x}))
     if numeric_x:
         categories = sorted(categories, key=float)
 
@@ -370,7 +370,7 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str
         if n_series > 1:
             fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", title=point_title)
     if not categories:
-        notes.append(f"No rows with {x}" + (f" and numeric {y}." if y else "."))
+        notes.append(("no_rows_xy", {"x": x_label or x, "y": y_label or y}) if y else ("no_rows_x", {"x": x_label or x}))
     return fig, notes
 
 
@@ -388,18 +388,18 @@ def _draw_marks(ax, marks, *, axis: str, lang: str | None) -> None:
 
 def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_label: str | None = None,
                point_labels: Mapping[int, str] | None = None, point_title: str = "sweep point",
-               lang: str | None = None, marks: tuple = ()) -> tuple[Figure, list[str]]:
+               lang: str | None = None, marks: tuple = ()) -> tuple[Figure, list[Note]]:
     """Distribution of ``x`` over all rows of all replications, median and 95th percentile
     marked. With several sweep points, one horizontal box per point instead (quartiles,
     whiskers at the 5th and 95th percentiles, diamond at the mean): overlaid histograms of
     long-tailed waits are unreadable."""
-    notes: list[str] = []
+    notes: list[Note] = []
     frame = frame.assign(**{x: pd.to_numeric(frame[x], errors="coerce")}).dropna(subset=[x])
     points = _by_point(frame)
     values = frame[x].to_numpy(dtype=float)
     if values.size == 0:
         fig, _ = new_figure(7.0, 1.0)
-        notes.append(f"No numeric values of {x}.")
+        notes.append(("no_numeric_x", {"x": x_label or x}))
         return fig, notes
     if len(points) == 1:
         fig, axes = new_figure(7.0, 3.0)
@@ -422,7 +422,7 @@ def hist_chart(frame: pd.DataFrame, *, x: str, x_label: str | None = None, y_lab
         return fig, notes
 
     if len(points) > MAX_GROUPS:
-        notes.append(f"First {MAX_GROUPS} of {len(points)} sweep points shown.")
+        notes.append(("first_points", {"n": MAX_GROUPS, "of": len(points)}))
         points = points[:MAX_GROUPS]
     fig, axes = new_figure(7.0, max(1.8, 0.42 * len(points) + 0.9))
     ax = axes[0, 0]
@@ -449,11 +449,11 @@ MAX_LANES = 40
 
 def gantt_chart(frame: pd.DataFrame, *, start: str, end: str, lane: str, colour: str | None = None,
                 window_s: tuple[float, float] | None = None, x_label: str | None = None,
-                lang: str | None = None) -> tuple[Figure, list[str]]:
+                lang: str | None = None) -> tuple[Figure, list[Note]]:
     """A timeline of the first replication of the first point: one row per ``lane`` (a person), a bar
     from ``start`` to ``end`` for each record, coloured by ``colour``, clipped to ``window_s``; the
     time axis in hours from the window's start."""
-    notes: list[str] = []
+    notes: list[Note] = []
     frame = _first_replication(frame)
     if "point" in frame.columns and not frame.empty:
         frame = frame[frame["point"] == frame["point"].min()]
@@ -463,12 +463,12 @@ def gantt_chart(frame: pd.DataFrame, *, start: str, end: str, lane: str, colour:
     frame = frame[(frame[end] > t0) & (frame[start] < t1)]
     lanes = _sorted_keys(frame[lane].tolist()) if len(frame) else []
     if len(lanes) > MAX_LANES:
-        notes.append(f"First {MAX_LANES} of {len(lanes)} rows shown.")
+        notes.append(("first_lanes", {"n": MAX_LANES, "of": len(lanes)}))
         lanes = lanes[:MAX_LANES]
     fig, axes = new_figure(7.0, max(1.6, 0.22 * len(lanes) + 1.0))
     ax = axes[0, 0]
     if not lanes:
-        notes.append("Nothing happened in this window.")
+        notes.append(("nothing_in_window", {}))
         return fig, notes
     states = _sorted_keys(frame[colour].tolist()) if colour else [None]
     colours = {state: PALETTE[i % len(PALETTE)] for i, state in enumerate(states)}
@@ -598,19 +598,18 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
     tables and unknown kinds give a :class:`RenderedChart` with a note and no SVG."""
     chart = _in_language(chart, lang)
     if frame is None:
-        return RenderedChart(chart.title, None, f"No records table '{chart.table}' in these results.")
+        return RenderedChart(chart.title, None, _say(("no_table", {"table": chart.table}), lang))
     if frame.empty:
-        return RenderedChart(chart.title, None, f"Records table '{chart.table}' has no rows.")
+        return RenderedChart(chart.title, None, _say(("empty_table", {"table": chart.table}), lang))
     if chart.kind in ("line", "step", "gantt") and not chart.y:
-        return RenderedChart(chart.title, None, f"A {chart.kind} chart needs a y column.")
+        return RenderedChart(chart.title, None, f"A {chart.kind} chart needs a y column.")  # a model's mistake
     if chart.kind == "gantt" and not chart.group:
         return RenderedChart(chart.title, None, "A gantt chart needs a group column (its rows).")
     needed = [c for c in (chart.x, chart.y if chart.kind != "hist" else None, chart.group, chart.colour) if c]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
-        return RenderedChart(chart.title, None,
-                             f"Column{'s' if len(missing) > 1 else ''} {', '.join(missing)} missing from "
-                             f"records table '{chart.table}'.")
+        key = "missing_columns" if len(missing) > 1 else "missing_column"
+        return RenderedChart(chart.title, None, _say((key, {"columns": ", ".join(missing), "table": chart.table}), lang))
     sweep = "point" in frame.columns and frame["point"].nunique() > 1
     common = dict(x_label=chart.x_label, y_label=chart.y_label, point_labels=point_labels, point_title=point_title)
     caption = None
@@ -637,7 +636,19 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
         return RenderedChart(chart.title, None, f"Unknown chart kind {chart.kind!r}.")
     if chart.kind in ("line", "step", "bar") and chart.marks:
         _draw_marks(fig.axes[0], chart.marks, axis="y", lang=lang)
-    return RenderedChart(chart.title, figure_to_svg(fig, id_prefix=id_prefix), " ".join(notes) or None, caption)
+    return RenderedChart(chart.title, figure_to_svg(fig, id_prefix=id_prefix),
+                         " ".join(_say(n, lang) for n in notes) or None, caption)
+
+
+Note = tuple[str, dict[str, Any]]
+"""What a chart says about what it left out or could not draw: a key of ``chart.note.*``
+(:mod:`viewer.i18n`) and the values its words take."""
+
+
+def _say(note: Note, lang: str | None) -> str:
+    """A chart's note in ``lang``."""
+    key, values = note
+    return translate(f"chart.note.{key}", lang, **values)
 
 
 def _in_language(chart: Chart, lang: str | None) -> Chart:
