@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from twin.text import Text, normalise_language, pick, text
 
-__all__ = ["scenario_changes", "describe_changes", "changes_text", "param_schema_info", "FIELD_LABELS"]
+__all__ = ["scenario_changes", "describe_changes", "changes_text", "param_schema_info", "value_text", "FIELD_LABELS"]
 
 FIELD_LABELS: dict[str, tuple[Text, str | None]] = {
     "model": (text("model", "模型"), None),
@@ -187,15 +187,19 @@ def scenario_changes(base: Mapping[str, Any] | None, doc: Mapping[str, Any],
 
 # --- saying it -------------------------------------------------------------------------------
 
-def _value(value: Any, unit: str | None, lang: str) -> str:
+def value_text(value: Any, unit: str | None, lang: str) -> str:
+    """A parameter's value as a person reads it in ``lang``: a number with its unit's words, yes/no,
+    a list joined; a mapping as compact JSON."""
     from models.units import unit_label  # the display forms of units (a light module)
 
     if value is None:
         return "—"
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh-CN" else ("yes" if value else "no")
+    if isinstance(value, list) and not value:
+        return "—"  # an empty list: none
     if isinstance(value, list):
-        return ", ".join(_value(v, None, lang) for v in value) + (f" {unit_label(unit, lang)}" if unit else "")
+        return ", ".join(value_text(v, None, lang) for v in value) + (f" {unit_label(unit, lang)}" if unit else "")
     if isinstance(value, (int, float)):
         if unit == "share":
             return f"{100.0 * value:.4g} %"
@@ -223,8 +227,8 @@ def describe_changes(changes: list[Mapping[str, Any]] | None, lang: str | None =
         # The unit once, after the new value ("4 → 3 persons"), when both are numbers.
         numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool)
                       for v in (before, *(after if isinstance(after, list) else [after])))
-        old = _value(before, None if numbers and unit != "share" else unit, code)
-        new = _value(after, unit, code)
+        old = value_text(before, None if numbers and unit != "share" else unit, code)
+        new = value_text(after, unit, code)
         swept = (" (扫描)" if code == "zh-CN" else " (sweep)") if change.get("sweep") else ""
         parts.append(f"{_label(change, code)} {old} → {new}{swept}")
     return ("；" if code == "zh-CN" else "; ").join(parts)

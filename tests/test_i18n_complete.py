@@ -519,3 +519,35 @@ def test_a_bar_chart_caption_names_its_columns_in_words():
     en = draw_chart(chart, frame, id_prefix="c", replications=2, lang="en").caption
     assert zh.startswith("各次重复按 优先级 统计的 等待时间（分钟）均值 的平均值"), zh
     assert en.startswith("Mean over replications of the mean wait (min) per priority"), en
+
+
+def _enum_values(node: Any, where: str, out: dict[str, str]) -> dict[str, str]:
+    """Every string a parameter may take from a fixed list (``enum`` in the JSON Schema), with where."""
+    if isinstance(node, Mapping):
+        for value in node.get("enum") or []:
+            if isinstance(value, str):
+                out.setdefault(value, where)
+        for key, child in node.items():
+            _enum_values(child, f"{where}/{key}" if key not in ("$defs", "properties", "anyOf", "items") else where,
+                         out)
+    elif isinstance(node, list):
+        for child in node:
+            _enum_values(child, where, out)
+    return out
+
+
+def test_every_choice_of_a_parameter_has_words_in_both_languages():
+    """The scenario form offers a parameter's fixed choices (collective / destination control, the
+    calendar or the age of a part…) in the reader's words: each has ``form.value.{choice}`` in en and,
+    in Chinese, in zh-CN — not its code name (46 of them had none)."""
+    from viewer.i18n import MESSAGES
+
+    missing: list[str] = []
+    for name in available_models():
+        for value, where in sorted(_enum_values(get_model(name).params.model_json_schema(), name, {}).items()):
+            zh = MESSAGES["zh-CN"].get(f"form.value.{value}", "")
+            missing += _lacks(f"viewer/i18n.py form.value.{value} ({where})",
+                              {lang: m.get(f"form.value.{value}", "") for lang, m in MESSAGES.items()})
+            if zh and not _has_cjk(zh):
+                missing.append(f"viewer/i18n.py form.value.{value}: zh-CN {zh!r} is not Chinese")
+    _report(missing, "parameter choices")

@@ -430,3 +430,19 @@ def test_the_operations_budget_is_a_table_in_the_report_and_a_csv_to_download(tm
     assert len(csv.splitlines()) == len(lines) + 1  # every point, replication and month
     zh = report_in_language(tmp_path / "run", "zh-CN").read_text(encoding="utf-8")
     assert "零基预算（全年）" in zh and year["driver_zh_cn"].iloc[0] in zh and "成本动因" in zh
+
+
+def test_a_sweep_point_is_named_in_the_readers_words():
+    """A sweep point is named by the parameter's words and the value's (its unit, or the choice's words
+    as the scenario form offers it), not ``traffic.dispatcher=collective``; a parameter without words
+    keeps its code form."""
+    from viewer.report import _ReportBuilder
+
+    points = [{"point": i, "set": {"params.traffic.dispatcher": d, "params.rescue.technicians_on_site": n},
+               "kpis": {}} for i, (d, n) in enumerate((("collective", 1), ("destination", 2)))]
+    zh = _ReportBuilder({"model": "elevators", "points": points}, None, "zh-CN")
+    en = _ReportBuilder({"model": "elevators", "points": points}, None, "en")
+    assert zh.point_labels == {0: "群控方式 集选控制, rescue.technicians_on_site=1",
+                               1: "群控方式 目的层派梯, rescue.technicians_on_site=2"}, zh.point_labels
+    assert en.point_labels[1] == "Group control Destination control, rescue.technicians_on_site=2", en.point_labels
+    assert zh.point_title == "群控方式 / rescue.technicians_on_site"

@@ -35,7 +35,7 @@ from markupsafe import Markup
 
 from models import KPI, ModelSpec, UnknownModelError, get_model
 from models.units import format_value, unit_label
-from scenarios.changes import describe_changes
+from scenarios.changes import describe_changes, param_schema_info, value_text
 from twin.text import normalise_language, pick
 from viewer.charts import RenderedChart, ci_chart, distribution_chart, draw_chart, figure_to_svg, heatmap_chart
 from viewer.i18n import MESSAGES, translate
@@ -286,17 +286,25 @@ class _ReportBuilder:
             self.notes.append(f"Model '{model_name}' is not registered here: its own charts are left out.")
         self.points: list[dict] = list(summary.get("points") or []) or [
             {"point": 0, "set": {}, "parameters": summary.get("parameters") or {}, "kpis": summary.get("kpis") or {}}]
-        self.point_labels = {int(p.get("point", i)): point_label(p) for i, p in enumerate(self.points)}
         self.sweep_keys: list[str] = []
         for p in self.points:
             for k in p.get("set") or {}:
                 if _short_key(k) not in self.sweep_keys:
                     self.sweep_keys.append(_short_key(k))
+        # What each swept parameter is called, and its unit, in the reader's language (the model's
+        # parameter schema; the code name where it says nothing).
+        schema = self.model.params.model_json_schema() if self.model is not None else None
+        self.sweep_info: dict[str, tuple[str, str | None]] = {}
+        for key in self.sweep_keys:
+            label, unit = param_schema_info(schema, key)
+            self.sweep_info[key] = (pick(label, self.lang) if label else key, unit)
+        self.sweep_words = [self.sweep_info[k][0] for k in self.sweep_keys]
+        self.point_labels = {int(p.get("point", i)): self._point_words(p) for i, p in enumerate(self.points)}
         # Charts name a point by its values alone ("3 / 30") under an axis or legend title naming
         # the swept parameters ("technicians / repair_mean_min").
         self.point_ticks = {int(p.get("point", i)): " / ".join(_scalar_text(v) for v in p["set"].values())
                             if p.get("set") else f"point {p.get('point', i)}" for i, p in enumerate(self.points)}
-        self.point_title = " / ".join(self.sweep_keys) or self.t("report.sweep_point")
+        self.point_title = " / ".join(self.sweep_words) or self.t("report.sweep_point")
         self.kpi_names = self._kpi_names()
 
     def t(self, key: str, **values: Any) -> str:
@@ -309,6 +317,25 @@ class _ReportBuilder:
     def _next_id(self) -> str:
         self._chart_count += 1
         return f"chart{self._chart_count}"
+
+    def _point_words(self, point: Mapping[str, Any]) -> str:
+        """A sweep point named by what it sets, in the reader's words: "alarm delay 120 s" /
+        "报警延迟 120 秒" (:func:`point_label` where it sets nothing)."""
+        settings = point.get("set") or {}
+        if not settings:
+            return point_label(point)
+        parts = []
+        for key, value in settings.items():
+            short = _short_key(key)
+            words, unit = self.sweep_info.get(short, (short, None))
+            # A parameter without words keeps its code form (``desks=2``).
+            if words == short:
+                parts.append(f"{short}={_scalar_text(value)}")
+                continue
+            # A fixed choice (collective, destination…) by its words, as the scenario form offers it.
+            chosen = MESSAGES[self.lang].get(f"form.value.{value}") if isinstance(value, str) else None
+            parts.append(f"{words} {chosen or value_text(value, unit, self.lang)}")
+        return ", ".join(parts)
 
     def _kpi_names(self) -> list[str]:
         """The KPIs shown: the model's, then any other the summary has — less those this run did not
@@ -466,7 +493,7 @@ class _ReportBuilder:
                     charts.append(RenderedChart(meta["label"], None, self.t("report.no_values")))
                     continue
                 scaled = [[None if v is None else v * scale for v in row] for row in means]
-                fig = heatmap_chart(xs, ys, scaled, x_label=self.sweep_keys[0], y_label=self.sweep_keys[1],
+                fig = heatmap_chart(xs, ys, scaled, x_label=self.sweep_words[0], y_label=self.sweep_words[1],
                                     value_label=self._y_label(name), better=meta["better"])
                 charts.append(RenderedChart(meta["label"], figure_to_svg(fig, id_prefix=self._next_id()),
                                             caption=meta["description"] or None))
@@ -633,6 +660,7 @@ class _ReportBuilder:
             "changes": describe_changes(s.get("changes"), self.lang),  # "technicians 4 → 3" (scenarios.changes)
             "sweep": sweep,
             "sweep_keys": self.sweep_keys,
+            "sweep_words": dict(zip(self.sweep_keys, self.sweep_words)),
             "points": points,
             "point_tables_max": POINT_TABLES_MAX,
             "not_produced": [self._kpi_meta(n)["label"] for n in self.not_produced],
