@@ -77,7 +77,8 @@ def history_rows(entries: Iterable[Mapping[str, Any]], tz: str | None = None,
         rows.append({"at": _local_iso(e["at_ms"], zone), "at_ms": e["at_ms"], "transition": e["transition"],
                      "alarm_id": e["alarm_id"], "device": a.get("device"), "system": a.get("system"),
                      "floor": a.get("floor"), "severity": a.get("severity"),
-                     "message": (words or {}).get(lang) or a.get("message"), "words": words, "by": e.get("by"), "note": a.get("ack_note") if e["transition"] == "acknowledged" else None,
+                     "message": (words or {}).get(lang) or a.get("message"), "words": words, "by": e.get("by"),
+                     "note": a.get("ack_note") if e["transition"] == "acknowledged" else None,
                      "state": a.get("state") or _state(a)})
     return rows
 

@@ -36,8 +36,8 @@ from matplotlib.figure import Figure
 from models.harness import Chart
 from models.stats import mean_ci
 from twin.text import pick
-from viewer.i18n import translate
 from viewer.fonts import cjk_font_file
+from viewer.i18n import translate
 
 __all__ = ["RenderedChart", "PALETTE", "MAX_GROUPS", "MAX_BARS", "chart_style", "new_figure", "figure_to_svg",
            "line_chart", "bar_chart", "hist_chart", "ci_chart", "distribution_chart", "draw_chart"]
@@ -370,7 +370,8 @@ def bar_chart(frame: pd.DataFrame, *, x: str, y: str | None = None, x_label: str
         if n_series > 1:
             fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", title=point_title)
     if not categories:
-        notes.append(("no_rows_xy", {"x": x_label or x, "y": y_label or y}) if y else ("no_rows_x", {"x": x_label or x}))
+        notes.append(("no_rows_xy", {"x": x_label or x, "y": y_label or y}) if y
+                     else ("no_rows_x", {"x": x_label or x}))
     return fig, notes
 
 
@@ -609,7 +610,8 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
     missing = [c for c in needed if c not in frame.columns]
     if missing:
         key = "missing_columns" if len(missing) > 1 else "missing_column"
-        return RenderedChart(chart.title, None, _say((key, {"columns": ", ".join(missing), "table": chart.table}), lang))
+        return RenderedChart(chart.title, None,
+                             _say((key, {"columns": ", ".join(missing), "table": chart.table}), lang))
     sweep = "point" in frame.columns and frame["point"].nunique() > 1
     common = dict(x_label=chart.x_label, y_label=chart.y_label, point_labels=point_labels, point_title=point_title)
     caption = None
@@ -620,11 +622,10 @@ def draw_chart(chart: Chart, frame: pd.DataFrame | None, *, id_prefix: str,
             caption = translate("report.caption.replication_lines", lang)
     elif chart.kind == "bar":
         fig, notes = bar_chart(frame, x=chart.x, y=chart.y, replications=replications, **common)
-        # The columns by their axis words (the code name where a chart gives none).
-        x_words = pick(chart.x_label, lang) if chart.x_label else chart.x
-        what = (translate("report.caption.bar_mean", lang, y=pick(chart.y_label, lang) if chart.y_label else chart.y)
-                if chart.y else translate("report.caption.bar_rows", lang))
-        caption = translate("report.caption.bar", lang, what=what, x=x_words)
+        # The columns by their axis words, already in ``lang`` (the code name where a chart gives none).
+        what = (translate("report.caption.bar_mean", lang, y=chart.y_label or chart.y) if chart.y
+                else translate("report.caption.bar_rows", lang))
+        caption = translate("report.caption.bar", lang, what=what, x=chart.x_label or chart.x)
     elif chart.kind == "hist":
         fig, notes = hist_chart(frame, x=chart.x, lang=lang, marks=chart.marks, **common)
         caption = translate("report.caption.hist_sweep" if sweep else "report.caption.hist", lang)

@@ -298,13 +298,13 @@ class _ReportBuilder:
         for key in self.sweep_keys:
             label, unit = param_schema_info(schema, key)
             self.sweep_info[key] = (pick(label, self.lang) if label else key, unit)
-        self.sweep_words = [self.sweep_info[k][0] for k in self.sweep_keys]
+        self.sweep_words = {key: words for key, (words, _) in self.sweep_info.items()}
         self.point_labels = {int(p.get("point", i)): self._point_words(p) for i, p in enumerate(self.points)}
         # Charts name a point by its values alone ("3 / 30") under an axis or legend title naming
         # the swept parameters ("technicians / repair_mean_min").
         self.point_ticks = {int(p.get("point", i)): " / ".join(_scalar_text(v) for v in p["set"].values())
                             if p.get("set") else f"point {p.get('point', i)}" for i, p in enumerate(self.points)}
-        self.point_title = " / ".join(self.sweep_words) or self.t("report.sweep_point")
+        self.point_title = " / ".join(self.sweep_words.values()) or self.t("report.sweep_point")
         self.kpi_names = self._kpi_names()
 
     def t(self, key: str, **values: Any) -> str:
@@ -493,7 +493,8 @@ class _ReportBuilder:
                     charts.append(RenderedChart(meta["label"], None, self.t("report.no_values")))
                     continue
                 scaled = [[None if v is None else v * scale for v in row] for row in means]
-                fig = heatmap_chart(xs, ys, scaled, x_label=self.sweep_words[0], y_label=self.sweep_words[1],
+                fig = heatmap_chart(xs, ys, scaled, x_label=self.sweep_words[self.sweep_keys[0]],
+                                    y_label=self.sweep_words[self.sweep_keys[1]],
                                     value_label=self._y_label(name), better=meta["better"])
                 charts.append(RenderedChart(meta["label"], figure_to_svg(fig, id_prefix=self._next_id()),
                                             caption=meta["description"] or None))
@@ -660,7 +661,7 @@ class _ReportBuilder:
             "changes": describe_changes(s.get("changes"), self.lang),  # "technicians 4 → 3" (scenarios.changes)
             "sweep": sweep,
             "sweep_keys": self.sweep_keys,
-            "sweep_words": dict(zip(self.sweep_keys, self.sweep_words)),
+            "sweep_words": self.sweep_words,
             "points": points,
             "point_tables_max": POINT_TABLES_MAX,
             "not_produced": [self._kpi_meta(n)["label"] for n in self.not_produced],

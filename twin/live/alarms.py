@@ -43,7 +43,7 @@ from twin.live.devices import DeviceInfo, device_catalogue
 from twin.live.payloads import SEVERITIES, DeviceEvent, DeviceStatus
 from twin.live.state import StateChange, TwinSnapshot, TwinState
 from twin.live.values import Clock, Scalar, wall_ms
-from twin.live.words import event_words, point_words
+from twin.live.words import event_words, fill, point_words
 from twin.spec import Building
 from twin.text import LANGUAGES, Text, text
 
@@ -228,13 +228,8 @@ class Rule:
     def describe(self, device: str, value: Scalar) -> dict[str, str]:
         """The alarm's message on ``device`` with ``value``, in each language."""
         point = point_words(self.point) if self.point else {}
-        out = {}
-        for lang, template in self.message.items():
-            try:
-                out[lang] = template.format(device=device, value=value, point=point.get(lang, ""))
-            except (KeyError, ValueError, IndexError, TypeError, AttributeError):
-                out[lang] = template
-        return out
+        return {lang: fill(template, device=device, value=value, point=point.get(lang, ""))
+                for lang, template in self.message.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,11 +333,13 @@ def parse_rules(data: Any, file: str = "<rules>") -> RuleSet:
             if above is not None:
                 conditions = [Condition(point, "gt", limit)]
                 clear = [Condition(point, "le", limit - deadband)]
-                default = text(f"{{point}} {{value}} above {limit} on {{device}}", f"{{device}} {{point}} {{value}}，高于 {limit}")
+                default = text(f"{{point}} {{value}} above {limit} on {{device}}",
+                               f"{{device}} {{point}} {{value}}，高于 {limit}")
             else:
                 conditions = [Condition(point, "lt", limit)]
                 clear = [Condition(point, "ge", limit + deadband)]
-                default = text(f"{{point}} {{value}} below {limit} on {{device}}", f"{{device}} {{point}} {{value}}，低于 {limit}")
+                default = text(f"{{point}} {{value}} below {limit} on {{device}}",
+                               f"{{device}} {{point}} {{value}}，低于 {limit}")
         elif kind == "state":
             when = raw.get("when")
             if not isinstance(when, dict) or not when:

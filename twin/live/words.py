@@ -24,7 +24,7 @@ from twin.spec import readable_code
 from twin.text import LANGUAGES, Text, text
 
 __all__ = ["POINT_WORDS", "VALUE_WORDS", "POINT_VALUE_WORDS", "UNIT_SYMBOLS", "EVENT_WORDS", "point_unit",
-           "point_words", "point_label", "value_words", "event_words", "format_words"]
+           "point_words", "point_label", "value_words", "event_words", "fill", "format_words", "labels"]
 
 UNIT_SYMBOLS: dict[str, str] = {
     "kpa": "kPa", "pa": "Pa", "bar": "bar", "c": "°C", "pct": "%", "kw": "kW", "kwh": "kWh", "kva": "kVA",
@@ -184,17 +184,19 @@ def value_words(point: str, value: Any) -> Text | None:
     return POINT_VALUE_WORDS.get(point, {}).get(key) or VALUE_WORDS.get(key)
 
 
+def fill(template: str, **values: Any) -> str:
+    """``template`` with its ``{placeholders}`` filled; one that does not fit the values is kept as
+    written (a site's message is not code)."""
+    try:
+        return template.format(**values)
+    except (KeyError, ValueError, IndexError, TypeError, AttributeError):
+        return template
+
+
 def format_words(words: Text, **values: Any) -> dict[str, str]:
-    """``words`` with ``{placeholders}`` filled, in each language; a template that does not fit the
-    values is kept as written (a site's message is not code)."""
-    out = {}
-    for lang in LANGUAGES:
-        template = words.get(lang) or words.get("en") or next(iter(words.values()))
-        try:
-            out[lang] = template.format(**values)
-        except (KeyError, ValueError, IndexError, TypeError, AttributeError):
-            out[lang] = template
-    return out
+    """``words`` with ``{placeholders}`` filled (:func:`fill`), in each language."""
+    return {lang: fill(words.get(lang) or words.get("en") or next(iter(words.values())), **values)
+            for lang in LANGUAGES}
 
 
 def event_words(event_type: str, device: str, zone: str | None = None, detail: str | None = None) -> dict[str, str]:
@@ -202,15 +204,12 @@ def event_words(event_type: str, device: str, zone: str | None = None, detail: s
     else its code name as words), the zone where the words do not name it, then the device's own
     words (``detail``) after a colon."""
     template = EVENT_WORDS.get(event_type)
-    if template is None:
+    if template is None:  # an event type's code name contains no braces (payloads checks its pattern)
         name = readable_code(event_type)
-        words = {lang: _GENERIC_EVENT[lang].format(event=name[lang], device=device) for lang in LANGUAGES}
-        if zone:
-            words = {lang: w + _ZONE_SUFFIX[lang].format(zone=zone) for lang, w in words.items()}
-    else:
-        words = format_words(template, device=device, zone=zone or "—")
-        if zone and "{zone}" not in template["en"]:
-            words = {lang: w + _ZONE_SUFFIX[lang].format(zone=zone) for lang, w in words.items()}
+        template = {lang: _GENERIC_EVENT[lang].replace("{event}", name[lang]) for lang in LANGUAGES}
+    words = format_words(template, device=device, zone=zone or "—")
+    if zone and "{zone}" not in template["en"]:
+        words = {lang: w + _ZONE_SUFFIX[lang].format(zone=zone) for lang, w in words.items()}
     if detail:
         words = {lang: _DETAIL[lang].format(words=w, detail=detail) for lang, w in words.items()}
     return words

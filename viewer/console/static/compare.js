@@ -36,7 +36,7 @@ async function loadComparePicker() {
   if (!pane) return;
   try {
     await loadModels();
-    if (!S.scenarioInfo) { try { await loadScenarioInfo(); } catch (_) { /* titles are a courtesy */ } }
+    await scenarioTitles();
     const rows = cmpRows(await fetchRuns());
     const known = new Set(rows.map((x) => x.ref));
     S.cmp.picked = S.cmp.picked.filter((ref) => known.has(ref));

@@ -850,7 +850,7 @@ function fillRunRow(tr, r, s) {
 async function loadRuns() {
   try {
     await loadModels();
-    if (!S.scenarioInfo) { try { await loadScenarioInfo(); } catch (_) { /* titles are a courtesy */ } }
+    await scenarioTitles();
     const runs = await fetchRuns();
     $("#run-table tbody").innerHTML = runs.length ? runs.map((r) => `<tr class="selectable${r.id === S.runSelected ? " selected" : ""}" data-id="${esc(r.id)}">
       <td data-cell="scenario"></td><td>${esc(t("run.status." + r.status))}
@@ -878,6 +878,13 @@ async function loadRuns() {
 async function loadScenarioInfo() {
   const list = await api("/scenarios");
   S.scenarioInfo = Object.fromEntries(list.map((s) => [s.name, s]));
+}
+
+/* The scenarios' titles, fetched once for the lists that name runs by them (a list without them
+ * shows code names: the titles are a courtesy, never an error). */
+async function scenarioTitles() {
+  if (S.scenarioInfo) return;
+  try { await loadScenarioInfo(); } catch (_) { /* code names, then */ }
 }
 
 function kpiRows(model, kpis) {
@@ -950,7 +957,7 @@ async function openRun(id) {
 
 async function loadPlaybackChoices() {
   try {
-    if (!S.scenarioInfo) { try { await loadScenarioInfo(); } catch (_) { /* titles are a courtesy */ } }
+    await scenarioTitles();
     const runs = (await fetchRuns()).filter((r) => r.status === "done" && r.model === "evacuation");
     $("#playback-run").innerHTML = runs.map((r) => `<option value="${esc(r.id)}" title="${esc(r.scenario)}">${esc(runTitle(r))} · ${esc(r.id)}</option>`).join("");
     if (!runs.length) { $("#playback-approx").hidden = false; $("#playback-approx").textContent = t("playback.not_evacuation"); return; }
